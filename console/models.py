@@ -84,3 +84,343 @@ class Bucket:
     name: str
     created: dt.datetime | None = None
     region: str | None = None
+
+
+# --- GPU and host monitor ----------------------------------------------------------------
+
+
+class GpuStatus(StrEnum):
+    """What a host's nvidia-smi could tell us; everything but OK is a state to show plainly."""
+
+    STARTING = "starting"
+    OK = "ok"
+    NO_NVIDIA_SMI = "no-nvidia-smi"  # command not found (exit 127)
+    NO_DRIVER = "no-driver"  # "couldn't communicate with the NVIDIA driver", NVML init failed
+    DRIVER_MISMATCH = "driver-mismatch"  # "Driver/library version mismatch" (reboot needed)
+    NO_DEVICES = "no-devices"  # "No devices were found"
+    HOST_ERROR = "host-error"  # the host could not be reached
+    ERROR = "error"  # any other failure, with nvidia-smi's own words
+
+
+@dataclass(frozen=True, slots=True)
+class GpuState:
+    status: GpuStatus
+    #: one sentence for a person ("No NVIDIA driver is loaded on gpu-box.")
+    message: str = ""
+    #: what nvidia-smi (or the shell) printed, for the details view
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is GpuStatus.OK
+
+
+@dataclass(frozen=True, slots=True)
+class GpuSample:
+    """One GPU at one moment. Every measurement is None when nvidia-smi reported it unknown
+    (``[N/A]``, ``[Not Supported]``, …) — never zero."""
+
+    at: float  # time.time() when the line arrived
+    index: int | None = None
+    uuid: str | None = None
+    name: str | None = None
+    utilization_gpu: float | None = None  # %
+    utilization_memory: float | None = None  # %
+    memory_used_mib: float | None = None
+    memory_total_mib: float | None = None
+    temperature_c: float | None = None
+    power_draw_w: float | None = None
+    power_limit_w: float | None = None
+    clock_sm_mhz: float | None = None
+    fan_percent: float | None = None
+    pstate: str | None = None
+    driver_version: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identity across samples: the UUID, else the index."""
+        if self.uuid:
+            return self.uuid
+        return f"#{self.index}" if self.index is not None else "#?"
+
+
+@dataclass(frozen=True, slots=True)
+class GpuProcess:
+    pid: int | None
+    process_name: str | None
+    used_memory_mib: float | None
+    gpu_uuid: str | None
+    #: the job whose tmux process tree holds this pid, when known
+    job: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GpuSnapshot:
+    """What the GPU view draws: the latest sample per GPU and the processes on them."""
+
+    host: str
+    state: GpuState
+    gpus: tuple[GpuSample, ...] = ()
+    processes: tuple[GpuProcess, ...] = ()
+    updated_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiskUsage:
+    mount: str
+    total_bytes: int
+    used_bytes: int
+    free_bytes: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.used_bytes / self.total_bytes if self.total_bytes else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class HostSample:
+    """CPU, load, memory, disks and network of a host at one moment."""
+
+    host: str
+    at: float
+    source: str  # "psutil" or "proc": how the numbers were read on the host
+    cpu_percent: float | None
+    cpu_count: int | None
+    load: tuple[float, float, float] | None
+    memory_total_bytes: int | None
+    memory_available_bytes: int | None
+    disks: tuple[DiskUsage, ...] = ()
+    net_rx_bytes_per_s: float | None = None
+    net_tx_bytes_per_s: float | None = None
+
+    @property
+    def memory_used_bytes(self) -> int | None:
+        if self.memory_total_bytes is None or self.memory_available_bytes is None:
+            return None
+        return self.memory_total_bytes - self.memory_available_bytes
+
+
+@dataclass(frozen=True, slots=True)
+class IdleWarning:
+    """Every GPU of a host stayed under the threshold for at least the configured period."""
+
+    host: str
+    idle_since: float
+    idle_seconds: float
+    threshold_percent: float
+    gpu_count: int
+    #: money spent while idle at the given $/hour (None when the price is unknown)
+    cost_usd: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorCheck:
+    """One line of ``awsconsole doctor``: a pass/fail mark, what was found, how to fix it."""
+
+    name: str
+    ok: bool
+    found: str
+    hint: str = ""
+
+
+# --- Jobs and logs ---------------------------------------------------------------------
+
+
+class JobState(StrEnum):
+    RUNNING = "running"  # its tmux session is alive and it has not written exit_code
+    EXITED = "exited"  # it wrote exit_code
+    LOST = "lost"  # no tmux session and no exit_code (the host rebooted, tmux was killed)
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatus:
+    state: JobState
+    #: the command's exit status; 128 + N when signal N ended it. None unless EXITED.
+    exit_code: int | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state is not JobState.RUNNING
+
+    def __str__(self) -> str:
+        if self.state is JobState.EXITED:
+            return f"exited ({self.exit_code})"
+        return self.state.value
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """What to run: the user's text kept verbatim (argv, never a shell line)."""
+
+    command: tuple[str, ...]
+    name: str = ""
+    cwd: str = "~"
+    env: tuple[tuple[str, str], ...] = ()
+    #: jobs started together (a multi-node torchrun launch) share a group id
+    group: str | None = None
+    node_rank: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A job as read back from its host: ``~/.awsconsole/jobs/<id>/`` plus tmux."""
+
+    id: str
+    host: str
+    spec: JobSpec
+    status: JobStatus
+    started: dt.datetime
+    #: when exit_code was written (None while running or when lost)
+    ended: dt.datetime | None = None
+    session: str = ""
+    log_path: str = ""
+    log_size: int = 0
+    last_line: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.spec.name or " ".join(self.spec.command)
+
+
+@dataclass(frozen=True, slots=True)
+class LogChunk:
+    """Bytes of a log from byte ``offset``: ``data`` ends on a line boundary (b"\\n").
+
+    ``pending`` is the unfinished last line as it stood when the chunk was read (a tqdm bar
+    still drawing); it is for display only and comes again, complete, in a later chunk.
+    """
+
+    offset: int
+    data: bytes
+    pending: bytes = b""
+
+    @property
+    def end(self) -> int:
+        """The offset just after ``data``: where the next chunk starts."""
+        return self.offset + len(self.data)
+
+
+# --- Files: counts and unpack ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionCount:
+    """Regular files with one extension (lower-cased, ``""`` for none) and their bytes."""
+
+    extension: str
+    files: int
+    bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class CountProgress:
+    """A partial count while a big tree is still being walked."""
+
+    location: str
+    files: int
+    dirs: int
+    symlinks: int
+    other: int
+    bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileCount:
+    """What lies under a path of this machine, a host or an S3 prefix (the root not counted).
+
+    ``bytes`` sums regular files only and is None when it was not measured; ``paths`` holds
+    the files' paths relative to the root (``/``-separated) when they were asked for.
+    """
+
+    location: str
+    files: int
+    dirs: int
+    symlinks: int
+    other: int
+    bytes: int | None
+    recursive: bool
+    by_extension: tuple[ExtensionCount, ...] = ()
+    paths: frozenset[str] | None = None
+    error_count: int = 0
+    errors: tuple[str, ...] = ()
+    #: how it was counted: "scandir" (python on the host), "find" (no python there), "s3"
+    method: str = "scandir"
+    cancelled: bool = False
+
+    @property
+    def entries(self) -> int:
+        return self.files + self.dirs + self.symlinks + self.other
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionComparison:
+    """One extension across the compared locations; index 0 is the reference."""
+
+    extension: str
+    files: tuple[int, ...]
+    #: per location: files of the reference this location lacks (0 for the reference)
+    missing: tuple[int, ...]
+    #: per location: files this location has beyond the reference
+    extra: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CountComparison:
+    """Two or three counts side by side: did everything arrive?
+
+    With ``by_path`` the missing/extra figures come from the sets of relative paths (and
+    ``missing_paths``/``extra_paths`` list them per location); otherwise from counts.
+    """
+
+    counts: tuple[FileCount, ...]
+    by_extension: tuple[ExtensionComparison, ...]
+    by_path: bool
+    missing_paths: tuple[tuple[str, ...], ...] = ()
+    extra_paths: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def matches(self) -> bool:
+        return all(not any(row.missing) and not any(row.extra) for row in self.by_extension)
+
+
+class UnpackFailureKind(StrEnum):
+    CORRUPT = "corrupt"  # the archive cannot be read: the others go on
+    REFUSED = "refused"  # one entry would land outside the destination: skipped
+    UNSUPPORTED = "unsupported"  # a device node, fifo or other entry not extracted
+    ERROR = "error"  # writing failed (disk full, permission)
+
+
+@dataclass(frozen=True, slots=True)
+class UnpackFailure:
+    archive: str
+    kind: UnpackFailureKind
+    reason: str
+    #: the entry inside the archive, for refusals and unsupported entries
+    entry: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnpackProgress:
+    archives_done: int
+    archives_total: int
+    #: archive bytes processed so far (the total is the sum of the archives' sizes)
+    bytes_done: int
+    bytes_total: int
+    files_written: int
+    written_bytes: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnpackResult:
+    directory: str
+    destination: str
+    parallel: int
+    archives_total: int
+    archives_ok: int
+    files_written: int
+    written_bytes: int
+    failures: tuple[UnpackFailure, ...]
+    #: distinct worker processes that extracted archives (never more than ``parallel``)
+    workers_used: int
+    seconds: float

@@ -47,6 +47,9 @@ class Services:
     hosts: HostResolver
     #: called once by ``close()``: stop the demo endpoint, close SSH connections
     on_close: list[Callable[[], None]] = field(default_factory=list)
+    #: the running ``console.demo.DemoEnvironment`` with --demo (its endpoint, sandbox and
+    #: whether the bucket contents are uploaded yet); None against a real account
+    demo: object | None = None
 
     @property
     def read_only(self) -> bool:
@@ -56,3 +59,48 @@ class Services:
         callbacks, self.on_close = self.on_close, []
         for callback in reversed(callbacks):
             callback()
+
+
+def build_services(settings: Settings) -> Services:
+    """The backends for ``settings``: a real account, or with ``settings.demo`` the embedded one.
+
+    With the demo, its in-process endpoint is started here and stopped by ``close()``, and
+    every instance is this machine rooted in a sandbox folder. Otherwise "local" is this
+    machine and any other target an SSH host (alias, ``user@host:port``).
+    Raises ConfigError (unknown profile, demo cannot start).
+    """
+    from console.aws.ec2 import Ec2Service
+    from console.aws.s3 import S3Service
+    from console.aws.session import AwsSession
+    from console.hosts import HostPool
+
+    on_close: list[Callable[[], None]] = []
+    demo = None
+    try:
+        if settings.demo:
+            from console.demo import demo_host_factory, start_demo
+
+            demo = start_demo(settings)
+            on_close.append(demo.stop)
+            settings = settings.with_overrides(endpoint_url=demo.endpoint_url, region=demo.region)
+            aws = AwsSession(settings, credentials=demo.credentials)
+            ec2 = Ec2Service(aws)
+            hosts = HostPool(factory=demo_host_factory(demo, ec2.list_instances))
+        else:
+            aws = AwsSession(settings)
+            ec2 = Ec2Service(aws)
+            hosts = HostPool()
+    except BaseException:
+        for callback in reversed(on_close):
+            callback()
+        raise
+    # close() runs these in reverse: hosts, then AWS connections, then the demo server
+    on_close += [aws.close, hosts.close_all]
+    return Services(
+        settings=settings,
+        ec2=ec2,
+        s3=S3Service(aws),
+        hosts=hosts,
+        on_close=on_close,
+        demo=demo,
+    )

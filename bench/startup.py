@@ -1,0 +1,115 @@
+"""Start-up time: process start to a populated Instances view, ``awsconsole --demo`` vs a
+minimal Textual app (one DataTable with 4 rows), in the same terminal on the same machine.
+
+Each run starts the program in a fresh tmux pane (160x50, isolated socket) and polls the
+pane until the marker text shows: ``fashion-train`` for the console (its Instances view has
+rows from the demo's AWS endpoint), the last row for the minimal app. The two programs run
+alternately so machine load affects both alike.
+
+    .venv/bin/python bench/startup.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+MINIMAL_APP = """
+from textual.app import App
+from textual.widgets import DataTable
+
+
+class Minimal(App):
+    def compose(self):
+        yield DataTable()
+
+    def on_mount(self):
+        table = self.query_one(DataTable)
+        table.add_columns("ID", "Name", "Type", "State")
+        for n in range(4):
+            table.add_row(f"i-{n:017x}", f"box-{n}", "g5.xlarge", "running")
+        table.add_row("i-last", "minimal-ready", "g5.xlarge", "running")
+
+
+Minimal().run()
+"""
+
+
+def tmux(socket: str, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+    return subprocess.run(
+        ["tmux", "-L", socket, *args], capture_output=True, text=True, env=env, check=False
+    ).stdout
+
+
+def time_to_marker(argv: list[str], marker: str, env: dict[str, str], timeout: float) -> float:
+    """Seconds from starting ``argv`` in a new pane until ``marker`` is on the screen."""
+    socket = f"awsconsole-bench-{uuid.uuid4().hex[:8]}"
+    command = shlex.join(["env", *(f"{k}={v}" for k, v in env.items()), *argv])
+    try:
+        started = time.perf_counter()
+        tmux(socket, "new-session", "-d", "-s", "bench", "-x", "160", "-y", "50", command)
+        while marker not in tmux(socket, "capture-pane", "-p", "-t", "bench"):
+            if time.perf_counter() - started > timeout:
+                raise RuntimeError(f"{marker!r} did not appear within {timeout}s: {argv}")
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - started
+        tmux(socket, "send-keys", "-t", "bench", "q")
+        deadline = time.perf_counter() + 20
+        while tmux(socket, "list-panes", "-t", "bench") and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        return elapsed
+    finally:
+        tmux(socket, "kill-server")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    bin_dir = Path(sys.executable).parent
+    awsconsole = shutil.which("awsconsole", path=str(bin_dir))
+    if awsconsole is None or shutil.which("tmux") is None:
+        sys.exit("needs the installed awsconsole script and tmux")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        minimal = Path(tmp) / "minimal_app.py"
+        minimal.write_text(MINIMAL_APP, encoding="utf-8")
+        config = Path(tmp) / "config.toml"
+        config.write_text("", encoding="utf-8")
+        env = {
+            "AWSCONSOLE_CONFIG": str(config),
+            "AWSCONSOLE_DEMO_DIR": str(Path(tmp) / "demo"),
+            "TERM": "xterm-256color",
+        }
+        ours: list[float] = []
+        baseline: list[float] = []
+        for run in range(args.runs):
+            ours.append(time_to_marker([awsconsole, "--demo"], "fashion-train", env, 120))
+            baseline.append(
+                time_to_marker([sys.executable, str(minimal)], "minimal-ready", env, 60)
+            )
+            print(
+                f"run {run + 1}: awsconsole --demo {ours[-1]:.2f}s, "
+                f"minimal Textual app {baseline[-1]:.2f}s",
+                file=sys.stderr,
+            )
+
+    print(f"\nStart-up to a populated table, {args.runs} runs each, tmux 160x50\n")
+    print(f"{'':<10} {'awsconsole --demo':>18} {'minimal Textual':>16} {'ratio':>7}")
+    for label, pick in (("median", statistics.median), ("best", min), ("worst", max)):
+        a, b = pick(ours), pick(baseline)
+        print(f"{label:<10} {a:>17.2f}s {b:>15.2f}s {a / b:>6.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""``make_app(settings, services)``: the one factory for the CLI, Pilot tests and snapshots.
+
+The app owns what is global: the quit and read-only keys, the user's keymap, the header's
+subtitle, the command palette, and the single handler that turns a failed worker anywhere
+into a notification plus an error line in the view that ran it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from console.keymap import cleaned, keymap_problems
+from console.settings import Settings
+from console.ui.bindings_catalog import binding_ids
+from console.ui.commands import ConsoleCommands
+from console.ui.failures import BackendFailed
+from console.ui.guards import run_destructive
+from console.ui.screens.confirm import ConfirmScreen
+from console.ui.screens.help import HelpScreen
+from console.ui.screens.main import MainScreen
+from console.ui.views import VIEWS
+from console.ui.widgets.jump_prompt import JumpPrompt
+
+if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
+    from console.services import Services
+
+
+class ConsoleApp(App[None]):
+    CSS_PATH = "ui/app.tcss"
+    TITLE = "awsconsole"
+    COMMANDS = {ConsoleCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave the console"),
+        Binding(
+            "ctrl+l",
+            "toggle_read_only",
+            "Read-only",
+            id="app.read_only",
+            show=False,
+            tooltip="Lock (or unlock) destructive actions for this session",
+        ),
+    ]
+
+    #: destructive actions are refused while this is True
+    read_only: reactive[bool] = reactive(False)
+
+    def __init__(self, settings: Settings, services: Services) -> None:
+        super().__init__()
+        self.settings = settings
+        self.services = services
+        #: binding id -> keys, as applied (the config's keymap without its mistakes)
+        self.keymap_in_use: dict[str, str] = {}
+        self.set_reactive(ConsoleApp.read_only, settings.read_only or services.read_only)
+
+    # -- start-up ------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(self.services, refresh_interval=self.settings.refresh_interval)
+
+    def on_mount(self) -> None:
+        known = known_binding_ids()
+        for problem in keymap_problems(self.settings.keymap, known):
+            self.notify(problem, title="Configuration", severity="error", timeout=15)
+        self.keymap_in_use = cleaned(self.settings.keymap, known)
+        self.set_keymap(self.keymap_in_use)
+        self.sub_title = self.describe_target()
+
+    def describe_target(self) -> str:
+        """The header's subtitle: which account and region this is, and the lock state."""
+        s = self.services.settings  # what the backends really use (the demo fills some in)
+        parts = ["demo" if self.settings.demo or s.demo else f"profile {s.profile or 'default'}"]
+        if s.region:
+            parts.append(s.region)
+        if s.endpoint_url and not s.demo:
+            parts.append(s.endpoint_url)
+        if self.read_only:
+            parts.append("READ-ONLY")
+        return " · ".join(parts)
+
+    def watch_read_only(self) -> None:
+        self.sub_title = self.describe_target()
+
+    # -- palette -------------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        # Quit and keys come from our own bindings; keep Textual's theme and screenshot.
+        for command in super().get_system_commands(screen):
+            if command.title in ("Theme", "Screenshot"):
+                yield command
+
+    # -- failures and destructive actions -----------------------------------------------
+
+    def on_backend_failed(self, event: BackendFailed) -> None:
+        """The one place a failed worker turns into something the user reads."""
+        failure = event.failure
+        body = failure.message if not failure.hint else f"{failure.message}\n{failure.hint}"
+        self.notify(body, title=failure.title, severity="error", timeout=10)
+        show_failure = getattr(event.origin_widget, "show_failure", None)
+        if callable(show_failure):
+            show_failure(failure)
+
+    def run_destructive(self, what: str, action: Callable[[], object], **options: object) -> None:
+        """Ask before ``action``, refuse it in read-only mode (see console.ui.guards)."""
+        run_destructive(self, what, action, **options)  # type: ignore[arg-type]
+
+    def action_toggle_read_only(self) -> None:
+        if self.read_only and (self.settings.read_only or self.services.read_only):
+            self.notify(
+                "Started with --read-only: restart without it to allow changes.",
+                title="Read-only",
+                severity="warning",
+            )
+            return
+        self.read_only = not self.read_only
+        self.notify(
+            "Destructive actions are " + ("refused." if self.read_only else "allowed."),
+            title="Read-only" if self.read_only else "Read-write",
+        )
+
+
+def known_binding_ids() -> set[str]:
+    return binding_ids([ConsoleApp, MainScreen, HelpScreen, ConfirmScreen, JumpPrompt, *VIEWS])
+
+
+def make_app(settings: Settings, services: Services) -> ConsoleApp:
+    """The console for ``settings``, talking to AWS and hosts only through ``services``."""
+    return ConsoleApp(settings, services)

@@ -1,0 +1,124 @@
+"""``awsconsole``: the terminal console, or with a subcommand its scriptable twin.
+
+    awsconsole [--demo] [--profile P] [--region R] [--endpoint-url URL] [--read-only]
+               [--config PATH] [COMMAND [--json]]
+
+Without a command the interactive console starts. Every ``ConsoleError`` ends the program
+with its title, message and hint on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from console import __version__
+from console.errors import ConfigError, ConsoleError
+from console.settings import Settings
+
+#: subcommand modules under console.commands; each exposes ``register(subparsers)``
+COMMAND_MODULES: tuple[str, ...] = ("instances", "buckets")
+
+#: seconds a --demo subcommand waits for the demo bucket's contents (the first start
+#: generates the images; later ones only upload them)
+DEMO_SEED_TIMEOUT = 300.0
+
+EXIT_OK = 0
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="awsconsole",
+        description="A keyboard-driven console for training PyTorch models on AWS GPU instances.",
+    )
+    parser.add_argument("--version", action="version", version=f"awsconsole {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="no AWS account needed: an in-process AWS endpoint with a seeded fleet, "
+        "every instance being this machine in a sandbox folder",
+    )
+    parser.add_argument("--profile", help="AWS profile from ~/.aws/config (default: AWS_PROFILE)")
+    parser.add_argument(
+        "--region", help="AWS region (default: the profile's or AWS_DEFAULT_REGION)"
+    )
+    parser.add_argument("--endpoint-url", help="send every AWS call to this endpoint")
+    parser.add_argument("--read-only", action="store_true", help="refuse every destructive action")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        type=Path,
+        help="settings file (default: the platform config dir)",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"console.commands.{name}").register(subparsers)
+    return parser
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    """The config file, the environment, then the flags given on the command line."""
+    if args.config is not None and not args.config.is_file():
+        raise ConfigError(f"The settings file {args.config} does not exist.")
+    settings = Settings.load(args.config)
+    return settings.with_overrides(
+        profile=args.profile,
+        region=args.region,
+        endpoint_url=args.endpoint_url,
+        read_only=True if args.read_only else None,
+        demo=True if args.demo else None,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    services = None
+    try:
+        settings = load_settings(args)
+        from console.services import build_services
+
+        services = build_services(settings)
+        if args.command is None:
+            return run_console(settings, services)
+        if services.demo is not None and getattr(args, "needs_demo_data", True):
+            # a script's `--demo count s3://deepfashion-data/img` must see the whole bucket
+            services.demo.wait_until_seeded(DEMO_SEED_TIMEOUT)
+        return args.func(args, services)
+    except ConsoleError as exc:
+        report(exc)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader (`| head`) went away: not an error worth a message
+        sys.stderr.close()
+        return EXIT_OK
+    finally:
+        if services is not None:
+            services.close()
+
+
+def run_console(settings: Settings, services: object) -> int:
+    from console.app import make_app
+
+    app = make_app(settings, services)
+    app.run()
+    return getattr(app, "return_code", None) or EXIT_OK
+
+
+def report(error: ConsoleError) -> None:
+    """``Title: message`` and the hint, on stderr."""
+    lines = [f"{error.title}: {error.message}"]
+    if error.hint:
+        lines.append(error.hint)
+    print("\n".join(lines), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Non-interactive subcommands of ``awsconsole``: one module per command.
+
+Each module exposes ``register(subparsers)``, which adds its parser and sets
+``func(args, services) -> int`` as the parser's default. ``console.cli.COMMAND_MODULES``
+lists them. The helpers here keep every command's output alike: a plain aligned table for
+people, ``--json`` (an array of objects with stable keys) for scripts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TextIO
+
+#: what a missing value looks like in a table
+MISSING = "-"
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types for a models value: datetimes as ISO 8601, enums as their value."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def print_json(records: Iterable[dict[str, Any]], out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    json.dump([jsonable(r) for r in records], out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+def print_table(
+    rows: Sequence[Any],
+    columns: Sequence[tuple[str, Callable[[Any], Any]]],
+    out: TextIO | None = None,
+) -> None:
+    """Columns are (HEADER, getter); None and "" print as ``-``; widths fit the content."""
+    out = out or sys.stdout
+    cells = [[_cell(getter(row)) for _, getter in columns] for row in rows]
+    headers = [header for header, _ in columns]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    for line in [headers, *cells]:
+        out.write("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() + "\n")
+
+
+def _cell(value: Any) -> str:
+    if value is None or value == "":
+        return MISSING
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return str(value)
+
+
+def add_json_flag(parser: Any) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print a JSON array of objects instead of a table"
+    )

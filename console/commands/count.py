@@ -1,0 +1,209 @@
+"""``awsconsole count``: files, directories and bytes under a path — the Counts view's twin.
+
+    awsconsole count PATH [-r] [--by-ext] [--no-bytes] [--json]
+    awsconsole count --compare A B [C] [-r] [--by-path] [--json]
+
+PATH is a local path, ``HOST:path`` or ``s3://bucket/prefix``. With ``--compare`` the first
+location is the reference and the exit status is 1 when another one differs from it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from console.commands import add_json_flag, print_json, print_table
+from console.files.count import CountError, CountOptions, FileCounter, iter_extension_rows
+from console.models import CountComparison, CountProgress, FileCount
+
+#: paths listed per location under a comparison table (the JSON output has them all)
+MAX_LISTED_PATHS = 20
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "count",
+        help="count files, directories and bytes (like `ls -1 DIR | wc -l`, but right)",
+        description="Count what lies under a local path, HOST:path or s3://bucket/prefix; "
+        "with --compare, put two or three locations side by side.",
+    )
+    parser.add_argument("locations", nargs="+", metavar="PATH")
+    parser.add_argument("-r", "--recursive", action="store_true", help="descend into folders")
+    parser.add_argument("--by-ext", action="store_true", help="break files down by extension")
+    parser.add_argument(
+        "--no-bytes",
+        action="store_true",
+        help="skip the per-file size lookup (much faster on huge flat folders)",
+    )
+    parser.add_argument(
+        "--compare", action="store_true", help="compare 2 or 3 locations, the first as reference"
+    )
+    parser.add_argument(
+        "--by-path",
+        action="store_true",
+        help="with --compare: match files by relative path and list the missing and extra ones",
+    )
+    add_json_flag(parser)
+    parser.set_defaults(func=run)
+
+
+def counter_for(services: Any) -> FileCounter:
+    """A FileCounter on the services' hosts and S3 session."""
+    return FileCounter(host_for=services.hosts.host_for, s3_client=lambda: s3_client(services))
+
+
+def s3_client(services: Any) -> Any:
+    """The shared boto3 S3 client of the services' AWS session."""
+    s3 = services.s3
+    if hasattr(s3, "client"):
+        return s3.client()
+    return s3._aws.client("s3")  # until S3Service exposes its client
+
+
+def run(args: Any, services: Any) -> int:
+    counter = counter_for(services)
+    if args.compare:
+        return _run_compare(args, counter)
+    if len(args.locations) != 1:
+        raise CountError(
+            f"count takes one PATH ({len(args.locations)} given); "
+            "use --compare to put several side by side."
+        )
+    options = CountOptions(
+        recursive=args.recursive, by_ext=args.by_ext, with_bytes=not args.no_bytes
+    )
+    progress = _ProgressLine() if not args.json and sys.stderr.isatty() else None
+    try:
+        count = counter.count(args.locations[0], options, on_progress=progress)
+    finally:
+        if progress is not None:
+            progress.clear()
+    if args.json:
+        print_json([count_record(count)])
+        return 0
+    print_table([count], COUNT_COLUMNS)
+    if count.by_extension:
+        print()
+        print_table(list(iter_extension_rows(count)), EXTENSION_COLUMNS)
+    if count.error_count:
+        print(f"\n{count.error_count} entries could not be read:", file=sys.stderr)
+        for message in count.errors:
+            print(f"  {message}", file=sys.stderr)
+    return 0
+
+
+def _run_compare(args: Any, counter: FileCounter) -> int:
+    if not 2 <= len(args.locations) <= 3:
+        raise CountError(f"--compare takes two or three locations, not {len(args.locations)}.")
+    options = CountOptions(
+        recursive=args.recursive,
+        by_ext=True,
+        with_bytes=not args.no_bytes,
+        with_paths=args.by_path,
+    )
+    comparison = counter.compare(args.locations, options)
+    if args.json:
+        print_json([comparison_record(comparison)])
+    else:
+        _print_comparison(comparison)
+    return 0 if comparison.matches else 1
+
+
+COUNT_COLUMNS = (
+    ("LOCATION", lambda c: c.location),
+    ("FILES", lambda c: c.files),
+    ("DIRS", lambda c: c.dirs),
+    ("SYMLINKS", lambda c: c.symlinks),
+    ("OTHER", lambda c: c.other),
+    ("BYTES", lambda c: c.bytes),
+)
+
+EXTENSION_COLUMNS = (
+    ("EXTENSION", lambda row: row.extension or "(none)"),
+    ("FILES", lambda row: row.files),
+    ("BYTES", lambda row: row.bytes),
+)
+
+
+def count_record(count: FileCount) -> dict[str, Any]:
+    """The stable JSON shape of one count."""
+    record: dict[str, Any] = {
+        "location": count.location,
+        "files": count.files,
+        "dirs": count.dirs,
+        "symlinks": count.symlinks,
+        "other": count.other,
+        "bytes": count.bytes,
+        "recursive": count.recursive,
+        "by_extension": [
+            {"extension": row.extension, "files": row.files, "bytes": row.bytes}
+            for row in count.by_extension
+        ],
+        "error_count": count.error_count,
+        "errors": list(count.errors),
+        "method": count.method,
+    }
+    return record
+
+
+def comparison_record(comparison: CountComparison) -> dict[str, Any]:
+    """The stable JSON shape of a comparison (locations in the order given)."""
+    record: dict[str, Any] = {
+        "matches": comparison.matches,
+        "by_path": comparison.by_path,
+        "locations": [count_record(c) for c in comparison.counts],
+        "by_extension": [
+            {
+                "extension": row.extension,
+                "files": list(row.files),
+                "missing": list(row.missing),
+                "extra": list(row.extra),
+            }
+            for row in comparison.by_extension
+        ],
+    }
+    if comparison.by_path:
+        record["missing_paths"] = [list(p) for p in comparison.missing_paths]
+        record["extra_paths"] = [list(p) for p in comparison.extra_paths]
+    return record
+
+
+def _print_comparison(comparison: CountComparison) -> None:
+    counts = comparison.counts
+    for index, count in enumerate(counts):
+        print(f"[{index + 1}] {count.location}")
+    print()
+    columns: list[tuple[str, Any]] = [("EXTENSION", lambda row: row.extension or "(none)")]
+    for index in range(len(counts)):
+        columns.append((f"[{index + 1}] FILES", lambda row, i=index: row.files[i]))
+        if index:
+            columns.append((f"[{index + 1}] MISSING", lambda row, i=index: row.missing[i]))
+            columns.append((f"[{index + 1}] EXTRA", lambda row, i=index: row.extra[i]))
+    print_table(comparison.by_extension, columns)
+    if comparison.by_path:
+        for index in range(1, len(counts)):
+            for word, paths in (
+                ("missing from", comparison.missing_paths[index]),
+                ("extra in", comparison.extra_paths[index]),
+            ):
+                if not paths:
+                    continue
+                print(f"\n{len(paths)} files {word} [{index + 1}]:")
+                for path in paths[:MAX_LISTED_PATHS]:
+                    print(f"  {path!r}" if "\n" in path else f"  {path}")
+                if len(paths) > MAX_LISTED_PATHS:
+                    print(f"  … {len(paths) - MAX_LISTED_PATHS} more (--json lists them all)")
+    print("\nSame files everywhere." if comparison.matches else "\nThe locations differ.")
+
+
+class _ProgressLine:
+    """One self-overwriting line on stderr while a long count runs."""
+
+    def __call__(self, progress: CountProgress) -> None:
+        entries = progress.files + progress.dirs + progress.symlinks + progress.other
+        sys.stderr.write(f"\r{progress.location}: {entries:,} entries so far…")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()

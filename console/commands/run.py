@@ -1,0 +1,111 @@
+"""``awsconsole run``: start a command as a job in tmux on a host (the launch form's twin).
+
+    awsconsole run HOST [--name N] [--cwd D] [--env K=V]... [--template T] [--json] -- CMD…
+
+The command is kept as typed (an argument list, never a shell line); to use shell syntax,
+run a shell explicitly: ``-- sh -c 'make && ./train'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from typing import Any, NoReturn
+
+from console.commands import print_json
+from console.commands.jobs import as_record, manager_for
+from console.jobs import JobError, parse_env, template_spec
+from console.models import JobSpec
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="start a command as a job in tmux on a host (like `ssh HOST tmux new -d CMD`)",
+        description="Start CMD in a tmux session on HOST; it keeps running when the console "
+        "exits. Its output goes to ~/.awsconsole/jobs/ID/output.log on the host.",
+    )
+    _add_options(parser)
+    parser.add_argument("target", metavar="HOST", help='"local", an instance, or an ssh alias')
+    # REMAINDER keeps the command's own flags; the options written between HOST and `--`
+    # land in it too and are parsed again by ``split_command``.
+    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD…", help="the command")
+    parser.set_defaults(func=run)
+
+
+def _add_options(parser: Any) -> None:
+    parser.add_argument("--name", default=None, help="a name to show (default: the command)")
+    parser.add_argument("--cwd", default=None, help="working directory on the host (default: ~)")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="K=V", help="environment variable; repeatable"
+    )
+    parser.add_argument(
+        "--template", metavar="NAME", help="start from [templates.NAME] of the config file"
+    )
+    parser.add_argument("--json", action="store_true", help="print the started job as JSON")
+
+
+class _OptionParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise JobError(f"awsconsole run: {message}")
+
+
+def split_command(args: Any) -> tuple[Any, list[str]]:
+    """The options given between HOST and ``--`` merged into ``args``, and the command.
+
+    ``run HOST --name N -- python train.py --lr 1`` -> name N, ``python train.py --lr 1``.
+    Without ``--``, words after HOST are all options or all the command.
+    Raises JobError on a bad option.
+    """
+    words = list(args.command)
+    options = _OptionParser(prog="awsconsole run", add_help=False)
+    _add_options(options)
+    namespace = argparse.Namespace(**vars(args))
+    if "--" in words:
+        cut = words.index("--")
+        return options.parse_args(words[:cut], namespace=namespace), words[cut + 1 :]
+    if words[:1] and words[0].startswith("-"):
+        try:  # only our options (`run HOST --template T`): no command of its own
+            return options.parse_args(words, namespace=namespace), []
+        except JobError as exc:
+            raise JobError(
+                f"{exc.message}. Put `--` between the options and the command: "
+                "awsconsole run HOST [OPTIONS] -- CMD…"
+            ) from exc
+    return args, words
+
+
+def build_spec(args: Any, services: Any) -> JobSpec:
+    """The JobSpec of the flags, on top of a template when one is named. Raises JobError."""
+    args, command = split_command(args)
+    if args.template:
+        base = template_spec(services.settings.section("templates"), args.template)
+    else:
+        base = JobSpec(command=())
+    env = dict(base.env)
+    env.update(parse_env(args.env))
+    spec = JobSpec(
+        command=tuple(command) or base.command,
+        name=args.name if args.name is not None else base.name,
+        cwd=args.cwd if args.cwd is not None else base.cwd,
+        env=tuple(env.items()),
+    )
+    if not spec.command:
+        raise JobError(
+            "No command given: write it after `--`, e.g. awsconsole run local -- nvidia-smi"
+        )
+    return spec
+
+
+def run(args: Any, services: Any) -> int:
+    spec = build_spec(args, services)
+    args, _ = split_command(args)
+    manager = manager_for(services, args.target)
+    job = manager.start(spec)
+    if args.json:
+        print_json([as_record(job)])
+    else:
+        print(f"Started job {job.id} on {job.host}.")
+        print(f"  follow:  awsconsole logs {job.host}:{job.id} -f")
+        print(f"  attach:  {shlex.join(manager.attach_argv(job.id))}")
+    return 0

@@ -1,0 +1,855 @@
+"""A host reached over SSH with paramiko: one pooled connection, strict host keys.
+
+How a remote command is built: the argument list is quoted with ``shlex.join`` and put
+after a fixed preamble, ``cd -- DIR && printf 'awsconsole-pid:%s\\n' "$$" && exec env K=V
+ARGV…``. Nothing the caller passes is ever pasted into the line unquoted. The printed pid
+(the login shell, which ``exec`` turns into the command, and which sshd made a process group
+leader) lets a timeout or a cancel kill the whole remote process group, as ``LocalHost``
+does locally; it is stripped from the output. Its absence means the preamble failed
+(``cd`` to a missing directory).
+
+Threads: paramiko's Transport is safe to share; its SFTP client is not, so SFTP sessions
+live in a small pool (one per concurrent user, at most ``SFTP_SESSIONS``) rather than behind
+one lock, which would serialise a big ``get`` with every ``stat``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import posixpath
+import select
+import shlex
+import socket
+import stat as stat_module
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TypeVar
+
+import paramiko
+
+from console.errors import (
+    AuthenticationError,
+    ChangedHostKeyError,
+    CommandTimeoutError,
+    HostConfigError,
+    HostError,
+    HostUnreachableError,
+    RemoteFileError,
+    UnknownHostKeyError,
+)
+from console.hosts import sshconfig
+from console.hosts.argv import check_argv, check_env
+from console.hosts.base import CommandStream, Host, Progress
+from console.hosts.knownhosts import add_known_host, fingerprint
+from console.hosts.sshconfig import SshTarget
+from console.models import CommandResult, FileKind, FileStat
+
+#: SFTP sessions one connection may hold at once (sshd's MaxSessions is 10 by default,
+#: and command channels need room too).
+SFTP_SESSIONS = 4
+_PID_MARKER = b"awsconsole-pid:"
+_STDERR_TAIL = 64 * 1024
+T = TypeVar("T")
+
+
+class _RefuseUnknownHostKey(paramiko.MissingHostKeyPolicy):
+    """Never trust a key on first sight: raise with what the user needs to decide."""
+
+    def missing_host_key(self, client, hostname, key):  # noqa: ANN001 - paramiko's signature
+        raise UnknownHostKeyError(
+            hostname=hostname,
+            key_type=key.get_name(),
+            fingerprint=fingerprint(key.get_base64()),
+            key_base64=key.get_base64(),
+        )
+
+
+# --- connections ---------------------------------------------------------------------------
+
+
+class _Connection:
+    """One authenticated transport to one destination, shared by every thread that needs it.
+
+    ``transport()`` connects lazily and reconnects when the previous transport died
+    (keepalive noticed, or the server side went away).
+    """
+
+    def __init__(self, pool: ConnectionPool, target: SshTarget, known_hosts_path: str):
+        self.pool = pool
+        self.target = target
+        self.known_hosts_path = known_hosts_path
+        self._lock = threading.Lock()
+        self._client: paramiko.SSHClient | None = None
+        self._generation = 0
+        self._sftp_idle: list[tuple[int, paramiko.SFTPClient]] = []
+        self._sftp_busy = 0
+        self._sftp_cond = threading.Condition()
+
+    # -- transport --
+
+    def transport(self) -> paramiko.Transport:
+        """The live transport, connecting first if needed.
+
+        Raises HostUnreachableError, UnknownHostKeyError, ChangedHostKeyError,
+        AuthenticationError, HostConfigError.
+        """
+        with self._lock:
+            client = self._client
+            transport = client.get_transport() if client else None
+            if transport is None or not transport.is_active():
+                self._drop_locked()
+                client = self._connect()
+                self._client = client
+                self._generation += 1
+                transport = client.get_transport()
+            assert transport is not None
+            return transport
+
+    def is_alive(self) -> bool:
+        client = self._client
+        transport = client.get_transport() if client else None
+        return bool(transport and transport.is_active())
+
+    def drop(self) -> None:
+        """Close the transport; the next ``transport()`` call connects again."""
+        with self._lock:
+            self._drop_locked()
+
+    def _drop_locked(self) -> None:
+        with self._sftp_cond:
+            idle, self._sftp_idle = self._sftp_idle, []
+        for _, sftp in idle:
+            with contextlib.suppress(Exception):
+                sftp.close()
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.close()
+            self._client = None
+
+    def _open_socket(self) -> socket.socket | paramiko.Channel:
+        target = self.target
+        where = f"{target.alias} ({target.hostname}:{target.port})"
+        if target.jumps:
+            hop = self.pool.connection(target.jumps[-1], self.known_hosts_path)
+            for attempt in (1, 2):
+                try:
+                    return hop.transport().open_channel(
+                        "direct-tcpip",
+                        (target.hostname, target.port),
+                        ("127.0.0.1", 0),
+                        timeout=target.connect_timeout,
+                    )
+                except (paramiko.SSHException, OSError, EOFError) as exc:
+                    # A hop that died unnoticed is reconnected once; a live hop that
+                    # cannot reach the target is the answer.
+                    if attempt == 2 or hop.is_alive():
+                        raise HostUnreachableError(
+                            f"Cannot reach {where} through the jump host {hop.target.alias}: "
+                            f"{exc or type(exc).__name__}"
+                        ) from exc
+        try:
+            return socket.create_connection(
+                (target.hostname, target.port), timeout=target.connect_timeout
+            )
+        except socket.gaierror as exc:
+            raise HostUnreachableError(
+                f"Cannot resolve the host name {target.hostname} of {target.alias}: {exc.strerror}"
+            ) from exc
+        except OSError as exc:
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise HostUnreachableError(f"Cannot reach {where}: {reason}") from exc
+
+    def _connect(self) -> paramiko.SSHClient:
+        target = self.target
+        sock = self._open_socket()
+        client = paramiko.SSHClient()
+        if os.path.exists(self.known_hosts_path):
+            try:
+                client.load_system_host_keys(self.known_hosts_path)
+            except (OSError, paramiko.SSHException) as exc:
+                sock.close()
+                raise HostConfigError(
+                    f"Cannot read known_hosts {self.known_hosts_path}: {exc}"
+                ) from exc
+        client.set_missing_host_key_policy(_RefuseUnknownHostKey())
+        try:
+            client.connect(
+                target.hostname,
+                port=target.port,
+                username=target.user,
+                sock=sock,
+                key_filename=list(target.identity_files) or None,
+                # OpenSSH tries its default keys only when no IdentityFile is configured,
+                # and IdentitiesOnly keeps agent keys out.
+                look_for_keys=not target.identity_files and not target.identities_only,
+                allow_agent=not target.identities_only,
+                timeout=target.connect_timeout,
+                banner_timeout=target.connect_timeout,
+                auth_timeout=target.connect_timeout,
+            )
+        except UnknownHostKeyError:
+            client.close()
+            raise
+        except paramiko.BadHostKeyException as exc:
+            client.close()
+            raise ChangedHostKeyError(
+                hostname=target.known_hosts_name,
+                key_type=exc.key.get_name(),
+                fingerprint=fingerprint(exc.key.get_base64()),
+                known_fingerprint=fingerprint(exc.expected_key.get_base64()),
+            ) from exc
+        except paramiko.PasswordRequiredException as exc:
+            client.close()
+            raise AuthenticationError(
+                f"A key for {target.destination} is encrypted: {exc}",
+                hint="Add it to ssh-agent with `ssh-add`, then retry.",
+            ) from exc
+        except paramiko.AuthenticationException as exc:
+            client.close()
+            tried = ", ".join(target.identity_files) or "ssh-agent and the default keys"
+            raise AuthenticationError(
+                f"{target.destination} ({target.alias}) refused the login: {exc}. Tried: {tried}."
+            ) from exc
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            transport = client.get_transport()
+            handshake_done = transport is not None and transport.is_active()
+            client.close()
+            if handshake_done:
+                # The server answered and checked our key; the login itself failed, e.g.
+                # "No authentication methods available" (no key file, no agent key).
+                raise AuthenticationError(
+                    f"Cannot log in to {target.destination} ({target.alias}): {exc}",
+                    hint="Give the host an IdentityFile in the ssh config, or add a key to "
+                    "ssh-agent.",
+                ) from exc
+            raise HostUnreachableError(
+                f"SSH handshake with {target.alias} ({target.hostname}:{target.port}) failed: "
+                f"{exc or type(exc).__name__}"
+            ) from exc
+        transport = client.get_transport()
+        assert transport is not None
+        transport.set_keepalive(target.keepalive_interval)
+        return client
+
+    # -- sftp sessions --
+
+    @contextlib.contextmanager
+    def sftp(self) -> Iterator[paramiko.SFTPClient]:
+        """Borrow an SFTP session for one operation (opened on demand, at most SFTP_SESSIONS).
+
+        A session that saw an exception is closed rather than returned (its request stream
+        may be out of step), except after a plain "no such file" or "permission denied"
+        answer, which ends its request cleanly: a log follower waiting for a file to appear
+        must not reopen a session on every poll.
+        """
+        transport = self.transport()
+        generation = self._generation
+        with self._sftp_cond:
+            while True:
+                while self._sftp_idle and self._sftp_idle[-1][0] != self._generation:
+                    self._sftp_idle.pop()  # left over from a dead transport
+                if self._sftp_idle:
+                    _, sftp = self._sftp_idle.pop()
+                    break
+                if self._sftp_busy < SFTP_SESSIONS:
+                    sftp = None
+                    break
+                self._sftp_cond.wait()
+            self._sftp_busy += 1
+        try:
+            if sftp is None:
+                sftp = paramiko.SFTPClient.from_transport(transport)
+                if sftp is None:
+                    raise paramiko.SSHException("the server refused the sftp subsystem")
+            yield sftp
+        except BaseException as exc:
+            clean_answer = isinstance(exc, OSError) and exc.errno in (errno.ENOENT, errno.EACCES)
+            self._give_back(sftp if clean_answer else None, generation, broken=sftp)
+            raise
+        else:
+            self._give_back(sftp, generation, broken=None)
+
+    def _give_back(
+        self,
+        sftp: paramiko.SFTPClient | None,
+        generation: int,
+        broken: paramiko.SFTPClient | None,
+    ) -> None:
+        if sftp is None and broken is not None:
+            with contextlib.suppress(Exception):
+                broken.close()
+        with self._sftp_cond:
+            self._sftp_busy -= 1
+            if sftp is not None and generation == self._generation:
+                self._sftp_idle.append((generation, sftp))
+            self._sftp_cond.notify()
+
+
+class ConnectionPool:
+    """One ``_Connection`` per resolved destination (jump hosts are pooled too)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connections: dict[tuple, _Connection] = {}
+
+    def connection(self, target: SshTarget, known_hosts_path: str) -> _Connection:
+        key = (target.pool_key(), known_hosts_path)
+        with self._lock:
+            connection = self._connections.get(key)
+            if connection is None:
+                connection = _Connection(self, target, known_hosts_path)
+                self._connections[key] = connection
+            return connection
+
+    def close_all(self) -> None:
+        with self._lock:
+            connections, self._connections = list(self._connections.values()), {}
+        for connection in connections:
+            connection.drop()
+
+
+#: the pool every SshHost uses unless given its own
+DEFAULT_POOL = ConnectionPool()
+
+
+# --- remote command lines ------------------------------------------------------------------
+
+
+def remote_command_line(
+    argv: Sequence[str], cwd: str | None = None, env: Mapping[str, str] | None = None
+) -> str:
+    """The shell line a remote command becomes; every piece is quoted with shlex.
+
+    ``cd -- DIR && printf 'awsconsole-pid:%s\\n' "$$" && exec env K=V … ARGV…``
+    (``cd`` only with a cwd, ``env`` only with variables). A cwd of ``~`` or ``~/…`` keeps
+    its tilde unquoted so the remote shell expands it to the remote home.
+    """
+    argv = check_argv(argv)
+    if env and "=" in argv[0]:
+        raise ValueError(f"env would read the command name {argv[0]!r} as a variable")
+    parts: list[str] = []
+    if cwd is not None:
+        parts.append(f"cd -- {_quote_path(cwd)}")
+    parts.append(f"printf '{_PID_MARKER.decode()}%s\\n' \"$$\"")
+    command = ["env", *(f"{key}={value}" for key, value in check_env(env).items()), *argv]
+    parts.append("exec " + shlex.join(command if env else argv))
+    return " && ".join(parts)
+
+
+def _quote_path(path: str) -> str:
+    if path == "~":
+        return "~"
+    if path.startswith("~/"):
+        return "~/" + shlex.quote(path[2:])
+    return shlex.quote(path)
+
+
+class _PidSplitter:
+    """Separates the ``awsconsole-pid:N`` line (and any login noise before it) from output."""
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.found = False
+        self._head = b""
+
+    def feed(self, data: bytes) -> bytes:
+        if self.found:
+            return data
+        self._head += data
+        start = self._head.find(_PID_MARKER)
+        if start < 0 or b"\n" not in self._head[start:]:
+            return b""
+        end = self._head.index(b"\n", start)
+        pid_text = self._head[start + len(_PID_MARKER) : end]
+        self.pid = int(pid_text) if pid_text.isdigit() else None
+        self.found = True
+        rest, self._head = self._head[end + 1 :], b""
+        return rest
+
+    def leftover(self) -> bytes:
+        """What arrived when the marker never came (the preamble failed)."""
+        return self._head
+
+
+# --- the host ------------------------------------------------------------------------------
+
+
+class SshHost(Host):
+    """A host reached with ssh, configured by ~/.ssh/config and trusted by known_hosts.
+
+    ``target`` is an alias of the config or ``[user@]host[:port]``. ``config_path`` and
+    ``known_hosts_path`` default to ``~/.ssh/config`` and ``~/.ssh/known_hosts`` (or the
+    config's UserKnownHostsFile). Nothing connects until the first command or file call.
+
+    Raises HostConfigError from the constructor for an unknown alias or a missing key file.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        config_path: str | None = None,
+        known_hosts_path: str | None = None,
+        name: str | None = None,
+        pool: ConnectionPool | None = None,
+    ):
+        self.target_spec = target
+        self.config_path = config_path
+        self.target: SshTarget = sshconfig.resolve(target, config_path)
+        self.known_hosts_path = os.path.expanduser(
+            known_hosts_path or self.target.config_known_hosts or sshconfig.DEFAULT_KNOWN_HOSTS_PATH
+        )
+        self.known_hosts_explicit = known_hosts_path is not None
+        self.name = name or target
+        self._pool = pool or DEFAULT_POOL
+        self._home: str | None = None
+
+    def __repr__(self) -> str:
+        return f"SshHost({self.target_spec!r} -> {self.target.destination})"
+
+    @property
+    def _conn(self) -> _Connection:
+        return self._pool.connection(self.target, self.known_hosts_path)
+
+    def connect(self) -> None:
+        """Open the connection now (to surface host-key or login problems early)."""
+        self._conn.transport()
+
+    def close(self) -> None:
+        """Close this destination's connection; the next call reconnects."""
+        self._conn.drop()
+
+    def accept_host_key(self, error: UnknownHostKeyError) -> None:
+        """Trust the key of ``error`` after the user compared its fingerprint.
+
+        Appends it to this host's known_hosts file (``ssh-keygen``-compatible; hashed when the
+        config says ``HashKnownHosts yes``). Works for a jump host's key as well: the error
+        names the host the key belongs to. Raises HostConfigError if the file is not writable.
+        """
+        add_known_host(
+            self.known_hosts_path,
+            error.hostname,
+            error.key_type,
+            error.key_base64,
+            hashed=self.target.hash_known_hosts,
+        )
+
+    # --- commands ----------------------------------------------------------------------
+
+    def _open_command(self, line: str) -> paramiko.Channel:
+        """A channel running ``line``; retries once on a connection found dead."""
+        for attempt in (1, 2):
+            conn = self._conn
+            transport = conn.transport()
+            try:
+                channel = transport.open_session(timeout=self.target.connect_timeout)
+                channel.exec_command(line)
+                return channel
+            except (paramiko.SSHException, OSError, EOFError) as exc:
+                if conn.is_alive():
+                    raise HostError(f"{self.name}: cannot start a command: {exc}") from exc
+                # No drop() here: another thread may already have reconnected, and
+                # transport() replaces a dead transport by itself.
+                if attempt == 2:
+                    raise HostUnreachableError(
+                        f"The connection to {self.name} dropped and could not be re-opened: {exc}"
+                    ) from exc
+        raise AssertionError("unreachable")
+
+    def _kill_group(self, pid: int | None) -> None:
+        """``kill -KILL -- -PID`` on the host: the command and everything it started."""
+        if pid is None:
+            return
+        with contextlib.suppress(HostError, OSError, paramiko.SSHException, EOFError):
+            channel = self._open_command(shlex.join(["kill", "-KILL", "--", f"-{pid}"]))
+            channel.shutdown_write()
+            channel.status_event.wait(10)
+            channel.close()
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float | None = 60.0,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        stdin: bytes | None = None,
+    ) -> CommandResult:
+        """Run ``argv`` on the host (``ssh HOST 'cd DIR && exec env K=V ARGV…'``).
+
+        Raises CommandTimeoutError (the remote process group is killed and the channel
+        closed), RemoteFileError when ``cwd`` does not exist, HostUnreachableError when the
+        connection is lost mid-command, and the connection errors of ``connect``.
+        """
+        argv = check_argv(argv)
+        line = remote_command_line(argv, cwd, env)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        channel = self._open_command(line)
+        splitter = _PidSplitter()
+        out, err = bytearray(), bytearray()
+        try:
+            _feed_stdin(channel, stdin)
+            while True:
+                while channel.recv_ready():
+                    out += splitter.feed(channel.recv(65536))
+                while channel.recv_stderr_ready():
+                    err += channel.recv_stderr(65536)
+                pending = channel.recv_ready() or channel.recv_stderr_ready()
+                if not pending and (
+                    channel.closed or (channel.eof_received and channel.status_event.is_set())
+                ):
+                    break
+                wait = 0.5
+                if deadline is not None:
+                    wait = min(wait, deadline - time.monotonic())
+                    if wait <= 0:
+                        self._kill_group(splitter.pid)
+                        raise CommandTimeoutError(
+                            f"{shlex.join(argv)} on {self.name} did not finish within "
+                            f"{timeout:g} s and was stopped."
+                        )
+                if channel.eof_received:
+                    # Output is complete; the exit status (then the close) is on its way and
+                    # does not wake select.
+                    channel.status_event.wait(wait)
+                else:
+                    select.select([channel], [], [], wait)
+            exit_code = channel.recv_exit_status()
+            if not channel.status_event.is_set() or (exit_code == -1 and not self._conn.is_alive()):
+                raise HostUnreachableError(
+                    f"The connection to {self.name} was lost while running {shlex.join(argv)}."
+                )
+        finally:
+            channel.close()
+        if not splitter.found:
+            self._raise_preamble_failure(argv, cwd, bytes(err) + splitter.leftover())
+        return CommandResult(tuple(argv), exit_code, bytes(out), bytes(err))
+
+    def _raise_preamble_failure(self, argv: list[str], cwd: str | None, err: bytes) -> None:
+        message = err.decode("utf-8", "replace").strip()
+        if cwd is not None:
+            raise RemoteFileError(
+                f"Cannot run {argv[0]} in {cwd} on {self.name}: {message or 'no such directory'}"
+            )
+        raise HostError(f"{self.name}: the remote shell failed before {argv[0]}: {message}")
+
+    def stream(
+        self,
+        argv: Sequence[str],
+        *,
+        cancel: threading.Event | None = None,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> CommandStream:
+        """Start ``argv`` on the host and stream its stdout (``ssh HOST 'exec ARGV…'``).
+
+        Cancelling (``cancel`` set, or ``close()``) kills the remote process group.
+        Iterating raises RemoteFileError when ``cwd`` does not exist; the last 64 KiB of
+        stderr are kept in ``stderr``.
+        """
+        argv = check_argv(argv)
+        channel = self._open_command(remote_command_line(argv, cwd, env))
+        channel.shutdown_write()
+        return _SshStream(self, argv, cwd, channel, cancel or threading.Event())
+
+    # --- files ---------------------------------------------------------------------------
+
+    def _sftp_call(self, what: str, path: str, action: Callable[[paramiko.SFTPClient], T]) -> T:
+        """Run ``action`` with a pooled SFTP session; retry once if the connection had died.
+
+        File errors (the connection is still alive) become RemoteFileError naming ``path``.
+        """
+        for attempt in (1, 2):
+            conn = self._conn
+            try:
+                with conn.sftp() as sftp:
+                    return action(sftp)
+            except HostError:
+                raise
+            except (OSError, EOFError, paramiko.SSHException) as exc:
+                if conn.is_alive():
+                    raise _file_error(what, path, self.name, exc) from exc
+                # transport() (via sftp()) replaces the dead transport on the retry.
+                if attempt == 2:
+                    raise HostUnreachableError(
+                        f"The connection to {self.name} dropped during {what} {path}: {exc}"
+                    ) from exc
+        raise AssertionError("unreachable")
+
+    def home(self) -> str:
+        """The remote home directory (what SFTP's ``realpath .`` answers at login)."""
+        if self._home is None:
+            self._home = self._sftp_call("resolve home", "~", lambda sftp: sftp.normalize("."))
+        return self._home
+
+    def expand(self, path: str) -> str:
+        """``~`` and relative paths against the remote home; the result is absolute."""
+        if path == "~":
+            return self.home()
+        if path.startswith("~/"):
+            return posixpath.join(self.home(), path[2:])
+        if not path.startswith("/"):
+            return posixpath.join(self.home(), path)
+        return path
+
+    def stat(self, path: str) -> FileStat:
+        """lstat over SFTP (``stat PATH`` without following links). Raises RemoteFileError."""
+        full = self.expand(path)
+        attrs = self._sftp_call("stat", full, lambda sftp: sftp.lstat(full))
+        return _file_stat(full, attrs)
+
+    def listdir(self, path: str) -> list[FileStat]:
+        """Entries of a directory, sorted by name (``ls -la PATH``). Raises RemoteFileError."""
+        full = self.expand(path)
+        entries = self._sftp_call("list", full, lambda sftp: sftp.listdir_attr(full))
+        return sorted(
+            (_file_stat(posixpath.join(full, attrs.filename), attrs) for attrs in entries),
+            key=lambda entry: entry.name,
+        )
+
+    def read_range(self, path: str, offset: int = 0, length: int | None = None) -> bytes:
+        """Bytes ``offset``…``offset+length`` (``tail -c +OFFSET PATH | head -c LENGTH``).
+
+        Raises RemoteFileError. Large reads are pipelined (SFTP readv prefetch).
+        """
+        if offset < 0 or (length is not None and length < 0):
+            raise ValueError("offset and length must not be negative")
+        full = self.expand(path)
+
+        def read(sftp: paramiko.SFTPClient) -> bytes:
+            with sftp.open(full, "rb") as handle:
+                size = handle.stat().st_size or 0
+                end = size if length is None else min(size, offset + length)
+                if end <= offset:
+                    return b""
+                return b"".join(handle.readv([(offset, end - offset)]))
+
+        return self._sftp_call("read", full, read)
+
+    def write(self, path: str, data: bytes, *, mode: int | None = None) -> None:
+        """Write a file atomically: a temporary name in the same directory, then
+        ``posix-rename`` over the final name (readers see the old or the new file, never
+        half of one). Keeps the old file's mode unless ``mode`` is given.
+        Raises RemoteFileError."""
+        full = self.expand(path)
+
+        def upload(sftp: paramiko.SFTPClient, temp: str) -> None:
+            with sftp.open(temp, "wb") as handle:
+                handle.set_pipelined(True)
+                handle.write(data)
+
+        self._atomic_upload("write", full, mode, upload)
+
+    def put(self, local_path: str, remote_path: str, progress: Progress | None = None) -> None:
+        """Copy a local file to the host (``scp LOCAL HOST:REMOTE``), atomically, keeping the
+        local file's permission bits. ``progress(done, total)`` is called as bytes go.
+        Raises RemoteFileError (also for a missing local file)."""
+        full = self.expand(remote_path)
+        try:
+            local_mode = stat_module.S_IMODE(os.stat(local_path).st_mode)
+        except OSError as exc:
+            raise RemoteFileError(f"Cannot read {local_path}: {exc.strerror}") from exc
+
+        def upload(sftp: paramiko.SFTPClient, temp: str) -> None:
+            sftp.put(local_path, temp, callback=progress, confirm=True)
+
+        self._atomic_upload("upload to", full, local_mode, upload)
+
+    def _atomic_upload(
+        self,
+        what: str,
+        full: str,
+        mode: int | None,
+        upload: Callable[[paramiko.SFTPClient, str], None],
+    ) -> None:
+        directory, name = posixpath.split(full)
+        temp = posixpath.join(directory, f".{name}.{uuid.uuid4().hex[:12]}.tmp")
+
+        def action(sftp: paramiko.SFTPClient) -> None:
+            try:
+                final_mode = mode
+                if final_mode is None:
+                    with contextlib.suppress(OSError):
+                        final_mode = stat_module.S_IMODE(sftp.stat(full).st_mode or 0)
+                upload(sftp, temp)
+                if final_mode is not None:
+                    sftp.chmod(temp, final_mode)
+                sftp.posix_rename(temp, full)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    sftp.remove(temp)
+                raise
+
+        self._sftp_call(what, full, action)
+
+    def get(self, remote_path: str, local_path: str, progress: Progress | None = None) -> None:
+        """Copy a file of the host to a local path (``scp HOST:REMOTE LOCAL``) through a
+        temporary local name, so ``local_path`` is never a partial file. Uses SFTP prefetch.
+        Raises RemoteFileError."""
+        full = self.expand(remote_path)
+        directory, name = os.path.split(os.path.abspath(local_path))
+        if not os.path.isdir(directory):
+            raise RemoteFileError(
+                f"Cannot download to {local_path}: {directory} is not a directory"
+            )
+        temp = os.path.join(directory, f".{name}.{uuid.uuid4().hex[:12]}.tmp")
+
+        def download(sftp: paramiko.SFTPClient) -> None:
+            try:
+                sftp.get(full, temp, callback=progress, prefetch=True)
+                remote_mode = stat_module.S_IMODE(sftp.stat(full).st_mode or 0o644)
+                os.chmod(temp, remote_mode)
+                os.replace(temp, local_path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.remove(temp)
+                raise
+
+        self._sftp_call("download", full, download)
+
+    def makedirs(self, path: str) -> None:
+        """``mkdir -p PATH`` over SFTP. Raises RemoteFileError (e.g. a file is in the way)."""
+        full = self.expand(path)
+
+        def make(sftp: paramiko.SFTPClient) -> None:
+            current = "/"
+            for part in [p for p in full.split("/") if p]:
+                current = posixpath.join(current, part)
+                try:
+                    attrs = sftp.stat(current)
+                except FileNotFoundError:
+                    try:
+                        sftp.mkdir(current)
+                        continue
+                    except OSError:
+                        attrs = sftp.stat(current)  # made meanwhile by someone else?
+                if not stat_module.S_ISDIR(attrs.st_mode or 0):
+                    raise NotADirectoryError(20, f"{current} exists and is not a directory")
+
+        self._sftp_call("create directory", full, make)
+
+    def remove(self, path: str) -> None:
+        """``rm PATH`` (one file, not a directory). Raises RemoteFileError."""
+        full = self.expand(path)
+        self._sftp_call("remove", full, lambda sftp: sftp.remove(full))
+
+
+def _feed_stdin(channel: paramiko.Channel, stdin: bytes | None) -> None:
+    """Send stdin from a thread, so a command that writes much before reading cannot
+    deadlock against us, then signal EOF."""
+    if not stdin:
+        channel.shutdown_write()
+        return
+
+    def send() -> None:
+        with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+            channel.sendall(stdin)
+            channel.shutdown_write()
+
+    threading.Thread(target=send, name="ssh-stdin", daemon=True).start()
+
+
+class _SshStream(CommandStream):
+    def __init__(
+        self,
+        host: SshHost,
+        argv: list[str],
+        cwd: str | None,
+        channel: paramiko.Channel,
+        cancel: threading.Event,
+    ):
+        self._host = host
+        self._argv = argv
+        self._cwd = cwd
+        self._channel = channel
+        self._cancel = cancel
+        self._splitter = _PidSplitter()
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._finished = False
+        self._stderr = bytearray()
+
+    @property
+    def stderr(self) -> bytes:
+        """The last 64 KiB the command wrote to stderr."""
+        return bytes(self._stderr)
+
+    def _take_stderr(self) -> None:
+        while self._channel.recv_stderr_ready():
+            self._stderr += self._channel.recv_stderr(65536)
+            del self._stderr[:-_STDERR_TAIL]
+
+    def __iter__(self) -> Iterator[bytes]:
+        channel = self._channel
+        try:
+            while not self._stopped:
+                if self._cancel.is_set():
+                    self.close()
+                    return
+                select.select([channel], [], [], 0.2)
+                self._take_stderr()
+                if channel.recv_ready():
+                    chunk = channel.recv(65536)
+                    if chunk:
+                        payload = self._splitter.feed(chunk)
+                        if payload:
+                            yield payload
+                        continue
+                if self._stopped:
+                    return
+                if (channel.eof_received or channel.closed) and not channel.recv_ready():
+                    self._take_stderr()
+                    channel.status_event.wait(5)
+                    with self._lock:
+                        self._finished = True
+                        if not self._stopped and channel.exit_status_ready():
+                            self.exit_code = channel.recv_exit_status()
+                    if not self._splitter.found and not self._stopped:
+                        self._host._raise_preamble_failure(
+                            self._argv, self._cwd, self.stderr + self._splitter.leftover()
+                        )
+                    return
+        finally:
+            if self._stopped or self._finished:
+                channel.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._stopped or self._finished:
+                return
+            self._stopped = True
+            self.exit_code = None
+        self._host._kill_group(self._splitter.pid)
+        self._channel.close()
+
+
+def _file_stat(path: str, attrs: paramiko.SFTPAttributes) -> FileStat:
+    mode = attrs.st_mode or 0
+    if stat_module.S_ISLNK(mode):
+        kind = FileKind.SYMLINK
+    elif stat_module.S_ISDIR(mode):
+        kind = FileKind.DIRECTORY
+    elif stat_module.S_ISREG(mode):
+        kind = FileKind.FILE
+    else:
+        kind = FileKind.OTHER
+    return FileStat(
+        path=path,
+        name=posixpath.basename(path.rstrip("/")) or "/",
+        kind=kind,
+        size=attrs.st_size or 0,
+        mtime=float(attrs.st_mtime or 0),
+        mode=mode,
+    )
+
+
+def _file_error(what: str, path: str, host: str, exc: BaseException) -> RemoteFileError:
+    """A RemoteFileError naming the path; ``errno`` is kept (ENOENT tells 'missing' apart)."""
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    error = RemoteFileError(f"Cannot {what} {path} on {host}: {reason}")
+    error.errno = getattr(exc, "errno", None)  # type: ignore[attr-defined]
+    return error

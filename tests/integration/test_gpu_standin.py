@@ -1,0 +1,126 @@
+"""The stand-in nvidia-smi (tests/data/bin/nvidia-smi) answers like the real one.
+
+This module also holds ``make_standin``, which the GPU, host-monitor and doctor tests use to
+put a configured stand-in where a local or remote user can run it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+STANDIN = DATA / "bin" / "nvidia-smi"
+RECORDINGS = DATA / "nvidia-smi"
+
+
+def make_standin(directory: Path | None = None, **settings: str) -> Path:
+    """A directory holding ``nvidia-smi`` (a link to the stand-in) and its
+    ``nvidia-smi.json`` (``query_gpu``, ``compute_apps``, ``table``, ``scenario``, ``log``).
+
+    Recording names without a slash are looked up in tests/data/nvidia-smi/. The directory
+    is world-readable so the sshd test user can run it; returns the path of the link.
+    """
+    if directory is None:
+        directory = Path(tempfile.mkdtemp(prefix="awsc-nvsmi-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o777)  # the remote test user appends to the log here
+    link = directory / "nvidia-smi"
+    if not link.exists():
+        link.symlink_to(STANDIN)
+    resolved = {
+        key: (
+            str(RECORDINGS / value)
+            if key in ("query_gpu", "compute_apps", "table") and "/" not in value
+            else value
+        )
+        for key, value in settings.items()
+    }
+    (directory / "nvidia-smi.json").write_text(json.dumps(resolved))
+    return link
+
+
+def invocations(log: Path) -> list[list[str]]:
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def standin_dir():
+    directory = Path(tempfile.mkdtemp(prefix="awsc-nvsmi-"))
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=30, **kwargs)
+
+
+def test_answers_exactly_the_fields_asked_in_order(standin_dir):
+    smi = make_standin(standin_dir)
+    out = run(
+        [
+            str(smi),
+            "--query-gpu=memory.total,index,fan.speed,clocks.sm",
+            "--format=csv,noheader,nounits",
+        ]
+    )
+    assert out.returncode == 0
+    assert out.stdout == "81559, 0, [N/A], 1980\n"
+
+
+def test_header_keeps_units_and_units_follow_the_format(standin_dir):
+    smi = make_standin(standin_dir)
+    with_units = run([str(smi), "--query-gpu=utilization.gpu,memory.used", "--format=csv"]).stdout
+    assert with_units.splitlines() == ["utilization.gpu [%], memory.used [MiB]", "100 %, 19818 MiB"]
+    no_units = run(
+        [str(smi), "--query-gpu=utilization.gpu,memory.used", "--format=csv,nounits"]
+    ).stdout
+    assert no_units.splitlines() == ["utilization.gpu [%], memory.used [MiB]", "100, 19818"]
+
+
+def test_loop_keeps_printing_recorded_ticks_until_killed(standin_dir):
+    smi = make_standin(standin_dir, query_gpu="query-gpu_gtx1650super_530.41.03_loop.txt")
+    process = subprocess.Popen(
+        [str(smi), "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits", "-lms", "10"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = [process.stdout.readline().strip() for _ in range(12)]
+        assert process.poll() is None  # still running
+    finally:
+        process.kill()
+        process.wait()
+    assert lines == ["24", "18", "42", "17", "21"] * 2 + ["24", "18"]
+
+
+def test_scenarios_print_the_real_texts(standin_dir):
+    smi = make_standin(standin_dir, scenario="no-devices")
+    out = run([str(smi), "--query-gpu=index", "--format=csv"])
+    assert (out.returncode, out.stdout) == (6, "No devices were found\n")
+
+
+def test_environment_overrides_the_json_and_log_counts_runs(standin_dir):
+    log = standin_dir / "calls.log"
+    smi = make_standin(standin_dir, log=str(log))
+    env = dict(os.environ, NVIDIA_SMI_SCENARIO="no-driver")
+    out = run([str(smi)], env=env)
+    assert out.returncode == 9 and "couldn't communicate" in out.stdout
+    assert invocations(log) == [[]]
+
+
+def test_plain_table(standin_dir):
+    smi = make_standin(standin_dir, table="table_gtx1080ti_x8_390.25_processes.txt")
+    out = run([str(smi)])
+    assert "Driver Version: 390.25" in out.stdout
+    assert "# cmd" not in out.stdout

@@ -1,0 +1,94 @@
+"""Pilot tests drive ``make_app`` with real backends pointed at moto's server."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from console.services import Services
+from console.settings import Settings
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run ``async def`` tests in a fresh event loop (Pilot needs one; no plugin required)."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    names = pyfuncitem._fixtureinfo.argnames
+    asyncio.run(pyfuncitem.obj(**{name: pyfuncitem.funcargs[name] for name in names}))
+    return True
+
+
+def build(settings: Settings) -> Services:
+    """The services the CLI would build for ``settings``."""
+    from console.services import build_services
+
+    return build_services(settings)
+
+
+@pytest.fixture
+def make_services() -> Iterator:
+    """Build services for a Settings; every one built is closed after the test."""
+    built: list[Services] = []
+
+    def factory(settings: Settings) -> Services:
+        services = build(settings)
+        built.append(services)
+        return services
+
+    yield factory
+    for services in built:
+        services.close()
+
+
+@pytest.fixture
+def moto_settings(aws_endpoint: str) -> Settings:
+    return Settings(endpoint_url=aws_endpoint, region="us-east-1", refresh_interval=0)
+
+
+@pytest.fixture
+def ec2(aws_endpoint: str):
+    return boto3.client("ec2", endpoint_url=aws_endpoint, region_name="us-east-1")
+
+
+@pytest.fixture
+def s3(aws_endpoint: str):
+    return boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
+
+
+def launch(ec2, name: str, instance_type: str = "t3.micro") -> str:
+    """Start one instance with a Name tag in moto and return its id."""
+    image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    reservation = ec2.run_instances(
+        ImageId=image_id,
+        InstanceType=instance_type,
+        MinCount=1,
+        MaxCount=1,
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
+    )
+    return reservation["Instances"][0]["InstanceId"]
+
+
+async def wait_until(pilot, condition, *, within: float = 30.0) -> None:
+    """Let the app run until ``condition()`` holds (a deadline only so a bug cannot hang CI)."""
+    import time
+
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s: {condition}")
+        await pilot.pause(0.05)
+
+
+def notifications(app) -> list:
+    """The notifications the app has raised and still shows."""
+    return list(app._notifications)
+
+
+def cell_texts(table) -> list[list[str]]:
+    """Every row of a DataTable as plain strings."""
+    return [[str(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]

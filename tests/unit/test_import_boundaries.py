@@ -1,0 +1,124 @@
+"""The boundaries of DESIGN.md, checked on the source and in fresh interpreters.
+
+- console.ui never imports boto3, botocore, paramiko or subprocess (source, and loading the
+  UI loads none of the first three);
+- importing every console module loads no torch and no trainer;
+- importing every trainer module loads no console and no textual;
+- the backends (everything in console outside the UI and the app) load no textual.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import pkgutil
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import console
+import trainer
+
+ROOT = Path(__file__).resolve().parents[2]
+UI_DIR = ROOT / "console" / "ui"
+UI_FORBIDDEN = {"boto3", "botocore", "paramiko", "subprocess"}
+#: modules allowed to load textual: the UI itself and the app factory
+UI_MODULES = ("console.ui", "console.app")
+
+
+def all_modules(package) -> list[str]:
+    return sorted(
+        info.name for info in pkgutil.walk_packages(package.__path__, prefix=package.__name__ + ".")
+    )
+
+
+def imported_top_levels(path: Path) -> set[str]:
+    """Top-level package names a module's import statements name (anywhere in the file)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def loaded_after_importing(modules: list[str]) -> set[str]:
+    """The top-level packages in sys.modules after a fresh interpreter imports ``modules``."""
+    script = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=240
+    )
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+def test_ui_source_imports_no_backend_library():
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_top_levels(path) & UI_FORBIDDEN)
+        for path in sorted(UI_DIR.rglob("*.py"))
+    }
+    offenders = {path: names for path, names in offenders.items() if names}
+    assert offenders == {}
+    assert len(list(UI_DIR.rglob("*.py"))) > 5  # the walk really saw the UI
+
+
+def test_loading_the_ui_loads_no_aws_or_ssh_library():
+    modules = [m for m in all_modules(console) if m.startswith(UI_MODULES)]
+    assert "console.ui.screens.main" in modules and "console.app" in modules
+    loaded = loaded_after_importing(modules)
+    assert "textual" in loaded
+    assert loaded & {"boto3", "botocore", "paramiko"} == set()
+
+
+def test_console_loads_no_torch_or_trainer():
+    loaded = loaded_after_importing(all_modules(console))
+    assert "console" in loaded
+    assert loaded & {"torch", "torchvision", "trainer"} == set()
+
+
+def test_trainer_loads_no_console_or_textual():
+    loaded = loaded_after_importing(all_modules(trainer))
+    assert "trainer" in loaded
+    assert loaded & {"console", "textual"} == set()
+
+
+def test_backends_load_no_textual():
+    backends = [m for m in all_modules(console) if not m.startswith(UI_MODULES)]
+    assert "console.aws.ec2" in backends and "console.hosts.ssh" in backends
+    loaded = loaded_after_importing(backends)
+    assert "boto3" in loaded  # the walk really imported the backends
+    assert "textual" not in loaded
+
+
+def test_import_linter_contracts_are_kept(tmp_path: Path):
+    lint_imports = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    if lint_imports is None:
+        pytest.skip("import-linter is not installed")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    linter = config["tool"]["importlinter"]
+    # the contracts forbid external packages, which import-linter only checks with this on
+    lines = [
+        "[tool.importlinter]",
+        f"root_packages = {json.dumps(linter['root_packages'])}",
+        "include_external_packages = true",
+    ]
+    for contract in linter["contracts"]:
+        lines.append("[[tool.importlinter.contracts]]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in contract.items()]
+    config_file = tmp_path / "importlinter.toml"
+    config_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = subprocess.run(
+        [lint_imports, str(config_file)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "broken" in result.stdout and " 0 broken" in result.stdout

@@ -1,0 +1,279 @@
+"""The ``train`` command: build everything from a TrainConfig, resume, train, evaluate, save.
+
+Exit status: 0 when all epochs finished, EXIT_SPOT_INTERRUPTED (75) after a spot interruption
+notice (a checkpoint was saved and uploaded first; ``--resume auto`` continues from it).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, DistributedSampler, Sampler
+
+from trainer import checkpoint as ckpt
+from trainer import distributed
+from trainer.config import TrainConfig, write_resolved
+from trainer.data import DatasetIndex, DeepFashionDataset, load_index
+from trainer.engine import EpochOptions, Progress, RunLog, Runtime, evaluate, resolve_runtime, train_one_epoch
+from trainer.errors import ConfigError
+from trainer.losses import LossWeights
+from trainer.model import LandmarkAttentionNet, format_parameter_report, parameter_report
+from trainer.spot import EXIT_SPOT_INTERRUPTED, SpotWatcher, metadata_service_answers
+
+BEST_METRIC = "category_top1"
+
+
+class SkipSampler(Sampler[int]):
+    """The base sampler's order with the first ``skip`` indices left out (mid-epoch resume)."""
+
+    def __init__(self, base: DistributedSampler, skip: int = 0) -> None:
+        self.base, self.skip = base, skip
+
+    def __iter__(self):
+        return itertools.islice(iter(self.base), self.skip, None)
+
+    def __len__(self) -> int:
+        return max(0, len(self.base) - self.skip)
+
+
+class ShardSampler(Sampler[int]):
+    """Evaluation shard: every world_size-th image, no padding, so each image counts once."""
+
+    def __init__(self, length: int, rank: int, world: int) -> None:
+        self.indices = list(range(rank, length, world))
+
+    def __iter__(self):
+        return iter(self.indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def build_model(cfg: TrainConfig, index_meta: dict[str, Any]) -> LandmarkAttentionNet:
+    return LandmarkAttentionNet(len(index_meta["category_names"]), len(index_meta["attribute_names"]), cfg.width)
+
+
+class Trainer:
+    """One training run; ``run()`` returns the process exit status."""
+
+    def __init__(self, cfg: TrainConfig) -> None:
+        if not cfg.data_root:
+            raise ConfigError("data_root is required (--data-root)")
+        self.cfg = cfg
+        self.run_dir = Path(cfg.run_dir)
+        device_kind = "cuda" if cfg.device.startswith("cuda") or (cfg.device == "auto" and torch.cuda.is_available()) else "cpu"
+        self.dist = distributed.init(device_kind)
+        self.rt = resolve_runtime(cfg.device, cfg.precision, cfg.channels_last, self.dist)
+        self.log = RunLog(self.run_dir, self.dist.is_main)
+        if self.dist.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            ckpt.remove_stale_temporaries(self.run_dir)
+        self.store = None
+        if cfg.s3_uri:
+            from trainer.s3 import CheckpointStore
+
+            self.store = CheckpointStore(cfg.s3_uri, cfg.s3_endpoint)
+
+    # ----- building -------------------------------------------------------------------------
+    def _loaders(self, index: DatasetIndex, skip: int):
+        cfg = self.cfg
+        self.train_set = DeepFashionDataset(index, "train", cfg.image_size, cfg.augment, cfg.seed)
+        eval_set = DeepFashionDataset(index, cfg.eval_split, cfg.image_size, False)
+        if len(self.train_set) < cfg.batch_size * self.dist.world_size:
+            raise ConfigError(f"the training split has {len(self.train_set)} images, fewer than one batch "
+                              f"({cfg.batch_size} x {self.dist.world_size} processes)")
+        self.base_sampler = DistributedSampler(self.train_set, num_replicas=self.dist.world_size,
+                                               rank=self.dist.rank, shuffle=True, seed=cfg.seed, drop_last=True)
+        self.train_sampler = SkipSampler(self.base_sampler, skip)
+        common = {"num_workers": cfg.workers, "pin_memory": self.rt.device.type == "cuda"}
+        train_loader = DataLoader(self.train_set, batch_size=cfg.batch_size, sampler=self.train_sampler,
+                                  drop_last=True, **common)
+        eval_loader = DataLoader(eval_set, batch_size=cfg.batch_size,
+                                 sampler=ShardSampler(len(eval_set), self.dist.rank, self.dist.world_size), **common)
+        return train_loader, eval_loader
+
+    def _resume_source(self) -> Path | None:
+        cfg = self.cfg
+        if not cfg.resume:
+            return None
+        if cfg.resume != "auto":
+            return Path(cfg.resume)
+        latest = self.run_dir / ckpt.LATEST
+        if latest.is_file():
+            return latest
+        if self.store is not None:
+            # A fresh instance after a spot interruption: the run folder is empty, S3 is not.
+            if self.dist.is_main and self.store.download(ckpt.LATEST, latest):
+                self.log.line(f"fetched {self.store.uri}/{ckpt.LATEST}")
+            distributed.barrier(self.dist)
+            if latest.is_file():
+                return latest
+        return None
+
+    # ----- running --------------------------------------------------------------------------
+    def run(self) -> int:
+        try:
+            return self._run()
+        finally:
+            distributed.shutdown()
+
+    def _run(self) -> int:
+        cfg, rt, log = self.cfg, self.rt, self.log
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        seed_everything(cfg.seed)
+        index = load_index(cfg.data_root)
+        self.meta = index.metadata()
+        model = build_model(cfg, self.meta)
+        resume_path = self._resume_source()
+        state = ckpt.load(resume_path) if resume_path is not None else None
+        if state is None and cfg.backbone_weights:
+            model.load_backbone(cfg.backbone_weights)  # only for a fresh start: a checkpoint has them
+        if state is not None:
+            model.load_state_dict(state["model"])
+        model.to(rt.device)
+        if rt.channels_last:
+            model.to(memory_format=torch.channels_last)
+        net = model
+        if self.dist.enabled:
+            net = torch.nn.parallel.DistributedDataParallel(
+                model, device_ids=[rt.device.index] if rt.device.type == "cuda" else None)
+        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
+        scaler = torch.amp.GradScaler("cuda") if rt.precision == "fp16" else None
+        progress, best = Progress(), -math.inf
+        if state is not None:
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            if scaler is not None and state.get("scaler"):
+                scaler.load_state_dict(state["scaler"])
+            progress = Progress(state["epoch"], state["epoch_step"], state["global_step"])
+            best = state.get("best", -math.inf)
+            ckpt.restore_rng(state["rng"])
+            log.line(f"resumed from {resume_path}: epoch {progress.epoch + 1}, "
+                     f"{progress.epoch_step} batches done, global step {progress.global_step}")
+
+        train_loader, eval_loader = self._loaders(index, progress.epoch_step * cfg.batch_size)
+        steps_in_epoch = len(self.base_sampler) // cfg.batch_size
+        if cfg.max_steps_per_epoch:
+            steps_in_epoch = min(steps_in_epoch, cfg.max_steps_per_epoch)
+        derived = {
+            "device": str(rt.device), "precision": rt.precision, "channels_last": rt.channels_last,
+            "world_size": self.dist.world_size, "num_categories": index.num_categories,
+            "num_attributes": index.num_attributes, "train_images": len(self.train_set),
+            "steps_per_epoch": steps_in_epoch, "parameters": parameter_report(model),
+            "torch": torch.__version__,
+        }
+        if self.dist.is_main:
+            write_resolved(cfg, derived, self.run_dir)
+        log.line(f"device {rt.device} precision {rt.precision} channels_last {rt.channels_last} "
+                 f"processes {self.dist.world_size}; {len(self.train_set)} training images, "
+                 f"{steps_in_epoch} steps per epoch")
+        log.line(format_parameter_report(derived["parameters"]))
+
+        watcher = self._start_watcher()
+        self._parts = (model, optimizer, scheduler, scaler)
+        opts = EpochOptions(cfg.epochs, steps_in_epoch, cfg.log_every, cfg.grad_clip,
+                            LossWeights(cfg.loss_weight_category, cfg.loss_weight_attribute, cfg.loss_weight_landmark),
+                            cfg.heatmap_radius)
+        rebalance_saved = False
+
+        def after_step() -> bool:
+            nonlocal rebalance_saved
+            interrupted = distributed.any_rank(watcher is not None and watcher.interruption.is_set(), self.dist, rt.device)
+            if interrupted:
+                return True
+            rebalance = distributed.any_rank(watcher is not None and watcher.rebalance.is_set(), self.dist, rt.device)
+            if rebalance and not rebalance_saved:
+                rebalance_saved = True
+                self._save(progress, best, reason="rebalance recommendation")
+            elif cfg.checkpoint_every and progress.global_step % cfg.checkpoint_every == 0 \
+                    and progress.epoch_step < steps_in_epoch:
+                self._save(progress, best, reason="periodic")
+            return False
+
+        try:
+            while progress.epoch < cfg.epochs:
+                self.base_sampler.set_epoch(progress.epoch)
+                self.train_set.epoch = progress.epoch
+                stopped = train_one_epoch(net, train_loader, optimizer, scaler, rt, opts, progress, log, after_step)
+                if stopped:
+                    self._save(progress, best, reason="spot interruption", notice=watcher.detail if watcher else "")
+                    distributed.barrier(self.dist)  # no process leaves before the checkpoint is safe
+                    log.line(f"stopping for a spot interruption; exit status {EXIT_SPOT_INTERRUPTED}")
+                    return EXIT_SPOT_INTERRUPTED
+                scheduler.step()
+                self.train_sampler.skip = 0
+                metrics = evaluate(net, eval_loader, rt, torch.tensor(self.meta["attribute_types"]),
+                                   opts.loss_weights, cfg.heatmap_radius)
+                progress.epoch, progress.epoch_step = progress.epoch + 1, 0
+                self._report_eval(metrics, progress)
+                score = metrics[BEST_METRIC]
+                is_best = score > best
+                best = max(best, score)
+                self._save(progress, best, reason=f"end of epoch {progress.epoch}", is_best=is_best)
+        finally:
+            if watcher is not None:
+                watcher.stop()
+        log.line(f"finished {cfg.epochs} epochs; best {BEST_METRIC} {best:.2f}")
+        return 0
+
+    def _start_watcher(self) -> SpotWatcher | None:
+        cfg = self.cfg
+        if cfg.spot_watch == "off" or self.dist.local_rank != 0:
+            return None
+        if cfg.spot_watch == "auto" and not metadata_service_answers(cfg.imds_endpoint):
+            self.log.line(f"no instance metadata service at {cfg.imds_endpoint}; spot watcher off")
+            return None
+        self.log.line(f"spot watcher polling {cfg.imds_endpoint} every {cfg.spot_poll_s:g} s")
+        return SpotWatcher(cfg.imds_endpoint, cfg.spot_poll_s, log=print).start()
+
+    def _report_eval(self, metrics: dict[str, float], progress: Progress) -> None:
+        self.log.line(
+            f"eval {self.cfg.eval_split} epoch {progress.epoch}: loss {metrics['loss']:.4f} "
+            f"category top1/3/5 {metrics['category_top1']:.2f}/{metrics['category_top3']:.2f}/"
+            f"{metrics['category_top5']:.2f} attribute recall@3/5 {metrics['attr_all_recall@3']:.2f}/"
+            f"{metrics['attr_all_recall@5']:.2f} landmark error {metrics['landmark_mean']:.4f}")
+        self.log.record({"kind": "eval", "split": self.cfg.eval_split, "epoch": progress.epoch,
+                         "step": progress.global_step, **metrics})
+
+    def _save(self, progress: Progress, best: float, reason: str, is_best: bool = False, notice: str = "") -> None:
+        """Rank 0 writes latest.pt (and best.pt) atomically, then uploads when an S3 URI is set."""
+        if not self.dist.is_main:
+            return
+        model, optimizer, scheduler, scaler = self._parts
+        state = {
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict() if scaler else None,
+            "epoch": progress.epoch, "epoch_step": progress.epoch_step, "global_step": progress.global_step,
+            "best": best, "rng": ckpt.rng_state(), "config": self.cfg.to_dict(), "meta": self.meta,
+            "reason": reason, "saved_at": time.time(),
+        }
+        latest = self.run_dir / ckpt.LATEST
+        ckpt.atomic_save(state, latest)
+        written = [latest]
+        if is_best:
+            ckpt.atomic_copy(latest, self.run_dir / ckpt.BEST)
+            written.append(self.run_dir / ckpt.BEST)
+        if notice:
+            marker = self.run_dir / "interrupted.json"
+            marker.write_text(json.dumps({"notice": notice, "global_step": progress.global_step,
+                                          "exit_status": EXIT_SPOT_INTERRUPTED}) + "\n")
+        self.log.line(f"checkpoint ({reason}): {latest} at global step {progress.global_step}")
+        if self.store is not None:
+            for path in written:
+                self.log.line(f"uploaded {self.store.upload(path)}")
