@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console.hosts import ssh as ssh_module  # noqa: E402
+from console.hosts import sshconnection  # noqa: E402
 from console.hosts.ssh import ConnectionPool, SshHost  # noqa: E402
 from tests.fixtures.sshd import (  # noqa: E402
     create_material,
@@ -181,6 +181,23 @@ def run_benchmarks(args, material, config, known_hosts, ssh_options, work):
             rows.append(
                 (f"{count} short commands, {link}", ours, theirs, "a new `ssh HOST true` each")
             )
+            # The fairer rival: OpenSSH multiplexing over one master connection.
+            control = [
+                "-o", "ControlMaster=auto", "-o", f"ControlPath={work}/cm-%C",
+                "-o", "ControlPersist=60",
+            ]  # fmt: skip
+            subprocess.run(["ssh", *ssh_options, *control, alias, "true"], check=True)
+            theirs = timed(
+                lambda a=alias, c=control: [
+                    subprocess.run(["ssh", *ssh_options, *c, a, "true"], check=True)
+                    for _ in range(count)
+                ],
+                repeat=1,
+            )
+            subprocess.run(
+                ["ssh", *ssh_options, *control, "-O", "exit", alias], capture_output=True
+            )
+            rows.append((f"{count} short commands, {link}", ours, theirs, "`ssh` + ControlMaster"))
 
         def stats() -> None:
             def worker() -> None:
@@ -194,13 +211,15 @@ def run_benchmarks(args, material, config, known_hosts, ssh_options, work):
                 thread.join()
 
         pooled = timed(stats, repeat=2)
-        sessions = ssh_module.SFTP_SESSIONS
+        sessions = sshconnection.SFTP_SESSIONS
         lag.close()
-        ssh_module.SFTP_SESSIONS = 1  # one SFTP client: what one shared client behind a lock gives
+        sshconnection.SFTP_SESSIONS = (
+            1  # one SFTP client: what one shared client behind a lock gives
+        )
         try:
             single = timed(stats, repeat=2)
         finally:
-            ssh_module.SFTP_SESSIONS = sessions
+            sshconnection.SFTP_SESSIONS = sessions
             lag.close()
         rows.append(
             (

@@ -44,6 +44,29 @@ Minimal().run()
 """
 
 
+PHASES = """
+import tempfile, time
+started = time.perf_counter()
+marks = []
+def mark(label):
+    marks.append((label, time.perf_counter()))
+from console.settings import Settings
+from console.services import build_services
+mark("import settings + services")
+services = build_services(Settings(demo=True, demo_dir=tempfile.mkdtemp()))
+mark("build_services(demo): endpoint + seeded fleet")
+import console.app
+mark("import console.app (Textual)")
+services.ec2.list_instances()
+mark("first list_instances (boto3 client + call)")
+services.close()
+previous = started
+for label, at in marks:
+    print(f"{label}\t{at - previous:.2f}")
+    previous = at
+"""
+
+
 def tmux(socket: str, *args: str) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
     return subprocess.run(
@@ -109,6 +132,15 @@ def main() -> None:
     for label, pick in (("median", statistics.median), ("best", min), ("worst", max)):
         a, b = pick(ours), pick(baseline)
         print(f"{label:<10} {a:>17.2f}s {b:>15.2f}s {a / b:>6.2f}x")
+
+    # where the console's time goes, measured inside one process (no terminal)
+    out = subprocess.run(
+        [sys.executable, "-c", PHASES], capture_output=True, text=True, check=True
+    ).stdout
+    print("\nOne in-process run, phase by phase:")
+    for line in out.splitlines():
+        label, seconds = line.split("\t")
+        print(f"  {label:<48} {float(seconds):>6.2f}s")
 
 
 if __name__ == "__main__":

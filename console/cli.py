@@ -20,7 +20,21 @@ from console.errors import ConfigError, ConsoleError
 from console.settings import Settings
 
 #: subcommand modules under console.commands; each exposes ``register(subparsers)``
-COMMAND_MODULES: tuple[str, ...] = ("instances", "buckets")
+COMMAND_MODULES: tuple[str, ...] = (
+    "instances",
+    "buckets",
+    "run",
+    "jobs",
+    "logs",
+    "kill",
+    "gpu",
+    "count",
+    "unpack",
+    "doctor",
+)
+#: with --demo, these read the dataset bucket's contents and so wait until it is filled
+#: (a command can also set ``needs_demo_data`` in its parser defaults)
+DEMO_DATA_COMMANDS = frozenset({"count", "cp", "ls"})
 
 #: seconds a --demo subcommand waits for the demo bucket's contents (the first start
 #: generates the images; later ones only upload them)
@@ -83,10 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args)
         from console.services import build_services
 
-        services = build_services(settings)
+        # the interactive console is of no use without credentials: say so before it starts
+        services = build_services(settings, require_credentials=args.command is None)
         if args.command is None:
             return run_console(settings, services)
-        if services.demo is not None and getattr(args, "needs_demo_data", True):
+        needs_data = getattr(args, "needs_demo_data", args.command in DEMO_DATA_COMMANDS)
+        if services.demo is not None and needs_data:
             # a script's `--demo count s3://deepfashion-data/img` must see the whole bucket
             services.demo.wait_until_seeded(DEMO_SEED_TIMEOUT)
         return args.func(args, services)

@@ -26,8 +26,10 @@ from pathlib import Path
 
 import platformdirs
 
+from console.aws.ec2 import Ec2Service
 from console.aws.session import AwsSession, StaticCredentials
 from console.errors import ConfigError, ConsoleError, HostConfigError
+from console.models import Instance
 from console.settings import Settings
 
 DEMO_REGION = "us-east-1"
@@ -40,6 +42,9 @@ SECURITY_GROUP = "fashion-ssh"
 SSH_SOURCE_CIDR = "198.51.100.7/32"
 AMI_NAME_PATTERN = "Deep Learning AMI*"
 UPLOAD_WORKERS = 4
+#: the bucket contents wait this long for the first instance listing before they start
+#: filling in: generating and uploading 2,000 images would slow the first screen down
+SEEDING_HOLD_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ class DemoEnvironment:
     _seeding: threading.Thread | None = None
     _cancel: threading.Event = field(default_factory=threading.Event)
     _seeded: threading.Event = field(default_factory=threading.Event)
+    _released: threading.Event = field(default_factory=threading.Event)
     _seed_error: BaseException | None = None
     _restore_logging: Callable[[], None] | None = None
     _stopped: bool = False
@@ -103,8 +109,13 @@ class DemoEnvironment:
             "AWS_DEFAULT_REGION": self.region,
         }
 
+    def release_seeding(self) -> None:
+        """Start filling the buckets now (the first screen is drawn, or someone waits for it)."""
+        self._released.set()
+
     def wait_until_seeded(self, timeout: float | None = None) -> None:
         """Block until the bucket contents are uploaded. Raises ConsoleError if seeding failed."""
+        self.release_seeding()
         if not self._seeded.wait(timeout):
             raise ConsoleError(f"The demo data was not ready within {timeout} s.", title="Demo")
         if self._seed_error is not None:
@@ -120,6 +131,7 @@ class DemoEnvironment:
             return
         self._stopped = True
         self._cancel.set()
+        self._released.set()
         if self._seeding is not None:
             self._seeding.join()
         if self._session is not None:
@@ -321,6 +333,9 @@ def _seed_buckets(demo: DemoEnvironment, session: AwsSession) -> None:
     from console.demo_data import dataset_files
 
     try:
+        demo._released.wait(SEEDING_HOLD_SECONDS)
+        if demo._cancel.is_set():
+            return
         files = dataset_files(demo.sandbox / ".dataset-cache", cancel=demo._cancel)
         s3 = session.client("s3")
 
@@ -348,6 +363,20 @@ def _join_request_threads(timeout: float) -> None:
     for thread in threading.enumerate():
         if "process_request_thread" in thread.name and thread is not threading.current_thread():
             thread.join(max(0.0, deadline - time.monotonic()))
+
+
+class DemoEc2Service(Ec2Service):
+    """The EC2 backend of the demo: the first listing lets the bucket seeding begin."""
+
+    def __init__(self, aws_session: AwsSession, demo: DemoEnvironment):
+        super().__init__(aws_session)
+        self._demo = demo
+
+    def list_instances(self) -> list[Instance]:
+        try:
+            return super().list_instances()
+        finally:
+            self._demo.release_seeding()
 
 
 def demo_host_factory(

@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from console.errors import HostError
+from console.errors import CommandTimeoutError, ConsoleError, HostError
 from console.hosts.base import CommandStream, Host
 from console.models import GpuProcess, GpuSample, GpuSnapshot, GpuState, GpuStatus
 
@@ -445,27 +445,69 @@ class FrameAssembler:
 PidToJob = Callable[[Iterable[int]], Mapping[int, str]]
 
 
+def jobs_by_process_tree(host: Host, roots: Callable[[], Mapping[int, str]]) -> PidToJob:
+    """A ``pid_to_job`` for GpuMonitor: a GPU process belongs to the job whose root process
+    (its tmux pane's pid, ``tmux list-panes -F '#{pane_pid}'``) is among its ancestors.
+
+    ``roots()`` gives {root pid: job name} at the moment of the call. Runs
+    ``ps -e -o pid=,ppid=`` on the host (only when there are roots and GPU processes).
+    Raises the host's HostError subclasses; GpuMonitor then shows no job names.
+    """
+
+    def mapping(pids: Iterable[int]) -> Mapping[int, str]:
+        root_jobs = dict(roots())
+        wanted = list(pids)
+        if not root_jobs or not wanted:
+            return {}
+        result = host.run(["ps", "-e", "-o", "pid=,ppid="], timeout=30)
+        parents: dict[int, int] = {}
+        for line in result.text().splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+                parents[int(parts[0])] = int(parts[1])
+        found: dict[int, str] = {}
+        for pid in wanted:
+            current: int | None = pid
+            seen: set[int] = set()
+            while current is not None and current not in seen:
+                if current in root_jobs:
+                    found[pid] = root_jobs[current]
+                    break
+                seen.add(current)
+                current = parents.get(current)
+        return found
+
+    return mapping
+
+
 class GpuHistory:
-    """A bounded history of samples per GPU (for sparklines); the oldest fall off."""
+    """A bounded history of samples per GPU (for sparklines); the oldest fall off.
+
+    Safe to read from the UI thread while the monitor's thread adds to it.
+    """
 
     def __init__(self, maxlen: int):
         if maxlen < 1:
             raise ValueError("history length must be at least 1")
         self.maxlen = maxlen
         self._by_gpu: dict[str, deque[GpuSample]] = {}
+        self._lock = threading.Lock()
 
     def add(self, sample: GpuSample) -> None:
-        self._by_gpu.setdefault(sample.key, deque(maxlen=self.maxlen)).append(sample)
+        with self._lock:
+            self._by_gpu.setdefault(sample.key, deque(maxlen=self.maxlen)).append(sample)
 
     def samples(self, key: str) -> tuple[GpuSample, ...]:
-        return tuple(self._by_gpu.get(key, ()))
+        with self._lock:
+            return tuple(self._by_gpu.get(key, ()))
 
     def series(self, key: str, attr: str) -> list[float | None]:
         """One measurement over time, e.g. ``series(uuid, "utilization_gpu")``."""
-        return [getattr(s, attr) for s in self._by_gpu.get(key, ())]
+        return [getattr(s, attr) for s in self.samples(key)]
 
     def keys(self) -> list[str]:
-        return list(self._by_gpu)
+        with self._lock:
+            return list(self._by_gpu)
 
 
 class GpuMonitor:
@@ -474,7 +516,8 @@ class GpuMonitor:
     ``run()`` blocks until ``cancel`` is set (call it from a thread worker); ``snapshot()``
     and ``history`` may be read from any thread. ``on_update(snapshot)`` is called after each
     frame, each process refresh and each change of state. A failed or missing nvidia-smi is a
-    state (``snapshot().state``), retried every ``retry_s``; nothing here raises.
+    state (``snapshot().state``), retried every ``retry_s``; so is a stream silent for
+    ``stall_s``. Nothing here raises.
 
     Commands on the host: ``nvidia-smi --query-gpu=<QUERY_FIELDS> --format=csv,noheader,nounits``
     and ``nvidia-smi --query-compute-apps=…`` once (state, GPU count, names), then two
@@ -494,6 +537,7 @@ class GpuMonitor:
         pid_to_job: PidToJob | None = None,
         on_update: Callable[[GpuSnapshot], None] | None = None,
         retry_s: float = 10.0,
+        stall_s: float | None = None,
         clock: Callable[[], float] = time.time,
     ):
         if interval_ms < 1:
@@ -506,6 +550,9 @@ class GpuMonitor:
         self.pid_to_job = pid_to_job
         self.on_update = on_update
         self.retry_s = retry_s
+        # nvidia-smi can hang (a GPU fallen off the bus): a stream silent this long is
+        # restarted, and the view says so instead of showing old numbers as current
+        self.stall_s = stall_s if stall_s is not None else max(30.0, 10 * interval_ms / 1000)
         self.clock = clock
         self.history = GpuHistory(max(1, int(history_seconds * 1000 / interval_ms)))
         self._lock = threading.Lock()
@@ -525,6 +572,14 @@ class GpuMonitor:
         ``--query-compute-apps=…``. Updates and returns the snapshot; never raises."""
         try:
             result = self.host.run(query_gpu_argv(nvidia_smi=self.nvidia_smi), timeout=30)
+        except CommandTimeoutError:
+            state = GpuState(
+                GpuStatus.ERROR,
+                f"nvidia-smi on {self.host.name} did not answer within 30 s "
+                "(a hung driver or a lost GPU?).",
+            )
+            self._set(state=state, gpus=(), processes=())
+            return self.snapshot()
         except HostError as exc:
             self._set(state=_host_error(exc, self.host.name), gpus=(), processes=())
             return self.snapshot()
@@ -534,8 +589,8 @@ class GpuMonitor:
             state = classify_failure(text, result.exit_code, self.host.name)
             self._set(state=state, gpus=(), processes=())
             return self.snapshot()
+        self._refresh_processes_once()  # first, so the first frame shown has its processes
         self._frame(samples)
-        self._refresh_processes_once()
         return self.snapshot()
 
     # --- streaming ---
@@ -572,9 +627,11 @@ class GpuMonitor:
         )
         frames = FrameAssembler(STREAM_FIELDS, expected=expected or None)
         static = {g.index: g for g in self.snapshot().gpus}
+        stalled = threading.Event()
         try:
             with self._open(argv) as stream:
-                for line in self._lines(stream):
+                heard = _Watchdog(self.stall_s, on_silence=lambda: (stalled.set(), stream.close()))
+                for line in heard.lines(self._lines(stream)):
                     for frame in frames.feed_line(line, self.clock()):
                         self._frame([_with_static(s, static.get(s.index)) for s in frame])
                     if frames.errors:
@@ -586,7 +643,15 @@ class GpuMonitor:
         except HostError as exc:
             self._set(state=_host_error(exc, self.host.name))
             return
-        if not self.cancel.is_set():
+        if stalled.is_set() and not self.cancel.is_set():
+            self._set(
+                state=GpuState(
+                    GpuStatus.ERROR,
+                    f"nvidia-smi on {self.host.name} has not answered for {self.stall_s:g} s "
+                    "(a hung driver or a lost GPU?); retrying.",
+                )
+            )
+        elif not self.cancel.is_set():
             self._set(
                 state=GpuState(
                     GpuStatus.ERROR,
@@ -629,8 +694,8 @@ class GpuMonitor:
         if self.pid_to_job is not None and pids:
             try:
                 jobs = self.pid_to_job(pids)
-            except HostError:
-                jobs = {}
+            except ConsoleError:
+                jobs = {}  # no job names this time; the processes still show
         processes = [replace(p, job=jobs.get(p.pid)) if p.pid is not None else p for p in processes]
         self._set(processes=tuple(processes))
 
@@ -654,9 +719,8 @@ class GpuMonitor:
         return iter_lines(stream)
 
     def _frame(self, samples: list[GpuSample]) -> None:
-        with self._lock:
-            for sample in samples:
-                self.history.add(sample)
+        for sample in samples:
+            self.history.add(sample)
         self._set(state=GpuState(GpuStatus.OK), gpus=tuple(samples), updated_at=samples[-1].at)
 
     def _set(self, **changes: object) -> None:
@@ -674,6 +738,32 @@ def _with_static(sample: GpuSample, known: GpuSample | None) -> GpuSample:
     if known is None:
         return sample
     return replace(sample, **{attr: getattr(known, attr) for attr in STATIC_ATTRS})
+
+
+class _Watchdog:
+    """Calls ``on_silence`` once when no line came for ``limit_s`` while ``lines`` runs."""
+
+    def __init__(self, limit_s: float, on_silence: Callable[[], object]):
+        self.limit_s = limit_s
+        self.on_silence = on_silence
+        self._last = time.monotonic()
+        self._done = threading.Event()
+
+    def lines(self, lines: Iterator[str]) -> Iterator[str]:
+        thread = threading.Thread(target=self._watch, name="gpu-watchdog", daemon=True)
+        thread.start()
+        try:
+            for line in lines:
+                self._last = time.monotonic()
+                yield line
+        finally:
+            self._done.set()
+
+    def _watch(self) -> None:
+        while not self._done.wait(min(1.0, self.limit_s / 4)):
+            if time.monotonic() - self._last > self.limit_s:
+                self.on_silence()
+                return
 
 
 def _pump(lines: Iterator[str], into: queue.Queue[str | None]) -> None:

@@ -196,7 +196,7 @@ def _num(value: object) -> float | None:
 class HostSampler:
     """Samples one host every ``interval_s`` until ``cancel`` is set.
 
-    ``run()`` blocks (call it from a thread worker); ``latest()``, ``history`` and ``error``
+    ``run()`` blocks (call it from a thread worker); ``latest()``, ``samples()`` and ``error``
     may be read from any thread; ``on_sample(sample)`` is called for each sample. Errors
     (host unreachable, no python3 on the host) are kept in ``error`` and retried after
     ``retry_s``; ``run()`` itself does not raise.
@@ -236,6 +236,11 @@ class HostSampler:
     def latest(self) -> HostSample | None:
         with self._lock:
             return self.history[-1] if self.history else None
+
+    def samples(self) -> tuple[HostSample, ...]:
+        """The history, oldest first (safe while the sampler adds to it)."""
+        with self._lock:
+            return tuple(self.history)
 
     def close(self) -> None:
         self.cancel.set()

@@ -1,4 +1,4 @@
-"""Reads every job of a host in one command: ``python3 -c <this file> JOBS_ROOT [ID...]``.
+"""Reads every job of a host in one command: ``python3 -I -S -c <this file> JOBS_ROOT [ID...]``.
 
 One round trip per host, however many jobs it holds: for each ``JOBS_ROOT/<id>/`` it
 reports job.json, exit_code (and when it was written), the size of output.log and its

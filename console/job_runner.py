@@ -1,6 +1,6 @@
 """The tiny program that runs inside a job's tmux pane, on the host.
 
-``console.jobs`` starts it as ``tmux new-session -d -s ID python3 -c <this file> JOB_DIR``.
+``console.jobs`` starts it as ``tmux new-session -d -s ID python3 -I -S -c <this file> JOB_DIR``.
 It reads the user's command from ``JOB_DIR/job.json`` (an argv list, written as JSON bytes
 through the host's file API), so no user text ever passes through a shell or through tmux's
 command parser: quotes, ``$(...)``, ``;``, newlines and unicode reach ``execvpe`` unchanged.
@@ -100,6 +100,9 @@ def main(job_dir):
     env = dict(os.environ)
     env.update(spec.get("env") or {})
     env["HOME"] = home
+    # Where the job may leave more state (the trainer writes metrics.jsonl there).
+    env["AWSCONSOLE_JOB_DIR"] = job_dir
+    env["AWSCONSOLE_JOB_ID"] = spec["id"]
     env.setdefault("PYTHONUNBUFFERED", "1")
     env.pop("TMUX", None)  # the job is not a tmux client
     env.pop("TMUX_PANE", None)

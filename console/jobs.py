@@ -146,7 +146,7 @@ class JobManager:
 
     @property
     def jobs_root(self) -> str:
-        return self._resolve(self._jobs_root).rstrip("/")
+        return self.expand(self._jobs_root).rstrip("/")
 
     def job_dir(self, job_id: str) -> str:
         if not _JOB_ID.match(job_id):
@@ -156,7 +156,8 @@ class JobManager:
     def log_path(self, job_id: str) -> str:
         return f"{self.job_dir(job_id)}/output.log"
 
-    def _resolve(self, path: str) -> str:
+    def expand(self, path: str) -> str:
+        """``~`` and ``~/…`` against the host's home; other paths unchanged."""
         if path == "~":
             return self.home
         if path.startswith("~/"):
@@ -172,7 +173,7 @@ class JobManager:
         """Start ``spec`` in a new tmux session and return the running job.
 
         Stands for ``mkdir -p ~/.awsconsole/jobs/ID``, writing job.json, then
-        ``tmux -L SOCKET new-session -d -s ID python3 -c RUNNER JOB_DIR``.
+        ``tmux -L SOCKET new-session -d -s ID python3 -I -S -c RUNNER JOB_DIR``.
         Raises JobError (empty command, bad env name, missing working directory, tmux or
         python3 missing or failing on the host) and HostError subclasses.
         """
@@ -181,7 +182,7 @@ class JobManager:
         if any("\0" in arg for arg in spec.command):
             raise JobError("The job's command contains a NUL byte.")
         _check_env(spec.env)
-        cwd = self._resolve(spec.cwd or "~")
+        cwd = self.expand(spec.cwd or "~")
         try:
             is_dir = self.host.stat(cwd).kind is FileKind.DIRECTORY
         except ConsoleError:
@@ -215,11 +216,13 @@ class JobManager:
         result = self.host.run(
             self._tmux(
                 "new-session", "-d", "-s", job_id, "-x", "200", "-y", "50",
-                self.python, "-c", _RUNNER_SOURCE, job_dir,
+                self.python, "-I", "-S", "-c", _RUNNER_SOURCE, job_dir,
             ),
             timeout=self.timeout,
         )  # fmt: skip
         if not result.ok:
+            # Leave nothing behind that would later show as a lost job.
+            self.host.run(["rm", "-rf", "--", job_dir], timeout=self.timeout)
             raise JobError(
                 f"Could not start a tmux session on {self.host.name}: "
                 f"{result.stderr.decode('utf-8', 'replace').strip() or result.exit_code}",
@@ -237,14 +240,16 @@ class JobManager:
     def list_jobs(self, ids: Sequence[str] = ()) -> list[Job]:
         """Every job on this host (or only ``ids``), oldest first, in one remote command.
 
-        Stands for ``python3 -c LISTER ~/.awsconsole/jobs``: read every job.json and
+        Stands for ``python3 -I -S -c LISTER ~/.awsconsole/jobs`` (isolated and without
+        site-packages, so it starts fast and no user setting can break it): read every job.json and
         exit_code, stat output.log, and ``tmux list-sessions`` on the jobs' sockets.
         Raises JobError when python3 is missing, HostError subclasses when unreachable.
         """
         for job_id in ids:
             self.job_dir(job_id)  # validates
         result = self.host.run(
-            [self.python, "-c", _LISTER_SOURCE, self.jobs_root, *ids], timeout=self.timeout
+            [self.python, "-I", "-S", "-c", _LISTER_SOURCE, self.jobs_root, *ids],
+            timeout=self.timeout,
         )
         if not result.ok:
             raise JobError(
@@ -445,6 +450,29 @@ def start_group(
                 pass
         raise
     return [job for _, job in started]
+
+
+def control_group(
+    members: Sequence[tuple[JobManager, Job]], action: str, *, read_only: bool = False
+) -> dict[str, ConsoleError]:
+    """Apply ``action`` ("interrupt" or "kill") to every running job of a group.
+
+    Returns the errors by job id (one unreachable node must not stop the others).
+    Raises ReadOnlyError when ``read_only``, before touching any node.
+    """
+    if action not in ("interrupt", "kill"):
+        raise ValueError(f"unknown group action {action!r}")
+    if read_only:
+        raise ReadOnlyError(f"Refusing to {action} the job group: the console is read-only.")
+    errors: dict[str, ConsoleError] = {}
+    for manager, job in members:
+        if job.status.finished:
+            continue
+        try:
+            getattr(manager, action)(job.id)
+        except ConsoleError as exc:
+            errors[job.id] = exc
+    return errors
 
 
 def group_jobs(jobs: Iterable[Job]) -> dict[str | None, list[Job]]:

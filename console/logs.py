@@ -18,7 +18,6 @@ from __future__ import annotations
 import codecs
 import re
 import threading
-import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -148,7 +147,6 @@ class LogFollower:
             with self._lock:
                 self._stream = None
             stream.close()
-
 
     def _size(self) -> int | None:
         try:
@@ -363,13 +361,3 @@ def _matcher(pattern: str, *, regex: bool, case: bool):
         return lambda text: pattern in text
     folded = pattern.casefold()
     return lambda text: folded in text.casefold()
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.05) -> bool:
-    """Poll ``predicate`` until true or ``timeout`` seconds pass (used by the CLI's -f)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(interval)
-    return True

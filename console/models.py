@@ -424,3 +424,21 @@ class UnpackResult:
     #: distinct worker processes that extracted archives (never more than ``parallel``)
     workers_used: int
     seconds: float
+
+
+# --- EC2 instance types ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceTypeInfo:
+    """What an instance type offers (``aws ec2 describe-instance-types``); no GPU: count 0."""
+
+    name: str
+    vcpus: int
+    memory_mib: int
+    gpu_count: int = 0
+    #: e.g. "A10G", "A100", "T4"
+    gpu_model: str | None = None
+    gpu_manufacturer: str | None = None
+    #: memory of one GPU
+    gpu_memory_mib: int | None = None

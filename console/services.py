@@ -9,12 +9,12 @@ Every method here blocks (network, disk): the UI calls them from thread workers 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from console.hosts.base import Host
-from console.models import Bucket, Instance
+from console.models import Bucket, Instance, InstanceTypeInfo
 from console.settings import Settings
 
 
@@ -23,6 +23,13 @@ class Ec2Backend(Protocol):
         """All instances of the region, terminated ones included (``aws ec2 describe-instances``).
 
         Raises CredentialsError, AccessDeniedError, EndpointError, ThrottledError.
+        """
+        ...
+
+    def instance_types(self, names: Iterable[str]) -> dict[str, InstanceTypeInfo]:
+        """vCPUs, memory and GPUs of each named type, cached (``aws ec2 describe-instance-types``).
+
+        Unknown names are left out. Raises like ``list_instances``.
         """
         ...
 
@@ -61,13 +68,14 @@ class Services:
             callback()
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, *, require_credentials: bool = False) -> Services:
     """The backends for ``settings``: a real account, or with ``settings.demo`` the embedded one.
 
     With the demo, its in-process endpoint is started here and stopped by ``close()``, and
     every instance is this machine rooted in a sandbox folder. Otherwise "local" is this
     machine and any other target an SSH host (alias, ``user@host:port``).
-    Raises ConfigError (unknown profile, demo cannot start).
+    Raises ConfigError (unknown profile, demo cannot start) and, with
+    ``require_credentials``, CredentialsError when no credentials are configured.
     """
     from console.aws.ec2 import Ec2Service
     from console.aws.s3 import S3Service
@@ -78,16 +86,18 @@ def build_services(settings: Settings) -> Services:
     demo = None
     try:
         if settings.demo:
-            from console.demo import demo_host_factory, start_demo
+            from console.demo import DemoEc2Service, demo_host_factory, start_demo
 
             demo = start_demo(settings)
             on_close.append(demo.stop)
             settings = settings.with_overrides(endpoint_url=demo.endpoint_url, region=demo.region)
             aws = AwsSession(settings, credentials=demo.credentials)
-            ec2 = Ec2Service(aws)
+            ec2 = DemoEc2Service(aws, demo)
             hosts = HostPool(factory=demo_host_factory(demo, ec2.list_instances))
         else:
             aws = AwsSession(settings)
+            if require_credentials:
+                aws.require_credentials()
             ec2 = Ec2Service(aws)
             hosts = HostPool()
     except BaseException:

@@ -57,11 +57,13 @@ def all_reduce_sum(tensor: torch.Tensor, info: DistInfo, device: torch.device) -
     return moved.cpu()
 
 
-def any_rank(flag: bool, info: DistInfo, device: torch.device) -> bool:
-    """True on every process when it is True on any (so all stop at the same step)."""
+def any_rank(flags: list[bool], info: DistInfo, device: torch.device) -> list[bool]:
+    """Each flag True on every process when it is True on any (so all stop at the same step);
+    one all_reduce for all of them."""
     if not info.enabled:
-        return flag
-    return bool(all_reduce_sum(torch.tensor([1.0 if flag else 0.0]), info, device).item() > 0)
+        return flags
+    summed = all_reduce_sum(torch.tensor([1.0 if f else 0.0 for f in flags]), info, device)
+    return [v > 0 for v in summed.tolist()]
 
 
 def barrier(info: DistInfo) -> None:

@@ -153,8 +153,8 @@ class LandmarkAttentionNet(nn.Module):
                 continue
             index, rest = key.split(".", 2)[1:]
             index = int(index)
-            target = (f"backbone.{index}.{rest}" if index < _POOL4_INDEX
-                      else f"conv5.{index - _POOL4_INDEX}.{rest}")
+            # Slicing a Sequential keeps the layer names, so conv5_1 is still "24" in self.conv5.
+            target = f"{'backbone' if index < _POOL4_INDEX else 'conv5'}.{index}.{rest}"
             mine[target] = value
         if not mine:
             raise ConfigError(f"{path} holds no 'features.N' VGG16 weights")

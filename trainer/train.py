@@ -22,13 +22,23 @@ from trainer import checkpoint as ckpt
 from trainer import distributed
 from trainer.config import TrainConfig, write_resolved
 from trainer.data import DatasetIndex, DeepFashionDataset, load_index
-from trainer.engine import EpochOptions, Progress, RunLog, Runtime, evaluate, resolve_runtime, train_one_epoch
+from trainer.engine import (
+    EpochOptions,
+    Progress,
+    RunLog,
+    evaluate,
+    resolve_runtime,
+    train_one_epoch,
+)
 from trainer.errors import ConfigError
 from trainer.losses import LossWeights
 from trainer.model import LandmarkAttentionNet, format_parameter_report, parameter_report
 from trainer.spot import EXIT_SPOT_INTERRUPTED, SpotWatcher, metadata_service_answers
 
 BEST_METRIC = "category_top1"
+# Written beside the checkpoint when a spot notice stopped the run (under torchrun the agent's
+# own exit status is not 75, so the console can look for this file instead).
+INTERRUPTED_MARKER = "interrupted.json"
 
 
 class SkipSampler(Sampler[int]):
@@ -79,8 +89,8 @@ class Trainer:
         self.dist = distributed.init(device_kind)
         self.rt = resolve_runtime(cfg.device, cfg.precision, cfg.channels_last, self.dist)
         self.log = RunLog(self.run_dir, self.dist.is_main)
+        self.run_dir.mkdir(parents=True, exist_ok=True)  # every node: a resume may fetch into it
         if self.dist.is_main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
             ckpt.remove_stale_temporaries(self.run_dir)
         self.store = None
         if cfg.s3_uri:
@@ -117,7 +127,8 @@ class Trainer:
             return latest
         if self.store is not None:
             # A fresh instance after a spot interruption: the run folder is empty, S3 is not.
-            if self.dist.is_main and self.store.download(ckpt.LATEST, latest):
+            # One process per node fetches it (each node has its own run folder).
+            if self.dist.local_rank == 0 and self.store.download(ckpt.LATEST, latest):
                 self.log.line(f"fetched {self.store.uri}/{ckpt.LATEST}")
             distributed.barrier(self.dist)
             if latest.is_file():
@@ -166,6 +177,8 @@ class Trainer:
             ckpt.restore_rng(state["rng"])
             log.line(f"resumed from {resume_path}: epoch {progress.epoch + 1}, "
                      f"{progress.epoch_step} batches done, global step {progress.global_step}")
+            if self.dist.is_main:
+                (self.run_dir / INTERRUPTED_MARKER).unlink(missing_ok=True)  # no longer true
 
         train_loader, eval_loader = self._loaders(index, progress.epoch_step * cfg.batch_size)
         steps_in_epoch = len(self.base_sampler) // cfg.batch_size
@@ -194,10 +207,11 @@ class Trainer:
 
         def after_step() -> bool:
             nonlocal rebalance_saved
-            interrupted = distributed.any_rank(watcher is not None and watcher.interruption.is_set(), self.dist, rt.device)
+            local = [watcher is not None and watcher.interruption.is_set(),
+                     watcher is not None and watcher.rebalance.is_set()]
+            interrupted, rebalance = distributed.any_rank(local, self.dist, rt.device)
             if interrupted:
                 return True
-            rebalance = distributed.any_rank(watcher is not None and watcher.rebalance.is_set(), self.dist, rt.device)
             if rebalance and not rebalance_saved:
                 rebalance_saved = True
                 self._save(progress, best, reason="rebalance recommendation")
@@ -270,7 +284,7 @@ class Trainer:
             ckpt.atomic_copy(latest, self.run_dir / ckpt.BEST)
             written.append(self.run_dir / ckpt.BEST)
         if notice:
-            marker = self.run_dir / "interrupted.json"
+            marker = self.run_dir / INTERRUPTED_MARKER
             marker.write_text(json.dumps({"notice": notice, "global_step": progress.global_step,
                                           "exit_status": EXIT_SPOT_INTERRUPTED}) + "\n")
         self.log.line(f"checkpoint ({reason}): {latest} at global step {progress.global_step}")

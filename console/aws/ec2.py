@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from botocore import exceptions as boto
+
 from console.aws.session import AwsSession
-from console.models import Instance, InstanceState
+from console.models import Instance, InstanceState, InstanceTypeInfo
 
 
 class Ec2Service:
@@ -15,6 +18,44 @@ class Ec2Service:
         self._aws = aws_session
         #: instances per describe_instances call (EC2 allows 5..1000)
         self._page_size = page_size
+        self._types: dict[str, InstanceTypeInfo] = {}
+        self._unknown_types: set[str] = set()
+
+    def instance_types(self, names: Iterable[str]) -> dict[str, InstanceTypeInfo]:
+        """vCPUs, memory and GPUs (count, model, memory) of each named instance type.
+
+        Shell equivalent: ``aws ec2 describe-instance-types --instance-types NAME …``.
+        Answers are cached for the life of the service (a type's hardware never changes);
+        names EC2 does not know are left out of the result.
+        Raises CredentialsError, AccessDeniedError (ec2:DescribeInstanceTypes), EndpointError,
+        ThrottledError.
+        """
+        wanted = sorted({n for n in names if n})
+        missing = [n for n in wanted if n not in self._types and n not in self._unknown_types]
+        # the API takes at most 100 names per call
+        for start in range(0, len(missing), 100):
+            self._fetch_types(missing[start : start + 100])
+        return {n: self._types[n] for n in wanted if n in self._types}
+
+    def _fetch_types(self, names: list[str]) -> None:
+        client = self._aws.client("ec2")
+        try:
+            reply = client.describe_instance_types(InstanceTypes=names)
+        except boto.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "InvalidInstanceType":
+                raise self._aws.translate(exc, "ec2") from exc
+            # one unknown name fails the whole call: ask for each name on its own
+            if len(names) == 1:
+                self._unknown_types.add(names[0])
+            else:
+                for name in names:
+                    self._fetch_types([name])
+            return
+        except boto.BotoCoreError as exc:
+            raise self._aws.translate(exc, "ec2") from exc
+        for raw in reply.get("InstanceTypes", []):
+            info = instance_type_from_api(raw)
+            self._types[info.name] = info
 
     def list_instances(self) -> list[Instance]:
         """Every instance of the region, terminated ones included, in the order EC2 returns them.
@@ -57,4 +98,19 @@ def instance_from_api(raw: dict[str, Any]) -> Instance:
         key_name=raw.get("KeyName") or None,
         image_id=raw.get("ImageId") or None,
         tags=tags,
+    )
+
+
+def instance_type_from_api(raw: dict[str, Any]) -> InstanceTypeInfo:
+    """One ``InstanceTypeInfo`` from an element of describe_instance_types' ``InstanceTypes``."""
+    gpus = raw.get("GpuInfo", {}).get("Gpus", [])
+    first = gpus[0] if gpus else {}
+    return InstanceTypeInfo(
+        name=raw["InstanceType"],
+        vcpus=int(raw.get("VCpuInfo", {}).get("DefaultVCpus", 0)),
+        memory_mib=int(raw.get("MemoryInfo", {}).get("SizeInMiB", 0)),
+        gpu_count=sum(int(g.get("Count", 0)) for g in gpus),
+        gpu_model=first.get("Name"),
+        gpu_manufacturer=first.get("Manufacturer"),
+        gpu_memory_mib=first.get("MemoryInfo", {}).get("SizeInMiB"),
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from typing import Any
+
 from console.aws.session import AwsSession
 from console.models import Bucket
 
@@ -11,6 +14,17 @@ class S3Service:
 
     def __init__(self, aws_session: AwsSession):
         self._aws = aws_session
+
+    def client(self) -> Any:
+        """The shared, thread-safe boto3 S3 client (for transfers and streamed listings).
+
+        Calls made on it raise botocore exceptions: wrap them in ``errors()``.
+        """
+        return self._aws.client("s3")
+
+    def errors(self) -> AbstractContextManager[None]:
+        """``with s3.errors(): ...`` turns botocore failures into ConsoleError subclasses."""
+        return self._aws.errors("s3")
 
     def list_buckets(self) -> list[Bucket]:
         """Every bucket of the account, sorted by name (as AWS itself returns them).

@@ -89,7 +89,7 @@ class _S3Tally:
             dirs=len(self.dirs),
             symlinks=0,
             other=0,
-            bytes=self.bytes if self.options.with_bytes else None,
+            bytes=self.bytes,  # listings carry every size: no extra cost
             recursive=self.options.recursive,
             by_extension=tuple(
                 ExtensionCount(ext, n, size) for ext, (n, size) in sorted(self.by_ext.items())

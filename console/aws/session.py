@@ -76,16 +76,25 @@ class AwsSession:
     def profile(self) -> str | None:
         return self.settings.profile
 
+    def require_credentials(self) -> None:
+        """Resolve the credential chain (env, profile, SSO, instance role) once.
+
+        Raises CredentialsError saying how to configure when nothing provides credentials,
+        or how to refresh an expired SSO session. Calls no AWS API.
+        """
+        with translate_errors("aws", endpoint_url=self.endpoint_url, region=self.region):
+            if self._session.get_credentials() is None:
+                raise boto.NoCredentialsError()
+
     def client(self, service: str) -> Any:
         """The shared boto3 client for ``service`` (created on first use)."""
         with self._lock:
             client = self._clients.get(service)
             if client is None:
+                # checked before the region: with nothing configured, "configure your
+                # credentials" (which sets a region too) is the useful first message
+                self.require_credentials()
                 with translate_errors(service, endpoint_url=self.endpoint_url, region=self.region):
-                    # checked before the region: with nothing configured, "configure your
-                    # credentials" (which sets a region too) is the useful first message
-                    if self._session.get_credentials() is None:
-                        raise boto.NoCredentialsError()
                     client = self._session.client(
                         service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG
                     )

@@ -15,8 +15,7 @@ def register(subparsers: Any) -> None:
         description="List the S3 buckets of the account.",
     )
     add_json_flag(parser)
-    # lists only what the demo seeds synchronously: no need to wait for bucket contents
-    parser.set_defaults(func=run, needs_demo_data=False)
+    parser.set_defaults(func=run)
 
 
 def as_record(bucket: Bucket) -> dict[str, Any]:

@@ -1,10 +1,13 @@
 """``awsconsole count``: files, directories and bytes under a path — the Counts view's twin.
 
-    awsconsole count PATH [-r] [--by-ext] [--no-bytes] [--json]
-    awsconsole count --compare A B [C] [-r] [--by-path] [--json]
+    awsconsole count PATH [-r] [--by-ext] [--bytes] [--json]
+    awsconsole count --compare A B [C] [-r] [--by-path] [--bytes] [--json]
 
-PATH is a local path, ``HOST:path`` or ``s3://bucket/prefix``. With ``--compare`` the first
-location is the reference and the exit status is 1 when another one differs from it.
+PATH is a local path, ``HOST:path`` or ``s3://bucket/prefix``. Sizes cost one ``stat`` per
+file, several times the directory listing itself on a big flat folder, so they are only
+summed with ``--bytes`` (S3 listings carry sizes: an S3 count always has them). With
+``--compare`` the first location is the reference and the exit status is 1 when another one
+differs from it.
 """
 
 from __future__ import annotations
@@ -31,9 +34,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("-r", "--recursive", action="store_true", help="descend into folders")
     parser.add_argument("--by-ext", action="store_true", help="break files down by extension")
     parser.add_argument(
-        "--no-bytes",
+        "--bytes",
         action="store_true",
-        help="skip the per-file size lookup (much faster on huge flat folders)",
+        help="also sum file sizes (one stat per file: slower on huge folders)",
     )
     parser.add_argument(
         "--compare", action="store_true", help="compare 2 or 3 locations, the first as reference"
@@ -69,9 +72,7 @@ def run(args: Any, services: Any) -> int:
             f"count takes one PATH ({len(args.locations)} given); "
             "use --compare to put several side by side."
         )
-    options = CountOptions(
-        recursive=args.recursive, by_ext=args.by_ext, with_bytes=not args.no_bytes
-    )
+    options = CountOptions(recursive=args.recursive, by_ext=args.by_ext, with_bytes=args.bytes)
     progress = _ProgressLine() if not args.json and sys.stderr.isatty() else None
     try:
         count = counter.count(args.locations[0], options, on_progress=progress)
@@ -98,7 +99,7 @@ def _run_compare(args: Any, counter: FileCounter) -> int:
     options = CountOptions(
         recursive=args.recursive,
         by_ext=True,
-        with_bytes=not args.no_bytes,
+        with_bytes=args.bytes,
         with_paths=args.by_path,
     )
     comparison = counter.compare(args.locations, options)

@@ -20,7 +20,7 @@ from typing import Any
 
 from console.commands import jsonable, print_table
 from console.gpu import GpuSettings
-from console.models import GpuProcess, GpuSample, GpuSnapshot
+from console.models import GpuProcess, GpuSample, GpuSnapshot, GpuStatus
 
 UNKNOWN = "?"
 
@@ -73,6 +73,8 @@ def _stream(settings: GpuSettings, host: Any, args: Any) -> int:
     try:
         while args.count is None or printed < args.count:
             snapshot = updates.get()
+            if snapshot.state.status is GpuStatus.STARTING:
+                continue  # the first answer is on its way
             if snapshot.state != last_state and not snapshot.state.ok:
                 last_state = snapshot.state
                 if args.json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
-from console.models import Instance
+from console.models import Instance, InstanceTypeInfo
 
 
 def register(subparsers: Any) -> None:
@@ -15,12 +15,19 @@ def register(subparsers: Any) -> None:
         description="List the EC2 instances of the region, terminated ones included.",
     )
     add_json_flag(parser)
-    # lists only what the demo seeds synchronously: no need to wait for bucket contents
-    parser.set_defaults(func=run, needs_demo_data=False)
+    parser.set_defaults(func=run)
 
 
-def as_record(instance: Instance) -> dict[str, Any]:
+def as_record(instance: Instance, types: dict[str, InstanceTypeInfo]) -> dict[str, Any]:
     """The stable JSON shape of one instance (keys never renamed; new ones only appended)."""
+    info = types.get(instance.type)
+    gpus = None
+    if info is not None and info.gpu_count:
+        gpus = {
+            "count": info.gpu_count,
+            "model": info.gpu_model,
+            "memory_mib": info.gpu_memory_mib,
+        }
     return {
         "id": instance.id,
         "name": instance.name,
@@ -34,25 +41,39 @@ def as_record(instance: Instance) -> dict[str, Any]:
         "key_name": instance.key_name,
         "image_id": instance.image_id,
         "tags": dict(instance.tags),
+        "gpus": gpus,
     }
 
 
-COLUMNS = (
-    ("NAME", lambda i: i.name),
-    ("ID", lambda i: i.id),
-    ("TYPE", lambda i: i.type),
-    ("STATE", lambda i: i.state),
-    ("MARKET", lambda i: i.market),
-    ("AZ", lambda i: i.availability_zone),
-    ("PUBLIC IP", lambda i: i.public_ip),
-    ("LAUNCHED", lambda i: i.launch_time),
-)
+def gpu_label(info: InstanceTypeInfo | None) -> str | None:
+    """``1× A10G 22 GiB`` (count, model, memory of one GPU); None for no GPU or unknown."""
+    if info is None or not info.gpu_count:
+        return None
+    label = f"{info.gpu_count}× {info.gpu_model or 'GPU'}"
+    if info.gpu_memory_mib:
+        label += f" {info.gpu_memory_mib // 1024} GiB"
+    return label
+
+
+def columns(types: dict[str, InstanceTypeInfo]) -> tuple:
+    return (
+        ("NAME", lambda i: i.name),
+        ("ID", lambda i: i.id),
+        ("TYPE", lambda i: i.type),
+        ("GPUS", lambda i: gpu_label(types.get(i.type))),
+        ("STATE", lambda i: i.state),
+        ("MARKET", lambda i: i.market),
+        ("AZ", lambda i: i.availability_zone),
+        ("PUBLIC IP", lambda i: i.public_ip),
+        ("LAUNCHED", lambda i: i.launch_time),
+    )
 
 
 def run(args: Any, services: Any) -> int:
     instances = services.ec2.list_instances()
+    types = services.ec2.instance_types(i.type for i in instances)
     if args.json:
-        print_json(as_record(i) for i in instances)
+        print_json(as_record(i, types) for i in instances)
     else:
-        print_table(instances, COLUMNS)
+        print_table(instances, columns(types))
     return 0

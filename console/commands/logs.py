@@ -19,6 +19,8 @@ from console.logs import LogFollower, read_chunks
 
 #: seconds between two looks at whether a followed job has ended
 STATUS_INTERVAL = 1.0
+#: restarts in a row that bring nothing before `logs -f` gives up (about 2 minutes)
+MAX_FAILURES = 30
 
 
 def register(subparsers: Any) -> None:
@@ -41,7 +43,7 @@ def run(args: Any, services: Any) -> int:
             out.write(chunk.data)
         out.flush()
         return 0
-    follower = LogFollower(manager.host, job.log_path)
+    follower = LogFollower(manager.host, job.log_path, max_failures=MAX_FAILURES)
     stop_when_done = threading.Thread(
         target=_close_when_finished, args=(manager, job.id, follower), daemon=True
     )

@@ -81,21 +81,27 @@ def result_record(result: UnpackResult) -> dict[str, Any]:
 
 def _print_result(result: UnpackResult) -> None:
     print(
-        f"{result.archives_ok} of {result.archives_total} archives unpacked into "
+        f"{result.archives_ok} of {result.archives_total} archives unpacked cleanly into "
         f"{result.destination}: {result.files_written:,} files, {result.written_bytes:,} bytes, "
         f"{result.seconds:.1f} s with {result.parallel} workers."
     )
-    if result.failures:
-        print()
-        print_table(
-            result.failures,
-            (
-                ("ARCHIVE", lambda f: f.archive),
-                ("PROBLEM", lambda f: f.kind),
-                ("ENTRY", lambda f: f.entry),
-                ("REASON", lambda f: f.reason),
-            ),
-        )
+    if not result.failures:
+        return
+    by_kind: dict[str, set[str]] = {}
+    for failure in result.failures:
+        by_kind.setdefault(failure.kind.value, set()).add(failure.archive)
+    summary = ", ".join(f"{kind} in {len(names)}" for kind, names in sorted(by_kind.items()))
+    print(f"Archives with problems: {summary} (entries refused are skipped, the rest unpacked).")
+    print()
+    print_table(
+        result.failures,
+        (
+            ("ARCHIVE", lambda f: f.archive),
+            ("PROBLEM", lambda f: f.kind),
+            ("ENTRY", lambda f: f.entry),
+            ("REASON", lambda f: f.reason),
+        ),
+    )
 
 
 class _ProgressLine:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from console.errors import ConsoleError
+from console.errors import ConsoleError, HostError
 from console.files.remote_helpers import count_tree, python_command
 from console.hosts.base import Host
 from console.models import (
@@ -154,29 +154,30 @@ def count_on_host(
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     method: str = "auto",
+    python: str = "python3",
 ) -> FileCount:
     """Count under ``path`` on ``host`` with one remote process, streaming progress.
 
     ``method`` is "scandir" (``python3 -c <count_tree.py> PATH …``), "find"
     (``find -H PATH -mindepth 1 [-maxdepth 1] -printf '%y\\t%s\\t%P\\0'``) or "auto" (python,
-    then find when the host has no python3). Raises CountError when the path is missing or
+    then find when the host has no ``python``). Raises CountError when the path is missing or
     unreadable, HostError subclasses when the host cannot be reached.
     """
     label = f"{host.name}:{path}"
     root = expand_home(host, path)
     if method in ("auto", "scandir"):
-        argv = python_command("count_tree", *options.helper_args(), "--", root)
+        argv = python_command("count_tree", *options.helper_args(), "--", root, python=python)
         collector = _LineCollector(label, on_progress)
-        exit_code = _stream_lines(host, argv, collector.feed_bytes, cancel)
+        ended = _stream_lines(host, argv, collector.feed_bytes, cancel)
         if collector.result is not None:
             return collector.finish(options, method="scandir")
         if collector.error is not None:
-            raise CountError(f"Cannot count {label}: {collector.error.split(': ', 1)[-1]}.")
+            raise CountError(f"Cannot count {label}: {collector.error}.")
         if cancel is not None and cancel.is_set():
             return collector.finish(options, method="scandir")
-        if method == "scandir" or exit_code != COMMAND_NOT_FOUND:
+        if method == "scandir" or ended.exit_code != COMMAND_NOT_FOUND:
             raise CountError(
-                f"The count on {host.name} ended without a result (exit status {exit_code})."
+                f"The count on {host.name} ended without a result ({ended.describe()})."
             )
     return _count_with_find(host, root, label, options, on_progress, cancel)
 
@@ -190,21 +191,37 @@ def expand_home(host: Host, path: str) -> str:
     return path
 
 
+@dataclass(frozen=True)
+class _Ended:
+    """How a streamed command ended: its status (None when cancelled) and its stderr tail."""
+
+    exit_code: int | None
+    stderr: bytes = b""
+
+    def describe(self) -> str:
+        text = self.stderr.decode("utf-8", "replace").strip().splitlines()
+        return f"exit status {self.exit_code}" + (f": {text[-1]}" if text else "")
+
+
 def _stream_lines(
     host: Host,
     argv: Sequence[str],
     on_chunk: Callable[[bytes], None],
     cancel: threading.Event | None,
-) -> int | None:
+) -> _Ended:
     try:
         stream = host.stream(argv, cancel=cancel)
-    except FileNotFoundError:
-        return COMMAND_NOT_FOUND
+    except HostError as exc:
+        # LocalHost says "cannot start" with a plain HostError where a shell would exit 127;
+        # the subclasses (unreachable, authentication, host key) are real failures
+        if type(exc) is HostError:
+            return _Ended(COMMAND_NOT_FOUND, str(exc).encode())
+        raise
     with stream:
         for chunk in stream:
             on_chunk(chunk)
         # read before the stream closes: closing a finished stream may forget its status
-        return stream.exit_code
+        return _Ended(stream.exit_code, bytes(getattr(stream, "stderr", b"") or b""))
 
 
 class _LineCollector:
@@ -234,7 +251,7 @@ class _LineCollector:
         elif event == "result":
             self.result = line
         elif event == "error":
-            self.error = line.get("message", "unknown error")
+            self.error = line.get("reason") or line.get("message", "unknown error")
 
     def finish(self, options: CountOptions, method: str) -> FileCount:
         line = self.result or {"cancelled": True}
@@ -288,7 +305,8 @@ def _count_with_find(
     cancel: threading.Event | None,
 ) -> FileCount:
     tally = _FindTally(label, options, on_progress)
-    exit_code = _stream_lines(host, find_command(root, options.recursive), tally.feed, cancel)
+    ended = _stream_lines(host, find_command(root, options.recursive), tally.feed, cancel)
+    exit_code = ended.exit_code
     if tally.records == 0 and exit_code not in (0, None):
         # nothing listed and a failure: the root itself is missing or unreadable
         result = host.run(["test", "-d", root])

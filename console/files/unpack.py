@@ -82,6 +82,21 @@ def unpack_on_host(
     return reader.finish()
 
 
+def read_unpack_output(
+    output: bytes,
+) -> tuple[UnpackProgress | None, tuple[UnpackFailure, ...], UnpackResult | None]:
+    """What an unpack started as a job has printed so far (its ``output.log``).
+
+    Returns the last progress, the failures so far, and the result once it has finished
+    (None before). A last line still being written is ignored.
+    """
+    progress: list[UnpackProgress] = []
+    reader = _UnpackReader(progress.append, None)
+    reader.feed(output)
+    result = reader.finish() if reader.result is not None else None
+    return (progress[-1] if progress else None), tuple(reader.failures), result
+
+
 class _UnpackReader:
     def __init__(self, on_progress, on_failure):
         self.on_progress = on_progress

@@ -320,7 +320,14 @@ class _LocalStream(CommandStream):
                         break
                     self._stderr += data
                     del self._stderr[:-_STDERR_TAIL]
-            code = process.wait()
+            while True:  # stdout closed: the command is ending (or closed it early)
+                try:
+                    code = process.wait(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    if self._cancel.is_set() or self._stopped:
+                        self.close()
+                        return
             with self._lock:
                 if not self._stopped:
                     self.exit_code = code
@@ -341,17 +348,13 @@ class _LocalStream(CommandStream):
                 return
             self._stopped = True
             self.exit_code = None
-        if process_alive(self._process):
+        if self._process.poll() is None:
             _kill_group(self._process)
         self._process.wait()
         # The iterating thread closes the pipes itself: closing an fd another thread is
         # selecting on could hand its number to an unrelated file.
         if not self._iterating:
             self._close_pipes()
-
-
-def process_alive(process: subprocess.Popen) -> bool:
-    return process.poll() is None
 
 
 def _file_stat(path: str, st: os.stat_result) -> FileStat:

@@ -1,0 +1,9 @@
+"""The Textual user interface. It reaches AWS and hosts only through ``console.services``
+and never imports boto3, botocore, paramiko or subprocess (tests/unit/test_import_boundaries).
+
+- ``views/``: the panes of the main screen (Instances, Buckets, Jobs, GPU, Files)
+- ``screens/``: the main screen and the dialogs (help, confirm)
+- ``widgets/``: reusable widgets (declarative resource table, ``:`` prompt)
+- ``failures``, ``guards``, ``background``: how workers fail, how destructive actions are
+  asked for and refused, how blocking calls are waited for
+"""

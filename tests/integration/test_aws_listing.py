@@ -162,3 +162,31 @@ def test_unknown_profile_is_a_configuration_error(aws_endpoint, tmp_path, monkey
     with pytest.raises(ConfigError) as caught:
         AwsSession(Settings(profile="no-such-profile", endpoint_url=aws_endpoint))
     assert "no-such-profile" in caught.value.message
+
+
+def test_instance_types_report_gpus_as_ec2_describes_them(session, ec2):
+    names = ["g5.xlarge", "p4d.24xlarge", "t3.micro"]
+    raw = {
+        t["InstanceType"]: t
+        for t in ec2.describe_instance_types(InstanceTypes=names)["InstanceTypes"]
+    }
+    service = Ec2Service(session)
+
+    types = service.instance_types(names + ["zz.not-a-type"])
+
+    assert sorted(types) == sorted(names)
+    for name, info in types.items():
+        assert info.vcpus == raw[name]["VCpuInfo"]["DefaultVCpus"]
+        assert info.memory_mib == raw[name]["MemoryInfo"]["SizeInMiB"]
+        gpus = raw[name].get("GpuInfo", {}).get("Gpus", [])
+        assert info.gpu_count == sum(g["Count"] for g in gpus)
+        assert info.gpu_model == (gpus[0]["Name"] if gpus else None)
+    assert (types["p4d.24xlarge"].gpu_count, types["p4d.24xlarge"].gpu_model) == (8, "A100")
+    assert types["t3.micro"].gpu_count == 0
+    # cached: a second question costs no call, even for the unknown name
+    calls = []
+    session.client("ec2").meta.events.register("before-call.ec2.*", lambda **kw: calls.append(kw))
+    assert service.instance_types(["g5.xlarge", "zz.not-a-type"]) == {
+        "g5.xlarge": types["g5.xlarge"]
+    }
+    assert calls == []

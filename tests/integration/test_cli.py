@@ -79,6 +79,8 @@ def test_instances_json_lists_the_fleet_with_stable_keys(aws_endpoint, fleet, tm
     assert {r["id"]: (r["name"], r["type"]) for r in records} == fleet
     assert {r["state"] for r in records} == {"running"}
     assert all(r["tags"]["Name"] == r["name"] for r in records)
+    gpus = {r["type"]: r["gpus"] for r in records}
+    assert gpus["g5.xlarge"]["count"] == 1 and gpus["g5.xlarge"]["model"] == "A10G"
 
 
 def test_instances_table_shows_names_and_ids(aws_endpoint, fleet, tmp_path):
@@ -223,3 +225,10 @@ def test_unknown_subcommand_is_a_usage_error(tmp_path):
     result = awsconsole("no-such-command", env=clean_env(tmp_path))
     assert result.returncode == 2
     assert "invalid choice" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_console_without_credentials_explains_before_starting(tmp_path):
+    result = awsconsole("--region", "us-east-1", env=no_aws_env(tmp_path), timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith("AWS credentials: No AWS credentials were found.")
+    assert "awsconsole --demo" in result.stderr and "Traceback" not in result.stderr

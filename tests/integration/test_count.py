@@ -266,3 +266,42 @@ def test_compare_three_places_by_count(tmp_path, place):
     assert rows[".md"].missing == (0, 1, 0)
     assert all(not any(row.missing) for ext, row in rows.items() if ext != ".md")
     assert compare_counts([counts[0], counts[2]]).matches
+
+
+def test_a_host_without_python_is_counted_with_find(place):
+    root = place.directory / "tree"
+    root.mkdir()
+    build_tree(root)
+    place.hand_over()
+
+    count = count_on_host(place.host, str(root), ALL, python="no-such-python3")
+
+    assert count.method == "find"
+    assert_matches(count, truth(root, recursive=True))
+
+
+def test_an_unreadable_folder_is_reported_and_the_rest_counted(ssh_env):
+    directory = Path(tempfile.mkdtemp(prefix="count-", dir=ssh_env.material.user_home))
+    try:
+        place = Place(ssh_env.host(), directory, ssh_env.material.user)
+        (directory / "open").mkdir()
+        (directory / "open" / "a.jpg").write_bytes(b"a")
+        place.hand_over()
+        locked = directory / "locked"
+        locked.mkdir(mode=0o700)  # root's: the ssh user cannot list it
+        (locked / "hidden.jpg").write_bytes(b"h")
+
+        count = count_on_host(place.host, str(directory), CountOptions(recursive=True))
+
+        assert (count.files, count.dirs) == (1, 2)
+        assert count.error_count == 1
+        assert "locked" in count.errors[0] and "Permission denied" in count.errors[0]
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_without_python_and_without_fallback_the_error_says_why(place):
+    with pytest.raises(CountError, match="ended without a result .*127"):
+        count_on_host(
+            place.host, str(place.directory), CountOptions(), method="scandir", python="no-python"
+        )

@@ -87,13 +87,17 @@ def test_count_json_on_a_host(services, remote_dir, capsys):
     make_dataset(directory)
     hand_over()
 
-    code = run(["count", f"testhost:{directory}", "-r", "--by-ext", "--json"], services)
+    code = run(["count", f"testhost:{directory}", "-r", "--by-ext", "--bytes", "--json"], services)
 
     assert code == 0
     [record] = json.loads(capsys.readouterr().out)
     assert (record["files"], record["dirs"], record["bytes"]) == (7, 1, 21 + 3)
     assert {r["extension"]: r["files"] for r in record["by_extension"]} == {".jpg": 6, ".txt": 1}
     assert record["location"] == f"testhost:{directory}"
+    # without --bytes no file is stat'ed, and the JSON says the size is unknown
+    assert run(["count", f"testhost:{directory}", "-r", "--json"], services) == 0
+    [quick] = json.loads(capsys.readouterr().out)
+    assert (quick["files"], quick["dirs"], quick["bytes"]) == (7, 1, None)
 
 
 def test_count_table_of_an_s3_prefix(services, aws_endpoint, capsys):

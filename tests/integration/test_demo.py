@@ -33,10 +33,13 @@ EXACT_HEADERS = {
 
 
 @pytest.fixture(scope="module")
-def demo_dir(request) -> Path:
+def demo_dir(request, tmp_path_factory) -> Path:
     # the generated images are cached between test runs like a user's cache dir would be;
     # every run still uploads them and checks what arrived
-    return Path(request.config.cache.mkdir("awsconsole-demo"))
+    cache = getattr(request.config, "cache", None)
+    if cache is None:  # -p no:cacheprovider
+        return tmp_path_factory.mktemp("awsconsole-demo")
+    return Path(cache.mkdir("awsconsole-demo"))
 
 
 @pytest.fixture(scope="module")
@@ -180,6 +183,7 @@ def test_stop_leaves_no_thread_even_while_seeding(tmp_path):
     before = set(threading.enumerate())
     # a fresh folder: the dataset is still being generated when stop() comes
     environment = start_demo(Settings(demo=True, demo_dir=str(tmp_path)))
+    environment.release_seeding()
     assert not environment.seeded
     environment.stop()
     assert set(threading.enumerate()) - before == set()

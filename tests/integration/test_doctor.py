@@ -200,3 +200,10 @@ def test_command_table(tmp_path, standin_dir, capsys):
 def test_command_bad_setting(tmp_path):
     with pytest.raises(ConfigError, match="min_free_gb"):
         doctor(["local"], '[doctor]\nmin_free_gb = "lots"\n', tmp_path)
+
+
+def test_unreachable_host_raises_a_host_error(ssh_env):
+    from console.errors import HostError
+
+    with pytest.raises(HostError):
+        run_doctor(ssh_env.host("nokey"))

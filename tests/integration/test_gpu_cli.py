@@ -99,6 +99,7 @@ def test_streaming_json_over_ssh(tmp_path, standin_dir, capsys, ssh_env):
     assert [f["host"] for f in frames] == ["testhost"] * 4
     # the probe's answer (the first recorded tick), then the stream's ticks in order
     assert [f["gpus"][0]["utilization_gpu"] for f in frames] == [24.0, 24.0, 18.0, 42.0]
+    assert len(frames[0]["processes"]) == 3  # the first frame shown already has them
 
 
 def test_streaming_text(tmp_path, standin_dir, capsys):
@@ -136,3 +137,18 @@ def test_bad_gpu_settings_name_the_key(tmp_path, config, word):
 def test_bad_interval_flag(tmp_path):
     with pytest.raises(ConfigError, match="--interval"):
         gpu(["local", "--interval", "0"], services_with(tmp_path, ""))
+
+
+def test_unreachable_host_is_a_state_with_exit_1(tmp_path, capsys, ssh_env):
+    services = services_with(tmp_path, "", ssh_env)
+    code = gpu(["awsc-test@127.0.0.1:1", "--once"], services)  # nothing listens on port 1
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.startswith("awsc-test@127.0.0.1:1: ")
+
+
+def test_bad_alias_is_a_console_error(tmp_path, ssh_env):
+    from console.errors import HostConfigError
+
+    with pytest.raises(HostConfigError, match="nokey"):
+        gpu(["nokey", "--once"], services_with(tmp_path, "", ssh_env))

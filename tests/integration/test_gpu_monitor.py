@@ -115,8 +115,12 @@ def test_processes_come_with_their_jobs(host, standin_dir):
         host, interval_ms=100, nvidia_smi=str(smi), apps_interval_s=0.1, pid_to_job=pid_to_job
     )
     with Running(monitor):
-        wait_for(lambda: len(monitor.snapshot().processes) == 3, "three processes")
-        processes = monitor.snapshot().processes
+        seen: list = []
+        wait_for(
+            lambda: len(seen.append(monitor.snapshot().processes) or seen[-1]) == 3,
+            "three processes",
+        )
+        processes = seen[-1]
     assert [(p.pid, p.process_name, p.used_memory_mib, p.job) for p in processes] == [
         (11327, "/root/tools/memhog", 2566.0, None),
         (11328, "/root/tools/memhog", 1542.0, None),
@@ -223,3 +227,72 @@ def test_nvidia_smi_found_on_the_path(standin_dir, monkeypatch):
     assert snapshot.state.ok
     assert len(snapshot.gpus) == 8
     assert {g.name for g in snapshot.gpus} == {"NVIDIA A100-SXM4-40GB"}
+
+
+def test_jobs_by_process_tree_finds_the_job_of_a_descendant():
+    """A real process tree on this machine: sh (the "pane") -> sh -> sleep."""
+    import subprocess
+
+    from console.gpu import jobs_by_process_tree
+
+    pane = subprocess.Popen(["sh", "-c", "sh -c 'sleep 60 & wait' & wait"])
+    try:
+        wait_for(
+            lambda: any(
+                p.name() == "sleep" for p in psutil.Process(pane.pid).children(recursive=True)
+            ),
+            "the grandchild",
+        )
+        sleeper = next(
+            p for p in psutil.Process(pane.pid).children(recursive=True) if p.name() == "sleep"
+        )
+        mapping = jobs_by_process_tree(LocalHost(), lambda: {pane.pid: "train-7"})
+        found = mapping([sleeper.pid, 1, 999_999_999])
+    finally:
+        for child in psutil.Process(pane.pid).children(recursive=True):
+            child.kill()
+        pane.kill()
+        pane.wait()
+    assert found == {sleeper.pid: "train-7"}
+    assert jobs_by_process_tree(LocalHost(), lambda: {})([sleeper.pid]) == {}
+
+
+def test_a_silent_stream_is_reported_and_restarted(standin_dir):
+    log = standin_dir / "calls.log"
+    smi = make_standin(standin_dir, hang_after="2", log=str(log))
+    monitor = GpuMonitor(
+        LocalHost("local"), interval_ms=50, nvidia_smi=str(smi), stall_s=0.5, retry_s=0.05
+    )
+    states: list[GpuStatus] = []
+    with Running(monitor) as running:
+        wait_for(
+            lambda: any("has not answered" in u.state.message for u in running.updates),
+            "the stall to be reported",
+        )
+        wait_for(
+            lambda: (
+                len([a for a in invocations(log) if a and "-lms" in a and "--query-gpu" in a[0]])
+                >= 2
+            ),
+            "a second stream",
+        )
+        states = [u.state.status for u in running.updates]
+    assert GpuStatus.ERROR in states
+
+
+def test_reconnects_after_the_connection_drops(ssh_env, standin_dir):
+    smi = make_standin(standin_dir, query_gpu=LOOP)
+    monitor = GpuMonitor(ssh_env.host("testhost"), interval_ms=50, nvidia_smi=str(smi), retry_s=0.1)
+    with Running(monitor) as running:
+        wait_for(lambda: len(running.updates) >= 5 and monitor.snapshot().state.ok, "frames")
+        ssh_env.server.kill_connections()
+        wait_for(lambda: not monitor.snapshot().state.ok, "the loss to show")
+        lost_at = time.time()
+        wait_for(
+            lambda: monitor.snapshot().state.ok and (monitor.snapshot().updated_at or 0) > lost_at,
+            "frames after reconnecting",
+        )
+    assert any(
+        u.state.status is GpuStatus.HOST_ERROR or u.state.status is GpuStatus.ERROR
+        for u in running.updates
+    )

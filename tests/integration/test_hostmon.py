@@ -30,13 +30,13 @@ def collect(sampler: HostSampler, count: int) -> list[HostSample]:
     thread = threading.Thread(target=sampler.run, daemon=True)
     thread.start()
     try:
-        wait_for(lambda: len(sampler.history) >= count or sampler.error, f"{count} samples")
+        wait_for(lambda: len(sampler.samples()) >= count or sampler.error, f"{count} samples")
     finally:
         sampler.close()
         thread.join(timeout=30)
     assert not thread.is_alive(), "the sampler did not stop when cancelled"
     assert sampler.error is None, sampler.error
-    return list(sampler.history)
+    return list(sampler.samples())
 
 
 def assert_plausible(sample: HostSample, source: str) -> None:

@@ -181,6 +181,26 @@ def test_stream_close_from_another_thread_ends_a_silent_stream(host):
     stream.close()  # a second close is harmless
 
 
+def test_stream_cancel_works_after_the_command_closed_its_stdout(host):
+    pidfile = Path(host.workdir + "/pid")
+    cancel = threading.Event()
+    # stdout ends first, the command goes on: the consumer is left waiting for it to exit.
+    script = f"echo hi; exec >&-; echo $$ > {pidfile}; exec sleep 300"
+    stream = host.stream(["sh", "-c", script], cancel=cancel)
+    received: list[bytes] = []
+    consumer = threading.Thread(target=lambda: received.extend(stream))
+    consumer.start()
+    while not pidfile.exists() or not pidfile.read_text().strip():
+        assert consumer.is_alive()
+        threading.Event().wait(0.05)
+    cancel.set()
+    consumer.join(timeout=30)
+    assert not consumer.is_alive()
+    assert received == [b"hi\n"]
+    assert stream.exit_code is None
+    assert _wait_gone(int(pidfile.read_text()))
+
+
 def test_stream_in_missing_directory_names_it(host):
     missing = host.workdir + "/nowhere"
     with pytest.raises(RemoteFileError, match="nowhere"):

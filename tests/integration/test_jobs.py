@@ -17,6 +17,7 @@ from console.jobs import (
     JobError,
     JobManager,
     JobNotFoundError,
+    control_group,
     group_jobs,
     parse_env,
     start_group,
@@ -94,13 +95,17 @@ def test_the_job_sees_a_terminal_and_its_environment(local_jobs, local_home):
     script = (
         "import os, sys\n"
         "print(sys.stdout.isatty(), os.environ['HOME'], os.environ['GREETING'], os.getcwd())\n"
+        "print(os.environ['AWSCONSOLE_JOB_ID'], os.environ['AWSCONSOLE_JOB_DIR'])\n"
     )
     (local_home / "work").mkdir()
     job = local_jobs.start(
         JobSpec(command=(PY, "-c", script), cwd="~/work", env=(("GREETING", "hi there"),))
     )
     done = wait_finished(local_jobs, job.id)
-    assert Path(done.log_path).read_text() == f"True {local_home} hi there {local_home / 'work'}\n"
+    assert Path(done.log_path).read_text() == (
+        f"True {local_home} hi there {local_home / 'work'}\n"
+        f"{job.id} {local_home / '.awsconsole' / 'jobs' / job.id}\n"
+    )
 
 
 def test_console_killed_with_sigkill_finds_its_job_again(
@@ -255,10 +260,12 @@ def test_list_fifty_jobs(local_jobs):
         local_jobs.start(JobSpec(command=("sh", "-c", f"echo job {i}; exit {i % 5}"), name=f"n{i}"))
         for i in range(50)
     ]
-    for job in started:
-        wait_finished(local_jobs, job.id)
 
-    listed = local_jobs.list_jobs()
+    def all_finished():
+        jobs = local_jobs.list_jobs()
+        return all(job.status.finished for job in jobs) and jobs
+
+    listed = wait_until(all_finished, "all 50 jobs to finish")
 
     assert [job.id for job in listed] == [job.id for job in started]
     assert [job.status.exit_code for job in listed] == [i % 5 for i in range(50)]
@@ -288,6 +295,26 @@ def test_group_start_sets_torchrun_variables(local_host, tmux_socket, tmp_path):
     assert list(groups) == [jobs[0].spec.group]
     assert [j.spec.node_rank for j in groups[jobs[0].spec.group]] == [0, 1]
     assert done[1].host == "node1"
+
+
+def test_a_group_is_killed_as_one(local_host, tmux_socket, tmp_path):
+    from console.hosts.local import LocalHost
+
+    other_home = tmp_path / "other-home"
+    other_home.mkdir()
+    managers = [
+        JobManager(local_host, tmux_socket=tmux_socket),
+        JobManager(LocalHost(name="node1", home=str(other_home)), tmux_socket=tmux_socket),
+    ]
+    jobs = start_group(managers, JobSpec(command=("sleep", "600")), master_addr="127.0.0.1")
+    members = list(zip(managers, jobs, strict=True))
+    with pytest.raises(ReadOnlyError):
+        control_group(members, "kill", read_only=True)
+
+    assert control_group(members, "kill") == {}
+
+    codes = [wait_finished(m, j.id).status.exit_code for m, j in members]
+    assert codes == [128 + signal.SIGHUP] * 2
 
 
 def test_template_from_settings():

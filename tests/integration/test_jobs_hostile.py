@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from console.errors import RemoteFileError
 from console.models import JobSpec, JobState
@@ -102,3 +104,21 @@ def test_jobs_over_ssh_run_and_report_exit_codes(ssh_jobs, tmp_path):
     assert argv[-1].startswith("tmux -L ") and argv[-1].endswith(
         f"attach-session -t ={job.session}"
     )
+
+
+# Any text but NUL (an argv element cannot hold one) and lone surrogates (not encodable).
+any_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"))
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(argv=st.lists(any_text, max_size=5), value=any_text, name=any_text)
+def test_any_argv_env_and_name_arrive_byte_exact(local_jobs, argv, value, name):
+    spec = JobSpec(command=("python3", "-c", REPORT, *argv), name=name, env=(("HOSTILE", value),))
+    done = wait_finished(local_jobs, local_jobs.start(spec).id)
+    assert done.status.exit_code == 0
+    report = json.loads(local_jobs.host.read_range(done.log_path))
+    assert report["argv"] == argv
+    assert report["env"] == value
+    assert done.spec == spec

@@ -4,6 +4,7 @@ and the errors a person sees for a bad config."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -20,7 +21,8 @@ from console.errors import (
     RemoteFileError,
 )
 from console.hosts import HostPool
-from console.hosts.ssh import SFTP_SESSIONS, ConnectionPool
+from console.hosts.ssh import ConnectionPool
+from console.hosts.sshconnection import SFTP_SESSIONS
 
 
 def _client_port(host) -> int:
@@ -41,19 +43,24 @@ def _socket_owner(local_port: int, remote_port: int) -> int:
     raise AssertionError(f"no socket {local_port} -> {remote_port}")
 
 
-def _name(process: psutil.Process) -> str:
+def _cmdline(process: psutil.Process) -> list[str]:
     try:
-        return process.name()
+        return process.cmdline()
     except psutil.NoSuchProcess:
-        return ""
+        return []
 
 
-def _established_to(port: int) -> list:
-    return [
-        c
+def _open_local_ports(remote_port: int) -> set[int]:
+    """Local ports of this process's established connections to ``remote_port``.
+
+    Other tests of the same run may hold their own connections to the same sshd, so tests
+    compare ports they learned themselves instead of counting connections.
+    """
+    return {
+        c.laddr.port
         for c in psutil.Process().net_connections(kind="tcp")
-        if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED
-    ]
+        if c.raddr and c.raddr.port == remote_port and c.status == psutil.CONN_ESTABLISHED
+    }
 
 
 # --- reconnect ---------------------------------------------------------------------------
@@ -79,17 +86,18 @@ def test_connection_lost_during_a_command_is_reported_not_hung(ssh_env):
     host = ssh_env.host()
     assert host.run(["true"]).ok
     outcome: list[BaseException | object] = []
+    sleep = ["sleep", f"{110 + random.random():.6f}"]  # a command line only this test runs
 
     def long_command() -> None:
         try:
-            outcome.append(host.run(["sleep", "120"], timeout=100))
+            outcome.append(host.run(sleep, timeout=100))
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             outcome.append(exc)
 
     worker = threading.Thread(target=long_command)
     worker.start()
-    # Wait until the remote sleep exists, then pull the plug.
-    while not any(_name(p) == "sleep" for p in ssh_env.server.connection_processes()):
+    # Wait until this test's remote sleep exists, then pull the plug.
+    while not any(_cmdline(p) == sleep for p in ssh_env.server.connection_processes()):
         assert worker.is_alive()
         threading.Event().wait(0.05)
     ssh_env.server.kill_connections()
@@ -112,9 +120,8 @@ def test_proxyjump_goes_through_the_jump_server(ssh_env):
     owner = _socket_owner(_client_port(jumped), target_port)
     jump_sshd = psutil.Process(ssh_env.jump_server.process.pid)
     assert owner in {p.pid for p in jump_sshd.children(recursive=True)}
-    # ...and this process holds a connection to the jump server, none extra to the target.
-    assert len(_established_to(ssh_env.jump_server.port)) == 1
-    assert len(_established_to(target_port)) == 1  # the direct host's own
+    # ...while this process holds the connection to the jump server.
+    assert _open_local_ports(ssh_env.jump_server.port)
 
 
 def test_file_operations_work_through_the_jump_host(ssh_env, tmp_path: Path):
@@ -145,7 +152,6 @@ def test_hosts_for_the_same_destination_share_one_connection(ssh_env):
     second = ssh_env.host("testhost", pool=pool)
     try:
         assert _client_port(first) == _client_port(second)
-        assert len(_established_to(ssh_env.server.port)) == 1
     finally:
         pool.close_all()
 
@@ -156,9 +162,12 @@ def test_many_threads_share_one_connection(ssh_env):
     host.makedirs(workdir)
     errors: list[BaseException] = []
 
+    client_ports: set[int] = set()
+
     def worker(index: int) -> None:
         try:
             for round_ in range(8):
+                client_ports.add(_client_port(host))
                 text = f"thread {index} round {round_}"
                 assert host.run(["printf", "%s", text]).stdout == text.encode()
                 path = f"{workdir}/{index}-{round_}"
@@ -176,7 +185,7 @@ def test_many_threads_share_one_connection(ssh_env):
     try:
         assert errors == []
         assert len(host.listdir(workdir)) == 64
-        assert len(_established_to(ssh_env.server.port)) == 1
+        assert len(client_ports) == 1  # every command of every thread came over one connection
     finally:
         host.run(["rm", "-rf", "--", workdir])
 
@@ -190,10 +199,11 @@ def test_host_pool_gives_one_host_per_target_and_closes_all(ssh_env):
         assert pool.get("testhost") is host
         assert pool.host_for("testhost") is host
         assert pool.get("local") is pool.get("local")
-        assert host.run(["true"]).ok
+        first_port = _client_port(host)
         pool.close_all()
-        assert _established_to(ssh_env.server.port) == []
+        assert first_port not in _open_local_ports(ssh_env.server.port)
         assert host.run(["echo", "reopened"]).stdout == b"reopened\n"
+        assert _client_port(host) != first_port
     finally:
         pool.close_all()
 

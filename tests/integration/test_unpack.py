@@ -272,3 +272,25 @@ def test_unpack_command_is_a_plain_argument_list_for_a_job():
     assert argv[3:] == ["--dest", "/data/out", "-P", "4", "--", "/data/raw"]
     with pytest.raises(UnpackError, match="at least 1"):
         unpack_command("/data", parallel=0)
+
+
+def test_output_of_an_unpack_job_reads_back_at_any_point(tmp_path):
+    """The jobs engine keeps the command's stdout in output.log: read it half-way and at the end."""
+    from console.files.unpack import read_unpack_output
+
+    for i in range(3):
+        with zipfile.ZipFile(tmp_path / f"{i}.zip", "w") as archive:
+            archive.writestr(f"{i}.txt", b"x")
+    (tmp_path / "bad.zip").write_bytes(b"bad")
+    result = LocalHost().run(unpack_command(str(tmp_path), dest=str(tmp_path / "o"), parallel=1))
+    assert result.exit_code == 1  # something failed
+    lines = result.stdout.splitlines(keepends=True)
+
+    progress, failures, done = read_unpack_output(result.stdout)
+    assert done is not None and done.archives_ok == 3 and done.archives_total == 4
+    assert [f.archive for f in failures] == ["bad.zip"]
+    assert progress is not None and progress.archives_done == 4
+
+    half = b"".join(lines[:-1]) + lines[-1][:10]  # the result line is still being written
+    progress, failures, done = read_unpack_output(half)
+    assert done is None and progress is not None and progress.archives_done == 4

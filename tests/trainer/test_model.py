@@ -74,3 +74,26 @@ def test_heatmap_loss_ignores_invisible_maps():
     assert heatmap_loss(pred, target, visible) == 0
     visible[0, 2] = True
     assert heatmap_loss(pred, target, visible) == 1
+
+
+def test_backbone_weights_load_into_conv1_to_conv5(tmp_path):
+    from torchvision.models.vgg import cfgs, make_layers
+
+    from trainer.errors import ConfigError
+
+    # A torchvision-style VGG16 state dict ("features.N.weight") at the same reduced width.
+    layout = [v if v == "M" else max(4, round(v * 0.125)) for v in cfgs["D"]]
+    features = make_layers(layout)
+    for p in features.parameters():
+        torch.nn.init.uniform_(p)
+    path = tmp_path / "vgg16.pth"
+    torch.save({f"features.{k}": v for k, v in features.state_dict().items()}, path)
+    net = LandmarkAttentionNet(num_categories=7, num_attributes=20, width=0.125)
+    net.load_backbone(path)
+    assert torch.equal(net.backbone[0].weight, features[0].weight)  # conv1_1
+    assert torch.equal(net.conv5[1].weight, features[24].weight)  # conv5_1
+    assert torch.equal(net.conv5[5].weight, features[28].weight)  # conv5_3
+    with pytest.raises(ConfigError, match="does not fit"):
+        LandmarkAttentionNet(num_categories=7, num_attributes=20, width=0.25).load_backbone(path)
+    with pytest.raises(ConfigError, match="not found"):
+        net.load_backbone(tmp_path / "missing.pth")

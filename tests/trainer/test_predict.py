@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.trainer.conftest import REPO, run_trainer, trainer_env
+from tests.trainer.conftest import run_trainer
 from trainer import checkpoint as ckpt
 from trainer.predict import load_for_inference, predict_image
 

@@ -92,6 +92,7 @@ async def test_escape_closes_the_prompt_without_jumping(app):
         await pilot.pause()
         assert not app.screen.query_one(JumpPrompt).display
         assert active_view(app) == "instances"
+        assert app.focused is app.screen.query_one("#instances-table")  # its keys are live
         await pilot.press("2")  # keys reach the screen again
         assert active_view(app) == "buckets"
 

@@ -9,7 +9,7 @@ Output, one JSON object per line:
   {"event": "progress", "files": .., "dirs": .., "symlinks": .., "other": .., "bytes": ..}
   {"event": "paths", "paths": [relative paths of files, "/"-separated]}   (with --paths)
   {"event": "result", ...the counts..., "by_ext": {".jpg": [files, bytes]}, "errors": [..]}
-  {"event": "error", "message": ..}   (the root cannot be read; exit status 2)
+  {"event": "error", "message": .., "reason": ..}   (the root cannot be read; exit status 2)
 """
 
 import json
@@ -255,7 +255,8 @@ def main(argv):
     try:
         result = scan(root, emit=emit, **options)
     except OSError as exc:
-        emit({"event": "error", "message": f"{root}: {exc.strerror or exc}"})
+        reason = exc.strerror or str(exc)
+        emit({"event": "error", "message": f"{root}: {reason}", "reason": reason})
         return 2
     emit(result)
     return 0

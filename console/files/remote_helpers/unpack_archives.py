@@ -96,6 +96,17 @@ class Destination:
     def __init__(self, root):
         self.root = os.path.realpath(root)
         self._safe_dirs = {self.root}
+        # folders known to exist: most entries share a few, one mkdir call each is enough
+        self._made = {self.root}
+
+    def makedirs(self, path):
+        if path in self._made:
+            return
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as exc:
+            raise WriteFailure(f"cannot create {path}: {exc.strerror or exc}") from exc
+        self._made.add(path)
 
     def inside(self, path):
         return path == self.root or path.startswith(self.root + os.sep)
@@ -144,13 +155,6 @@ def _open_for_write(path, mode):
             os.unlink(path)
             return os.open(path, flags, mode)
         raise
-
-
-def _makedirs(path):
-    try:
-        os.makedirs(path, exist_ok=True)
-    except OSError as exc:
-        raise WriteFailure(f"cannot create {path}: {exc.strerror or exc}") from exc
 
 
 def write_bytes(path, data, mode=0o644, mtime=None):
@@ -254,10 +258,10 @@ def extract_zip(path, destination, outcome):
                 if target is None:
                     continue
                 if name.endswith("/"):
-                    _makedirs(target)
+                    destination.makedirs(target)
                     continue
                 mode = info.external_attr >> 16
-                _makedirs(os.path.dirname(target))
+                destination.makedirs(os.path.dirname(target))
                 if stat.S_ISLNK(mode):
                     link_to = archive.read(info).decode("utf-8")
                     destination.link_target(target, link_to)
@@ -284,9 +288,9 @@ def extract_tar(path, destination, outcome):
                 if target is None:
                     continue
                 if member.isdir():
-                    _makedirs(target)
+                    destination.makedirs(target)
                     continue
-                _makedirs(os.path.dirname(target))
+                destination.makedirs(os.path.dirname(target))
                 if member.isreg():
                     source = archive.extractfile(member)
                     perms = (member.mode & 0o777) or 0o644

@@ -89,13 +89,18 @@ class MainScreen(Screen[None]):
             if widget.focusable:
                 widget.focus()
                 return
-        self.set_focus(None)
+        # nothing to focus inside: focus the view itself, so its own keys still work
+        view.can_focus = True
+        view.focus()
 
     def action_show_view(self, view_id: str) -> None:
         self.query_one("#views", TabbedContent).active = view_id
 
     def action_open_jump(self) -> None:
         self.query_one(JumpPrompt).open()
+
+    def on_jump_prompt_closed(self, event: JumpPrompt.Closed) -> None:
+        self.focus_view(self.current_view)
 
     def on_jump_prompt_jump(self, event: JumpPrompt.Jump) -> None:
         view = resolve_view(event.word)

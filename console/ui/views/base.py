@@ -141,7 +141,9 @@ class ResourceView(ReportsWorkerFailures, ConsoleView):
     def _fetch_and_post(self) -> None:
         worker = get_current_worker()
         try:
-            items = self.fetch()
+            items = call_until_cancelled(
+                self.fetch, worker.cancelled_event, name=f"fetch-{self.view_id}"
+            )
         except Abandoned:
             return  # quitting, or a newer reload replaced this one
         if not worker.is_cancelled:

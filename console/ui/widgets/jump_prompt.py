@@ -23,6 +23,9 @@ class JumpPrompt(Input):
             super().__init__()
             self.word = word
 
+    class Closed(Message):
+        """Closed without jumping (Escape)."""
+
     def __init__(self, words: Iterable[str], **kwargs: object) -> None:
         super().__init__(
             placeholder="view name (Tab completes, Enter jumps, Escape closes)",
@@ -36,9 +39,12 @@ class JumpPrompt(Input):
         self.focus()
 
     def action_close(self) -> None:
+        self._hide()
+        self.post_message(self.Closed())
+
+    def _hide(self) -> None:
         self.value = ""
         self.display = False
-        self.screen.set_focus(None)
 
     def action_complete(self) -> None:
         """Accept the suggestion shown after the cursor."""
@@ -48,5 +54,5 @@ class JumpPrompt(Input):
 
     async def action_submit(self) -> None:
         word = self.value
-        self.action_close()
+        self._hide()
         self.post_message(self.Jump(word))
