@@ -69,6 +69,8 @@ class BenchSsh:
             pool=self.pool,
         )
         self.host.connect()
+        #: failed ssh commands (the usual tool's failures are part of the comparison)
+        self.failures: list[str] = []
 
     def ssh(self, command: str, *, master: bool = False) -> str:
         """``ssh -F CONFIG benchhost COMMAND`` (COMMAND is a remote shell line)."""
@@ -78,8 +80,8 @@ class BenchSsh:
             argv += ["-o", "ControlPersist=60"]
         result = subprocess.run([*argv, ALIAS, command], capture_output=True, text=True)
         if result.returncode != 0:
-            # reported, not fatal: parallel unzips into one folder can race on mkdir
-            print(f"exit {result.returncode}: {command}\n{result.stderr[-2000:]}", file=sys.stderr)
+            # counted, not fatal: parallel unzips into one folder race on mkdir now and then
+            self.failures.append(f"exit {result.returncode}: {result.stderr.strip()[:300]}")
         return result.stdout
 
     def close(self) -> None:
@@ -205,17 +207,22 @@ def bench_unpack(
         f"unzip -q -o {{}} -d {shlex.quote(str(xargs_dest))}"
     )
     ours_time, result = best_of(repeat, ours, clear(ours_dest))
+    ours_files = int(ssh.ssh(f"find {shlex.quote(str(ours_dest))} -type f | wc -l"))
+    assert result.files_written == ours_files == files and not result.failures, result
+    failed_before = len(ssh.failures)
     theirs_time, _ = best_of(repeat, lambda: ssh.ssh(pipeline), clear(xargs_dest))
     theirs_files = int(ssh.ssh(f"find {shlex.quote(str(xargs_dest))} -type f | wc -l"))
-    warm_time, _ = best_of(repeat, lambda: ssh.ssh(pipeline, master=True), clear(xargs_dest))
-    assert result.files_written == files == theirs_files, (result, theirs_files)
-    assert not result.failures
+    failed = len(ssh.failures) - failed_before
+    if failed or theirs_files != files:
+        print(
+            f"note: the xargs pipeline failed in {failed} of {repeat + 1} runs "
+            f"(last run left {theirs_files:,} of {files:,} files); first error: "
+            f"{ssh.failures[failed_before] if failed else '-'}",
+            file=sys.stderr,
+        )
     label = f"unpack {archives} zips ({files:,} images), P={parallel}"
     tool = f"ssh host 'find | xargs -P {parallel} unzip'"
-    return [
-        (label, ours_time, tool, theirs_time),
-        (label, ours_time, "same, ssh master open", warm_time),
-    ]
+    return [(label, ours_time, tool, theirs_time)]
 
 
 def print_table(rows: list[tuple]) -> None:
@@ -253,12 +260,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if "count" not in args.skip:
             rows += bench_count(ssh, work, args.entries, args.repeat)
+            print_table(rows)  # already worth having if the unpack part fails
         if "unpack" not in args.skip:
             rows += bench_unpack(ssh, work, args.archives, args.images, args.parallel, args.repeat)
     finally:
         print("cleaning up …", file=sys.stderr)
         shutil.rmtree(work, ignore_errors=True)
         ssh.close()
+    print(f"\n{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     print_table(rows)
     return 0
 

@@ -99,8 +99,10 @@ class ConsoleApp(App[None]):
     def on_backend_failed(self, event: BackendFailed) -> None:
         """The one place a failed worker turns into something the user reads."""
         failure = event.failure
-        body = failure.message if not failure.hint else f"{failure.message}\n{failure.hint}"
-        self.notify(body, title=failure.title, severity="error", timeout=10)
+        # a view retrying on its timer while the network is down says it once, not every time
+        if getattr(event.origin_widget, "last_failure", None) != failure:
+            body = failure.message if not failure.hint else f"{failure.message}\n{failure.hint}"
+            self.notify(body, title=failure.title, severity="error", timeout=10)
         show_failure = getattr(event.origin_widget, "show_failure", None)
         if callable(show_failure):
             show_failure(failure)

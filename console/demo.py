@@ -92,6 +92,12 @@ class DemoEnvironment:
     _restore_logging: Callable[[], None] | None = None
     _stopped: bool = False
 
+    @property
+    def session(self) -> AwsSession:
+        """The demo's AWS session (its fake keys, its endpoint); clients already created."""
+        assert self._session is not None
+        return self._session
+
     def home_for(self, instance_name: str) -> Path:
         """The sandbox folder that stands for an instance's home directory (created)."""
         if not instance_name or "/" in instance_name or instance_name.startswith("."):

@@ -134,6 +134,10 @@ class CommandTimeoutError(HostError):
 
 
 class RemoteFileError(HostError):
-    """A file operation on a host failed (no such file, permission, disk full)."""
+    """A file operation on a host failed (no such file, permission, disk full).
+
+    ``errno`` is the OS error number when one is known (ENOENT: missing, ENOSPC: full).
+    """
 
     title = "File"
+    errno: int | None = None

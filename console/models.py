@@ -10,7 +10,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-
 # --- Hosts -----------------------------------------------------------------------------
 
 
@@ -442,3 +441,71 @@ class InstanceTypeInfo:
     gpu_manufacturer: str | None = None
     #: memory of one GPU
     gpu_memory_mib: int | None = None
+
+
+# --- transfers ---------------------------------------------------------------------------
+
+
+class TransferState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    DONE = "done"
+    SKIPPED = "skipped"  # an identical file was already there (policy "skip")
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class TransferProgress:
+    """Where one transfer stands; ``rate`` in bytes/s over the last seconds, ``eta`` in s."""
+
+    transfer_id: int
+    source: str
+    destination: str
+    state: TransferState
+    bytes_done: int
+    bytes_total: int
+    files_done: int
+    files_total: int
+    rate: float = 0.0
+    eta: float | None = None
+    #: the file being copied now (relative to the source folder for a folder transfer)
+    current: str = ""
+    #: connections that dropped and were re-opened, resuming where they stopped
+    resumes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TransferResult:
+    """What a finished transfer did; ``files`` lists every file copied, skipped or renamed."""
+
+    transfer_id: int
+    source: str
+    destination: str
+    state: TransferState
+    bytes_total: int
+    files_copied: int
+    files_skipped: int
+    seconds: float
+    resumes: int = 0
+    #: how each file was checked: "sha256", "s3-sha256", "s3-etag-md5", "size"
+    verified: str = ""
+    #: final paths written (keep-both may have given a file a suffix)
+    written: tuple[str, ...] = ()
+    error: str | None = None
+    #: a host <-> S3 copy runs as a job on the host: its id
+    job_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpotPrice:
+    """The latest spot price of a type in one availability zone, and where it came from."""
+
+    instance_type: str
+    availability_zone: str
+    #: US dollars per hour
+    price_per_hour: float
+    timestamp: dt.datetime | None
+    product: str
+    source: str = "EC2 spot price history"

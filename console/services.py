@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from console.hosts.base import Host
-from console.models import Bucket, Instance, InstanceTypeInfo
+from console.models import Bucket, Instance, InstanceTypeInfo, SpotPrice
 from console.settings import Settings
 
 
@@ -31,6 +31,13 @@ class Ec2Backend(Protocol):
 
         Unknown names are left out. Raises like ``list_instances``.
         """
+        ...
+
+
+    def spot_prices(
+        self, instance_types: Iterable[str], product: str = "Linux/UNIX"
+    ) -> dict[tuple[str, str], SpotPrice]:
+        """Latest spot price per (type, zone) (``aws ec2 describe-spot-price-history``)."""
         ...
 
 
@@ -91,7 +98,9 @@ def build_services(settings: Settings, *, require_credentials: bool = False) -> 
             demo = start_demo(settings)
             on_close.append(demo.stop)
             settings = settings.with_overrides(endpoint_url=demo.endpoint_url, region=demo.region)
-            aws = AwsSession(settings, credentials=demo.credentials)
+            # the demo's own session: its clients exist already (creating one parses the
+            # service's model, a noticeable share of the start-up time)
+            aws = demo.session
             ec2 = DemoEc2Service(aws, demo)
             hosts = HostPool(factory=demo_host_factory(demo, ec2.list_instances))
         else:

@@ -35,6 +35,8 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint", help="use these trained weights (and their width and input size)")
+    p.add_argument("--data-root", help="compare outputs on this dataset's val images, not noise")
 
 
 @dataclass(frozen=True)
@@ -139,8 +141,32 @@ def compare(base: LandmarkAttentionNet, ours: Setup, reference: Setup, images: t
         "category_prob_max_abs_diff": (p0 - p1).abs().max().item(),
         "category_logit_rel_error": ((c0 - c1).norm() / c0.norm().clamp(min=1e-12)).item(),
         "attribute_top5_overlap": (top5_0[:, :, None] == top5_1[:, None, :]).any(-1).float().mean().item(),
-        "landmark_max_shift": (l0 - l1).abs().max().item(),
+        "landmark_mean_shift": (l0 - l1).norm(dim=-1).mean().item(),
     }
+
+
+# The equal-results check passes when every figure is within its tolerance.
+TOLERANCES = {
+    "category_top1_agreement": (">=", 0.95),
+    "category_prob_max_abs_diff": ("<=", 0.05),
+    "attribute_top5_overlap": (">=", 0.9),
+    "landmark_mean_shift": ("<=", 0.02),  # in [0, 1] of the input: 4.5 px at 224
+}
+
+
+def _within(key: str, value: float) -> str:
+    if key not in TOLERANCES:
+        return ""
+    op, limit = TOLERANCES[key]
+    ok = value >= limit if op == ">=" else value <= limit
+    return f"{'ok' if ok else 'OUT'} ({op} {limit:g})"
+
+
+def _val_images(data_root: str, size: int, count: int) -> torch.Tensor:
+    from trainer.data import DeepFashionDataset, load_index
+
+    ds = DeepFashionDataset(load_index(data_root), "val", size)
+    return torch.stack([ds[i]["image"] for i in range(min(count, len(ds)))])
 
 
 def bench_command(args: argparse.Namespace) -> int:
@@ -155,6 +181,13 @@ def bench_command(args: argparse.Namespace) -> int:
     baseline = Setup("baseline (fp32, NCHW)", base_rt, True)
     num_categories, num_attributes = 50, 1000
     model = LandmarkAttentionNet(num_categories, num_attributes, args.width)
+    if args.checkpoint:
+        from trainer.predict import load_for_inference
+
+        loaded = load_for_inference(args.checkpoint)
+        model = loaded.model
+        num_categories, num_attributes = len(loaded.meta["category_names"]), len(loaded.meta["attribute_names"])
+        args.width, args.image_size = loaded.config.width, loaded.config.image_size
     gen = torch.Generator().manual_seed(args.seed)
     batches = [_batch(args.batch_size, args.image_size, num_categories, num_attributes, gen)
                for _ in range(args.warmup + args.steps)]
@@ -167,7 +200,8 @@ def bench_command(args: argparse.Namespace) -> int:
     ours_ips, ours_losses = train_throughput(model, ours, batches, args.warmup)
     base_lat = latency(model, baseline, args.image_size, args.latency_runs)
     ours_lat = latency(model, ours, args.image_size, args.latency_runs)
-    images = torch.randn(args.compare_images, 3, args.image_size, args.image_size, generator=gen)
+    images = (_val_images(args.data_root, args.image_size, args.compare_images) if args.data_root
+              else torch.randn(args.compare_images, 3, args.image_size, args.image_size, generator=gen))
     check = compare(model, ours, baseline, images)
 
     rows = [
@@ -181,7 +215,9 @@ def bench_command(args: argparse.Namespace) -> int:
     for label, b, o, ratio in rows:
         print(f"{label:<{w}}{b:>12}{o:>12}{ratio:>12}")
     print(f"\nours = {ours.name}; baseline = {baseline.name}, optimiser re-created each epoch")
-    print("equal results (same weights, same inputs):")
+    source = f"{len(images)} val images of {args.data_root}" if args.data_root else f"{len(images)} noise images"
+    weights = args.checkpoint or "random initial weights"
+    print(f"equal results (same weights: {weights}; inputs: {source}):")
     for key, value in check.items():
-        print(f"  {key:<30}{value:.4f}")
+        print(f"  {key:<30}{value:>8.4f}  {_within(key, value)}")
     return 0

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
 from botocore import exceptions as boto
 
 from console.aws.session import AwsSession
-from console.models import Instance, InstanceState, InstanceTypeInfo
+from console.models import Instance, InstanceState, InstanceTypeInfo, SpotPrice
 
 
 class Ec2Service:
@@ -56,6 +57,43 @@ class Ec2Service:
         for raw in reply.get("InstanceTypes", []):
             info = instance_type_from_api(raw)
             self._types[info.name] = info
+
+    def spot_prices(
+        self, instance_types: Iterable[str], product: str = "Linux/UNIX"
+    ) -> dict[tuple[str, str], SpotPrice]:
+        """The latest spot price of each type in each availability zone of the region.
+
+        Shell equivalent: ``aws ec2 describe-spot-price-history --instance-types T …
+        --product-descriptions Linux/UNIX --start-time NOW`` (EC2 then returns the price in
+        effect now, one per type and zone). Keyed by (instance type, availability zone).
+        Raises CredentialsError, AccessDeniedError (ec2:DescribeSpotPriceHistory),
+        EndpointError, ThrottledError.
+        """
+        types = sorted({t for t in instance_types if t})
+        latest: dict[tuple[str, str], SpotPrice] = {}
+        if not types:
+            return latest
+        with self._aws.errors("ec2"):
+            paginator = self._aws.client("ec2").get_paginator("describe_spot_price_history")
+            pages = paginator.paginate(
+                InstanceTypes=types,
+                ProductDescriptions=[product],
+                StartTime=dt.datetime.now(dt.UTC),
+            )
+            for page in pages:
+                for raw in page.get("SpotPriceHistory", []):
+                    price = SpotPrice(
+                        instance_type=raw["InstanceType"],
+                        availability_zone=raw.get("AvailabilityZone", ""),
+                        price_per_hour=float(raw["SpotPrice"]),
+                        timestamp=raw.get("Timestamp"),
+                        product=raw.get("ProductDescription", product),
+                    )
+                    key = (price.instance_type, price.availability_zone)
+                    known = latest.get(key)
+                    if known is None or _newer(price, known):
+                        latest[key] = price
+        return latest
 
     def list_instances(self) -> list[Instance]:
         """Every instance of the region, terminated ones included, in the order EC2 returns them.
@@ -114,3 +152,9 @@ def instance_type_from_api(raw: dict[str, Any]) -> InstanceTypeInfo:
         gpu_manufacturer=first.get("Manufacturer"),
         gpu_memory_mib=first.get("MemoryInfo", {}).get("SizeInMiB"),
     )
+
+
+def _newer(candidate: SpotPrice, known: SpotPrice) -> bool:
+    if candidate.timestamp is None:
+        return False
+    return known.timestamp is None or candidate.timestamp > known.timestamp

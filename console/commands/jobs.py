@@ -2,21 +2,24 @@
 
     awsconsole jobs [--host H]... [--json]
 
-Known hosts are "local", with ``--demo`` every running demo instance, and each ``--host``.
-The helpers here (which hosts, which job a reference names) serve ``run``, ``logs`` and
-``kill`` too. The tmux socket comes from the config file: ``[jobs] tmux_socket = "…"``.
+Known hosts are "local", with ``--demo`` every running demo instance, and each ``--host``;
+which hosts those are and which job a reference names is console.job_directory, shared
+with the Jobs view. The tmux socket comes from the config file: ``[jobs] tmux_socket = "…"``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from typing import Any
 
+from console import job_directory
 from console.commands import add_json_flag, print_json, print_table
 from console.errors import ConsoleError
-from console.jobs import DEFAULT_TMUX_SOCKET, JobManager, JobNotFoundError, list_all
-from console.models import InstanceState, Job
+from console.job_directory import find_job, format_duration, manager_for, runtime
+from console.jobs import JobManager
+from console.models import Job
+
+__all__ = ["add_host_flag", "as_record", "collect", "confirm", "find_job", "manager_for"]
 
 
 def register(subparsers: Any) -> None:
@@ -41,59 +44,13 @@ def add_host_flag(parser: Any) -> None:
     )
 
 
-def manager_for(services: Any, target: str) -> JobManager:
-    """A JobManager for ``target`` on the configured tmux socket. Raises HostConfigError."""
-    socket = str(services.settings.section("jobs").get("tmux_socket") or DEFAULT_TMUX_SOCKET)
-    return JobManager(services.hosts.host_for(target), tmux_socket=socket)
-
-
-def known_targets(services: Any, extra: list[str]) -> list[str]:
-    targets = ["local"]
-    if services.settings.demo:
-        for instance in services.ec2.list_instances():
-            if instance.state is InstanceState.RUNNING:
-                targets.append(instance.name or instance.id)
-    return list(dict.fromkeys(targets + list(extra)))
-
-
 def collect(services: Any, extra: list[str]) -> tuple[list[Job], dict[str, JobManager]]:
-    """Every job of the known hosts, and the manager of each host by name. Hosts that
-    cannot be read are reported on stderr and skipped."""
-    managers = [manager_for(services, target) for target in known_targets(services, extra)]
-    jobs, errors = list_all(managers)
-    for host, error in errors.items():
+    """Every job of the known hosts (see console.job_directory), and the manager of each
+    host by name. Hosts that cannot be read are reported on stderr and skipped."""
+    listing = job_directory.collect(services, extra)
+    for host, error in listing.errors.items():
         print(f"warning: {host}: {error}", file=sys.stderr)
-    return jobs, {manager.host.name: manager for manager in managers}
-
-
-def find_job(services: Any, reference: str, extra: list[str]) -> tuple[Job, JobManager]:
-    """The job ``reference`` names: ``ID``, ``HOST:ID``, a unique id prefix or a unique name.
-
-    Raises JobNotFoundError naming the reference (and the candidates when ambiguous).
-    """
-    host, sep, key = reference.rpartition(":")
-    if sep and host:
-        extra = [*extra, host]
-    else:
-        key = reference
-    jobs, managers = collect(services, extra)
-    if sep and host:
-        host_name = services.hosts.host_for(host).name
-        jobs = [job for job in jobs if job.host == host_name]
-    for matches in (
-        [job for job in jobs if job.id == key],
-        [job for job in jobs if job.id.startswith(key)],
-        [job for job in jobs if key in (job.spec.name, job.name)],
-    ):
-        if len(matches) == 1:
-            return matches[0], managers[matches[0].host]
-        if len(matches) > 1:
-            names = ", ".join(f"{job.host}:{job.id}" for job in matches)
-            raise JobNotFoundError(f"{reference!r} names several jobs: {names}.")
-    raise JobNotFoundError(
-        f"No job {reference!r} on {', '.join(managers) or 'any host'}.",
-        hint="`awsconsole jobs` lists them; add --host HOST for a host not listed.",
-    )
+    return listing.jobs, listing.managers
 
 
 def as_record(job: Job) -> dict[str, Any]:
@@ -119,15 +76,8 @@ def as_record(job: Job) -> dict[str, Any]:
     }
 
 
-def runtime(job: Job) -> dt.timedelta:
-    end = job.ended or (None if job.status.finished else dt.datetime.now(dt.UTC))
-    return (end - job.started) if end else dt.timedelta(0)
-
-
 def _duration(job: Job) -> str:
-    seconds = int(runtime(job).total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+    return format_duration(runtime(job))
 
 
 COLUMNS = (

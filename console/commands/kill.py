@@ -11,8 +11,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from console.commands.jobs import add_host_flag, confirm, find_job
+from console.commands.jobs import add_host_flag, confirm
 from console.errors import ReadOnlyError
+from console.job_directory import find_job
 
 EXIT_DECLINED = 1
 

@@ -13,8 +13,9 @@ import sys
 import threading
 from typing import Any
 
-from console.commands.jobs import add_host_flag, find_job
+from console.commands.jobs import add_host_flag
 from console.errors import ConsoleError
+from console.job_directory import find_job
 from console.logs import LogFollower, read_chunks
 
 #: seconds between two looks at whether a followed job has ended

@@ -13,7 +13,8 @@ import shlex
 from typing import Any, NoReturn
 
 from console.commands import print_json
-from console.commands.jobs import as_record, manager_for
+from console.commands.jobs import as_record
+from console.job_directory import manager_for
 from console.jobs import JobError, parse_env, template_spec
 from console.models import JobSpec
 
@@ -29,7 +30,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("target", metavar="HOST", help='"local", an instance, or an ssh alias')
     # REMAINDER keeps the command's own flags; the options written between HOST and `--`
     # land in it too and are parsed again by ``split_command``.
-    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD…", help="the command")
+    # Not dest "command": the top-level parser keeps the subcommand's name there.
+    parser.add_argument("job_argv", nargs=argparse.REMAINDER, metavar="-- CMD…", help="the command")
     parser.set_defaults(func=run)
 
 
@@ -57,7 +59,7 @@ def split_command(args: Any) -> tuple[Any, list[str]]:
     Without ``--``, words after HOST are all options or all the command.
     Raises JobError on a bad option.
     """
-    words = list(args.command)
+    words = list(args.job_argv)
     options = _OptionParser(prog="awsconsole run", add_help=False)
     _add_options(options)
     namespace = argparse.Namespace(**vars(args))

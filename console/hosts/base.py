@@ -120,7 +120,7 @@ class Host(ABC):
     def remove(self, path: str) -> None:
         """Remove one file."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: hosts without connections keep it
         """Release connections. The host may be used again afterwards (it reconnects)."""
 
     def __enter__(self) -> Host:

@@ -6,7 +6,7 @@ every paramiko failure into a ``HostError`` a person can act on, and replaces a 
 that died. paramiko's Transport is safe to share between threads; its SFTP client is not,
 so a connection lends SFTP sessions from a small pool (one per concurrent user, at most
 ``SFTP_SESSIONS``) instead of serialising every file operation behind one lock: with 8
-threads on a 40 ms round trip the pool ran ``stat`` 3.8x faster (bench/ssh_transfer.py).
+threads on a 40 ms round trip the pool ran ``stat`` about 4x faster (bench/ssh_transfer.py).
 """
 
 from __future__ import annotations

@@ -6,4 +6,9 @@ and never imports boto3, botocore, paramiko or subprocess (tests/unit/test_impor
 - ``widgets/``: reusable widgets (declarative resource table, ``:`` prompt)
 - ``failures``, ``guards``, ``background``: how workers fail, how destructive actions are
   asked for and refused, how blocking calls are waited for
+
+A new view: subclass ``ResourceView`` (``fetch`` in a worker thread, ``show_items`` on the
+UI thread, columns declared as ``Column`` tuples) or ``ConsoleView``, and list it in
+``views.VIEWS``; its number key, ``:`` name, tab, help and palette entries follow from that.
+Destructive actions go through ``app.run_destructive`` (asks first, refused in read-only).
 """

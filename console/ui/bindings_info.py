@@ -60,18 +60,22 @@ def _order(entry: BindingEntry) -> int:
 
 
 def current_bindings(screen: Screen) -> list[BindingEntry]:
-    """One entry per binding (its keys joined), in the order of the chain: focused widget first."""
+    """One entry per action of each group, its keys joined (Textual's own ctrl+q joins our
+    q), the view's keys first."""
     app = screen.app
-    entries: dict[tuple[int, str], BindingEntry] = {}
+    entries: dict[tuple[str, str], BindingEntry] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
-        identity = (id(active.node), binding.id or binding.action)
+        group = group_name(active.node)
         key = app.get_key_display(binding)
-        if identity in entries:
-            if key not in entries[identity].keys:
-                entries[identity].keys.append(key)
+        entry = entries.get((group, binding.action))
+        if entry is None:
+            entries[(group, binding.action)] = BindingEntry(group, [key], binding, active.node)
             continue
-        entries[identity] = BindingEntry(group_name(active.node), [key], binding, active.node)
+        if key not in entry.keys:
+            entry.keys.append(key)
+        if binding.id and not entry.binding.id:  # ours describes it for this console
+            entry.binding, entry.node = binding, active.node
     return sorted(entries.values(), key=_order)
 
 

@@ -190,3 +190,24 @@ def test_instance_types_report_gpus_as_ec2_describes_them(session, ec2):
         "g5.xlarge": types["g5.xlarge"]
     }
     assert calls == []
+
+
+def test_spot_prices_are_the_latest_per_type_and_zone(aws_endpoint, session):
+    prices = Ec2Service(session).spot_prices(["g5.xlarge", "g4dn.xlarge"])
+    described = aws_cli(
+        aws_endpoint,
+        "ec2",
+        "describe-spot-price-history",
+        "--instance-types",
+        "g5.xlarge",
+        "g4dn.xlarge",
+        "--product-descriptions",
+        "Linux/UNIX",
+    )["SpotPriceHistory"]
+    truth: dict[tuple[str, str], float] = {}
+    for raw in sorted(described, key=lambda r: r["Timestamp"]):
+        truth[(raw["InstanceType"], raw["AvailabilityZone"])] = float(raw["SpotPrice"])
+    assert truth  # the endpoint does report spot prices for these types
+    assert {key: p.price_per_hour for key, p in prices.items()} == truth
+    assert all(p.source == "EC2 spot price history" for p in prices.values())
+    assert Ec2Service(session).spot_prices([]) == {}

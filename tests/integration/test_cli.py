@@ -26,6 +26,7 @@ INSTANCE_KEYS = {
     "key_name",
     "image_id",
     "tags",
+    "gpus",
 }
 
 
@@ -87,7 +88,7 @@ def test_instances_table_shows_names_and_ids(aws_endpoint, fleet, tmp_path):
     result = awsconsole("--endpoint-url", aws_endpoint, "instances", env=clean_env(tmp_path))
     assert result.returncode == 0, result.stderr
     header, *rows = result.stdout.splitlines()
-    assert header.split()[:4] == ["NAME", "ID", "TYPE", "STATE"]
+    assert header.split()[:4] == ["NAME", "ID", "TYPE", "GPUS"]
     assert sorted(row.split()[1] for row in rows) == sorted(fleet)
 
 

@@ -235,3 +235,17 @@ def test_awsconsole_demo_instances_json_end_to_end(demo_dir, tmp_path):
         "checkpoints",
         "deepfashion-data",
     ]
+
+
+def test_cli_main_closes_the_demo_it_started(demo_dir, tmp_path, monkeypatch, capsys):
+    from console.cli import main
+
+    monkeypatch.setenv("AWSCONSOLE_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("AWSCONSOLE_DEMO_DIR", str(demo_dir))
+    before = set(threading.enumerate())
+
+    assert main(["--demo", "buckets", "--json"]) == 0
+
+    names = [b["name"] for b in json.loads(capsys.readouterr().out)]
+    assert names == ["checkpoints", "deepfashion-data"]
+    assert set(threading.enumerate()) - before == set()

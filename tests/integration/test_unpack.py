@@ -294,3 +294,21 @@ def test_output_of_an_unpack_job_reads_back_at_any_point(tmp_path):
     half = b"".join(lines[:-1]) + lines[-1][:10]  # the result line is still being written
     progress, failures, done = read_unpack_output(half)
     assert done is None and progress is not None and progress.archives_done == 4
+
+
+def test_odd_but_safe_names_are_kept_and_a_symlink_never_replaces_a_folder(tmp_path):
+    archives, dest = tmp_path / "a", tmp_path / "d"
+    archives.mkdir()
+    with tarfile.open(archives / "odd.tar", "w") as archive:
+        add_tar_file(archive, "a:colon.txt", b"colon")  # not a drive letter on Linux
+        add_tar_file(archive, "line\nbreak/ü.txt", b"nl")
+        add_tar_file(archive, "dir/inner.txt", b"inner")
+        add_tar_link(archive, "dir", "line\nbreak")  # points inside, but dir/ is a folder
+        add_tar_file(archive, "dir/after.txt", b"after")
+    result = unpack_on_host(LocalHost(), str(archives), dest=str(dest), parallel=1)
+    assert (dest / "a:colon.txt").read_bytes() == b"colon"
+    assert (dest / "line\nbreak" / "ü.txt").read_bytes() == b"nl"
+    assert (dest / "dir").is_dir() and not (dest / "dir").is_symlink()
+    assert (dest / "dir" / "after.txt").read_bytes() == b"after"
+    assert [(f.entry, f.kind) for f in result.failures] == [("dir", UnpackFailureKind.REFUSED)]
+    assert "replace a folder" in result.failures[0].reason

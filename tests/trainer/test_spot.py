@@ -101,23 +101,30 @@ def test_interruption_notice_checkpoints_uploads_and_exits_75(
     run_dir = tmp_path / "run"
     spot = ["--spot-watch", "on", "--imds-endpoint", metadata_service.url, "--spot-poll-s", "0.2",
             "--s3-uri", "s3://checkpoints/runs/spot", "--s3-endpoint", aws_endpoint]
+    # First a rebalance recommendation (checkpoint, carry on), then the interruption notice.
+    metadata_service.rebalance = '{"noticeTime": "2026-11-26T12:00:00Z"}'
     proc = subprocess.Popen(
         trainer_command("train", "--data-root", str(tiny_dataset), "--run-dir", str(run_dir),
                         "--epochs", "50", *TINY, *spot),
         cwd=REPO, env=trainer_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
     try:
-        metrics = run_dir / "metrics.jsonl"
         deadline = time.monotonic() + 120
-        while not (metrics.exists() and len(metrics.read_text().splitlines()) >= 2):
-            assert proc.poll() is None, proc.stdout.read()
-            assert time.monotonic() < deadline
+        while not any("checkpoint (rebalance recommendation)" in line for line in lines):
+            assert proc.poll() is None or reader.is_alive(), "".join(lines)
+            assert time.monotonic() < deadline, "".join(lines)
             time.sleep(0.05)
+        assert proc.poll() is None, "".join(lines)  # a rebalance recommendation does not stop training
         metadata_service.instance_action = '{"action": "terminate", "time": "2026-11-26T12:02:00Z"}'
-        output, _ = proc.communicate(timeout=120)
+        proc.wait(timeout=120)
+        reader.join(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    output = "".join(lines)
     assert proc.returncode == EXIT_SPOT_INTERRUPTED, output
     assert "interruption notice" in output
     state = ckpt.load(run_dir / ckpt.LATEST)

@@ -127,6 +127,15 @@ async def test_unreachable_endpoint_is_shown_and_retry_recovers(aws_endpoint, ec
             )
             assert app.is_running and table(app, "instances").row_count == 0
 
+            # the same failure again (a retry, or the timer) updates the line, no new toast
+            await pilot.press("r")
+            await wait_until(
+                pilot, lambda: len({id(m) for m in posted if isinstance(m, BackendFailed)}) == 2
+            )
+            await pilot.pause()
+            endpoint_toasts = [n for n in notifications(app) if n.title == EndpointError.title]
+            assert len(endpoint_toasts) == 1
+
             # moto's in-process state is shared: a second server on that port sees the fleet
             server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
             server.start()

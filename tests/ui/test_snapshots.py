@@ -24,12 +24,12 @@ def stable_app(moto_settings, make_services):
     return make_app(moto_settings, services)
 
 
-def test_jobs_view_empty_state(snap_compare, stable_app):
-    assert snap_compare(stable_app, press=["3"], terminal_size=(100, 24))
+def test_files_view_empty_state(snap_compare, stable_app):
+    assert snap_compare(stable_app, press=["5"], terminal_size=(100, 24))
 
 
-def test_help_screen_on_the_gpu_view(snap_compare, stable_app):
-    assert snap_compare(stable_app, press=["4", "question_mark"], terminal_size=(100, 30))
+def test_help_screen_on_the_files_view(snap_compare, stable_app):
+    assert snap_compare(stable_app, press=["5", "question_mark"], terminal_size=(100, 30))
 
 
 def test_confirm_dialog_with_typed_name(snap_compare, stable_app):

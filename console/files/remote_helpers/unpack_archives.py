@@ -37,8 +37,12 @@ TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz
 #: members up to this size are read whole (and CRC-checked) before their file is opened
 WHOLE_READ_LIMIT = 8 * 1024 * 1024
 COPY_CHUNK = 1024 * 1024
-#: at most this many progress lines a second (a failure or the last archive always prints)
-PROGRESS_EVERY = 0.2
+#: seconds between progress lines (a failure or the last archive always prints at once)
+PROGRESS_EVERY = 0.5
+#: a worker adds to the shared written-bytes counter after this many bytes (and at the end)
+LIVE_REPORT_BYTES = 4 * 1024 * 1024
+#: in a worker: the counter of bytes written by every worker, read by the parent
+_LIVE_WRITTEN = None
 #: errors of a damaged or unreadable archive (the write side raises WriteFailure instead)
 READ_ERRORS = (
     zipfile.BadZipFile,
@@ -116,7 +120,8 @@ class Destination:
         if "\0" in name:
             raise Refused("a NUL byte in the name")
         clean = name.replace("\\", "/")
-        if clean.startswith("/") or (len(clean) > 1 and clean[1] == ":"):
+        drive = len(clean) > 1 and clean[0].isalpha() and clean[1] == ":"
+        if clean.startswith("/") or (drive and clean[2:3] in ("", "/")):
             raise Refused("an absolute path")
         parts = [part for part in clean.split("/") if part not in ("", ".")]
         if ".." in parts:
@@ -157,13 +162,17 @@ def _open_for_write(path, mode):
         raise
 
 
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def write_bytes(path, data, mode=0o644, mtime=None):
     try:
         fd = _open_for_write(path, mode)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            _write_all(fd, data)
         finally:
             os.close(fd)
         if mtime is not None:
@@ -173,8 +182,10 @@ def write_bytes(path, data, mode=0o644, mtime=None):
     return len(data)
 
 
-def write_stream(path, source, mode=0o644, mtime=None):
-    """Copy a big member through a temporary name: a bad CRC at its end leaves nothing."""
+def write_stream(path, source, mode, mtime, on_chunk):
+    """Copy a big member through a temporary name: a bad CRC at its end leaves nothing.
+
+    ``on_chunk(count)`` is told about every chunk written (live progress of huge files)."""
     name = f".{os.path.basename(path)}.unpacking-{os.getpid()}"
     temporary = os.path.join(os.path.dirname(path), name)
     written = 0
@@ -183,16 +194,19 @@ def write_stream(path, source, mode=0o644, mtime=None):
             fd = _open_for_write(temporary, mode)
         except OSError as exc:
             raise WriteFailure(f"cannot write {path}: {exc.strerror or exc}") from exc
-        with os.fdopen(fd, "wb") as out:
+        try:
             while True:
                 chunk = source.read(COPY_CHUNK)  # read errors propagate as corruption
                 if not chunk:
                     break
                 try:
-                    out.write(chunk)
+                    _write_all(fd, chunk)
                 except OSError as exc:
                     raise WriteFailure(f"cannot write {path}: {exc.strerror or exc}") from exc
                 written += len(chunk)
+                on_chunk(len(chunk))
+        finally:
+            os.close(fd)
         try:
             if mtime is not None:
                 os.utime(temporary, (mtime, mtime))
@@ -206,6 +220,8 @@ def write_stream(path, source, mode=0o644, mtime=None):
 
 
 def make_symlink(path, link_to):
+    if os.path.isdir(path) and not os.path.islink(path):
+        raise Refused("a symlink would replace a folder")
     try:
         if os.path.lexists(path):
             os.unlink(path)
@@ -223,6 +239,20 @@ class Extraction:
         self.bytes = 0
         self.failures = []
         self.ok = True
+        self._unreported = 0
+
+    def wrote(self, count):
+        self.bytes += count
+        self._unreported += count
+        if self._unreported >= LIVE_REPORT_BYTES:
+            self.report_live()
+
+    def report_live(self):
+        """Add what was written since the last report to the counter the parent reads."""
+        if _LIVE_WRITTEN is not None and self._unreported:
+            with _LIVE_WRITTEN.get_lock():
+                _LIVE_WRITTEN.value += self._unreported
+        self._unreported = 0
 
     def refuse(self, entry, refusal):
         self.failures.append({"kind": refusal.kind, "reason": refusal.reason, "entry": entry})
@@ -270,10 +300,10 @@ def extract_zip(path, destination, outcome):
                 perms = (mode & 0o777) or 0o644
                 if info.file_size <= WHOLE_READ_LIMIT:
                     data = archive.read(info)  # checks the CRC before anything is written
-                    outcome.bytes += write_bytes(target, data, perms, _zip_mtime(info))
+                    outcome.wrote(write_bytes(target, data, perms, _zip_mtime(info)))
                 else:
                     with archive.open(info) as source:
-                        outcome.bytes += write_stream(target, source, perms, _zip_mtime(info))
+                        write_stream(target, source, perms, _zip_mtime(info), outcome.wrote)
                 outcome.files += 1
             except Refused as refusal:
                 outcome.refuse(name, refusal)
@@ -298,9 +328,9 @@ def extract_tar(path, destination, outcome):
                         data = source.read()
                         if len(data) != member.size:
                             raise EOFError(f"{name} is truncated")
-                        outcome.bytes += write_bytes(target, data, perms, member.mtime)
+                        outcome.wrote(write_bytes(target, data, perms, member.mtime))
                     else:
-                        outcome.bytes += write_stream(target, source, perms, member.mtime)
+                        write_stream(target, source, perms, member.mtime, outcome.wrote)
                     outcome.files += 1
                 elif member.issym():
                     destination.link_target(target, member.linkname)
@@ -337,7 +367,13 @@ def unpack_one(job):
         outcome.fail("error", str(exc))
     except READ_ERRORS as exc:
         outcome.fail("corrupt", f"{type(exc).__name__}: {exc}")
+    outcome.report_live()
     return outcome.as_dict()
+
+
+def _init_worker(live_written):
+    global _LIVE_WRITTEN
+    _LIVE_WRITTEN = live_written
 
 
 def default_parallelism():
@@ -413,10 +449,28 @@ def main(argv, out=None):
     pids = set()
     jobs = [(path, relative, dest) for path, relative in archives]
     last_progress = 0.0
-    pool = multiprocessing.get_context("fork").Pool(parallel) if jobs else None
+    context = multiprocessing.get_context("fork")
+    live_written = context.Value("q", 0)
+
+    def emit_progress():
+        line = {"event": "progress"}
+        line.update(state)
+        # archives still being unpacked have written bytes too: the live counter has them
+        line["written_bytes"] = max(state["written_bytes"], live_written.value)
+        emit(line)
+
+    pool = context.Pool(parallel, _init_worker, (live_written,)) if jobs else None
     try:
-        results = pool.imap_unordered(unpack_one, jobs, chunksize=1) if pool else []
-        for result in results:
+        results = pool.imap_unordered(unpack_one, jobs, chunksize=1) if pool else iter(())
+        while True:
+            try:
+                result = results.next(PROGRESS_EVERY) if pool else next(results)
+            except multiprocessing.TimeoutError:
+                emit_progress()  # a big archive is on its way: say how far
+                last_progress = time.monotonic()
+                continue
+            except StopIteration:
+                break
             pids.add(result["pid"])
             state["archives_done"] += 1
             state["bytes_done"] += sizes[result["archive"]]
@@ -437,9 +491,7 @@ def main(argv, out=None):
                 or state["archives_done"] == len(jobs)
             ):
                 last_progress = now
-                line = {"event": "progress"}
-                line.update(state)
-                emit(line)
+                emit_progress()
     finally:
         if pool is not None:
             pool.close()

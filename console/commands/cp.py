@@ -1,0 +1,115 @@
+"""``awsconsole cp``: copy a file or a folder — the transfer queue's twin.
+
+    awsconsole cp SRC DST [-r] [--policy skip|overwrite|keep-both] [--streams N] [--json]
+
+Each side is a local path, ``HOST:path`` or ``s3://bucket/key``. A copy between a host and
+S3 starts on the host as a job (``aws s3 cp`` there) and prints the job's id. Progress goes
+to stderr when it is a terminal; with ``--json`` the result is printed as JSON at the end.
+Exit status 0 when everything was copied or skipped as identical.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from console.commands import add_json_flag, print_json
+from console.files.transfer import Policy, TransferEngine, TransferSpec
+from console.models import TransferProgress, TransferState
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "cp",
+        help="copy files and folders between this machine, hosts and S3 (like scp / aws s3 cp)",
+        description="Copy SRC to DST; each is a local path, HOST:path or s3://bucket/key. "
+        "Files are written under a temporary name and renamed once their SHA-256 (or S3 "
+        "checksum) matches.",
+    )
+    parser.add_argument("source", metavar="SRC")
+    parser.add_argument("destination", metavar="DST")
+    parser.add_argument("-r", "--recursive", action="store_true", help="copy a folder whole")
+    parser.add_argument(
+        "--policy",
+        choices=[policy.value for policy in Policy],
+        default=Policy.SKIP.value,
+        help="when the destination file exists: skip it if identical (a different one is "
+        "an error), overwrite it, or keep both (the copy gets a ' (1)' suffix)",
+    )
+    parser.add_argument(
+        "--streams", type=int, default=None, help="ssh connections per big file (default 4)"
+    )
+    add_json_flag(parser)
+    parser.set_defaults(func=run)
+
+
+def engine_for(services: Any) -> TransferEngine:
+    """A TransferEngine on the services' hosts, S3 client and job runner."""
+    from console.jobs import JobManager
+
+    def s3_client() -> Any:
+        s3 = services.s3
+        if hasattr(s3, "client"):
+            return s3.client()
+        return s3._aws.client("s3")
+
+    endpoint = getattr(services.settings, "endpoint_url", None)
+    aws_cli = ("aws", "--endpoint-url", endpoint) if endpoint else ("aws",)
+    return TransferEngine(
+        services.hosts.host_for, s3_client, jobs_for=JobManager, aws_cli=aws_cli
+    )
+
+
+def run(args: Any, services: Any) -> int:
+    engine = engine_for(services)
+    spec = TransferSpec(
+        args.source,
+        args.destination,
+        recursive=args.recursive,
+        policy=Policy(args.policy),
+        streams=args.streams,
+    )
+    line = _ProgressLine() if sys.stderr.isatty() else None
+    try:
+        result = engine.run(spec, on_progress=line)
+    finally:
+        if line is not None:
+            line.clear()
+    if args.json:
+        print_json([result])
+    elif result.job_id:
+        print(f"started job {result.job_id} on the host: {args.source} -> {args.destination}")
+    else:
+        verb = "skipped (identical)" if result.state is TransferState.SKIPPED else "copied"
+        print(
+            f"{verb}: {result.files_copied} file(s) copied, {result.files_skipped} skipped, "
+            f"{_size(result.bytes_total)} in {result.seconds:.1f} s"
+            + (f", verified by {result.verified}" if result.verified else "")
+            + (f", {result.resumes} resume(s)" if result.resumes else "")
+        )
+    return 0
+
+
+def _size(value: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.1f} {unit}" if unit != "B" else f"{int(value)} B"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+class _ProgressLine:
+    """One self-overwriting line on stderr: bytes, rate, ETA."""
+
+    def __call__(self, progress: TransferProgress) -> None:
+        eta = f", ETA {progress.eta:.0f} s" if progress.eta is not None else ""
+        sys.stderr.write(
+            f"\r\033[K{progress.files_done}/{progress.files_total} files, "
+            f"{_size(progress.bytes_done)} of {_size(progress.bytes_total)}, "
+            f"{_size(progress.rate)}/s{eta}"
+        )
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()

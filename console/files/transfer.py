@@ -1,0 +1,880 @@
+"""Copying files and folders between this machine, hosts and S3: ``awsconsole cp`` and the
+transfer queue.
+
+    local <-> host   big files: several OpenSSH streams with AES-GCM (transfer_ssh.py);
+                     small files: the host's pooled SFTP connection (no handshake per file)
+    local <-> S3     boto3's managed transfer, tuned parts and threads (transfer_s3.py)
+    host  <-> S3     ``aws s3 cp`` started on the host as a job: it survives the console
+                     and the network going away
+
+Every file lands under a temporary name in its destination folder (``.NAME.awsc-part-ID``)
+and is renamed only once its size and SHA-256 match the source's, computed on each side;
+a partial file never sits under the final name. A file that already exists is handled by
+the policy: ``skip`` (identical files are skipped, a different one is an error: nothing is
+overwritten), ``overwrite``, or ``keep-both`` (the new copy gets a `` (1)`` suffix).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno as errno_module
+import hashlib
+import itertools
+import os
+import posixpath
+import queue
+import shlex
+import stat as stat_module
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from console.errors import ConsoleError, HostError, HostUnreachableError, RemoteFileError
+from console.files import transfer_s3, transfer_ssh
+from console.files.transfer_remote import helper_argv
+from console.files.transfer_ssh import (
+    Control,
+    DiskFullError,
+    TransferCancelled,
+    TransferError,
+    remote_call,
+)
+from console.hosts.base import Host
+from console.hosts.local import LocalHost
+from console.models import FileKind, JobSpec, TransferProgress, TransferResult, TransferState
+
+__all__ = [
+    "DiskFullError",
+    "Location",
+    "Policy",
+    "TransferCancelled",
+    "TransferEngine",
+    "TransferError",
+    "TransferHandle",
+    "TransferSpec",
+    "parse_location",
+]
+
+#: files up to this size go through the pooled SFTP session: a new ssh process per file
+#: would cost a handshake each
+SMALL_FILE = 8 * 1024 * 1024
+#: streams (ssh connections) per big file; each carries at least 16 MiB
+DEFAULT_STREAMS = 4
+PROGRESS_INTERVAL = 0.2
+RATE_WINDOW = 5.0
+
+
+class Policy(StrEnum):
+    SKIP = "skip"
+    OVERWRITE = "overwrite"
+    KEEP_BOTH = "keep-both"
+
+
+@dataclass(frozen=True)
+class Location:
+    """One side of a copy: ``kind`` is "local", "host" or "s3"."""
+
+    kind: str
+    path: str
+    host: str | None = None
+    bucket: str | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "s3":
+            return f"s3://{self.bucket}/{self.path}"
+        if self.kind == "host":
+            return f"{self.host}:{self.path}"
+        return self.path
+
+
+def parse_location(text: str) -> Location:
+    """Read ``/local/path``, ``HOST:path`` or ``s3://bucket/key``.
+
+    A colon names a host only when what stands before it has no ``/`` (``./a:b`` is a local
+    path). Raises TransferError for an empty location or a missing bucket.
+    """
+    if not text:
+        raise TransferError("An empty path cannot be copied.")
+    if text.startswith("s3://"):
+        bucket, _, key = text[len("s3://") :].partition("/")
+        if not bucket:
+            raise TransferError(f"{text!r} names no bucket (expected s3://bucket/key).")
+        return Location("s3", key, bucket=bucket)
+    head, colon, tail = text.partition(":")
+    if colon and head and "/" not in head:
+        return Location("host", tail or "~", host=head)
+    return Location("local", text)
+
+
+@dataclass(frozen=True)
+class TransferSpec:
+    source: str
+    destination: str
+    recursive: bool = False
+    policy: Policy = Policy.SKIP
+    #: ssh streams per big file (None: DEFAULT_STREAMS)
+    streams: int | None = None
+
+
+# --- progress ------------------------------------------------------------------------------
+
+
+class _Tracker:
+    """Counts bytes from every stream, and reports at most every PROGRESS_INTERVAL."""
+
+    def __init__(self, transfer_id: int, spec: TransferSpec, report: Callable | None):
+        self.id = transfer_id
+        self.spec = spec
+        self.report = report
+        self.lock = threading.Lock()
+        self.bytes_done = 0
+        self.bytes_total = 0
+        self.files_done = 0
+        self.files_total = 0
+        self.current = ""
+        self.state = TransferState.QUEUED
+        self.samples: deque[tuple[float, int]] = deque()
+        self.last_report = 0.0
+        self.control: Control | None = None
+
+    def add(self, amount: int) -> None:
+        with self.lock:
+            self.bytes_done += amount
+        self.emit()
+
+    def progress(self) -> TransferProgress:
+        now = time.monotonic()
+        with self.lock:
+            self.samples.append((now, self.bytes_done))
+            while len(self.samples) > 2 and now - self.samples[0][0] > RATE_WINDOW:
+                self.samples.popleft()
+            then, then_bytes = self.samples[0]
+            rate = (self.bytes_done - then_bytes) / (now - then) if now > then else 0.0
+            left = max(0, self.bytes_total - self.bytes_done)
+            return TransferProgress(
+                transfer_id=self.id,
+                source=self.spec.source,
+                destination=self.spec.destination,
+                state=self.state,
+                bytes_done=self.bytes_done,
+                bytes_total=self.bytes_total,
+                files_done=self.files_done,
+                files_total=self.files_total,
+                rate=rate,
+                eta=(left / rate) if rate > 0 else None,
+                current=self.current,
+                resumes=self.control.resumes if self.control else 0,
+            )
+
+    def emit(self, force: bool = False) -> None:
+        if self.report is None:
+            return
+        now = time.monotonic()
+        if not force and now - self.last_report < PROGRESS_INTERVAL:
+            return
+        self.last_report = now
+        self.report(self.progress())
+
+
+# --- the queue -----------------------------------------------------------------------------
+
+
+class TransferHandle:
+    """One queued transfer: pause, resume, cancel, and its result."""
+
+    def __init__(self, transfer_id: int, spec: TransferSpec, tracker: _Tracker):
+        self.id = transfer_id
+        self.spec = spec
+        self.cancel_event = threading.Event()
+        self.running_event = threading.Event()
+        self.running_event.set()
+        self.tracker = tracker
+        self.future: Future[TransferResult] = Future()
+
+    def pause(self) -> None:
+        self.running_event.clear()
+        self.tracker.state = TransferState.PAUSED
+        self.tracker.emit(force=True)
+
+    def resume(self) -> None:
+        self.tracker.state = TransferState.RUNNING
+        self.running_event.set()
+        self.tracker.emit(force=True)
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+        self.running_event.set()
+
+    def progress(self) -> TransferProgress:
+        return self.tracker.progress()
+
+    def result(self, timeout: float | None = None) -> TransferResult:
+        """Wait for the end; returns the result (state FAILED/CANCELLED carry ``error``)."""
+        return self.future.result(timeout)
+
+
+class TransferEngine:
+    """Runs transfers from a queue, ``workers`` at a time.
+
+    ``host_for(name)`` gives the Host of ``HOST:path``; ``s3_client()`` the boto3 S3 client;
+    ``aws_cli`` is the argv prefix for host <-> S3 jobs (``aws``, plus ``--endpoint-url``
+    when the console talks to a non-default endpoint); ``jobs_for(host)`` a JobManager.
+    """
+
+    def __init__(
+        self,
+        host_for: Callable[[str], Host],
+        s3_client: Callable[[], Any] | None = None,
+        *,
+        jobs_for: Callable[[Host], Any] | None = None,
+        aws_cli: tuple[str, ...] = ("aws",),
+        workers: int = 2,
+        python: str = "python3",
+    ):
+        self.host_for = host_for
+        self.s3_client = s3_client
+        self.jobs_for = jobs_for
+        self.aws_cli = aws_cli
+        self.python = python
+        self._ids = itertools.count(1)
+        self._queue: queue.Queue[TransferHandle | None] = queue.Queue()
+        self._workers = [
+            threading.Thread(target=self._work, name=f"transfer-worker-{i}", daemon=True)
+            for i in range(workers)
+        ]
+        self._started = False
+        self._lock = threading.Lock()
+        self.handles: list[TransferHandle] = []
+
+    def submit(
+        self, spec: TransferSpec, on_progress: Callable[[TransferProgress], None] | None = None
+    ) -> TransferHandle:
+        """Queue a transfer; it starts when a worker is free."""
+        transfer_id = next(self._ids)
+        handle = TransferHandle(transfer_id, spec, _Tracker(transfer_id, spec, on_progress))
+        with self._lock:
+            self.handles.append(handle)
+            if not self._started:
+                self._started = True
+                for worker in self._workers:
+                    worker.start()
+        self._queue.put(handle)
+        return handle
+
+    def overall(self) -> TransferProgress | None:
+        """All transfers summed (id 0): bytes, files, rate and ETA of the whole queue."""
+        with self._lock:
+            items = [h.progress() for h in self.handles]
+        if not items:
+            return None
+        done = sum(p.bytes_done for p in items)
+        total = sum(p.bytes_total for p in items)
+        rate = sum(p.rate for p in items if p.state is TransferState.RUNNING)
+        running = any(p.state is TransferState.RUNNING for p in items)
+        return TransferProgress(
+            transfer_id=0,
+            source="",
+            destination="",
+            state=TransferState.RUNNING if running else TransferState.DONE,
+            bytes_done=done,
+            bytes_total=total,
+            files_done=sum(p.files_done for p in items),
+            files_total=sum(p.files_total for p in items),
+            rate=rate,
+            eta=(total - done) / rate if rate > 0 else None,
+            resumes=sum(p.resumes for p in items),
+        )
+
+    def _work(self) -> None:
+        while True:
+            handle = self._queue.get()
+            if handle is None:
+                return
+            result = self._run_handle(handle)
+            handle.future.set_result(result)
+
+    def run(
+        self,
+        spec: TransferSpec,
+        on_progress: Callable[[TransferProgress], None] | None = None,
+        *,
+        cancel: threading.Event | None = None,
+    ) -> TransferResult:
+        """Run one transfer in this thread. Raises the ConsoleError that stopped it
+        (TransferError, DiskFullError, TransferCancelled, HostError subclasses)."""
+        transfer_id = next(self._ids)
+        handle = TransferHandle(transfer_id, spec, _Tracker(transfer_id, spec, on_progress))
+        if cancel is not None:
+            handle.cancel_event = cancel
+        result = self._run_handle(handle, raise_errors=True)
+        return result
+
+    def _run_handle(self, handle: TransferHandle, raise_errors: bool = False) -> TransferResult:
+        tracker = handle.tracker
+        control = Control(handle.cancel_event, handle.running_event, tracker.add)
+        tracker.control = control
+        tracker.state = TransferState.RUNNING
+        started = time.monotonic()
+        job = _Job(self, handle.spec, tracker, control)
+        try:
+            job.run()
+            tracker.state = (
+                TransferState.SKIPPED if job.copied == 0 and job.skipped else TransferState.DONE
+            )
+            if job.job_id:
+                tracker.state = TransferState.RUNNING
+            error = None
+        except ConsoleError as exc:
+            tracker.state = (
+                TransferState.CANCELLED
+                if isinstance(exc, TransferCancelled)
+                else TransferState.FAILED
+            )
+            error = exc
+        tracker.emit(force=True)
+        result = TransferResult(
+            transfer_id=handle.id,
+            source=handle.spec.source,
+            destination=handle.spec.destination,
+            state=tracker.state,
+            bytes_total=tracker.bytes_total,
+            files_copied=job.copied,
+            files_skipped=job.skipped,
+            seconds=time.monotonic() - started,
+            resumes=control.resumes,
+            verified=",".join(sorted(job.verified)),
+            written=tuple(job.written),
+            error=str(error) if error else None,
+            job_id=job.job_id,
+        )
+        if error is not None and raise_errors:
+            raise error
+        return result
+
+
+# --- sides ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Side:
+    """A resolved location: a local path (also for a LocalHost), a host path or S3."""
+
+    kind: str  # "local", "host", "s3"
+    path: str
+    host: Host | None = None
+    bucket: str | None = None
+
+    def label(self, path: str | None = None) -> str:
+        path = self.path if path is None else path
+        if self.kind == "host":
+            return f"{self.host.name}:{path}"
+        if self.kind == "s3":
+            return f"s3://{self.bucket}/{path}"
+        return path
+
+    def join(self, *parts: str) -> str:
+        if self.kind == "local":
+            return os.path.join(self.path, *parts)
+        if self.kind == "s3":
+            base = self.path.rstrip("/")
+            return "/".join([base, *parts]) if base else "/".join(parts)
+        return posixpath.join(self.path, *parts)
+
+    def at(self, path: str) -> _Side:
+        return replace(self, path=path)
+
+
+@dataclass(frozen=True)
+class _FilePlan:
+    source: str
+    destination: str
+    size: int
+    mode: int = 0o644
+
+
+class _Job:
+    """One transfer: resolve both sides, list the files, copy each."""
+
+    def __init__(self, engine: TransferEngine, spec: TransferSpec, tracker: _Tracker, control):
+        self.engine = engine
+        self.spec = spec
+        self.tracker = tracker
+        self.control: Control = control
+        self.copied = 0
+        self.skipped = 0
+        self.verified: set[str] = set()
+        self.written: list[str] = []
+        self.job_id: str | None = None
+        self.streams = spec.streams or DEFAULT_STREAMS
+
+    # -- resolving --
+
+    def _side(self, text: str) -> _Side:
+        location = parse_location(text)
+        if location.kind == "s3":
+            return _Side("s3", location.path, bucket=location.bucket)
+        if location.kind == "host":
+            host = self.engine.host_for(location.host)
+            if isinstance(host, LocalHost):
+                return _Side("local", host.expand(location.path), host=host)
+            return _Side("host", host.expand(location.path), host=host)
+        return _Side("local", os.path.abspath(os.path.expanduser(location.path)))
+
+    def _s3(self) -> Any:
+        if self.engine.s3_client is None:
+            raise TransferError("No AWS session: S3 locations cannot be copied here.")
+        return self.engine.s3_client()
+
+    def run(self) -> None:
+        source = self._side(self.spec.source)
+        destination = self._side(self.spec.destination)
+        if source.kind == "host" and destination.kind == "host":
+            raise TransferError(
+                "Copying from one host to another is not supported: copy to this machine "
+                "first, or through S3."
+            )
+        if "s3" in (source.kind, destination.kind) and "host" in (source.kind, destination.kind):
+            self._host_s3_job(source, destination)
+            return
+        if source.kind == "s3" and destination.kind == "s3":
+            raise TransferError("Copying from S3 to S3 is not supported by cp.")
+        plans = self._plan(source, destination)
+        with self.tracker.lock:
+            self.tracker.files_total = len(plans)
+            self.tracker.bytes_total = sum(plan.size for plan in plans)
+        self.tracker.emit(force=True)
+        for plan in plans:
+            self.control.checkpoint()
+            self.tracker.current = plan.source
+            self._copy(source, destination, plan)
+            with self.tracker.lock:
+                self.tracker.files_done += 1
+            self.tracker.emit(force=True)
+
+    # -- listing --
+
+    def _stat(self, side: _Side, path: str) -> tuple[str, int, int] | None:
+        """(kind, size, mode) or None when missing: kind is "file", "dir" or "other"."""
+        if side.kind == "local":
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise TransferError(f"Cannot read {path}: {exc.strerror}") from exc
+            kind = "dir" if stat_module.S_ISDIR(st.st_mode) else "file"
+            if not (stat_module.S_ISDIR(st.st_mode) or stat_module.S_ISREG(st.st_mode)):
+                kind = "other"
+            return kind, st.st_size, stat_module.S_IMODE(st.st_mode)
+        if side.kind == "host":
+            try:
+                info = side.host.stat(path)
+            except RemoteFileError as exc:
+                if getattr(exc, "errno", None) == 2 or "No such file" in str(exc):
+                    return None
+                raise
+            if info.kind is FileKind.SYMLINK:
+                result = side.host.run(["stat", "-L", "-c", "%F", "--", path])
+                kind = "dir" if b"directory" in result.stdout else "file"
+            else:
+                kind = {FileKind.DIRECTORY: "dir", FileKind.FILE: "file"}.get(info.kind, "other")
+            return kind, info.size, stat_module.S_IMODE(info.mode) or 0o644
+        size = transfer_s3.object_size(self._s3(), side.bucket, path)
+        if size is not None:
+            return "file", size, 0o644
+        if transfer_s3.list_objects(self._s3(), side.bucket, path.rstrip("/") + "/"):
+            return "dir", 0, 0o755
+        return None
+
+    def _walk(self, side: _Side, root: str) -> list[tuple[str, int, int]]:
+        """(relative path, size, mode) of every file under a folder; folders made first."""
+        files: list[tuple[str, int, int]] = []
+        if side.kind == "local":
+            for directory, _dirs, names in os.walk(root):
+                for name in sorted(names):
+                    full = os.path.join(directory, name)
+                    st = os.stat(full)
+                    if stat_module.S_ISREG(st.st_mode):
+                        files.append(
+                            (
+                                os.path.relpath(full, root),
+                                st.st_size,
+                                stat_module.S_IMODE(st.st_mode),
+                            )
+                        )
+            return files
+        if side.kind == "host":
+            result = side.host.run(
+                ["find", root, "-mindepth", "1", "-type", "f", "-printf", "%s %m %P\\0"],
+                timeout=600,
+            )
+            if result.exit_code != 0:
+                raise RemoteFileError(
+                    f"Cannot list {side.label(root)}: {result.stderr.decode(errors='replace')}"
+                )
+            for record in result.stdout.split(b"\0"):
+                if record:
+                    size, mode, rel = record.decode("utf-8", "surrogateescape").split(" ", 2)
+                    files.append((rel, int(size), int(mode, 8)))
+            return files
+        prefix = root.rstrip("/") + "/"
+        return [
+            (key[len(prefix) :], size, 0o644)
+            for key, size in transfer_s3.list_objects(self._s3(), side.bucket, prefix)
+            if not key.endswith("/")
+        ]
+
+    def _plan(self, source: _Side, destination: _Side) -> list[_FilePlan]:
+        info = self._stat(source, source.path)
+        if info is None:
+            raise TransferError(f"{source.label()} does not exist.")
+        kind, size, mode = info
+        target = self._stat(destination, destination.path)
+        into_folder = (target is not None and target[0] == "dir") or self.spec.destination.endswith(
+            "/"
+        )
+        if kind == "dir":
+            if not self.spec.recursive:
+                raise TransferError(f"{source.label()} is a folder: use -r to copy it whole.")
+            name = _basename(source.path)
+            # S3 has no folders: a trailing "/" alone says "into"
+            inside = into_folder and (target is not None or destination.kind == "s3")
+            root = destination.join(name) if inside else destination.path
+            if target is not None and target[0] != "dir":
+                raise TransferError(f"{destination.label()} exists and is not a folder.")
+            return [
+                _FilePlan(source.join(*rel.split("/")), _join(destination, root, rel), s, m)
+                for rel, s, m in self._walk(source, source.path)
+            ]
+        if kind != "file":
+            raise TransferError(f"{source.label()} is not a regular file.")
+        final = destination.join(_basename(source.path)) if into_folder else destination.path
+        if into_folder and target is None and destination.kind != "s3":
+            raise TransferError(f"The destination folder {destination.label()} does not exist.")
+        return [_FilePlan(source.path, final, size, mode)]
+
+    # -- one file --
+
+    def _copy(self, source: _Side, destination: _Side, plan: _FilePlan) -> None:
+        self._ensure_folder(destination, plan.destination)
+        final = self._apply_policy(source, destination, plan)
+        if final is None:
+            self.skipped += 1
+            self.tracker.add(plan.size)
+            return
+        kinds = (source.kind, destination.kind)
+        if kinds == ("local", "local"):
+            how = self._local_copy(plan.source, final, plan)
+        elif kinds == ("local", "host"):
+            how = self._upload_host(destination.host, plan.source, final, plan)
+        elif kinds == ("host", "local"):
+            how = self._download_host(source.host, plan.source, final, plan)
+        elif kinds == ("local", "s3"):
+            how = transfer_s3.upload(
+                self._s3(), plan.source, destination.bucket, final, self.control
+            )
+        elif kinds == ("s3", "local"):
+            how = self._download_s3(source, plan, final)
+        else:  # pragma: no cover - excluded in run()
+            raise TransferError(f"Cannot copy {source.kind} to {destination.kind}.")
+        self.verified.add(how)
+        self.copied += 1
+        self.written.append(destination.label(final))
+
+    def _ensure_folder(self, side: _Side, path: str) -> None:
+        if side.kind == "local":
+            folder = os.path.dirname(path)
+            if not os.path.isdir(folder):
+                try:
+                    os.makedirs(folder, exist_ok=True)
+                except OSError as exc:
+                    raise TransferError(
+                        f"Cannot create the folder {folder}: {exc.strerror}"
+                    ) from exc
+        elif side.kind == "host":
+            side.host.makedirs(posixpath.dirname(path))
+
+    def _apply_policy(self, source: _Side, destination: _Side, plan: _FilePlan) -> str | None:
+        """The path to write, or None to skip. Raises TransferError for ``skip`` when the
+        existing file differs."""
+        existing = self._stat(destination, plan.destination)
+        if existing is None or self.spec.policy is Policy.OVERWRITE:
+            return plan.destination
+        if existing[0] != "file":
+            raise TransferError(f"{destination.label(plan.destination)} exists and is not a file.")
+        if self.spec.policy is Policy.KEEP_BOTH:
+            return self._free_name(destination, plan.destination)
+        if existing[1] == plan.size and self._same(source, destination, plan):
+            return None
+        raise TransferError(
+            f"{destination.label(plan.destination)} already exists and differs from "
+            f"{source.label(plan.source)}; nothing was overwritten.",
+            hint="Copy again with --policy overwrite or --policy keep-both.",
+        )
+
+    def _same(self, source: _Side, destination: _Side, plan: _FilePlan) -> bool:
+        if destination.kind == "s3":
+            return transfer_s3.object_matches(
+                self._s3(), destination.bucket, plan.destination, plan.source
+            )[0]
+        if source.kind == "s3":
+            return transfer_s3.object_matches(
+                self._s3(), source.bucket, plan.source, plan.destination
+            )[0]
+        return self._sha256(source, plan.source) == self._sha256(destination, plan.destination)
+
+    def _sha256(self, side: _Side, path: str) -> str:
+        if side.kind == "local":
+            return _local_sha256(path)
+        return remote_call(side.host, self.engine.python, "hash", path).split()[0]
+
+    def _free_name(self, side: _Side, path: str) -> str:
+        folder, name = (os.path if side.kind == "local" else posixpath).split(path)
+        stem, dot, ext = name.rpartition(".")
+        if not stem:
+            stem, dot, ext = name, "", ""
+        for number in itertools.count(1):
+            candidate = f"{stem} ({number}){dot}{ext}"
+            full = (os.path if side.kind == "local" else posixpath).join(folder, candidate)
+            if side.kind == "s3":
+                full = f"{folder}/{candidate}" if folder else candidate
+            if self._stat(side, full) is None:
+                return full
+        raise AssertionError("unreachable")
+
+    # local -> local (also this machine as a sandboxed host)
+    def _local_copy(self, source: str, final: str, plan: _FilePlan) -> str:
+        temp = _temp_name(os.path, final)
+        digest = hashlib.sha256()
+        try:
+            with open(source, "rb") as reader, open(temp, "xb") as writer:
+                while block := reader.read(transfer_ssh.CHUNK):
+                    self.control.checkpoint()
+                    digest.update(block)
+                    try:
+                        writer.write(block)
+                    except OSError as exc:
+                        raise _local_write_error(exc, final) from exc
+                    self.tracker.add(len(block))
+                try:
+                    writer.flush()
+                    os.fsync(writer.fileno())
+                except OSError as exc:
+                    raise _local_write_error(exc, final) from exc
+            if _local_sha256(temp) != digest.hexdigest():
+                raise TransferError(f"{final}: the copy does not match {source}.")
+            os.chmod(temp, plan.mode)
+            os.replace(temp, final)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(temp)
+            raise
+        return "sha256"
+
+    # local -> host
+    def _upload_host(self, host: Host, source: str, final: str, plan: _FilePlan) -> str:
+        temp = _temp_name(posixpath, final)
+        local_hash = _Background(_local_sha256, source)
+        try:
+            if plan.size <= SMALL_FILE:
+                self._retrying(
+                    lambda: _small_upload(host, self.engine.python, source, temp, final),
+                    f"{host.name}:{final}",
+                )
+                self.tracker.add(plan.size)
+            else:
+                transfer_ssh.upload(
+                    host, source, plan.size, temp, final, self.streams, self.control,
+                    self.engine.python,
+                )  # fmt: skip
+            expected = local_hash.result()
+            try:
+                remote_call(
+                    host, self.engine.python, "finish", temp, final, f"{plan.mode:o}",
+                    plan.size, expected,
+                )  # fmt: skip
+            except RemoteFileError as exc:
+                raise TransferError(
+                    f"{host.name}:{final} was not written: the copy did not verify ({exc})."
+                ) from exc
+        except BaseException:
+            with contextlib.suppress(ConsoleError, OSError):
+                host.run(["rm", "-f", "--", temp], timeout=30)
+            raise
+        return "sha256"
+
+    # host -> local
+    def _download_host(self, host: Host, source: str, final: str, plan: _FilePlan) -> str:
+        temp = _temp_name(os.path, final)
+        remote_hash = _Background(
+            lambda: remote_call(host, self.engine.python, "hash", source).split()[0]
+        )
+        try:
+            if plan.size <= SMALL_FILE:
+                self._retrying(
+                    lambda: _host_get(host, source, temp, final), f"{host.name}:{source}"
+                )
+                self.tracker.add(plan.size)
+            else:
+                transfer_ssh.download(
+                    host, source, plan.size, temp, final, self.streams, self.control,
+                    self.engine.python,
+                )  # fmt: skip
+            if os.path.getsize(temp) != plan.size:
+                raise TransferError(f"{final}: the copy has the wrong size.")
+            if _local_sha256(temp) != remote_hash.result():
+                raise TransferError(f"{final}: the copy does not match {host.name}:{source}.")
+            os.chmod(temp, plan.mode)
+            os.replace(temp, final)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(temp)
+            raise
+        return "sha256"
+
+    def _retrying(self, action: Callable[[], None], what: str) -> None:
+        """Small files: retry a copy whose connection dropped (SshHost reconnects)."""
+        for attempt in range(transfer_ssh.MAX_ATTEMPTS_WITHOUT_PROGRESS):
+            self.control.checkpoint()
+            try:
+                action()
+                return
+            except HostUnreachableError:
+                if attempt == transfer_ssh.MAX_ATTEMPTS_WITHOUT_PROGRESS - 1:
+                    raise
+                self.control.resumes += 1
+                self.control.cancel.wait(min(0.25 * 2**attempt, 4.0))
+
+    # s3 -> local
+    def _download_s3(self, source: _Side, plan: _FilePlan, final: str) -> str:
+        temp = _temp_name(os.path, final)
+        try:
+            how = transfer_s3.download(
+                self._s3(), source.bucket, plan.source, temp, final, self.control
+            )
+            os.chmod(temp, 0o644)
+            os.replace(temp, final)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(temp)
+            raise
+        return how
+
+    # host <-> s3
+    def _host_s3_job(self, source: _Side, destination: _Side) -> None:
+        host = source.host if source.kind == "host" else destination.host
+        if self.engine.jobs_for is None:
+            raise TransferError("Copies between a host and S3 need the job runner.")
+        argv = [*self.engine.aws_cli, "s3", "cp"]
+        if self.spec.recursive:
+            argv.append("--recursive")
+        argv += [
+            source.path if source.kind != "s3" else f"s3://{source.bucket}/{source.path}",
+            destination.path
+            if destination.kind != "s3"
+            else f"s3://{destination.bucket}/{destination.path}",
+        ]
+        if destination.kind == "s3":
+            argv += ["--checksum-algorithm", "SHA256"]
+        name = f"cp {_basename(source.path) or source.path}"
+        job = self.engine.jobs_for(host).start(JobSpec(command=tuple(argv), name=name))
+        self.job_id = job.id
+
+
+class _Background:
+    """A value computed in a thread while the copy runs (a hash on the other side)."""
+
+    def __init__(self, function: Callable, *args: Any):
+        self._future: Future = Future()
+
+        def run() -> None:
+            try:
+                self._future.set_result(function(*args))
+            except BaseException as exc:  # noqa: BLE001 - re-raised by result()
+                self._future.set_exception(exc)
+
+        threading.Thread(target=run, name="transfer-hash", daemon=True).start()
+
+    def result(self) -> Any:
+        return self._future.result()
+
+
+def _small_upload(host: Host, python: str, source: str, temp: str, final: str) -> None:
+    """One small file through the pooled connection: the helper's ``write`` mode with the
+    bytes on stdin (it reports errno, so a full disk is told apart from other failures)."""
+    with open(source, "rb") as handle:
+        data = handle.read()
+    result = host.run(helper_argv(python, "write", temp, 0), stdin=data, timeout=300)
+    output = result.stdout.decode("utf-8", "replace")
+    for line in output.splitlines():
+        if line.startswith("error "):
+            number, _, text = line[6:].partition(" ")
+            if number == str(errno_module.ENOSPC):
+                raise DiskFullError(
+                    f"The disk holding {host.name}:{final} is full.",
+                    hint="Free some space there (or choose another destination) and copy again.",
+                )
+            raise RemoteFileError(f"Cannot write {host.name}:{final}: {text}")
+    if result.exit_code != 0 or "done" not in output.split():
+        raise HostUnreachableError(
+            f"The upload of {final} to {host.name} stopped: "
+            f"{result.stderr.decode('utf-8', 'replace').strip() or result.exit_code}"
+        )
+
+
+def _host_get(host: Host, source: str, temp: str, final: str) -> None:
+    try:
+        host.get(source, temp)
+    except HostUnreachableError:
+        raise
+    except HostError as exc:
+        if "No space left" in str(exc):
+            raise DiskFullError(
+                f"The disk holding {final} is full.",
+                hint="Free some space there (or choose another destination) and copy again.",
+            ) from exc
+        raise
+
+
+def _local_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _local_write_error(exc: OSError, final: str) -> TransferError:
+    if exc.errno == 28:
+        return DiskFullError(
+            f"The disk holding {final} is full.",
+            hint="Free some space there (or choose another destination) and copy again.",
+        )
+    return TransferError(f"Cannot write {final}: {exc.strerror}")
+
+
+def _temp_name(pathmod: Any, final: str) -> str:
+    """``.NAME.awsc-part-ID`` next to the final name (same filesystem: rename is atomic)."""
+    folder, name = pathmod.split(final)
+    return pathmod.join(folder, f".{name}.awsc-part-{uuid.uuid4().hex[:10]}")
+
+
+def _basename(path: str) -> str:
+    return posixpath.basename(path.rstrip("/")) or path
+
+
+def _join(side: _Side, root: str, rel: str) -> str:
+    if side.kind == "local":
+        return os.path.join(root, *rel.split("/"))
+    return posixpath.join(root, rel) if side.kind == "host" else f"{root.rstrip('/')}/{rel}"
+
+
+def describe_command(argv: list[str]) -> str:
+    """A job's command for messages."""
+    return shlex.join(argv)

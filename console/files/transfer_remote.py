@@ -1,0 +1,91 @@
+"""The small program a transfer runs on the far side of an ssh stream (``python3 -c …``).
+
+It is passed as one argument and its inputs as further arguments, so no path is ever pasted
+into the script or a shell line. Modes:
+
+- ``read PATH OFFSET LENGTH``: send bytes OFFSET…OFFSET+LENGTH of PATH to stdout
+  (``os.sendfile``: the kernel copies, this process does not touch the data);
+- ``write PATH OFFSET``: write stdin into PATH from OFFSET (created 0600 if missing, never
+  truncated), printing ``ack N`` after every MiB that reached the file: after a dropped
+  connection the sender resumes from the last acknowledged byte;
+- ``finish TEMP FINAL MODE SIZE SHA256``: check the size and SHA-256 of TEMP, then chmod
+  and rename it over FINAL (``SHA256`` may be ``-`` to skip the hash);
+- ``hash PATH``: print the SHA-256 and size of PATH.
+
+Errors are printed as ``error ERRNO TEXT`` with exit status 3, so the sender can tell a full
+disk (ENOSPC) from a dropped connection (ssh exits 255).
+"""
+
+from __future__ import annotations
+
+REMOTE_HELPER = r"""
+import hashlib, os, sys
+def fail(exc):
+    sys.stdout.write("error %s %s\n" % (getattr(exc, "errno", 0) or 0, exc))
+    sys.stdout.flush()
+    sys.exit(3)
+def digest(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+mode = sys.argv[1]
+try:
+    if mode == "read":
+        path, offset, length = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        fd = os.open(path, os.O_RDONLY)
+        end = offset + length
+        while offset < end:
+            sent = os.sendfile(1, fd, offset, min(end - offset, 1 << 22))
+            if sent == 0:
+                raise OSError(5, "%s ended early at byte %d" % (path, offset))
+            offset += sent
+    elif mode == "write":
+        path, offset = sys.argv[2], int(sys.argv[3])
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        done = acked = 0
+        buf = bytearray(1 << 20)
+        view = memoryview(buf)
+        stdin = sys.stdin.buffer.raw
+        while True:
+            n = stdin.readinto(buf)
+            if not n:
+                break
+            written = 0
+            while written < n:
+                written += os.pwrite(fd, view[written:n], offset + done + written)
+            done += n
+            if done - acked >= (1 << 20):
+                acked = done
+                sys.stdout.write("ack %d\n" % done)
+                sys.stdout.flush()
+        os.close(fd)
+        sys.stdout.write("ack %d\ndone\n" % done)
+    elif mode == "finish":
+        temp, final, perm, size, expected = sys.argv[2:7]
+        actual_size = os.stat(temp).st_size
+        if actual_size != int(size):
+            sys.stdout.write("mismatch size %d\n" % actual_size)
+            sys.exit(4)
+        if expected != "-":
+            actual = digest(temp)
+            if actual != expected:
+                sys.stdout.write("mismatch sha256 %s\n" % actual)
+                sys.exit(4)
+        os.chmod(temp, int(perm, 8))
+        os.replace(temp, final)
+        sys.stdout.write("ok\n")
+    elif mode == "hash":
+        path = sys.argv[2]
+        sys.stdout.write("%s %d\n" % (digest(path), os.stat(path).st_size))
+    else:
+        raise OSError(22, "unknown mode %s" % mode)
+except OSError as exc:
+    fail(exc)
+"""
+
+
+def helper_argv(python: str, mode: str, *args: object) -> list[str]:
+    """``python3 -c HELPER MODE ARGS…`` as an argument list."""
+    return [python, "-c", REMOTE_HELPER, mode, *(str(arg) for arg in args)]

@@ -1,0 +1,142 @@
+"""Which hosts hold jobs, every job on them, and which job a reference names.
+
+The ``jobs``/``logs``/``kill`` commands and the Jobs view share this, so both see the same
+hosts and resolve ``HOST:ID``, an id prefix or a name the same way. Known hosts are
+"local", with ``--demo`` every running demo instance, and the extra hosts asked for (``--host``
+on the command line, hosts a job was started on from the console). The tmux socket comes
+from the config file: ``[jobs] tmux_socket = "…"``.
+
+Everything here blocks (it runs commands on hosts): the UI calls it from thread workers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from console.errors import ConsoleError
+from console.jobs import DEFAULT_TMUX_SOCKET, JobManager, JobNotFoundError, list_all
+from console.models import InstanceState, Job
+
+LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class JobListing:
+    """The jobs of several hosts (oldest first), the manager of each host by host name, and
+    the error of each host that could not be read (an unreachable instance must not hide
+    the jobs of the others)."""
+
+    jobs: list[Job]
+    managers: dict[str, JobManager]
+    errors: dict[str, ConsoleError] = field(default_factory=dict)
+
+    def manager_of(self, job: Job) -> JobManager:
+        return self.managers[job.host]
+
+
+def tmux_socket(settings: Any) -> str:
+    """The tmux socket name jobs run on: ``[jobs] tmux_socket`` or ``awsconsole``."""
+    return str(settings.section("jobs").get("tmux_socket") or DEFAULT_TMUX_SOCKET)
+
+
+def manager_for(services: Any, target: str) -> JobManager:
+    """A JobManager for ``target`` ("local", an instance, an ssh alias) on the configured
+    tmux socket. Opens no connection. Raises HostConfigError for an unknown target."""
+    return JobManager(services.hosts.host_for(target), tmux_socket=tmux_socket(services.settings))
+
+
+def known_targets(services: Any, extra: Iterable[str] = ()) -> list[str]:
+    """The targets "local", the running demo instances (with --demo) and ``extra``, without repeats.
+
+    With --demo this asks EC2 for the instances (``aws ec2 describe-instances``); raises
+    what ``list_instances`` raises.
+    """
+    targets = [LOCAL]
+    if services.settings.demo:
+        for instance in services.ec2.list_instances():
+            if instance.state is InstanceState.RUNNING:
+                targets.append(instance.name or instance.id)
+    return list(dict.fromkeys([*targets, *extra]))
+
+
+def collect(services: Any, extra: Iterable[str] = ()) -> JobListing:
+    """Every job of the known hosts, one listing command per host, asked in parallel.
+
+    A host that cannot be resolved or read lands in ``errors`` under its target or host
+    name; nothing is printed. Raises only what ``known_targets`` raises.
+    """
+    managers: list[JobManager] = []
+    errors: dict[str, ConsoleError] = {}
+    for target in known_targets(services, extra):
+        try:
+            managers.append(manager_for(services, target))
+        except ConsoleError as exc:
+            errors[target] = exc
+    jobs, list_errors = list_all(managers)
+    errors.update(list_errors)
+    return JobListing(jobs, {manager.host.name: manager for manager in managers}, errors)
+
+
+def find_job(services: Any, reference: str, extra: Iterable[str] = ()) -> tuple[Job, JobManager]:
+    """The job ``reference`` names: ``ID``, ``HOST:ID``, a unique id prefix or a unique name.
+
+    Looks on the known hosts (and on HOST when given). Raises JobNotFoundError naming the
+    reference (the candidates when several match, the hosts that could not be read when
+    none does) and HostConfigError for an unknown HOST.
+    """
+    host, sep, key = reference.rpartition(":")
+    extra = list(extra)
+    if sep and host:
+        extra.append(host)
+    else:
+        host, key = "", reference
+    listing = collect(services, extra)
+    jobs = listing.jobs
+    if host:
+        host_name = services.hosts.host_for(host).name
+        jobs = [job for job in jobs if job.host == host_name]
+    job = match_job(jobs, key, reference)
+    if job is not None:
+        return job, listing.manager_of(job)
+    unreadable = "".join(
+        f" ({name} could not be read: {err})" for name, err in listing.errors.items()
+    )
+    raise JobNotFoundError(
+        f"No job {reference!r} on {', '.join(listing.managers) or 'any host'}.{unreadable}",
+        hint="`awsconsole jobs` lists them; add --host HOST for a host not listed.",
+    )
+
+
+def match_job(jobs: Iterable[Job], key: str, reference: str | None = None) -> Job | None:
+    """The one job whose id is ``key``, else whose id starts with it, else whose name is it.
+
+    None when nothing matches; raises JobNotFoundError listing the candidates when several do.
+    """
+    jobs = list(jobs)
+    for matches in (
+        [job for job in jobs if job.id == key],
+        [job for job in jobs if job.id.startswith(key)],
+        [job for job in jobs if key in (job.spec.name, job.name)],
+    ):
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            names = ", ".join(f"{job.host}:{job.id}" for job in matches)
+            raise JobNotFoundError(f"{reference or key!r} names several jobs: {names}.")
+    return None
+
+
+def runtime(job: Job, now: dt.datetime | None = None) -> dt.timedelta:
+    """How long the job ran (until now while it runs; zero when lost with no end time)."""
+    end = job.ended or (None if job.status.finished else (now or dt.datetime.now(dt.UTC)))
+    return (end - job.started) if end else dt.timedelta(0)
+
+
+def format_duration(delta: dt.timedelta) -> str:
+    """``H:MM:SS``."""
+    seconds = max(0, int(delta.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"

@@ -1,0 +1,58 @@
+"""The GPUs of a host: a line naming the models, column labels, then one row per GPU."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from console.gpu import GpuHistory
+from console.models import GpuSample
+from console.ui.widgets.gpu_format import models
+from console.ui.widgets.gpu_row import GpuHeaderRow, GpuRow
+
+
+class GpuList(VerticalScroll):
+    """Rows are added or removed only when the set of GPUs changes; otherwise redrawn."""
+
+    DEFAULT_CSS = """
+    GpuList {
+        height: auto;
+        max-height: 12;
+        padding: 0 1;
+    }
+    GpuList > #gpu-models {
+        height: 1;
+        text-style: bold;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="gpu-models")
+        yield GpuHeaderRow(id="gpu-header")
+
+    @property
+    def rows(self) -> list[GpuRow]:
+        return list(self.query(GpuRow))
+
+    def show(self, gpus: tuple[GpuSample, ...], history: GpuHistory | None) -> None:
+        driver = next((g.driver_version for g in gpus if g.driver_version), None)
+        self.query_one("#gpu-models", Static).update(
+            models(gpus) + (f" · driver {driver}" if driver else "")
+        )
+        rows = self.rows
+        if [row.key for row in rows] != [gpu.key for gpu in gpus]:
+            for row in rows:
+                row.remove()
+            rows = [GpuRow(gpu.key, classes="gpu-row") for gpu in gpus]
+            self.mount_all(rows)
+        for row, gpu in zip(rows, gpus, strict=True):
+            if history is None:
+                util, memory = [gpu.utilization_gpu], [gpu.memory_used_mib]
+            else:
+                util = history.series(gpu.key, "utilization_gpu")
+                memory = history.series(gpu.key, "memory_used_mib")
+            if row.is_mounted:
+                row.show(gpu, util, memory)
+            else:  # just mounted: its cells exist after this refresh
+                row.call_after_refresh(row.show, gpu, util, memory)

@@ -1,0 +1,106 @@
+"""Transfers between this machine and S3 (moto's server over HTTP), checked with checksums."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import threading
+
+import boto3
+import pytest
+
+from console.files.transfer import (
+    Policy,
+    TransferCancelled,
+    TransferEngine,
+    TransferError,
+    TransferSpec,
+)
+from console.models import TransferState
+
+
+@pytest.fixture
+def s3(aws_endpoint):
+    client = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket="data")
+    return client
+
+
+@pytest.fixture
+def engine(s3):
+    return TransferEngine(lambda name: pytest.fail(f"no host {name}"), lambda: s3)
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+@pytest.mark.parametrize("size", [200_000, 40 * 1024 * 1024], ids=["single-part", "multipart"])
+def test_upload_and_download_verify_checksums(engine, s3, tmp_path, size):
+    source = tmp_path / "model.pt"
+    source.write_bytes(os.urandom(size))
+    up = engine.run(TransferSpec(str(source), "s3://data/runs/model.pt"))
+    assert up.state is TransferState.DONE and up.verified == "s3-sha256"
+    head = s3.head_object(Bucket="data", Key="runs/model.pt", ChecksumMode="ENABLED")
+    if size < 16 * 1024 * 1024:
+        expected = base64.b64encode(hashlib.sha256(source.read_bytes()).digest()).decode()
+        assert head["ChecksumSHA256"] == expected
+    assert head["ContentLength"] == size
+
+    back = tmp_path / "back"
+    back.mkdir()
+    down = engine.run(TransferSpec("s3://data/runs/model.pt", f"{back}/"))
+    assert down.state is TransferState.DONE
+    assert sha256(back / "model.pt") == sha256(source)
+    assert [p.name for p in back.iterdir()] == ["model.pt"]
+
+
+def test_folder_to_s3_and_back_with_skip_policy(engine, s3, tmp_path):
+    tree = tmp_path / "dataset"
+    (tree / "img dir").mkdir(parents=True)
+    for index in range(3):
+        (tree / "img dir" / f"it's {index}.jpg").write_bytes(os.urandom(1000 + index))
+    (tree / "list.txt").write_text("a\nb\n")
+    engine.run(TransferSpec(str(tree), "s3://data/sets/", recursive=True))
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="data")["Contents"])
+    assert keys == ["sets/dataset/img dir/it's 0.jpg", "sets/dataset/img dir/it's 1.jpg",
+                    "sets/dataset/img dir/it's 2.jpg", "sets/dataset/list.txt"]  # fmt: skip
+    again = engine.run(TransferSpec(str(tree), "s3://data/sets/", recursive=True))
+    assert again.state is TransferState.SKIPPED and again.files_skipped == 4
+
+    (tree / "list.txt").write_text("changed\n")
+    with pytest.raises(TransferError, match="already exists and differs"):
+        engine.run(TransferSpec(str(tree / "list.txt"), "s3://data/sets/dataset/list.txt"))
+    engine.run(
+        TransferSpec(str(tree / "list.txt"), "s3://data/sets/dataset/list.txt",
+                     policy=Policy.KEEP_BOTH)
+    )  # fmt: skip
+    body = s3.get_object(Bucket="data", Key="sets/dataset/list (1).txt")["Body"].read()
+    assert body == b"changed\n"
+
+    out = tmp_path / "out"
+    out.mkdir()
+    engine.run(TransferSpec("s3://data/sets/dataset", str(out), recursive=True))
+    assert sha256(out / "dataset" / "img dir" / "it's 2.jpg") == sha256(
+        tree / "img dir" / "it's 2.jpg"
+    )
+
+
+def test_missing_object_is_named(engine, tmp_path):
+    with pytest.raises(TransferError, match="s3://data/nope.bin does not exist"):
+        engine.run(TransferSpec("s3://data/nope.bin", str(tmp_path)))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cancelled_download_leaves_no_file(engine, s3, tmp_path):
+    s3.put_object(Bucket="data", Key="big.bin", Body=os.urandom(48 * 1024 * 1024))
+    cancel = threading.Event()
+
+    def on_progress(progress):
+        if progress.bytes_done > 0:
+            cancel.set()
+
+    with pytest.raises(TransferCancelled):
+        engine.run(TransferSpec("s3://data/big.bin", str(tmp_path)), on_progress, cancel=cancel)
+    assert list(tmp_path.iterdir()) == []

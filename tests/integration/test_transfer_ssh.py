@@ -1,0 +1,300 @@
+"""Transfers between this machine and a real sshd on loopback: files, folders, odd names,
+existing-file policies, killed connections, a full disk, cancel."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from console.files.transfer import (
+    DiskFullError,
+    Policy,
+    TransferCancelled,
+    TransferEngine,
+    TransferError,
+    TransferSpec,
+)
+from console.models import TransferState
+
+ODD_NAMES = ["with space.bin", "it's \"quoted\".bin", "$(touch pwned).bin", "semi;colon `x`.bin"]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def random_file(path: Path, size: int) -> Path:
+    path.write_bytes(os.urandom(size))
+    return path
+
+
+@pytest.fixture
+def host(ssh_env):
+    return ssh_env.host("testhost")
+
+
+@pytest.fixture
+def remote_dir(host):
+    """A fresh folder in the test user's home on the ssh host."""
+    path = f"{host.home()}/xfer-{uuid.uuid4().hex[:8]}"
+    host.makedirs(path)
+    yield path
+    host.run(["rm", "-rf", "--", path])
+
+
+@pytest.fixture
+def engine(ssh_env, host):
+    hosts = {"testhost": host}
+    return TransferEngine(lambda name: hosts[name])
+
+
+def remote_sha256(host, path: str) -> str:
+    result = host.run(["sha256sum", "--", path])
+    assert result.exit_code == 0, result.stderr
+    return result.stdout.split()[0].decode()
+
+
+def remote_names(host, folder: str) -> list[str]:
+    return sorted(entry.name for entry in host.listdir(folder))
+
+
+@pytest.mark.parametrize("size", [100_000, 40 * 1024 * 1024], ids=["small-sftp", "big-streams"])
+def test_file_round_trip_keeps_sha256(engine, host, remote_dir, tmp_path, size):
+    source = random_file(tmp_path / "data.bin", size)
+    up = engine.run(TransferSpec(str(source), f"testhost:{remote_dir}/"))
+    assert up.state is TransferState.DONE and up.verified == "sha256"
+    assert remote_sha256(host, f"{remote_dir}/data.bin") == sha256(source)
+
+    back = tmp_path / "back.bin"
+    down = engine.run(TransferSpec(f"testhost:{remote_dir}/data.bin", str(back)))
+    assert down.state is TransferState.DONE
+    assert sha256(back) == sha256(source)
+    # no temporary file left on either side
+    assert remote_names(host, remote_dir) == ["data.bin"]
+    assert not [p.name for p in tmp_path.iterdir() if "awsc-part" in p.name]
+
+
+def test_folder_round_trip_with_odd_names(engine, host, remote_dir, tmp_path):
+    tree = tmp_path / "tree"
+    (tree / "sub dir").mkdir(parents=True)
+    for index, name in enumerate(ODD_NAMES):
+        random_file(tree / name, 1000 + index)
+        random_file(tree / "sub dir" / name, 2000 + index)
+    result = engine.run(TransferSpec(str(tree), f"testhost:{remote_dir}", recursive=True))
+    assert result.files_copied == 2 * len(ODD_NAMES)
+    assert remote_names(host, f"{remote_dir}/tree") == sorted([*ODD_NAMES, "sub dir"])
+    for name in ODD_NAMES:
+        assert remote_sha256(host, f"{remote_dir}/tree/sub dir/{name}") == sha256(
+            tree / "sub dir" / name
+        )
+    assert not host.run(["test", "-e", f"{host.home()}/pwned"]).ok
+
+    back = tmp_path / "back"
+    back.mkdir()
+    engine.run(TransferSpec(f"testhost:{remote_dir}/tree", str(back), recursive=True))
+    for name in ODD_NAMES:
+        assert sha256(back / "tree" / "sub dir" / name) == sha256(tree / "sub dir" / name)
+        assert sha256(back / "tree" / name) == sha256(tree / name)
+
+
+def test_folder_without_recursive_is_refused(engine, tmp_path, remote_dir):
+    (tmp_path / "tree").mkdir()
+    with pytest.raises(TransferError, match="use -r"):
+        engine.run(TransferSpec(str(tmp_path / "tree"), f"testhost:{remote_dir}"))
+
+
+def test_missing_source_names_it(engine, remote_dir):
+    with pytest.raises(TransferError, match="no-such-file.bin does not exist"):
+        engine.run(TransferSpec(f"testhost:{remote_dir}/no-such-file.bin", "/tmp/"))
+
+
+def test_existing_file_policies(engine, host, remote_dir, tmp_path):
+    source = random_file(tmp_path / "data.bin", 5000)
+    target = f"testhost:{remote_dir}/data.bin"
+    engine.run(TransferSpec(str(source), target))
+
+    identical = engine.run(TransferSpec(str(source), target, policy=Policy.SKIP))
+    assert identical.state is TransferState.SKIPPED and identical.files_skipped == 1
+
+    random_file(source, 6000)  # now the local file differs
+    with pytest.raises(TransferError, match="already exists and differs"):
+        engine.run(TransferSpec(str(source), target, policy=Policy.SKIP))
+    assert remote_sha256(host, f"{remote_dir}/data.bin") != sha256(source)
+
+    both = engine.run(TransferSpec(str(source), target, policy=Policy.KEEP_BOTH))
+    assert both.written == (f"testhost:{remote_dir}/data (1).bin",)
+    assert remote_sha256(host, f"{remote_dir}/data (1).bin") == sha256(source)
+
+    engine.run(TransferSpec(str(source), target, policy=Policy.OVERWRITE))
+    assert remote_sha256(host, f"{remote_dir}/data.bin") == sha256(source)
+    assert remote_names(host, remote_dir) == ["data (1).bin", "data.bin"]
+
+
+class FinalNameWatcher:
+    """Polls a final path during a transfer: it must be absent or complete, never partial."""
+
+    def __init__(self, check):
+        self.check = check
+        self.bad: list[str] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop.is_set():
+            problem = self.check()
+            if problem:
+                self.bad.append(problem)
+            time.sleep(0.01)
+
+    def finish(self) -> list[str]:
+        self.stop.set()
+        self.thread.join()
+        return self.bad
+
+
+def kill_repeatedly(server, times: int, done: threading.Event, progressed) -> list[int]:
+    """Kill the server side of every connection ``times`` times, each time once the copy
+    has moved on by 3 MiB since the previous kill (so every kill lands mid-transfer)."""
+    killed: list[int] = []
+
+    def run():
+        mark = 0
+        while len(killed) < times and not done.is_set():
+            time.sleep(0.05)
+            if progressed() >= mark + 3 * 1024 * 1024 and server.connection_processes():
+                killed.append(server.kill_connections())
+                mark = progressed()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return killed
+
+
+@pytest.mark.parametrize("direction", ["upload", "download"])
+def test_killed_connections_ten_times_still_identical(
+    engine, host, remote_dir, tmp_path, ssh_env, direction
+):
+    size = 128 * 1024 * 1024
+    source = random_file(tmp_path / "big.bin", size)
+    if direction == "download":
+        engine.run(TransferSpec(str(source), f"testhost:{remote_dir}/big.bin"))
+        spec = TransferSpec(f"testhost:{remote_dir}/big.bin", str(tmp_path / "copy.bin"))
+        final_local = tmp_path / "copy.bin"
+
+        def check():
+            if final_local.exists() and final_local.stat().st_size != size:
+                return f"partial local file of {final_local.stat().st_size} bytes"
+            return None
+    else:
+        spec = TransferSpec(str(source), f"testhost:{remote_dir}/copy.bin")
+        final_remote = f"{remote_dir}/copy.bin"
+
+        def check():
+            # the local filesystem is the host's: look directly, without an ssh connection
+            if os.path.exists(final_remote) and os.path.getsize(final_remote) != size:
+                return f"partial remote file of {os.path.getsize(final_remote)} bytes"
+            return None
+
+    done = threading.Event()
+    seen = [0]
+
+    def on_progress(progress):
+        seen[0] = progress.bytes_done
+        time.sleep(0.02)  # slow the copy down enough that ten kills land inside it
+
+    watcher = FinalNameWatcher(check)
+    killed = kill_repeatedly(ssh_env.server, 10, done, lambda: seen[0])
+    try:
+        result = engine.run(TransferSpec(spec.source, spec.destination, streams=2), on_progress)
+    finally:
+        done.set()
+    assert watcher.finish() == []
+    assert len(killed) == 10, f"only {len(killed)} kills landed during the transfer"
+    assert result.state is TransferState.DONE and result.resumes >= 10
+    if direction == "download":
+        assert sha256(tmp_path / "copy.bin") == sha256(source)
+    else:
+        assert remote_sha256(host, f"{remote_dir}/copy.bin") == sha256(source)
+        assert remote_names(host, remote_dir) == ["copy.bin"]
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=1777", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    # tmp_path is 0700 (root): let the ssh test user reach the mount
+    for parent in [tmp_path, *tmp_path.parents]:
+        if parent == Path("/"):
+            break
+        parent.chmod(parent.stat().st_mode | 0o011)
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.parametrize("size", [3 * 1024 * 1024, 24 * 1024 * 1024], ids=["sftp", "streams"])
+def test_full_disk_downloading(engine, host, remote_dir, tmp_path, small_tmpfs, size):
+    source = random_file(tmp_path / "big.bin", size)
+    digest = sha256(source)
+    engine.run(TransferSpec(str(source), f"testhost:{remote_dir}/big.bin"))
+    with pytest.raises(DiskFullError, match=str(small_tmpfs / "big.bin")):
+        engine.run(TransferSpec(f"testhost:{remote_dir}/big.bin", str(small_tmpfs) + "/"))
+    assert list(small_tmpfs.iterdir()) == []
+    assert remote_sha256(host, f"{remote_dir}/big.bin") == digest
+
+
+@pytest.mark.parametrize("size", [3 * 1024 * 1024, 24 * 1024 * 1024], ids=["small", "streams"])
+def test_full_disk_uploading(engine, tmp_path, small_tmpfs, size):
+    source = random_file(tmp_path / "big.bin", size)
+    digest = sha256(source)
+    with pytest.raises(DiskFullError, match="big.bin"):
+        engine.run(TransferSpec(str(source), f"testhost:{small_tmpfs}/"))
+    assert list(small_tmpfs.iterdir()) == []
+    assert sha256(source) == digest
+
+
+def test_cancel_leaves_nothing_under_the_final_name(engine, host, remote_dir, tmp_path):
+    source = random_file(tmp_path / "big.bin", 64 * 1024 * 1024)
+    cancel = threading.Event()
+
+    def on_progress(progress):
+        if progress.bytes_done > 8 * 1024 * 1024:
+            cancel.set()
+        time.sleep(0.01)
+
+    with pytest.raises(TransferCancelled):
+        engine.run(TransferSpec(str(source), f"testhost:{remote_dir}/"), on_progress, cancel=cancel)
+    assert remote_names(host, remote_dir) == []
+
+
+def test_queue_pause_resume_and_overall_progress(engine, host, remote_dir, tmp_path):
+    first = random_file(tmp_path / "one.bin", 20 * 1024 * 1024)
+    second = random_file(tmp_path / "two.bin", 30_000)
+    states: list[TransferState] = []
+    handle = engine.submit(
+        TransferSpec(str(first), f"testhost:{remote_dir}/"), lambda p: states.append(p.state)
+    )
+    handle.pause()
+    other = engine.submit(TransferSpec(str(second), f"testhost:{remote_dir}/"))
+    assert other.result(60).state is TransferState.DONE
+    overall = engine.overall()
+    assert overall.files_total == 2 and overall.bytes_total == 20 * 1024 * 1024 + 30_000
+    handle.resume()
+    assert handle.result(120).state is TransferState.DONE
+    assert TransferState.PAUSED in states
+    assert remote_sha256(host, f"{remote_dir}/one.bin") == sha256(first)
+    assert engine.overall().bytes_done == engine.overall().bytes_total

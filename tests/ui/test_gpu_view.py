@@ -1,0 +1,386 @@
+"""The GPU view, driven with Pilot: the stand-in nvidia-smi (tests/data/bin) replays real
+recordings on this machine, the host sampler reads this machine, EC2 is moto's server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from console.app import make_app
+from console.hosts import LocalHost
+from console.models import GpuStatus
+from console.settings import Settings
+from console.ui.screens.confirm import ConfirmScreen
+from console.ui.screens.doctor import DoctorScreen
+from console.ui.screens.main import MainScreen
+from console.ui.views.gpu import STOP_NOT_AVAILABLE, GpuView
+from console.ui.widgets.gpu_format import UNKNOWN
+from console.ui.widgets.gpu_list import GpuList
+from console.ui.widgets.gpu_processes import GpuProcessTable
+from console.ui.widgets.host_panel import HostPanel
+from tests.integration.test_gpu_standin import RECORDINGS, make_standin
+from tests.ui.conftest import cell_texts, notifications, wait_until
+
+pytestmark = pytest.mark.timeout(120)
+
+H100 = "query-gpu_h100-80gb-hbm3_590.48.01_load.txt"
+A100_X8 = "query-gpu_synthetic_8gpu_a100_training.txt"
+IDLE_A10G = "query-gpu_synthetic_2gpu_a10g_idle.txt"
+NO_APPS = "compute-apps_h100-80gb-hbm3_590.48.01_idle_empty.txt"
+
+
+def recorded_rows(name: str) -> list[list[str]]:
+    """The data rows of a recording, as cells (what the view must show)."""
+    lines = (RECORDINGS / name).read_text().splitlines()
+    return [line.split(", ") for line in lines if line.strip() and not line.startswith("#")]
+
+
+def recorded_fields(name: str) -> list[str]:
+    cmd = (RECORDINGS / name).read_text().splitlines()[0]
+    return cmd.split("--query-gpu=")[1].split()[0].split(",")
+
+
+@pytest.fixture
+def standin_dir():
+    directory = Path(tempfile.mkdtemp(prefix="awsc-nvsmi-ui-"))
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def gpu_settings(tmp_path, aws_endpoint, standin_dir):
+    """Settings whose ``[gpu] nvidia_smi`` is the stand-in replaying ``recordings``."""
+
+    def build(*, nvidia_smi: str | None = None, idle: str = "", **recordings: str) -> Settings:
+        smi = nvidia_smi or str(make_standin(standin_dir, **recordings))
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[gpu]\nnvidia_smi = "{smi}"\ninterval_ms = 100\napps_interval_seconds = 0.2\n' + idle
+        )
+        return Settings.load(config, environ={}).with_overrides(
+            endpoint_url=aws_endpoint, region="us-east-1", refresh_interval=0
+        )
+
+    return build
+
+
+def gpu_view(app) -> GpuView:
+    return app.screen.query_one(GpuView)
+
+
+def state_text(app) -> str:
+    return str(app.screen.query_one("#gpu-state").render())
+
+
+def rows(app):
+    return app.screen.query_one(GpuList).rows
+
+
+def shown_rows(app, count: int) -> bool:
+    return len(rows(app)) == count and all(row.texts for row in rows(app))
+
+
+async def open_gpu_view(pilot) -> None:
+    await pilot.press("4")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, MainScreen))
+
+
+async def test_h100_recording_shows_its_numbers_and_processes(gpu_settings, make_services):
+    settings = gpu_settings(query_gpu=H100)
+    app = make_app(settings, make_services(settings))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_gpu_view(pilot)
+        await wait_until(pilot, lambda: shown_rows(app, 1))
+        row = rows(app)[0]
+        # what the H100 recording says (as `awsconsole gpu --once` reads it)
+        assert row.texts["gpu-util"] == "100%"
+        assert row.texts["gpu-mem"] == f"{19818 / 1024:.1f}/{81559 / 1024:.1f}G"
+        assert row.texts["gpu-power"] == "632/700W"
+        assert row.texts["gpu-fan"] == UNKNOWN  # [N/A] in the recording: unknown, not 0
+        assert "NVIDIA H100 80GB HBM3" in str(app.screen.query_one("#gpu-models").render())
+        table = app.screen.query_one(GpuProcessTable)
+        await wait_until(pilot, lambda: table.row_count == 3)
+        by_pid = {cells[0]: cells for cells in cell_texts(table)}
+        assert by_pid["11345"][1:] == ["0", "15690 MiB", UNKNOWN, "./gpu_burn"]
+        assert by_pid["11327"][4] == "/root/tools/memhog"
+
+
+async def test_eight_gpus_fit_80x24_with_growing_history(gpu_settings, make_services):
+    settings = gpu_settings(query_gpu=A100_X8)
+    app = make_app(settings, make_services(settings))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_gpu_view(pilot)
+        await wait_until(pilot, lambda: shown_rows(app, 8))
+        recorded = recorded_rows(A100_X8)
+        fields = recorded_fields(A100_X8)
+        util_at, index_at = fields.index("utilization.gpu"), fields.index("index")
+        seen = {row.texts["gpu-index"]: row.texts["gpu-util"] for row in rows(app)}
+        assert sorted(seen) == [str(i) for i in range(8)]
+        for index, util in seen.items():
+            possible = {f"{r[util_at]}%" for r in recorded if r[index_at] == index}
+            assert util in possible
+        # every row is on screen, one line each, inside the 80 columns
+        await wait_until(pilot, lambda: all(row.region.height for row in rows(app)))
+        for row in rows(app):
+            assert row.region.height == 1
+            assert 0 <= row.region.y < 24 and row.region.right <= 80
+        # the sparkline history grows as frames arrive
+        first = len(rows(app)[0].util_points)
+        await wait_until(pilot, lambda: len(rows(app)[0].util_points) >= first + 3)
+        assert set(rows(app)[0].util_points) <= {90.0, 91.0}
+        assert len(rows(app)[0].memory_points) >= first + 3
+        app.save_screenshot(
+            "gpu.svg", path=str(Path(__file__).resolve().parents[2] / "docs" / "screenshots")
+        )
+
+
+@pytest.mark.parametrize(
+    "recording",
+    [
+        "query-gpu_2gb-card_noheader_nounits_NA.txt",
+        "query-gpu_2gb-card_noheader_nounits_NotSupported.txt",
+    ],
+)
+async def test_unknown_values_read_as_unknown_never_zero(recording, gpu_settings, make_services):
+    settings = gpu_settings(query_gpu=recording, compute_apps=NO_APPS)
+    app = make_app(settings, make_services(settings))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_gpu_view(pilot)
+        await wait_until(pilot, lambda: shown_rows(app, 1))
+        texts = rows(app)[0].texts
+        assert texts["gpu-fan"] == UNKNOWN  # [N/A] / [Not Supported]
+        assert texts["gpu-power"] == UNKNOWN  # not in the recording at all
+        assert texts["gpu-clock"] == UNKNOWN
+        assert texts["gpu-util"] == "0%"  # a real 0 stays 0
+        assert texts["gpu-temp"] == "44°C"
+
+
+async def test_every_unknown_marker_of_four_gpus(gpu_settings, make_services):
+    settings = gpu_settings(query_gpu="query-gpu_synthetic_4gpu_unknown-values.txt")
+    app = make_app(settings, make_services(settings))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_gpu_view(pilot)
+        await wait_until(pilot, lambda: shown_rows(app, 4))
+        texts = {row.texts["gpu-index"]: row.texts for row in rows(app)}
+        assert texts["1"]["gpu-util"] == UNKNOWN  # [Not Supported]
+        assert texts["1"]["gpu-power"] == "–/70W"  # [Unknown Error] draw, known limit
+        assert texts["2"]["gpu-temp"] == UNKNOWN  # bare N/A
+        assert texts["2"]["gpu-clock"] == UNKNOWN  # [Function Not Found]
+        assert texts["2"]["gpu-fan"] == UNKNOWN  # empty
+        assert texts["3"]["gpu-fan"] == UNKNOWN  # deprecated
+        assert "0" not in texts["1"]["gpu-util"]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "words"),
+    [
+        ("no-driver", "No NVIDIA driver is loaded on local."),
+        ("no-devices", "local has no NVIDIA GPU."),
+    ],
+)
+async def test_driver_states_are_shown_as_text(scenario, words, gpu_settings, make_services):
+    settings = gpu_settings(scenario=scenario)
+    app = make_app(settings, make_services(settings))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_gpu_view(pilot)
+        await wait_until(pilot, lambda: words in state_text(app))
+        assert not app.screen.query_one(GpuList).display
+        assert not rows(app)
+
+
+async def test_missing_nvidia_smi_is_a_state(gpu_settings, make_services, standin_dir):
+    settings = gpu_settings(nvidia_smi=str(standin_dir / "no-such-dir" / "nvidia-smi"))
+    app = make_app(settings, make_services(settings))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_gpu_view(pilot)
+        await wait_until(pilot, lambda: "nvidia-smi is not installed on local." in state_text(app))
+        assert gpu_view(app).snapshot.state.status is GpuStatus.NO_NVIDIA_SMI
+
+
+async def test_unreachable_ssh_host_is_a_state(gpu_settings, make_services):
+    settings = gpu_settings(query_gpu=H100)
+    app = make_app(settings, make_services(settings))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_gpu_view(pilot)
+        await wait_until(pilot, lambda: shown_rows(app, 1))
+        await pilot.press("a")
+        await pilot.press(*"nobody@127.0.0.1:1", "enter")  # nothing listens on port 1
+        await wait_until(pilot, lambda: state_text(app).startswith("Host unreachable"))
+        assert gpu_view(app).target == "nobody@127.0.0.1:1"
+        assert not app.screen.query_one(GpuList).display
+
+
+async def test_host_panel_shows_cpu_and_memory(gpu_settings, make_services):
+    import psutil
+
+    settings = gpu_settings(query_gpu=H100)
+    app = make_app(settings, make_services(settings))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_gpu_view(pilot)
+        panel = app.screen.query_one(HostPanel)
+        await wait_until(pilot, lambda: "CPU " in panel.text)
+        assert "CPU " in panel.text and f"×{psutil.cpu_count()} ·" in panel.text
+        total = psutil.virtual_memory().total / 1024**3
+        assert f"/{total:.1f} GiB" in panel.text
+        assert "local (psutil) · disks / " in panel.text
+
+
+async def test_leaving_the_view_stops_the_monitor(gpu_settings, make_services):
+    settings = gpu_settings(query_gpu=H100)
+    app = make_app(settings, make_services(settings))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_gpu_view(pilot)
+        await wait_until(pilot, lambda: shown_rows(app, 1))
+        monitor = gpu_view(app).monitor
+        await pilot.press("1")
+        await wait_until(pilot, lambda: monitor.cancel.is_set())
+        assert gpu_view(app).monitor is None
+        await wait_until(
+            pilot, lambda: not any(w.group == "gpu-monitor" and w.is_running for w in app.workers)
+        )
+
+
+# --- idle GPUs ----------------------------------------------------------------------------
+
+IDLE = "[idle]\nperiod_minutes = 0.005\nthreshold_percent = 5\n"  # 0.3 s of idle GPUs
+
+
+def launch_spot(ec2, name: str, instance_type: str = "g5.xlarge") -> str:
+    """A running spot instance in moto (its price comes from the spot price history)."""
+    image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    reservation = ec2.run_instances(
+        ImageId=image_id,
+        InstanceType=instance_type,
+        MinCount=1,
+        MaxCount=1,
+        InstanceMarketOptions={"MarketType": "spot"},
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
+    )
+    return reservation["Instances"][0]["InstanceId"]
+
+
+def spot_price_of(ec2, instance_id: str) -> float:
+    """What EC2 (moto) says the instance costs per hour now, in its zone."""
+    instance = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+    history = ec2.describe_spot_price_history(
+        InstanceTypes=[instance["InstanceType"]],
+        ProductDescriptions=["Linux/UNIX"],
+        StartTime=dt.datetime.now(dt.UTC),
+    )["SpotPriceHistory"]
+    zone = instance["Placement"]["AvailabilityZone"]
+    return float(next(p["SpotPrice"] for p in history if p["AvailabilityZone"] == zone))
+
+
+def instance_state(ec2, instance_id: str) -> str:
+    reservations = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
+    return reservations[0]["Instances"][0]["State"]["Name"]
+
+
+async def idle_instance_app(ec2, gpu_settings, make_services, *, read_only: bool):
+    """An app watching a running moto instance that is this machine (as the demo maps it)."""
+    instance_id = launch_spot(ec2, "fashion-train")
+    settings = gpu_settings(query_gpu=IDLE_A10G, idle=IDLE).with_overrides(read_only=read_only)
+    services = make_services(settings)
+    services.hosts.register(instance_id, LocalHost(name="fashion-train"))
+    return make_app(settings, services), instance_id
+
+
+async def choose_instance(pilot, instance_id: str) -> None:
+    app = pilot.app
+    await wait_until(pilot, lambda: instance_id in gpu_view(app).instances)
+    gpu_view(app).query_one("GpuHostPicker").choose(instance_id)
+    await wait_until(pilot, lambda: gpu_view(app).target == instance_id)
+
+
+async def test_idle_gpus_warn_once_and_stop_asks_first(ec2, gpu_settings, make_services):
+    app, instance_id = await idle_instance_app(ec2, gpu_settings, make_services, read_only=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_gpu_view(pilot)
+        await choose_instance(pilot, instance_id)
+        await wait_until(pilot, lambda: gpu_view(app).idle_warning is not None)
+        await wait_until(pilot, lambda: gpu_view(app).idle_warning.idle_seconds > 1.0)
+        warning = gpu_view(app).idle_warning
+        warnings = [n for n in notifications(app) if n.title == "Idle GPUs"]
+        assert len(warnings) == 1  # once per idle stretch, however long it lasts
+        assert "All 2 GPUs of fashion-train under 5 %" in warnings[0].message
+        assert "spent idle" in warnings[0].message
+        assert "Press s to stop the instance." in warnings[0].message
+        # the money: idle time at the instance's spot price as EC2 reports it
+        price = spot_price_of(ec2, instance_id)
+        assert gpu_view(app).prices[instance_id] == price
+        assert warning.cost_usd == pytest.approx(warning.idle_seconds / 3600 * price)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Stop instance fashion-train" in app.screen.what
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert instance_state(ec2, instance_id) == "running"
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        stoppable = hasattr(app.services.ec2, "stop_instances") or hasattr(
+            app.services.ec2, "stop_instance"
+        )
+        if stoppable:
+            await wait_until(
+                pilot, lambda: instance_state(ec2, instance_id) in ("stopping", "stopped")
+            )
+        else:
+            await wait_until(
+                pilot, lambda: any(n.message == STOP_NOT_AVAILABLE for n in notifications(app))
+            )
+
+
+async def test_stopping_an_idle_instance_is_refused_read_only(ec2, gpu_settings, make_services):
+    app, instance_id = await idle_instance_app(ec2, gpu_settings, make_services, read_only=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_gpu_view(pilot)
+        await choose_instance(pilot, instance_id)
+        await wait_until(pilot, lambda: gpu_view(app).idle_warning is not None)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: any(n.title == "Read-only" for n in notifications(app)))
+        assert isinstance(app.screen, MainScreen)  # not even asked
+        refusal = next(n for n in notifications(app) if n.title == "Read-only")
+        assert "Stop instance fashion-train" in refusal.message and "refused" in refusal.message
+
+
+async def test_busy_gpus_never_warn(gpu_settings, make_services):
+    settings = gpu_settings(query_gpu=A100_X8, idle=IDLE)
+    app = make_app(settings, make_services(settings))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_gpu_view(pilot)
+        await wait_until(pilot, lambda: len(rows(app)[0].util_points) >= 10 if rows(app) else False)
+        assert gpu_view(app).idle_warning is None
+        assert not [n for n in notifications(app) if n.title == "Idle GPUs"]
+
+
+# --- doctor -------------------------------------------------------------------------------
+
+
+async def test_doctor_screen_shows_checks(gpu_settings, make_services):
+    settings = gpu_settings(table="table_h100-80gb-hbm3_590.48.01_load_processes.txt")
+    app = make_app(settings, make_services(settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_gpu_view(pilot)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, DoctorScreen))
+        doctor = app.screen
+        await wait_until(pilot, lambda: doctor.checks is not None, within=90)
+        table = doctor.query_one("#doctor-table")
+        shown = {cells[1]: cells for cells in cell_texts(table)}
+        assert shown["NVIDIA driver"][0] == "✓ pass"
+        assert shown["NVIDIA driver"][2].startswith("590.48.01")
+        assert shown["CUDA"][2] == "13.1"
+        assert shown["tmux"][0] == "✓ pass"  # tmux is installed here
+        assert len(shown) == len(doctor.checks)
+        for check in doctor.checks:
+            assert shown[check.name][0] == ("✓ pass" if check.ok else "✗ FAIL")
+            assert shown[check.name][3] == check.hint
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
