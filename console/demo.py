@@ -188,14 +188,14 @@ def start_demo(settings: Settings) -> DemoEnvironment:
         _restore_logging=restore_logging,
     )
     try:
-        with _only_moto_default_amis(sandbox / ".moto-amis.json"):
+        with _profile_hidden_from_moto(), _only_moto_default_amis(sandbox / ".moto-amis.json"):
             demo.image_id, demo.instances = _seed_fleet(session)
+            s3 = session.client("s3")
+            with session.errors("s3"):
+                for bucket in (DATASET_BUCKET, CHECKPOINT_BUCKET):
+                    s3.create_bucket(Bucket=bucket)
         for name in demo.instances.values():
             demo.home_for(name)
-        s3 = session.client("s3")
-        with session.errors("s3"):
-            for bucket in (DATASET_BUCKET, CHECKPOINT_BUCKET):
-                s3.create_bucket(Bucket=bucket)
     except BaseException:
         demo.stop()
         raise
@@ -232,6 +232,20 @@ def _start_server():
 
 
 @contextmanager
+def _profile_hidden_from_moto() -> Iterator[None]:
+    """moto's backends create (and cache) plain boto3 sessions when they first serve EC2 and
+    S3; with AWS_PROFILE naming a profile this machine lacks, that fails inside the server.
+    The user's choice of profile is irrelevant to the demo, so hide it while they are made."""
+    hidden = {
+        k: os.environ.pop(k) for k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if k in os.environ
+    }
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
+
+
+@contextmanager
 def _only_moto_default_amis(path: Path) -> Iterator[None]:
     """Let moto load its ~40 default AMIs (the Deep Learning AMIs among them) but not its
     ~1,300 "latest" ones per region: that halves the time of the first EC2 call.
@@ -246,7 +260,7 @@ def _only_moto_default_amis(path: Path) -> Iterator[None]:
         if not path.is_file():
             from moto.utilities.utils import load_resource
 
-            tmp = path.with_name(path.name + ".tmp")
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps(load_resource("ec2/resources/amis.json")))
             tmp.replace(path)
     except (ImportError, OSError, ValueError):

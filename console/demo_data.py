@@ -10,6 +10,7 @@ them has something real to learn. Generated once and cached on disk: later start
 from __future__ import annotations
 
 import io
+import os
 import random
 import threading
 import zipfile
@@ -95,7 +96,8 @@ def dataset_files(cache_dir: Path, cancel: threading.Event | None = None) -> dic
     for key, data in files.items():
         target = root / key
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
+        # a per-process temporary name: two demos starting at once must not share one
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
         tmp.replace(target)
     marker.write_text("ok\n")

@@ -2,8 +2,9 @@
 
 The ``jobs``/``logs``/``kill`` commands and the Jobs view share this, so both see the same
 hosts and resolve ``HOST:ID``, an id prefix or a name the same way. Known hosts are
-"local", with ``--demo`` every running demo instance, and the extra hosts asked for (``--host``
-on the command line, hosts a job was started on from the console). The tmux socket comes
+"local", with ``--demo`` every running demo instance, the config file's ``[jobs] hosts``,
+and the extra hosts asked for (``--host`` on the command line, hosts a job was started on
+from the console). The tmux socket comes
 from the config file: ``[jobs] tmux_socket = "…"``.
 
 Everything here blocks (it runs commands on hosts): the UI calls it from thread workers.
@@ -16,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.errors import ConsoleError
+from console.errors import ConfigError, ConsoleError
 from console.jobs import DEFAULT_TMUX_SOCKET, JobManager, JobNotFoundError, list_all
 from console.models import InstanceState, Job
 
@@ -49,17 +50,33 @@ def manager_for(services: Any, target: str) -> JobManager:
 
 
 def known_targets(services: Any, extra: Iterable[str] = ()) -> list[str]:
-    """The targets "local", the running demo instances (with --demo) and ``extra``, without repeats.
+    """The targets "local", the running demo instances (with --demo), the hosts of ``[jobs] hosts``
+    in the config file, then ``extra``; without repeats.
 
     With --demo this asks EC2 for the instances (``aws ec2 describe-instances``); raises
-    what ``list_instances`` raises.
+    what ``list_instances`` raises, and ConfigError when ``[jobs] hosts`` is not a list
+    of names.
     """
     targets = [LOCAL]
     if services.settings.demo:
         for instance in services.ec2.list_instances():
             if instance.state is InstanceState.RUNNING:
                 targets.append(instance.name or instance.id)
-    return list(dict.fromkeys([*targets, *extra]))
+    return list(dict.fromkeys([*targets, *configured_hosts(services.settings), *extra]))
+
+
+def configured_hosts(settings: Any) -> list[str]:
+    """``[jobs] hosts = ["gpu-box", …]``: hosts always searched for jobs (ssh aliases).
+
+    Raises ConfigError when it is not a list of strings.
+    """
+    hosts = settings.section("jobs").get("hosts", [])
+    if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
+        raise ConfigError(
+            "[jobs] hosts in the config file must be a list of host names, "
+            'e.g. hosts = ["gpu-box"].'
+        )
+    return hosts
 
 
 def collect(services: Any, extra: Iterable[str] = ()) -> JobListing:

@@ -304,7 +304,8 @@ class LogChunk:
 
 @dataclass(frozen=True, slots=True)
 class ExtensionCount:
-    """Regular files with one extension (lower-cased, ``""`` for none) and their bytes."""
+    """Regular files with one extension (lower-cased, ``""`` for none) and their bytes
+    (0 when sizes were not measured: the count's ``bytes`` is then None)."""
 
     extension: str
     files: int

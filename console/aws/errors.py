@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from botocore import exceptions as boto
+from botocore.parsers import ResponseParserError
 
 from console.errors import (
     AccessDeniedError,
@@ -135,6 +136,12 @@ def translate(
     if isinstance(exc, boto.ReadTimeoutError):
         where = exc.kwargs.get("endpoint_url") or endpoint_url or "the AWS endpoint"
         return EndpointError(f"{where} did not answer in time.", hint="Retry in a moment.")
+    if isinstance(exc, ResponseParserError):
+        where = endpoint_url or "The AWS endpoint"
+        return EndpointError(
+            f"{where} answered {service} with something that is not an AWS response.",
+            hint="Check --endpoint-url; if it is right, the service had an internal error: retry.",
+        )
     if isinstance(exc, boto.ParamValidationError):
         return AwsError(f"Invalid request to {service}: {exc}")
     if isinstance(exc, boto.BotoCoreError):
@@ -188,5 +195,5 @@ def translate_errors(
     """Run a block of AWS calls; botocore/boto3 failures leave it as ``ConsoleError``."""
     try:
         yield
-    except (boto.BotoCoreError, boto.ClientError) as exc:
+    except (boto.BotoCoreError, boto.ClientError, ResponseParserError) as exc:
         raise translate(exc, service=service, endpoint_url=endpoint_url, region=region) from exc

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore import exceptions as boto
 from botocore.config import Config
 
@@ -61,8 +62,18 @@ class AwsSession:
                 "aws_session_token": credentials.session_token,
             }
         with translate_errors("aws", region=settings.region):
+            botocore_session = None
+            if credentials is not None and settings.profile is None:
+                # explicit keys (the demo) must not depend on the user's AWS_PROFILE, which
+                # may name a profile this machine does not have
+                botocore_session = botocore.session.Session(
+                    session_vars={"profile": (None, None, None, None)}
+                )
             self._session = boto3.Session(
-                profile_name=settings.profile, region_name=settings.region, **keys
+                profile_name=settings.profile,
+                region_name=settings.region,
+                botocore_session=botocore_session,
+                **keys,
             )
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()

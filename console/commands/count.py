@@ -57,10 +57,7 @@ def counter_for(services: Any) -> FileCounter:
 
 def s3_client(services: Any) -> Any:
     """The shared boto3 S3 client of the services' AWS session."""
-    s3 = services.s3
-    if hasattr(s3, "client"):
-        return s3.client()
-    return s3._aws.client("s3")  # until S3Service exposes its client
+    return services.s3.client()
 
 
 def run(args: Any, services: Any) -> int:
@@ -85,7 +82,8 @@ def run(args: Any, services: Any) -> int:
     print_table([count], COUNT_COLUMNS)
     if count.by_extension:
         print()
-        print_table(list(iter_extension_rows(count)), EXTENSION_COLUMNS)
+        columns = EXTENSION_COLUMNS if count.bytes is not None else EXTENSION_COLUMNS[:2]
+        print_table(list(iter_extension_rows(count)), columns)
     if count.error_count:
         print(f"\n{count.error_count} entries could not be read:", file=sys.stderr)
         for message in count.errors:
@@ -137,7 +135,12 @@ def count_record(count: FileCount) -> dict[str, Any]:
         "bytes": count.bytes,
         "recursive": count.recursive,
         "by_extension": [
-            {"extension": row.extension, "files": row.files, "bytes": row.bytes}
+            {
+                "extension": row.extension,
+                "files": row.files,
+                # sizes were not measured without --bytes: unknown, not zero
+                "bytes": row.bytes if count.bytes is not None else None,
+            }
             for row in count.by_extension
         ],
         "error_count": count.error_count,

@@ -55,9 +55,7 @@ def engine_for(services: Any) -> TransferEngine:
 
     endpoint = getattr(services.settings, "endpoint_url", None)
     aws_cli = ("aws", "--endpoint-url", endpoint) if endpoint else ("aws",)
-    return TransferEngine(
-        services.hosts.host_for, s3_client, jobs_for=JobManager, aws_cli=aws_cli
-    )
+    return TransferEngine(services.hosts.host_for, s3_client, jobs_for=JobManager, aws_cli=aws_cli)
 
 
 def run(args: Any, services: Any) -> int:

@@ -233,6 +233,7 @@ class _LineCollector:
         self.paths: set[str] = set()
         self.result: dict | None = None
         self.error: str | None = None
+        self.last_progress: dict = {}
         self._buffer = b""
 
     def feed_bytes(self, chunk: bytes) -> None:
@@ -244,8 +245,10 @@ class _LineCollector:
 
     def feed(self, line: dict) -> None:
         event = line.get("event")
-        if event == "progress" and self.on_progress is not None:
-            self.on_progress(_progress(self.label, line))
+        if event == "progress":
+            self.last_progress = line
+            if self.on_progress is not None:
+                self.on_progress(_progress(self.label, line))
         elif event == "paths":
             self.paths.update(line["paths"])
         elif event == "result":
@@ -254,7 +257,8 @@ class _LineCollector:
             self.error = line.get("reason") or line.get("message", "unknown error")
 
     def finish(self, options: CountOptions, method: str) -> FileCount:
-        line = self.result or {"cancelled": True}
+        # cancelled: what was counted until then, flagged as partial
+        line = self.result or {**self.last_progress, "cancelled": True}
         by_ext = tuple(
             ExtensionCount(ext, files, size)
             for ext, (files, size) in line.get("by_ext", {}).items()

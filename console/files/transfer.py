@@ -23,7 +23,6 @@ import itertools
 import os
 import posixpath
 import queue
-import shlex
 import stat as stat_module
 import threading
 import time
@@ -439,7 +438,10 @@ class _Job:
                 "Copying from one host to another is not supported: copy to this machine "
                 "first, or through S3."
             )
-        if "s3" in (source.kind, destination.kind) and "host" in (source.kind, destination.kind):
+        # a host's side of an S3 copy runs on the host, even when the host is this machine
+        # (the demo's sandboxed instances): as a job it outlives the console
+        on_host = source.host is not None or destination.host is not None
+        if "s3" in (source.kind, destination.kind) and on_host:
             self._host_s3_job(source, destination)
             return
         if source.kind == "s3" and destination.kind == "s3":
@@ -679,21 +681,24 @@ class _Job:
 
     # local -> host
     def _upload_host(self, host: Host, source: str, final: str, plan: _FilePlan) -> str:
+        """Big files: the streams compare SHA-256 per span as they go; small ones: the
+        whole file's SHA-256, here and there, checked by ``finish`` before the rename."""
         temp = _temp_name(posixpath, final)
-        local_hash = _Background(_local_sha256, source)
+        small = plan.size <= SMALL_FILE
         try:
-            if plan.size <= SMALL_FILE:
+            if small:
                 self._retrying(
                     lambda: _small_upload(host, self.engine.python, source, temp, final),
                     f"{host.name}:{final}",
                 )
                 self.tracker.add(plan.size)
+                expected = _local_sha256(source)
             else:
                 transfer_ssh.upload(
                     host, source, plan.size, temp, final, self.streams, self.control,
                     self.engine.python,
                 )  # fmt: skip
-            expected = local_hash.result()
+                expected = "-"  # every span was compared already
             try:
                 remote_call(
                     host, self.engine.python, "finish", temp, final, f"{plan.mode:o}",
@@ -712,15 +717,15 @@ class _Job:
     # host -> local
     def _download_host(self, host: Host, source: str, final: str, plan: _FilePlan) -> str:
         temp = _temp_name(os.path, final)
-        remote_hash = _Background(
-            lambda: remote_call(host, self.engine.python, "hash", source).split()[0]
-        )
         try:
             if plan.size <= SMALL_FILE:
                 self._retrying(
                     lambda: _host_get(host, source, temp, final), f"{host.name}:{source}"
                 )
                 self.tracker.add(plan.size)
+                remote_hex = remote_call(host, self.engine.python, "hash", source).split()[0]
+                if _local_sha256(temp) != remote_hex:
+                    raise TransferError(f"{final}: the copy does not match {host.name}:{source}.")
             else:
                 transfer_ssh.download(
                     host, source, plan.size, temp, final, self.streams, self.control,
@@ -728,8 +733,6 @@ class _Job:
                 )  # fmt: skip
             if os.path.getsize(temp) != plan.size:
                 raise TransferError(f"{final}: the copy has the wrong size.")
-            if _local_sha256(temp) != remote_hash.result():
-                raise TransferError(f"{final}: the copy does not match {host.name}:{source}.")
             os.chmod(temp, plan.mode)
             os.replace(temp, final)
         except BaseException:
@@ -785,24 +788,6 @@ class _Job:
         name = f"cp {_basename(source.path) or source.path}"
         job = self.engine.jobs_for(host).start(JobSpec(command=tuple(argv), name=name))
         self.job_id = job.id
-
-
-class _Background:
-    """A value computed in a thread while the copy runs (a hash on the other side)."""
-
-    def __init__(self, function: Callable, *args: Any):
-        self._future: Future = Future()
-
-        def run() -> None:
-            try:
-                self._future.set_result(function(*args))
-            except BaseException as exc:  # noqa: BLE001 - re-raised by result()
-                self._future.set_exception(exc)
-
-        threading.Thread(target=run, name="transfer-hash", daemon=True).start()
-
-    def result(self) -> Any:
-        return self._future.result()
 
 
 def _small_upload(host: Host, python: str, source: str, temp: str, final: str) -> None:
@@ -873,8 +858,3 @@ def _join(side: _Side, root: str, rel: str) -> str:
     if side.kind == "local":
         return os.path.join(root, *rel.split("/"))
     return posixpath.join(root, rel) if side.kind == "host" else f"{root.rstrip('/')}/{rel}"
-
-
-def describe_command(argv: list[str]) -> str:
-    """A job's command for messages."""
-    return shlex.join(argv)

@@ -210,6 +210,8 @@ def test_awsconsole_demo_instances_json_end_to_end(demo_dir, tmp_path):
         AWSCONSOLE_DEMO_DIR=str(demo_dir),
         AWS_CONFIG_FILE=str(tmp_path / "none"),
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        # a stale profile choice of the user's must not break the demo
+        AWS_PROFILE="no-such-profile",
     )
     result = subprocess.run(
         [AWSCONSOLE, "--demo", "instances", "--json"],

@@ -104,3 +104,39 @@ def test_cancelled_download_leaves_no_file(engine, s3, tmp_path):
     with pytest.raises(TransferCancelled):
         engine.run(TransferSpec("s3://data/big.bin", str(tmp_path)), on_progress, cancel=cancel)
     assert list(tmp_path.iterdir()) == []
+
+
+def wait_for_job(jobs, job_id, timeout=90.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = jobs.get(job_id)
+        if job.status.finished:
+            return job
+        time.sleep(0.2)
+    pytest.fail(f"the job {job_id} did not finish")
+
+
+def test_host_to_s3_runs_as_a_job_on_the_host(s3, aws_endpoint, local_host, local_jobs):
+    import sys
+
+    aws = os.path.join(os.path.dirname(sys.executable), "aws")
+    engine = TransferEngine(
+        lambda name: {"box": local_host}[name],
+        lambda: s3,
+        jobs_for=lambda host: local_jobs,
+        aws_cli=(aws, "--endpoint-url", aws_endpoint),
+    )
+    local_host.makedirs("~/run dir")
+    local_host.write("~/run dir/model.pt", b"weights" * 1000)
+    result = engine.run(TransferSpec("box:~/run dir/model.pt", "s3://data/models/model.pt"))
+    assert result.job_id is not None and result.state is TransferState.RUNNING
+    job = wait_for_job(local_jobs, result.job_id)
+    assert job.status.exit_code == 0, local_host.read_range(job.log_path).decode()
+    body = s3.get_object(Bucket="data", Key="models/model.pt")["Body"].read()
+    assert body == b"weights" * 1000
+
+    back = engine.run(TransferSpec("s3://data/models/model.pt", "box:~/copy.pt"))
+    assert wait_for_job(local_jobs, back.job_id).status.exit_code == 0
+    assert local_host.read_range("~/copy.pt") == b"weights" * 1000

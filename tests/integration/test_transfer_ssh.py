@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from console.files import transfer
 from console.files.transfer import (
     DiskFullError,
     Policy,
@@ -23,7 +24,7 @@ from console.files.transfer import (
 )
 from console.models import TransferState
 
-ODD_NAMES = ["with space.bin", "it's \"quoted\".bin", "$(touch pwned).bin", "semi;colon `x`.bin"]
+ODD_NAMES = ["with space.bin", 'it\'s "quoted".bin', "$(touch pwned).bin", "semi;colon `x`.bin"]
 
 
 def sha256(path: Path) -> str:
@@ -160,28 +161,54 @@ class FinalNameWatcher:
         return self.bad
 
 
-def kill_repeatedly(server, times: int, done: threading.Event, progressed) -> list[int]:
-    """Kill the server side of every connection ``times`` times, each time once the copy
-    has moved on by 3 MiB since the previous kill (so every kill lands mid-transfer)."""
-    killed: list[int] = []
+class Killer:
+    """Kills the server side of every SSH connection from its own thread, each time the
+    copy asks for it (after every few MiB of progress), so each kill lands mid-transfer."""
 
-    def run():
-        mark = 0
-        while len(killed) < times and not done.is_set():
-            time.sleep(0.05)
-            if progressed() >= mark + 3 * 1024 * 1024 and server.connection_processes():
-                killed.append(server.kill_connections())
-                mark = progressed()
+    def __init__(self, server, times: int, step: int):
+        self.server = server
+        self.times = times
+        self.step = step
+        self.killed: list[int] = []
+        self.mark = 0
+        self.lock = threading.Lock()
+        self.request = threading.Event()
+        self.answered = threading.Event()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return killed
+    def _run(self):
+        while not self.stop.is_set():
+            if self.request.wait(0.1):
+                self.request.clear()
+                victims = self.server.kill_connections()
+                if victims:  # between a kill and the reconnect there may be nothing to kill
+                    self.killed.append(victims)
+                self.answered.set()
+
+    def on_progress(self, progress):
+        with self.lock:
+            if len(self.killed) >= self.times or progress.bytes_done < self.mark + self.step:
+                return
+            if progress.bytes_done >= progress.bytes_total:
+                return
+            self.mark = progress.bytes_done
+            self.answered.clear()
+            self.request.set()
+            self.answered.wait(15)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()
 
 
 @pytest.mark.parametrize("direction", ["upload", "download"])
 def test_killed_connections_ten_times_still_identical(
-    engine, host, remote_dir, tmp_path, ssh_env, direction
+    engine, host, remote_dir, tmp_path, ssh_env, direction, monkeypatch
 ):
+    # progress reports often enough for ten kills to land before the copy is over
+    monkeypatch.setattr(transfer, "PROGRESS_INTERVAL", 0.02)
     size = 128 * 1024 * 1024
     source = random_file(tmp_path / "big.bin", size)
     if direction == "download":
@@ -203,19 +230,13 @@ def test_killed_connections_ten_times_still_identical(
                 return f"partial remote file of {os.path.getsize(final_remote)} bytes"
             return None
 
-    done = threading.Event()
-    seen = [0]
-
-    def on_progress(progress):
-        seen[0] = progress.bytes_done
-        time.sleep(0.02)  # slow the copy down enough that ten kills land inside it
-
     watcher = FinalNameWatcher(check)
-    killed = kill_repeatedly(ssh_env.server, 10, done, lambda: seen[0])
+    killer = Killer(ssh_env.server, times=10, step=4 * 1024 * 1024)
     try:
-        result = engine.run(TransferSpec(spec.source, spec.destination, streams=2), on_progress)
+        result = engine.run(TransferSpec(spec.source, spec.destination), killer.on_progress)
     finally:
-        done.set()
+        killer.close()
+    killed = killer.killed
     assert watcher.finish() == []
     assert len(killed) == 10, f"only {len(killed)} kills landed during the transfer"
     assert result.state is TransferState.DONE and result.resumes >= 10

@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from tests.trainer.conftest import run_trainer
+from trainer.__main__ import main
 from trainer.config import TrainConfig, write_resolved
 from trainer.distributed import DistInfo
 from trainer.engine import RunLog, resolve_runtime
@@ -68,10 +68,10 @@ def test_config_validation_and_resolved_file(tmp_path):
     assert TrainConfig.from_dict(saved["config"]) == cfg and saved["derived"] == {"device": "cpu"}
 
 
-def test_bad_option_and_bad_dataset_exit_2_with_a_message(tmp_path):
-    result = run_trainer("train", "--data-root", str(tmp_path), "--image-size", "100")
-    assert result.returncode == 2 and "image_size must be a positive multiple of 32" in result.stderr
-    result = run_trainer("train", "--data-root", str(tmp_path / "nowhere"), "--run-dir", str(tmp_path / "r"),
-                         "--spot-watch", "off")
-    assert result.returncode == 2
-    assert "Anno/list_category_cloth.txt: missing" in result.stderr
+def test_bad_option_and_bad_dataset_exit_2_with_a_message(tmp_path, capsys):
+    assert main(["train", "--data-root", str(tmp_path), "--image-size", "100"]) == 2
+    assert "image_size must be a positive multiple of 32" in capsys.readouterr().err
+    status = main(["train", "--data-root", str(tmp_path / "nowhere"), "--run-dir", str(tmp_path / "r"),
+                   "--spot-watch", "off"])
+    assert status == 2
+    assert "Anno/list_category_cloth.txt: missing" in capsys.readouterr().err

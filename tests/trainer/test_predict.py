@@ -13,6 +13,7 @@ import torch
 
 from tests.trainer.conftest import run_trainer
 from trainer import checkpoint as ckpt
+from trainer.__main__ import main
 from trainer.predict import load_for_inference, predict_image
 
 # Saves a checkpoint with every storage tagged "cuda:0", exactly as torch.save writes it on a GPU
@@ -73,26 +74,26 @@ def test_predict_cli_on_cpu_from_cuda_checkpoint(cuda_checkpoint: Path, trained_
     assert direct["landmarks"] == answer["landmarks"]
 
 
-def test_predict_text_output_and_whole_image_without_bbox(trained_run: Path, tiny_dataset: Path):
+def test_predict_text_output_and_whole_image_without_bbox(trained_run: Path, tiny_dataset: Path, capsys):
     image, _ = _first_image(tiny_dataset)
-    result = run_trainer("predict", str(trained_run / ckpt.BEST), str(image), str(image))
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.count("categories:") == 2 and "left collar" in result.stdout
+    assert main(["predict", str(trained_run / ckpt.BEST), str(image), str(image)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("categories:") == 2 and "left collar" in out
 
 
-def test_eval_cli_reports_the_paper_metrics(trained_run: Path, tiny_dataset: Path):
-    result = run_trainer("eval", str(trained_run / ckpt.LATEST), "--data-root", str(tiny_dataset),
-                         "--split", "test", "--workers", "0", "--json")
-    assert result.returncode == 0, result.stderr
-    metrics = json.loads(result.stdout)
+def test_eval_cli_reports_the_paper_metrics(trained_run: Path, tiny_dataset: Path, capsys):
+    status = main(["eval", str(trained_run / ckpt.LATEST), "--data-root", str(tiny_dataset),
+                   "--split", "test", "--workers", "0", "--json"])
+    assert status == 0
+    metrics = json.loads(capsys.readouterr().out)
     assert metrics["images"] == 6
     for key in ("category_top1", "category_top3", "category_top5", "attr_all_recall@3",
                 "attr_texture_recall@5", "landmark_mean", "landmark_left_hem"):
         assert key in metrics
 
 
-def test_missing_checkpoint_is_a_clear_error(tmp_path: Path, tiny_dataset: Path):
+def test_missing_checkpoint_is_a_clear_error(tmp_path: Path, tiny_dataset: Path, capsys):
     image, _ = _first_image(tiny_dataset)
-    result = run_trainer("predict", str(tmp_path / "nope.pt"), str(image))
-    assert result.returncode == 2
-    assert "checkpoint not found" in result.stderr and "nope.pt" in result.stderr
+    assert main(["predict", str(tmp_path / "nope.pt"), str(image)]) == 2
+    err = capsys.readouterr().err
+    assert "checkpoint not found" in err and "nope.pt" in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import boto3
 import pytest
@@ -84,9 +85,35 @@ async def wait_until(pilot, condition, *, within: float = 30.0) -> None:
         await pilot.pause(0.05)
 
 
+@dataclass(frozen=True)
+class Raised:
+    """One notification as the app raised it."""
+
+    message: str
+    title: str
+    severity: str
+
+
+@pytest.fixture(autouse=True)
+def notification_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Record every notification a ConsoleApp raises (passing each on unchanged), so tests
+    see them even after their toast timed out on a slow machine."""
+    from console.app import ConsoleApp
+
+    original = ConsoleApp.notify
+
+    def notify(self, message: str, **options) -> None:
+        raised = Raised(message, options.get("title", ""), options.get("severity", "information"))
+        self.__dict__.setdefault("notification_history", []).append(raised)
+        original(self, message, **options)
+
+    monkeypatch.setattr(ConsoleApp, "notify", notify)
+
+
 def notifications(app) -> list:
-    """The notifications the app has raised and still shows."""
-    return list(app._notifications)
+    """Every notification the app has raised so far (those still shown, for other apps)."""
+    history = app.__dict__.get("notification_history")
+    return list(history) if history is not None else list(app._notifications)
 
 
 def cell_texts(table) -> list[list[str]]:

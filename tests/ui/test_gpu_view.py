@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -130,14 +131,15 @@ async def test_eight_gpus_fit_80x24_with_growing_history(gpu_settings, make_serv
         for row in rows(app):
             assert row.region.height == 1
             assert 0 <= row.region.y < 24 and row.region.right <= 80
+        # and the host panel still fits above the footer
+        panel = app.screen.query_one(HostPanel)
+        await wait_until(pilot, lambda: "CPU " in panel.text and panel.region.height >= 3)
+        assert panel.region.bottom <= 23
         # the sparkline history grows as frames arrive
         first = len(rows(app)[0].util_points)
         await wait_until(pilot, lambda: len(rows(app)[0].util_points) >= first + 3)
         assert set(rows(app)[0].util_points) <= {90.0, 91.0}
         assert len(rows(app)[0].memory_points) >= first + 3
-        app.save_screenshot(
-            "gpu.svg", path=str(Path(__file__).resolve().parents[2] / "docs" / "screenshots")
-        )
 
 
 @pytest.mark.parametrize(
@@ -244,6 +246,37 @@ async def test_leaving_the_view_stops_the_monitor(gpu_settings, make_services):
         await wait_until(
             pilot, lambda: not any(w.group == "gpu-monitor" and w.is_running for w in app.workers)
         )
+        await pilot.press("4")  # back: a fresh monitor on the same host
+        await wait_until(pilot, lambda: gpu_view(app).monitor not in (None, monitor))
+        await wait_until(pilot, lambda: gpu_view(app).snapshot.state.ok)
+
+
+async def test_quitting_stops_the_streams(gpu_settings, make_services, standin_dir):
+    import psutil
+
+    settings = gpu_settings(query_gpu=H100)
+    app = make_app(settings, make_services(settings))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_gpu_view(pilot)
+        await wait_until(pilot, lambda: shown_rows(app, 1))
+        monitor = gpu_view(app).monitor
+        sampler = gpu_view(app).sampler
+    assert monitor.cancel.is_set() and sampler.cancel.is_set()
+
+    def standins() -> list[psutil.Process]:
+        found = []
+        for process in psutil.Process().children(recursive=True):
+            try:
+                if any(str(standin_dir) in arg for arg in process.cmdline()):
+                    found.append(process)
+            except psutil.NoSuchProcess:
+                continue
+        return found
+
+    deadline = time.monotonic() + 30
+    while standins():  # the long-lived nvidia-smi streams end with the app
+        assert time.monotonic() < deadline, f"still running: {standins()}"
+        time.sleep(0.05)
 
 
 # --- idle GPUs ----------------------------------------------------------------------------
@@ -384,3 +417,32 @@ async def test_doctor_screen_shows_checks(gpu_settings, make_services):
             assert shown[check.name][3] == check.hint
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+
+
+# --- an ssh host ----------------------------------------------------------------------------
+
+
+async def test_typed_ssh_alias_streams_through_real_sshd(gpu_settings, make_services, ssh_env):
+    """``testhost`` from the user's ssh config: a real sshd on loopback, the stand-in on it."""
+    from console.hosts import HostPool
+
+    settings = gpu_settings(query_gpu=A100_X8)
+    services = make_services(settings)
+    services.hosts = HostPool(
+        config_path=str(ssh_env.config_path), known_hosts_path=str(ssh_env.known_hosts_path)
+    )
+    services.on_close.append(services.hosts.close_all)
+    app = make_app(settings, services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_gpu_view(pilot)
+        await wait_until(pilot, lambda: shown_rows(app, 8))
+        await pilot.press("a")
+        await pilot.press(*"testhost", "enter")
+        await wait_until(pilot, lambda: gpu_view(app).target == "testhost")
+        await wait_until(
+            pilot, lambda: shown_rows(app, 8) and "testhost: 8 GPUs" in state_text(app)
+        )
+        # the remote sampler: the test user's python3 has no psutil, so /proc
+        panel = app.screen.query_one(HostPanel)
+        await wait_until(pilot, lambda: "testhost (proc)" in panel.text, within=60)
+        assert "CPU " in panel.text

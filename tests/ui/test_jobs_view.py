@@ -228,3 +228,70 @@ async def test_template_fills_the_form_and_forget_removes_the_finished_job(
         await pilot.press("y")
         await wait_until(pilot, lambda: local_jobs.list_jobs() == [])
         await wait_until(pilot, lambda: row_of(app, job.id) is None)
+
+
+async def test_ctrl_c_reaches_the_job_and_rerun_starts_it_again(build_jobs_app, local_jobs):
+    trapper = (
+        "sh",
+        "-c",
+        'trap "echo interrupted; exit 42" INT; echo ready; while :; do sleep 0.05; done',
+    )
+    job = local_jobs.start(JobSpec(command=trapper, name="trapper"))
+    app = build_jobs_app()
+    async with app.run_test(size=(180, 40)) as pilot:
+        await show_jobs(pilot)
+        await wait_until(pilot, lambda: (row_of(app, job.id) or {}).get("last_line") == "ready")
+        await select(pilot, job.id)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: (row_of(app, job.id) or {}).get("status") == "exited (42)")
+        assert row_of(app, job.id)["last_line"].endswith("interrupted")  # after the echoed ^C
+
+        await pilot.press("R")
+        await wait_until(pilot, lambda: len(local_jobs.list_jobs()) == 2)
+        again = next(j for j in local_jobs.list_jobs() if j.id != job.id)
+        assert again.spec == job.spec
+        await wait_until(pilot, lambda: (row_of(app, again.id) or {}).get("status") == "running")
+
+
+async def test_refresh_keeps_the_cursor_on_its_job(build_jobs_app, local_jobs, local_home):
+    first = local_jobs.start(JobSpec(command=WAIT_FOR_GO, name="first"))
+    second = local_jobs.start(JobSpec(command=WAIT_FOR_GO, name="second"))
+    app = build_jobs_app()
+    async with app.run_test(size=(180, 40)) as pilot:
+        await show_jobs(pilot)
+        await select(pilot, second.id)
+        view = jobs_view(app)
+        assert view.selected.id == second.id
+        third = local_jobs.start(JobSpec(command=("true",), name="third"))
+        await wait_until(pilot, lambda: row_of(app, third.id) is not None)  # auto-refreshed
+        assert view.selected.id == second.id
+        (local_home / "go").touch()
+        await wait_until(pilot, lambda: row_of(app, first.id)["status"] == "exited (3)")
+        assert view.selected.id == second.id
+
+
+async def test_attach_without_a_real_terminal_says_so(build_jobs_app, local_jobs):
+    job = local_jobs.start(JobSpec(command=WAIT_FOR_GO, name="attach me"))
+    app = build_jobs_app()
+    async with app.run_test(size=(180, 40)) as pilot:
+        await show_jobs(pilot)
+        await select(pilot, job.id)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: any(n.title == "Attach" for n in notifications(app)))
+        assert isinstance(app.screen, MainScreen)
+        assert local_jobs.get(job.id).status.state is JobState.RUNNING
+
+
+async def test_job_actions_are_palette_commands_and_follow_the_keymap(build_jobs_app, local_jobs):
+    from console.ui.bindings_info import command_entries
+
+    job = local_jobs.start(JobSpec(command=WAIT_FOR_GO, name="remapped"))
+    app = build_jobs_app(keymap={"jobs.kill": "x"})
+    async with app.run_test(size=(180, 40)) as pilot:
+        await show_jobs(pilot)
+        titles = {entry.command_title for entry in command_entries(app.screen)}
+        assert {"Kill (Jobs view)", "Log (Jobs view)", "New job (Jobs view)"} <= titles
+        await select(pilot, job.id)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "remapped" in str(app.screen.query_one("#confirm-question").render())

@@ -75,7 +75,7 @@ async def test_shows_lines_as_they_are_written_and_stops_when_closed(build_jobs_
         await wait_until(pilot, lambda: shown(screen)[-1:] == ["third"])
         assert shown(screen) == ["first line", "\x1b[31mred line\x1b[0m", "third"]
         # the colour is rendered, not printed as an escape code
-        red = screen.view.lines[1]
+        red = screen.view.rendered(1)
         colours = [seg.style.color.number for seg in red if seg.style and seg.style.color]
         assert red.text.startswith("red line") and colours == [1]  # ANSI red
         await pilot.press("escape")
@@ -181,7 +181,9 @@ async def test_save_writes_the_shown_lines_and_reports_a_bad_path(
 
 
 FLOOD = (
-    "import sys\n"
+    "import os, sys, time\n"
+    "while not os.path.exists('go'):\n"
+    "    time.sleep(0.05)\n"
     "for i in range(20000):\n"
     "    sys.stdout.write(f'line {i}\\n')\n"
     "sys.stdout.write('epoch 1:  10%\\repoch 1:  50%\\repoch 1: 100%\\n')\n"
@@ -191,7 +193,7 @@ FLOOD = (
 
 
 async def test_a_flood_with_progress_bars_and_a_huge_line_stays_bounded(
-    build_jobs_app, local_jobs, local_host
+    build_jobs_app, local_jobs, local_host, local_home
 ):
     from console.ui.screens.log_viewer import LogSource
 
@@ -200,6 +202,8 @@ async def test_a_flood_with_progress_bars_and_a_huge_line_stays_bounded(
     async with app.run_test(size=(160, 40)) as pilot:
         screen = LogViewerScreen(LogSource(local_host, job.log_path, "flood"), max_lines=500)
         await app.push_screen(screen)
+        await wait_until(pilot, lambda: screen.is_open_at_tail)
+        (local_home / "go").touch()
         await wait_until(pilot, lambda: shown(screen)[-1:] == ["the end"], within=60)
         assert len(screen.buffer) == 500 and len(shown(screen)) <= 500  # memory bounded
         assert shown(screen)[-3] == "epoch 1: 100%"  # the bar's last state only
@@ -211,3 +215,76 @@ async def test_a_flood_with_progress_bars_and_a_huge_line_stays_bounded(
         await pilot.press("o")
         await pilot.pause()
         assert len(screen.buffer) == 500
+
+
+async def test_opens_at_the_tail_and_loads_older_lines_on_demand(build_jobs_app, local_jobs):
+    # 2,000 lines of 200 bytes: more than the tail the viewer opens with
+    writer = "for i in range(2000):\n    print(f'row {i:05d} ' + '.' * 189)\n"
+    job = local_jobs.start(JobSpec(command=("python3", "-c", writer), name="long log"))
+    app = build_jobs_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: local_jobs.get(job.id).status.finished)
+        screen = await open_viewer(pilot, job.id)
+        await wait_until(
+            pilot, lambda: shown(screen)[-1:] and shown(screen)[-1].startswith("row 01999")
+        )
+        first = int(shown(screen)[0].split()[1])
+        assert first > 0 and len(shown(screen)) == 2000 - first
+        await pilot.press("o")
+        await wait_until(pilot, lambda: int(shown(screen)[0].split()[1]) < first)
+        earlier = int(shown(screen)[0].split()[1])
+        assert [int(line.split()[1]) for line in shown(screen)] == list(range(earlier, 2000))
+        rounds = 0
+        while int(shown(screen)[0].split()[1]) > 0:  # reaching the top loads older parts
+            before = len(shown(screen))
+            await pilot.press("g" if rounds % 2 else "home")  # scrolled there, or the key
+            rounds += 1
+            await wait_until(pilot, lambda b=before: len(shown(screen)) > b)
+        assert len(shown(screen)) == 2000
+
+
+async def test_wrap_toggles_between_clipping_and_wrapping_long_lines(build_jobs_app, fed_job):
+    job, feed = fed_job
+    long_line = "".join(f"{i:04d}," for i in range(100))  # 500 characters
+    feed.write("short", long_line, "after")
+    app = build_jobs_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_viewer(pilot, job.id)
+        await wait_until(pilot, lambda: shown(screen) == ["short", long_line, "after"])
+        view = screen.view
+        assert view.virtual_size.height == 3  # clipped: one row per line
+        assert view.render_line(1).text.rstrip() == long_line[: view.size.width]
+        await pilot.press("w")
+        width = view.scrollable_content_region.width
+        rows = -(-len(long_line) // width)
+        assert view.virtual_size.height == 2 + rows and "wrap" in status(screen)
+        view.scroll_to(y=0, animate=False, immediate=True)
+        await pilot.pause()
+        pieces = [view.render_line(1 + row).text.rstrip() for row in range(rows)]
+        assert "".join(pieces) == long_line
+        assert view.render_line(1 + rows).text.rstrip() == "after"
+        await pilot.press("w")
+        assert view.virtual_size.height == 3 and "clip" in status(screen)
+
+
+async def test_follows_a_job_on_an_ssh_host(build_jobs_app, ssh_jobs):
+    from console.ui.screens.log_viewer import LogSource
+
+    script = (
+        "import os, time\n"
+        "print('over ssh 1', flush=True)\n"
+        "while not os.path.exists('go'):\n"
+        "    time.sleep(0.05)\n"
+        "print('over ssh 2', flush=True)\n"
+    )
+    job = ssh_jobs.start(JobSpec(command=("python3", "-c", script), name="remote"))
+    app = build_jobs_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = LogViewerScreen(LogSource(ssh_jobs.host, job.log_path, "remote"))
+        await app.push_screen(screen)
+        await wait_until(pilot, lambda: shown(screen) == ["over ssh 1"])
+        ssh_jobs.host.write(ssh_jobs.expand("~/go"), b"")
+        await wait_until(pilot, lambda: shown(screen) == ["over ssh 1", "over ssh 2"])
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, LogViewerScreen))
+        assert screen.cancel.is_set()

@@ -176,3 +176,12 @@ def test_throttling_keeps_every_retry_attempt():
         _give_up_on_unreachable_endpoint(attempts=9, caught_exception=None, response=({}, {}))
         is None
     )
+
+
+def test_a_non_aws_answer_is_an_endpoint_error_naming_the_endpoint():
+    from botocore.parsers import ResponseParserError
+
+    with pytest.raises(EndpointError, match="http://127.0.0.1:9 answered ec2") as caught:
+        with translate_errors("ec2", endpoint_url="http://127.0.0.1:9"):
+            raise ResponseParserError("Unable to parse response: <!doctype html>")
+    assert "--endpoint-url" in caught.value.hint

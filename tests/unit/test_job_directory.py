@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from console import job_directory
-from console.errors import HostConfigError
+from console.errors import ConfigError, HostConfigError
 from console.hosts import HostPool
 from console.jobs import JobNotFoundError
 from console.models import Job, JobSpec, JobState, JobStatus
@@ -77,6 +77,22 @@ def test_known_targets_are_local_running_demo_instances_and_extra(aws_endpoint):
         assert job_directory.known_targets(services) == ["local"]  # a real account: no guessing
     finally:
         services.close()
+
+
+def test_configured_hosts_come_from_the_jobs_table(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[jobs]\nhosts = ["gpu-box", "trainer@10.0.0.5:2222"]\n', encoding="utf-8")
+    services = SimpleNamespace(settings=Settings.load(config, environ={}), ec2=None)
+    assert job_directory.known_targets(services, ["gpu-box", "other"]) == [
+        "local",
+        "gpu-box",
+        "trainer@10.0.0.5:2222",
+        "other",
+    ]
+    config.write_text('[jobs]\nhosts = "gpu-box"\n', encoding="utf-8")
+    services = SimpleNamespace(settings=Settings.load(config, environ={}), ec2=None)
+    with pytest.raises(ConfigError, match=r"\[jobs\] hosts"):
+        job_directory.known_targets(services)
 
 
 def test_collect_reports_an_unknown_host_and_still_lists_the_others(

@@ -100,8 +100,10 @@ class LogViewerScreen(ReportsWorkerFailures, Screen[None]):
         self._incoming: list[LogChunk] = []
         self._incoming_lock = threading.Lock()
         self._prompt_for = ""
-        self._opened = False
+        #: the tail was read and the follower takes over from there
+        self.is_open_at_tail = False
         self._no_more_older = False
+        self._loading_older = False
         self.error: Failure | None = None
         self.saved_to: str | None = None
 
@@ -147,7 +149,7 @@ class LogViewerScreen(ReportsWorkerFailures, Screen[None]):
         if window is not None:
             self._queue(LogChunk(window.start, window.data))
             offset = window.end
-        self._opened = True
+        self.is_open_at_tail = True
         follower = logs.LogFollower(host, path, offset, cancel=self.cancel)
         try:
             for chunk in follower:
@@ -160,9 +162,12 @@ class LogViewerScreen(ReportsWorkerFailures, Screen[None]):
             self._incoming.append(chunk)
 
     def _load_older(self, offset: int) -> None:
-        self.post_message(
-            self.Older(_logs().read_before(self.source.host, self.source.path, offset, OLDER_BYTES))
-        )
+        try:
+            window = _logs().read_before(self.source.host, self.source.path, offset, OLDER_BYTES)
+        except BaseException:
+            self._loading_older = False
+            raise
+        self.post_message(self.Older(window))
 
     def _save(self, path: str, lines: list[str]) -> None:
         try:
@@ -206,7 +211,7 @@ class LogViewerScreen(ReportsWorkerFailures, Screen[None]):
         return self.pattern.casefold() in _logs().strip_ansi(line).casefold()
 
     def _redraw(self, *, scroll_end: bool) -> None:
-        self.view.highlight_pattern = self.pattern
+        self.view.set_highlight(self.pattern)
         self.view.show(self._visible_lines(), scroll_end=scroll_end)
         self.unseen = 0
 
@@ -222,7 +227,10 @@ class LogViewerScreen(ReportsWorkerFailures, Screen[None]):
 
     def _update_status(self) -> None:
         parts = [self.source.title]
-        parts.append("following" if self.following else f"paused ({self.unseen} new lines)")
+        if self.following:
+            parts.append("following")
+        else:
+            parts.append(f"paused ({self.unseen} new lines)" if self.unseen else "paused")
         parts.append(f"{len(self.buffer):,} lines")
         if self.pattern:
             position = f"{self.current_match + 1}/" if self.current_match >= 0 else ""
@@ -347,7 +355,7 @@ class LogViewerScreen(ReportsWorkerFailures, Screen[None]):
 
     def action_toggle_wrap(self) -> None:
         self.wrap = not self.wrap
-        self.view.wrap = self.wrap
+        self.view.set_wrap(self.wrap)
         top = self.view.line_at_top()
         self._redraw(scroll_end=self.following)
         if not self.following:
@@ -366,11 +374,19 @@ class LogViewerScreen(ReportsWorkerFailures, Screen[None]):
             self.action_toggle_follow()
         self.view.scroll_end(animate=False)
 
+    def on_log_view_reached_top(self, event: LogView.ReachedTop) -> None:
+        event.stop()
+        if not self.following and self.buffer.first_offset and not self._no_more_older:
+            self.action_load_older()
+
     def action_load_older(self) -> None:
         offset = self.buffer.first_offset
-        if not self._opened or offset is None or offset == 0 or self._no_more_older:
+        if self._loading_older:
+            return  # one read at a time, or the same lines would be put in front twice
+        if not self.is_open_at_tail or offset is None or offset == 0 or self._no_more_older:
             self.notify("This is the start of the log.", title="Log")
             return
+        self._loading_older = True
         self.run_worker(
             lambda: self._load_older(offset),
             name="log-older",
@@ -381,13 +397,16 @@ class LogViewerScreen(ReportsWorkerFailures, Screen[None]):
         )
 
     def on_log_viewer_screen_older(self, message: Older) -> None:
+        self._loading_older = False
         added = self.buffer.prepend(message.window)
         if not added:
             self._no_more_older = True
             self.notify("No room for older lines: the view holds its maximum.", title="Log")
             return
+        top = self.view.line_at_top()
         self._pause()
         self._refresh_matches()
         self._redraw(scroll_end=False)
-        self.view.scroll_home(animate=False)
+        # keep the reader's place: the older lines are above it, a scroll up away
+        self.view.scroll_to_line(0 if self.filtering else top + added)
         self._update_status()

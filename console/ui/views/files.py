@@ -1,10 +1,45 @@
-"""Files: not connected to a backend yet, so it says so instead of showing anything made up."""
+"""Files: counts, comparisons, unpacking and transfers — ``ls | wc -l``, ``find | xargs -P
+unzip`` and ``scp`` as one view.
+
+Four panels, one per job (each a widget of its own in ``console/ui/widgets/files_*``): Count
+one location, Compare two or three side by side, Unpack a host folder of archives, and the
+Transfers queue. Their blocking work runs in thread workers they own; a failure goes through
+the app's one failure handler into the panel's status line. The view's keys (all with binding
+ids, so a keymap can move them) switch panels and start or cancel the visible panel's work.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from typing import TYPE_CHECKING
 
-from console.ui.views.base import ConsoleView, EmptyState
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, TabbedContent, TabPane
+
+from console.ui.views.base import ConsoleView
+from console.ui.widgets.files_compare_panel import ComparePanel
+from console.ui.widgets.files_count_panel import CountPanel
+from console.ui.widgets.files_transfer_panel import TransferPanel
+from console.ui.widgets.files_unpack_panel import UnpackPanel
+
+if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
+    from console.services import Services
+
+#: panel id -> the input that gets the focus when the panel is shown
+FIRST_INPUT = {
+    "files-count": "#count-location",
+    "files-compare": "#compare-a",
+    "files-unpack": "#unpack-location",
+    "files-transfers": "#transfer-source",
+}
+
+#: panel id -> the id of the widget inside it
+PANEL_WIDGET = {
+    "files-count": "count-panel",
+    "files-compare": "compare-panel",
+    "files-unpack": "unpack-panel",
+    "files-transfers": "transfer-panel",
+}
 
 
 class FilesView(ConsoleView):
@@ -14,11 +49,128 @@ class FilesView(ConsoleView):
         "file",
         "transfers",
         "cp",
+        "count",
+        "compare",
+        "unpack",
     )
 
+    BINDINGS = [
+        Binding(
+            "c",
+            "show_panel('files-count')",
+            "Count",
+            id="files.count",
+            tooltip="Count files, folders and bytes under one location",
+        ),
+        Binding(
+            "m",
+            "show_panel('files-compare')",
+            "Compare",
+            id="files.compare",
+            tooltip="Compare two or three locations per extension: did everything arrive?",
+        ),
+        Binding(
+            "u",
+            "show_panel('files-unpack')",
+            "Unpack",
+            id="files.unpack",
+            tooltip="Unpack every archive of a host folder in parallel",
+        ),
+        Binding(
+            "t",
+            "show_panel('files-transfers')",
+            "Transfers",
+            id="files.transfers",
+            tooltip="The transfer queue",
+        ),
+        Binding(
+            "a",
+            "add_transfer",
+            "Add transfer",
+            id="files.add_transfer",
+            tooltip="Type SRC and DST of a new transfer",
+        ),
+        Binding(
+            "ctrl+r",
+            "start",
+            "Start",
+            id="files.start",
+            tooltip="Start the count, comparison or unpack (Enter in a field does too)",
+        ),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="files.cancel",
+            tooltip="Stop the running count, comparison, unpack or selected transfer",
+        ),
+        Binding(
+            "p",
+            "pause_transfer",
+            "Pause/resume",
+            id="files.pause",
+            tooltip="Pause or resume the selected transfer",
+        ),
+        Binding(
+            "x",
+            "cancel",
+            "Cancel",
+            id="files.cancel_transfer",
+            show=False,
+            tooltip="Cancel the selected transfer (or the running work of this panel)",
+        ),
+    ]
+
+    def __init__(self, services: Services, *, refresh_interval: float = 10.0) -> None:
+        super().__init__(services, refresh_interval=refresh_interval)
+
     def compose(self) -> ComposeResult:
-        yield EmptyState("No transfers or counts yet.", classes="empty-title")
-        yield EmptyState(
-            "Copies, counts and unpacking between this machine, hosts and S3 will be listed here.",
-            classes="empty-detail",
-        )
+        with TabbedContent(id="files-panels", initial="files-count"):
+            with TabPane("Count", id="files-count"):
+                yield CountPanel(self.services, id="count-panel")
+            with TabPane("Compare", id="files-compare"):
+                yield ComparePanel(self.services, id="compare-panel")
+            with TabPane("Unpack", id="files-unpack"):
+                yield UnpackPanel(self.services, id="unpack-panel")
+            with TabPane("Transfers", id="files-transfers"):
+                yield TransferPanel(self.services, id="transfer-panel")
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # our inner tabs: the main screen's own tab switching must not see them
+        event.stop()
+
+    @property
+    def panel_id(self) -> str:
+        return self.query_one("#files-panels", TabbedContent).active
+
+    @property
+    def panel(self) -> CountPanel | ComparePanel | UnpackPanel | TransferPanel:
+        return self.query_one(f"#{PANEL_WIDGET[self.panel_id]}")  # type: ignore[return-value]
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def action_show_panel(self, panel_id: str) -> None:
+        self.query_one("#files-panels", TabbedContent).active = panel_id
+        self.query_one(FIRST_INPUT[panel_id], Input).focus()
+
+    def action_add_transfer(self) -> None:
+        self.action_show_panel("files-transfers")
+
+    def action_start(self) -> None:
+        panel = self.panel
+        if isinstance(panel, TransferPanel):
+            panel.add()
+        else:
+            panel.start()
+
+    def action_cancel(self) -> None:
+        panel = self.panel
+        stopped = panel.cancel_selected() if isinstance(panel, TransferPanel) else panel.cancel()
+        if not stopped:
+            self.notify("Nothing is running here to cancel.", title="Files")
+
+    def action_pause_transfer(self) -> None:
+        if not isinstance(self.panel, TransferPanel):
+            self.action_show_panel("files-transfers")
+            return
+        self.panel.toggle_pause()

@@ -23,9 +23,11 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from console.errors import ConsoleError
-from console.gpu import GpuMonitor, GpuSettings
+from console.gpu import GpuMonitor, GpuSettings, PidToJob, jobs_by_process_tree
 from console.hostmon import HostSampler
+from console.hosts.base import Host
 from console.idle import IdleDetector, IdleSettings, describe
+from console.jobs import JobManager
 from console.models import (
     GpuSnapshot,
     GpuState,
@@ -64,6 +66,17 @@ def load_settings(services: Services) -> tuple[GpuSettings, IdleSettings, list[s
         idle = IdleSettings()
         problems.append(exc.message)
     return gpu, idle, problems
+
+
+def job_lookup(host: Host) -> PidToJob | None:
+    """Which job a GPU process belongs to: the job whose tmux pane is its ancestor.
+
+    Needs the job backend to say where its panes are (``JobManager.pane_roots()``:
+    {pane pid: job name}, ``tmux list-panes -a -F '#{pane_pid} …'``); until it does, the
+    process table shows the job as unknown.
+    """
+    roots = getattr(JobManager(host), "pane_roots", None)
+    return jobs_by_process_tree(host, roots) if callable(roots) else None
 
 
 def hourly_prices(services: Services, instances: list[Instance]) -> dict[str, float]:
@@ -161,6 +174,8 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
         #: what ``services.hosts.host_for`` is asked for: "local", an instance id or an alias
         self.target = LOCAL
         self.is_active = False
+        #: True from choosing a host until the view is left (monitors starting or running)
+        self.watching = False
         self.monitor: GpuMonitor | None = None
         self.sampler: HostSampler | None = None
         #: set when the host could not even be resolved (bad alias, unknown instance)
@@ -172,6 +187,9 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
         self.detector: IdleDetector | None = None
         self.idle_warning: IdleWarning | None = None
         self.failure_note = ""
+        self.last_failure: Failure | None = None
+        #: the state line as drawn
+        self.state_text = ""
         self._fed_at: float | None = None
         self._generation = 0
         self._timer: Timer | None = None
@@ -203,8 +221,8 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
     def activate(self) -> None:
         self.is_active = True
         self._load_instances()
-        if self.monitor is None and self.host_problem is None:
-            self.watch_host(self.target)
+        if not self.watching:
+            self.watch_host(self.target)  # again after a failure too: the host may be back
         if self._timer is not None:
             self._timer.resume()
 
@@ -224,6 +242,7 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
     def watch_host(self, target: str) -> None:
         """Stop watching the current host and start on ``target``."""
         self._stop_sampling()
+        self.watching = True
         self._generation += 1
         self.target = target
         self.host_problem = None
@@ -231,6 +250,8 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
         self.detector = IdleDetector(self.host_label, self.idle_settings, self.prices.get(target))
         self.idle_warning = None
         self._fed_at = None
+        if self.is_mounted:
+            self.query_one("#gpu-idle", Static).set_class(False, "warned")
         for name, job in (("gpu", self._run_gpu_monitor), ("host", self._run_host_sampler)):
             self.run_worker(
                 partial(job, target, self._generation),
@@ -242,10 +263,11 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
         self.draw()
 
     def on_gpu_host_picker_picked(self, message: GpuHostPicker.Picked) -> None:
-        if message.target != self.target or self.monitor is None:
+        if message.target != self.target or not self.watching:
             self.watch_host(message.target)
 
     def _stop_sampling(self) -> None:
+        self.watching = False
         self.workers.cancel_group(self, "gpu-monitor")  # their cancel events stop the streams
         monitor, sampler = self.monitor, self.sampler
         self.monitor = self.sampler = None
@@ -278,7 +300,9 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
         host = self._resolve(target, generation)
         if host is None:
             return
-        monitor = self.gpu_settings.monitor(host, cancel=worker.cancelled_event)
+        monitor = self.gpu_settings.monitor(
+            host, cancel=worker.cancelled_event, pid_to_job=job_lookup(host)
+        )
         if generation != self._generation or worker.is_cancelled:
             return
         self.monitor = monitor
@@ -331,6 +355,8 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
     def on_gpu_view_instances_loaded(self, message: InstancesLoaded) -> None:
         self.instances = {i.id: i for i in message.instances}
         self.prices = message.prices
+        if self.last_failure is not None:
+            self.last_failure, self.failure_note = None, ""
         self.query_one(GpuHostPicker).set_instances(message.instances)
         if self.detector is not None:
             self.detector.price_per_hour = self.prices.get(self.target)
@@ -346,6 +372,8 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
         return monitor.snapshot() if monitor is not None else None
 
     def draw(self) -> None:
+        if not self.is_mounted:
+            return  # activated before being mounted: the timer draws once it is
         snapshot = self.snapshot
         ok = snapshot is not None and snapshot.state.ok
         state = self.query_one("#gpu-state", Static)
@@ -353,9 +381,12 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
             snapshot is not None and not ok and snapshot.state.status is not GpuStatus.STARTING,
             "problem",
         )
-        state.update(
-            self.describe_state(snapshot) + (f"\n{self.failure_note}" if self.failure_note else "")
+        text = self.describe_state(snapshot) + (
+            f"\n{self.failure_note}" if self.failure_note else ""
         )
+        if text != self.state_text:
+            self.state_text = text
+            state.update(text)
         gpu_list = self.query_one(GpuList)
         processes = self.query_one(GpuProcessTable)
         gpu_list.display = processes.display = ok
@@ -376,9 +407,8 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
             return f"Starting nvidia-smi on {self.host_label}…"
         state = snapshot.state
         if state.status is GpuStatus.HOST_ERROR:
-            return f"Host unreachable: {state.message}" + (
-                f"\n{state.detail}" if state.detail else ""
-            )
+            extra = state.detail if state.detail and state.detail not in state.message else ""
+            return f"Host unreachable: {state.message}" + (f"\n{extra}" if extra else "")
         if not state.ok:
             detail = state.detail.strip().splitlines()[0] if state.detail.strip() else ""
             return state.message + (f"\n{detail}" if detail else "")
@@ -474,5 +504,6 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
 
     def show_failure(self, failure: Failure) -> None:
         """A worker of this view failed (the app already notified): keep it in view."""
+        self.last_failure = failure  # the app notifies a repeated failure only once
         self.failure_note = failure.one_line()
         self.draw()

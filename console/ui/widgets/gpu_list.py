@@ -27,6 +27,10 @@ class GpuList(VerticalScroll):
     }
     """
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._title = ""
+
     def compose(self) -> ComposeResult:
         yield Static("", id="gpu-models")
         yield GpuHeaderRow(id="gpu-header")
@@ -37,9 +41,10 @@ class GpuList(VerticalScroll):
 
     def show(self, gpus: tuple[GpuSample, ...], history: GpuHistory | None) -> None:
         driver = next((g.driver_version for g in gpus if g.driver_version), None)
-        self.query_one("#gpu-models", Static).update(
-            models(gpus) + (f" · driver {driver}" if driver else "")
-        )
+        title = models(gpus) + (f" · driver {driver}" if driver else "")
+        if title != self._title:
+            self._title = title
+            self.query_one("#gpu-models", Static).update(title)
         rows = self.rows
         if [row.key for row in rows] != [gpu.key for gpu in gpus]:
             for row in rows:

@@ -45,7 +45,7 @@ GpuHeaderRow > * {
 .gpu-util-spark, .gpu-mem-spark { width: 1fr; min-width: 4; }
 .gpu-mem { width: 10; text-align: right; }
 .gpu-temp { width: 4; text-align: right; }
-.gpu-power { width: 9; text-align: right; }
+.gpu-power { width: 10; text-align: right; }
 .gpu-clock { width: 8; text-align: right; }
 .gpu-fan { width: 4; text-align: right; margin-right: 0; }
 """
@@ -56,7 +56,9 @@ BARS = "▁▂▃▄▅▆▇█"
 
 class ScaledSparkline(Sparkline):
     """A Sparkline on a fixed scale (0–100 %, 0–total MiB) instead of the data's own
-    min–max: 90 % and 91 % look alike, as they are. The newest points are on the right."""
+    min–max: 90 % and 91 % look alike, as they are. The whole history is drawn (the newest
+    on the right); when it holds more points than there are cells, each cell shows the
+    ``summary_function`` (max) of its share, so a short spike still shows."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -65,9 +67,16 @@ class ScaledSparkline(Sparkline):
 
     def render(self) -> RenderResult:
         width = self.size.width
-        points = list(self.data or [])[-width:] if width else []
-        if not points:
+        data = list(self.data or [])
+        if not data or not width:
             return Text("")
+        if len(data) <= width:
+            points = data
+        else:
+            points = [
+                self.summary_function(data[i * len(data) // width : (i + 1) * len(data) // width])
+                for i in range(width)
+            ]
         top = self.top if self.top else max(max(points), 1e-9)
         _, base = self.background_colors
         low = base + self.get_component_styles("sparkline--min-color").color
@@ -115,7 +124,7 @@ class GpuRow(Horizontal):
         util_history: Sequence[float | None],
         memory_history: Sequence[float | None],
     ) -> None:
-        self.texts = {
+        texts = {
             "gpu-index": UNKNOWN if sample.index is None else str(sample.index),
             "gpu-util": number(sample.utilization_gpu, "%"),
             "gpu-mem": gpu_memory(sample),
@@ -124,15 +133,21 @@ class GpuRow(Horizontal):
             "gpu-clock": number(sample.clock_sm_mhz, "MHz"),
             "gpu-fan": number(sample.fan_percent, "%"),
         }
-        for css_class, text in self.texts.items():
-            self.query_one(f".{css_class}", Static).update(text)
-        util_spark = self.query_one(".gpu-util-spark", ScaledSparkline)
-        util_spark.top = 100.0
-        util_spark.data = known(util_history)
-        memory_spark = self.query_one(".gpu-mem-spark", ScaledSparkline)
-        memory_spark.top = sample.memory_total_mib
-        memory_spark.data = known(memory_history)
-        self.tooltip = f"{sample.name or 'unknown model'} · {sample.uuid or 'no UUID'}"
+        for css_class, text in texts.items():
+            if self.texts.get(css_class) != text:  # redraw only what changed
+                self.query_one(f".{css_class}", Static).update(text)
+        self.texts = texts
+        self._plot(".gpu-util-spark", known(util_history), 100.0)
+        self._plot(".gpu-mem-spark", known(memory_history), sample.memory_total_mib)
+        tooltip = f"{sample.name or 'unknown model'} · {sample.uuid or 'no UUID'}"
+        if self.tooltip != tooltip:
+            self.tooltip = tooltip
+
+    def _plot(self, selector: str, points: list[float], top: float | None) -> None:
+        spark = self.query_one(selector, ScaledSparkline)
+        spark.top = top
+        if list(spark.data or []) != points:
+            spark.data = points
 
     @property
     def util_points(self) -> list[float]:

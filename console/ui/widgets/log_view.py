@@ -1,82 +1,196 @@
 """The scrolling text of a log: ANSI colours rendered, search matches highlighted.
 
-It only draws the lines it is given (the screen decides which: all, or the filtered ones)
-and remembers where each one starts on screen, so a search can jump to a line even when
-lines wrap. Its own ``max_lines`` bounds memory like the ``LogBuffer`` behind it.
+It holds the lines it is given (the screen decides which: all, or the filtered ones) as
+strings and renders only the rows on screen, through a small cache: appending ten thousand
+lines costs what storing them costs, and a redraw after a search or filter is instant.
+Long lines are clipped (scroll sideways) or wrapped at the view's width.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 
+from rich.cells import cell_len
+from rich.segment import Segment
 from rich.text import Text
-from textual.widgets import RichLog
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 MATCH_STYLE = "black on yellow"
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+#: rendered lines kept for redrawing (the rows on screen and a little around them)
+CACHE_LINES = 512
 
 
 def render_line(line: str, pattern: str = "") -> Text:
     """One log line as styled text: its ANSI colours, with ``pattern`` (case-blind) marked."""
-    text = Text.from_ansi(line, no_wrap=False, end="")
+    text = Text.from_ansi(line, no_wrap=True, end="")
     if pattern:
         text.highlight_regex(re.compile(re.escape(pattern), re.IGNORECASE), MATCH_STYLE)
     return text
 
 
-class LogView(RichLog):
-    """A RichLog that knows the screen row of each line it shows."""
+def _cells(line: str) -> int:
+    return cell_len(_ANSI.sub("", line) if "\x1b" in line else line)
+
+
+class LogView(ScrollView, can_focus=True):
+    """Lines of a log, drawn on demand; knows which row each line starts on."""
 
     DEFAULT_CSS = """
     LogView {
         height: 1fr;
-        border: none;
+        background: $surface;
+        overflow: auto auto;
     }
     """
 
+    class ReachedTop(Message):
+        """The user scrolled up to the first shown line (older lines may be wanted)."""
+
     def __init__(self, *, max_lines: int, **kwargs: object) -> None:
-        super().__init__(max_lines=max_lines, wrap=False, markup=False, **kwargs)  # type: ignore[arg-type]
-        self.highlight_pattern = ""
-        #: absolute strip number where each shown line starts, oldest first
-        self._starts: deque[int] = deque(maxlen=max_lines)
-        self._strips_written = 0
-        #: the lines shown, as given (what save writes when nothing is filtered)
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.max_lines = max_lines
+        #: the lines shown, as given (ANSI codes kept), oldest first
         self.shown: deque[str] = deque(maxlen=max_lines)
+        self._widths: deque[int] = deque(maxlen=max_lines)
+        #: absolute number of ``shown[0]`` (grows as old lines fall out): the cache key base
+        self._first = 0
+        self._cache: OrderedDict[tuple[int, int], Strip] = OrderedDict()
+        self._row_starts: list[int] | None = None  # wrap mode: first row of each line
+        self.highlight_pattern = ""
+        self.wrap = False
+        self.auto_scroll = True
+
+    # -- content -----------------------------------------------------------------------------
 
     def show(self, lines: Iterable[str], *, scroll_end: bool = True) -> None:
         """Replace everything shown with ``lines``."""
-        self.clear()
-        self._starts.clear()
         self.shown.clear()
-        self._strips_written = 0
+        self._widths.clear()
+        self._first = 0
+        self._cache.clear()
         self.append(lines, scroll_end=scroll_end)
 
     def append(self, lines: Iterable[str], *, scroll_end: bool | None = None) -> None:
-        """Add ``lines`` at the bottom (following the end when ``scroll_end`` or auto_scroll)."""
+        """Add ``lines`` at the bottom; follow the end when ``scroll_end`` (or auto_scroll)."""
+        added = 0
         for line in lines:
-            before = self._strip_count()
-            self._starts.append(before)
+            if len(self.shown) == self.max_lines:
+                self._first += 1
             self.shown.append(line)
-            self.write(render_line(line, self.highlight_pattern), scroll_end=scroll_end)
-            self._strips_written = max(self._strip_count(), before + 1)
+            self._widths.append(_cells(line))
+            added += 1
+        if not added and scroll_end is None:
+            return
+        self._relayout()
+        if scroll_end if scroll_end is not None else self.auto_scroll:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
-    def _strip_count(self) -> int:
-        if not self._size_known:  # writes are deferred until the size is known: one row each
-            return self._strips_written
-        return self._start_line + len(self.lines)
+    def clear(self) -> None:
+        self.show([], scroll_end=False)
+
+    def set_wrap(self, wrap: bool) -> None:
+        self.wrap = wrap
+        self._cache.clear()
+        self._relayout()
+
+    def set_highlight(self, pattern: str) -> None:
+        self.highlight_pattern = pattern
+        self._cache.clear()
+        self.refresh()
+
+    def on_resize(self) -> None:
+        if self.wrap:
+            self._cache.clear()
+            self._relayout()
+
+    def _wrap_width(self) -> int:
+        return max(1, self.scrollable_content_region.width or self.size.width or 80)
+
+    def _relayout(self) -> None:
+        if self.wrap:
+            width = self._wrap_width()
+            starts, row = [], 0
+            for cells in self._widths:
+                starts.append(row)
+                row += max(1, -(-cells // width))
+            self._row_starts = starts
+            self.virtual_size = Size(width, row)
+        else:
+            self._row_starts = None
+            widest = max(self._widths, default=0)
+            self.virtual_size = Size(widest, len(self.shown))
+        self.refresh()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value == 0 and old_value > 0:
+            self.post_message(self.ReachedTop())
+
+    # -- positions -----------------------------------------------------------------------------
+
+    def row_of(self, index: int) -> int:
+        """The first row of the ``index``-th shown line."""
+        if self._row_starts is not None and index < len(self._row_starts):
+            return self._row_starts[index]
+        return index
+
+    def _line_at_row(self, row: int) -> tuple[int, int]:
+        """(line index, piece of it) drawn on ``row``."""
+        if self._row_starts is None:
+            return row, 0
+        index = bisect.bisect_right(self._row_starts, row) - 1
+        return index, row - self._row_starts[index]
 
     def scroll_to_line(self, index: int) -> None:
-        """Scroll so the ``index``-th shown line is at the top (clamped)."""
-        if not self._starts:
+        """Scroll so the ``index``-th shown line is at the top (as far as the end allows)."""
+        if not self.shown:
             return
-        index = max(0, min(index, len(self._starts) - 1))
-        self.scroll_to(y=max(0, self._starts[index] - self._start_line), animate=False)
+        index = max(0, min(index, len(self.shown) - 1))
+        self.scroll_to(y=self.row_of(index), animate=False, immediate=True)
 
     def line_at_top(self) -> int:
         """The index of the shown line at the top of the view."""
-        top = int(self.scroll_y) + self._start_line
-        for index, start in enumerate(self._starts):
-            if start > top:
-                return max(0, index - 1)
-        return max(0, len(self._starts) - 1)
+        if not self.shown:
+            return 0
+        return min(self._line_at_row(int(self.scroll_y))[0], len(self.shown) - 1)
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def _strip(self, index: int) -> Strip:
+        key = (self._first + index, 0)
+        strip = self._cache.get(key)
+        if strip is None:
+            text = render_line(self.shown[index], self.highlight_pattern)
+            strip = Strip(list(text.render(self.app.console)))
+            self._cache[key] = strip
+            if len(self._cache) > CACHE_LINES:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return strip
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        style = self.rich_style
+        index, piece = self._line_at_row(scroll_y + y)
+        if not 0 <= index < len(self.shown):
+            return Strip([Segment(" " * width, style)], width)
+        strip = self._strip(index)
+        if self.wrap:
+            wrap_width = self._wrap_width()
+            strip = strip.crop(piece * wrap_width, (piece + 1) * wrap_width)
+        else:
+            strip = strip.crop(scroll_x, scroll_x + width)
+        return strip.extend_cell_length(width).apply_style(style).simplify()
+
+    def rendered(self, index: int) -> Strip:
+        """The ``index``-th shown line as drawn (its colours), for tests and screenshots."""
+        return self._strip(index)

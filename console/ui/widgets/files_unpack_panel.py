@@ -1,0 +1,247 @@
+"""Unpack: every archive of a host folder unpacked with P workers, progress and failures.
+
+The unpack runs on the host as one command (see ``console.files.unpack``); this panel runs it
+in a thread worker, draws its progress (archives done of total, bytes) and lists each corrupt
+archive or refused entry with its reason as it happens, while the others go on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Input, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from console.files.count import parse_location
+from console.files.unpack import UnpackError, unpack_on_host
+from console.models import UnpackFailure, UnpackProgress, UnpackResult
+from console.ui.failures import BackendFailed, Failure, ReportsWorkerFailures
+from console.ui.guards import require_writable
+from console.ui.widgets.files_format import human_bytes
+
+if TYPE_CHECKING:
+    from console.services import Services
+
+WORKER_GROUP = "files-unpack"
+
+
+def parse_parallelism(text: str) -> int | None:
+    """The ``-P`` field: empty means the host's cores. Raises UnpackError for anything else
+    than a whole number of at least 1."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise UnpackError(f"Parallelism must be a whole number, not {text!r}.") from None
+    if value < 1:
+        raise UnpackError(f"Parallelism must be at least 1, not {value}.")
+    return value
+
+
+def host_and_folder(text: str) -> tuple[str, str]:
+    """``HOST:DIR`` (a plain path means this machine). Raises UnpackError for S3 or nothing."""
+    if not text.strip():
+        raise UnpackError("Type the folder to unpack as HOST:DIR (local:DIR for this machine).")
+    where = parse_location(text.strip())
+    if where.kind == "s3":
+        raise UnpackError(f"{text!r} is an S3 prefix: archives are unpacked on a host (HOST:DIR).")
+    if where.kind == "local":
+        return "local", where.path
+    return where.host or "local", where.path
+
+
+class UnpackPanel(ReportsWorkerFailures, Vertical):
+    DEFAULT_CSS = """
+    UnpackPanel .files-form { height: auto; }
+    UnpackPanel #unpack-location { width: 2fr; }
+    UnpackPanel #unpack-parallel { width: 24; }
+    UnpackPanel #unpack-dest { width: 1fr; }
+    UnpackPanel #unpack-bar { padding: 0 1; }
+    UnpackPanel #unpack-failures { height: 1fr; }
+    """
+
+    class Progressed(Message):
+        def __init__(self, generation: int, progress: UnpackProgress) -> None:
+            super().__init__()
+            self.generation = generation
+            self.progress = progress
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, UnpackPanel.Progressed)
+
+    class Failed(Message):
+        """One archive failed (or one entry was refused); the unpack goes on."""
+
+        def __init__(self, generation: int, failure: UnpackFailure) -> None:
+            super().__init__()
+            self.generation = generation
+            self.failure = failure
+
+    class Finished(Message):
+        def __init__(self, generation: int, result: UnpackResult) -> None:
+            super().__init__()
+            self.generation = generation
+            self.result = result
+
+    def __init__(self, services: Services, **options) -> None:
+        super().__init__(**options)
+        self.services = services
+        self.running = False
+        self.last_progress: UnpackProgress | None = None
+        self.last_result: UnpackResult | None = None
+        self.last_failure: Failure | None = None
+        self.failures: list[UnpackFailure] = []
+        self._generation = 0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="files-form"):
+            yield Input(
+                placeholder="HOST:DIR with the archives — Enter starts", id="unpack-location"
+            )
+            yield Input(placeholder="workers (host cores)", id="unpack-parallel")
+            yield Input(placeholder="into (default: the same folder)", id="unpack-dest")
+        yield Static(
+            "Type HOST:DIR (local:DIR for this machine) and press Enter.",
+            id="unpack-status",
+            classes="view-status",
+        )
+        yield ProgressBar(id="unpack-bar", show_eta=False)
+        yield DataTable(id="unpack-failures", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#unpack-failures", DataTable)
+        table.add_columns("ARCHIVE", "PROBLEM", "ENTRY", "REASON")
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#unpack-status", Static)
+        status.set_class(error, "error")
+        status.update(text)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id in ("unpack-location", "unpack-parallel", "unpack-dest"):
+            event.stop()
+            self.start()
+
+    def start(self) -> None:
+        if self.running:
+            self.notify("An unpack is already running: cancel it first.", title="Unpack")
+            return
+        text = self.query_one("#unpack-location", Input).value
+        try:
+            host_name, folder = host_and_folder(text)
+            parallel = parse_parallelism(self.query_one("#unpack-parallel", Input).value)
+        except UnpackError as error:
+            self.post_message(BackendFailed(self, error))
+            return
+        dest = self.query_one("#unpack-dest", Input).value.strip() or None
+        if not require_writable(self.app, f"Unpacking {host_name}:{folder}"):
+            return
+        self._generation += 1
+        generation = self._generation
+        self.running = True
+        self.failures = []
+        self.last_progress = self.last_result = None
+        self.last_failure = None
+        self.query_one("#unpack-failures", DataTable).clear()
+        self.query_one("#unpack-bar", ProgressBar).update(total=None, progress=0)
+        workers = f"{parallel} workers" if parallel else "one worker per core"
+        self._say(f"Unpacking {host_name}:{folder} with {workers}…")
+        self.run_worker(
+            lambda: self._unpack(generation, host_name, folder, dest, parallel),
+            name=f"unpack {host_name}:{folder}",
+            group=WORKER_GROUP,
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def cancel(self) -> bool:
+        if not self.running:
+            return False
+        self.workers.cancel_group(self, WORKER_GROUP)
+        self.running = False
+        self._generation += 1
+        self._say("Unpack cancelled: archives already unpacked stay; the rest were not touched.")
+        return True
+
+    def _unpack(
+        self, generation: int, host_name: str, folder: str, dest: str | None, parallel: int | None
+    ) -> None:
+        cancel = get_current_worker().cancelled_event
+        host = self.services.hosts.host_for(host_name)
+        try:
+            result = unpack_on_host(
+                host,
+                folder,
+                dest=dest,
+                parallel=parallel,
+                on_progress=lambda p: self.post_message(self.Progressed(generation, p)),
+                on_failure=lambda f: self.post_message(self.Failed(generation, f)),
+                cancel=cancel,
+            )
+        except UnpackError:
+            if cancel.is_set():
+                return  # the cancel already said so
+            raise
+        self.post_message(self.Finished(generation, result))
+
+    def on_unpack_panel_progressed(self, message: Progressed) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        progress = message.progress
+        self.last_progress = progress
+        self.query_one("#unpack-bar", ProgressBar).update(
+            total=max(progress.archives_total, 1) if progress.archives_total else None,
+            progress=progress.archives_done,
+        )
+        self._say(
+            f"{progress.archives_done}/{progress.archives_total} archives, "
+            f"{human_bytes(progress.bytes_done)} of {human_bytes(progress.bytes_total)} read, "
+            f"{progress.files_written:,} files written, {progress.failed} failed"
+        )
+
+    def on_unpack_panel_failed(self, message: Failed) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self._add_failure(message.failure)
+
+    def _add_failure(self, failure: UnpackFailure) -> None:
+        if failure in self.failures:
+            return
+        self.failures.append(failure)
+        self.query_one("#unpack-failures", DataTable).add_row(
+            failure.archive, failure.kind.value, failure.entry or "", failure.reason
+        )
+
+    def on_unpack_panel_finished(self, message: Finished) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self.running = False
+        result = message.result
+        self.last_result = result
+        for failure in result.failures:  # any not yet listed
+            self._add_failure(failure)
+        self.query_one("#unpack-bar", ProgressBar).update(
+            total=max(result.archives_total, 1), progress=max(result.archives_total, 1)
+        )
+        problems = len({f.archive for f in result.failures})
+        self._say(
+            f"Done: {result.archives_ok} of {result.archives_total} archives unpacked cleanly "
+            f"into {result.destination} — {result.files_written:,} files, "
+            f"{human_bytes(result.written_bytes)} in {result.seconds:.1f} s with "
+            f"{result.parallel} workers"
+            + (f"; {problems} with problems (listed below)" if problems else ""),
+            error=bool(problems),
+        )
+
+    def show_failure(self, failure: Failure) -> None:
+        self.running = False
+        self.last_failure = failure
+        self._say(failure.one_line(), error=True)
