@@ -510,3 +510,115 @@ class SpotPrice:
     timestamp: dt.datetime | None
     product: str
     source: str = "EC2 spot price history"
+
+
+# --- S3 objects ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class S3Object:
+    """One object: its full key, size in bytes, last modification and storage class."""
+
+    key: str
+    size: int
+    modified: dt.datetime | None = None
+    storage_class: str = "STANDARD"
+
+
+@dataclass(frozen=True, slots=True)
+class S3Page:
+    """One ``list_objects_v2`` page of a folder-like listing (``Delimiter="/"``).
+
+    ``folders`` are the common prefixes (full, ending in ``/``); ``next_token`` is None on
+    the last page.
+    """
+
+    bucket: str
+    prefix: str
+    folders: tuple[str, ...]
+    objects: tuple[S3Object, ...]
+    next_token: str | None = None
+
+
+# --- EC2 instance details, prices and launch ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HourlyPrice:
+    """What an instance costs per hour and where that figure came from.
+
+    ``source`` is shown beside the price: ``"table 2024-09-01"`` (the shipped on-demand
+    table and its date), ``"spot price history"`` (live) or ``"Pricing API"`` (live).
+    """
+
+    instance_type: str
+    region: str
+    #: US dollars per hour
+    price_per_hour: float
+    source: str
+    market: str = "on-demand"
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityGroupRule:
+    """One inbound or outbound permission of a security group, flattened per source."""
+
+    group_id: str
+    group_name: str
+    direction: str  # "inbound" or "outbound"
+    protocol: str  # "tcp", "udp", "icmp", "all"
+    port_range: str  # "22", "8000-8100", "all"
+    source: str  # a CIDR, or another group's id
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeInfo:
+    volume_id: str
+    device: str
+    size_gib: int | None = None
+    volume_type: str | None = None
+    delete_on_termination: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceDetail:
+    """Everything the detail screen shows about one instance."""
+
+    instance: Instance
+    security_groups: tuple[tuple[str, str], ...] = ()  # (id, name)
+    rules: tuple[SecurityGroupRule, ...] = ()
+    volumes: tuple[VolumeInfo, ...] = ()
+    iam_role: str | None = None
+    image_name: str | None = None
+    #: (key type, SHA256 fingerprint) printed by cloud-init in the console output
+    host_key_fingerprints: tuple[tuple[str, str], ...] = ()
+    console_output_available: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    image_id: str
+    name: str
+    created: str  # ISO 8601, as EC2 gives it
+    description: str = ""
+    architecture: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPairInfo:
+    name: str
+    key_pair_id: str | None = None
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaInfo:
+    """The vCPU limit that applies to launching an instance family (Service Quotas)."""
+
+    family: str
+    quota_code: str | None
+    quota_name: str | None
+    #: vCPUs allowed; None when the API did not answer
+    limit: float | None
+    #: why there is no figure (the API is missing, denied, or knows no quota for the family)
+    unavailable_reason: str | None = None

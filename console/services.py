@@ -9,12 +9,23 @@ Every method here blocks (network, disk): the UI calls them from thread workers 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from console.hosts.base import Host
-from console.models import Bucket, Instance, InstanceTypeInfo, SpotPrice
+from console.models import (
+    Bucket,
+    CountProgress,
+    FileCount,
+    Instance,
+    InstanceTypeInfo,
+    S3Page,
+    SpotPrice,
+    TransferProgress,
+    TransferResult,
+)
 from console.settings import Settings
 
 
@@ -44,6 +55,54 @@ class Ec2Backend(Protocol):
 class S3Backend(Protocol):
     def list_buckets(self) -> list[Bucket]:
         """All buckets of the account (``aws s3api list-buckets``)."""
+        ...
+
+    def list_page(
+        self, bucket: str, prefix: str = "", token: str | None = None, page_size: int = 1000
+    ) -> S3Page:
+        """One folder-like page (``aws s3api list-objects-v2 --delimiter /``)."""
+        ...
+
+    def iter_objects(
+        self, bucket: str, prefix: str = "", *, recursive: bool = False, page_size: int = 1000
+    ) -> Iterator[S3Page]:
+        """Every page under a prefix, lazily (``aws s3 ls [--recursive]``)."""
+        ...
+
+    def count_prefix(
+        self,
+        bucket: str,
+        prefix: str,
+        *,
+        on_progress: Callable[[CountProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> FileCount:
+        """Objects and bytes under a prefix, listed in parallel (``aws s3 ls --recursive
+        --summarize``)."""
+        ...
+
+    def delete(self, bucket: str, key: str) -> int:
+        """Delete an object, or a folder with a key ending in / (``aws s3 rm [--recursive]``)."""
+        ...
+
+    def presign(self, bucket: str, key: str, expires: int = 3600) -> str:
+        """A presigned GET URL (``aws s3 presign``)."""
+        ...
+
+    def preview_text(self, bucket: str, key: str, limit: int = 1024 * 1024) -> str:
+        """A small text object's content; raises PreviewRefused (``aws s3 cp s3://… -``)."""
+        ...
+
+    def transfer(
+        self,
+        source: str,
+        destination: str,
+        *,
+        recursive: bool = False,
+        on_progress: Callable[[TransferProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> TransferResult:
+        """Copy between this machine and S3 with progress (``aws s3 cp [--recursive]``)."""
         ...
 
 

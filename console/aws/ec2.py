@@ -7,9 +7,29 @@ from collections.abc import Iterable
 from typing import Any
 
 from botocore import exceptions as boto
+from botocore.config import Config
 
-from console.aws.session import AwsSession
-from console.models import Instance, InstanceState, InstanceTypeInfo, SpotPrice
+from console.aws.session import CLIENT_CONFIG, AwsSession
+from console.errors import ConsoleError, NotFoundError, ReadOnlyError
+from console.hosts.knownhosts import console_fingerprints, console_host_keys, fingerprint
+from console.models import (
+    HourlyPrice,
+    Instance,
+    InstanceDetail,
+    InstanceState,
+    InstanceTypeInfo,
+    SecurityGroupRule,
+    SpotPrice,
+    VolumeInfo,
+)
+
+#: the EC2 calls behind the four state actions, and the state each one starts from
+STATE_ACTIONS = {
+    "start": "start_instances",
+    "stop": "stop_instances",
+    "reboot": "reboot_instances",
+    "terminate": "terminate_instances",
+}
 
 
 class Ec2Service:
@@ -21,6 +41,144 @@ class Ec2Service:
         self._page_size = page_size
         self._types: dict[str, InstanceTypeInfo] = {}
         self._unknown_types: set[str] = set()
+        self._price_book = None
+
+    # -- prices ---------------------------------------------------------------------------
+
+    @property
+    def price_book(self):
+        """The ``console.aws.prices.PriceBook`` of this region (built on first use)."""
+        if self._price_book is None:
+            from console.aws.prices import PriceBook
+
+            self._price_book = PriceBook(
+                self._aws.region or "", self.spot_prices, pricing_client=self._pricing_client
+            )
+        return self._price_book
+
+    def _pricing_client(self):
+        # The Pricing API has endpoints in us-east-1 (and ap-south-1) only, whatever the
+        # region of the instances; an endpoint override (moto, the demo) applies to it too.
+        return self._aws._session.client(  # noqa: SLF001 - a client outside the session's region
+            "pricing",
+            region_name="us-east-1",
+            endpoint_url=self._aws.endpoint_url,
+            # one try: an absent Pricing API should fall back to the table at once
+            config=CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "max_attempts": 1})),
+        )
+
+    def hourly_prices(self, instances: Iterable[Instance]) -> dict[str, HourlyPrice]:
+        """Instance id -> $/hour with its source (live spot price, Pricing API, or the
+        shipped table and its date); instances with no known price are left out.
+
+        Shell equivalent: ``aws ec2 describe-spot-price-history …`` for spot instances and
+        ``aws pricing get-products --service-code AmazonEC2 …`` for on-demand ones.
+        Raises what ``spot_prices`` raises.
+        """
+        return self.price_book.for_instances(instances)
+
+    # -- state actions --------------------------------------------------------------------
+
+    def change_state(self, action: str, instance_id: str, *, read_only: bool = False) -> str:
+        """Start, stop, reboot or terminate one instance; returns the state EC2 reports next.
+
+        Shell equivalent: ``aws ec2 {start,stop,reboot,terminate}-instances --instance-ids ID``.
+        Raises ReadOnlyError when ``read_only``, ValueError for an unknown action,
+        NotFoundError (no such instance), AccessDeniedError, CredentialsError, EndpointError,
+        and ConsoleError for a state EC2 refuses the action in (IncorrectInstanceState).
+        """
+        call = STATE_ACTIONS.get(action)
+        if call is None:
+            raise ValueError(f"unknown instance action {action!r}")
+        if read_only:
+            raise ReadOnlyError(f"{action.capitalize()} {instance_id} was refused: read-only.")
+        client = self._aws.client("ec2")
+        try:
+            reply = getattr(client, call)(InstanceIds=[instance_id])
+        except boto.ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code == "IncorrectInstanceState":
+                raise ConsoleError(
+                    f"Cannot {action} {instance_id} in its current state.",
+                    title="Instance state",
+                    hint=exc.response["Error"].get("Message"),
+                ) from exc
+            if code.startswith("InvalidInstanceID"):
+                raise NotFoundError(f"No instance {instance_id} in this region.") from exc
+            raise self._aws.translate(exc, "ec2") from exc
+        except boto.BotoCoreError as exc:
+            raise self._aws.translate(exc, "ec2") from exc
+        changes = (
+            reply.get("StartingInstances")
+            or reply.get("StoppingInstances")
+            or reply.get("TerminatingInstances")
+        )
+        if changes:
+            return changes[0].get("CurrentState", {}).get("Name", "unknown")
+        return "rebooting"
+
+    # -- detail ----------------------------------------------------------------------------
+
+    def instance_detail(self, instance_id: str) -> InstanceDetail:
+        """Tags, security-group rules, volumes, AMI name, IAM role and the SSH host-key
+        fingerprints cloud-init printed to the console, for one instance.
+
+        Shell equivalent: ``aws ec2 describe-instances --instance-ids ID``,
+        ``describe-security-groups``, ``describe-volumes``, ``describe-images`` and
+        ``get-console-output --instance-id ID`` (a console output that cannot be read is
+        shown as absent, not as a failure).
+        Raises NotFoundError, AccessDeniedError, CredentialsError, EndpointError.
+        """
+        client = self._aws.client("ec2")
+        try:
+            reply = client.describe_instances(InstanceIds=[instance_id])
+        except boto.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code", "").startswith("InvalidInstanceID"):
+                raise NotFoundError(f"No instance {instance_id} in this region.") from exc
+            raise self._aws.translate(exc, "ec2") from exc
+        raws = [i for r in reply.get("Reservations", []) for i in r.get("Instances", [])]
+        if not raws:
+            raise NotFoundError(f"No instance {instance_id} in this region.")
+        raw = raws[0]
+        with self._aws.errors("ec2"):
+            groups = tuple(
+                (g["GroupId"], g.get("GroupName", "")) for g in raw.get("SecurityGroups", [])
+            )
+            rules: list[SecurityGroupRule] = []
+            if groups:
+                described = client.describe_security_groups(GroupIds=[g for g, _ in groups])
+                for group in described.get("SecurityGroups", []):
+                    rules.extend(rules_from_group(group))
+            volumes = volumes_of(client, raw)
+            image_name = None
+            if raw.get("ImageId"):
+                images = client.describe_images(ImageIds=[raw["ImageId"]]).get("Images", [])
+                image_name = images[0].get("Name") if images else None
+        role = raw.get("IamInstanceProfile", {}).get("Arn")
+        output = self.console_output(instance_id)
+        return InstanceDetail(
+            instance=instance_from_api(raw),
+            security_groups=groups,
+            rules=tuple(rules),
+            volumes=volumes,
+            iam_role=role.rsplit("/", 1)[-1] if role else None,
+            image_name=image_name,
+            host_key_fingerprints=host_key_fingerprints(output or ""),
+            console_output_available=bool(output),
+        )
+
+    def console_output(self, instance_id: str) -> str | None:
+        """The instance's serial console text (``aws ec2 get-console-output --instance-id
+        ID --output text``); None when EC2 has none or refuses (it is optional detail)."""
+        try:
+            reply = self._aws.client("ec2").get_console_output(InstanceId=instance_id)
+        except (boto.ClientError, boto.BotoCoreError, ConsoleError):
+            return None
+        text = reply.get("Output")
+        if not text:
+            return None
+        # EC2 documents the output as base64; boto3 decodes it already
+        return text
 
     def instance_types(self, names: Iterable[str]) -> dict[str, InstanceTypeInfo]:
         """vCPUs, memory and GPUs (count, model, memory) of each named instance type.
@@ -112,6 +270,68 @@ class Ec2Service:
                         instance_from_api(raw) for raw in reservation.get("Instances", [])
                     )
             return instances
+
+
+def host_key_fingerprints(console_output: str) -> tuple[tuple[str, str], ...]:
+    """(key type, SHA256 fingerprint) of every host key in a console output: the keys of the
+    ``SSH HOST KEY KEYS`` block, then fingerprints only the fingerprint block lists."""
+    found: list[tuple[str, str]] = []
+    for key_type, key_base64 in console_host_keys(console_output):
+        try:
+            found.append((key_type, fingerprint(key_base64)))
+        except ValueError:
+            continue
+    known = {fp for _, fp in found}
+    found.extend(("", fp) for fp in sorted(console_fingerprints(console_output)) if fp not in known)
+    return tuple(found)
+
+
+def rules_from_group(group: dict[str, Any]) -> list[SecurityGroupRule]:
+    """Every permission of a describe_security_groups element, one rule per source."""
+    rules = []
+    for direction, key in (("inbound", "IpPermissions"), ("outbound", "IpPermissionsEgress")):
+        for perm in group.get(key, []):
+            protocol = perm.get("IpProtocol", "-1")
+            protocol = "all" if protocol == "-1" else protocol
+            low, high = perm.get("FromPort"), perm.get("ToPort")
+            if low is None or protocol == "all" or (low, high) in ((-1, -1), (0, 65535)):
+                ports = "all"
+            else:
+                ports = str(low) if low == high else f"{low}-{high}"
+            sources = [r["CidrIp"] for r in perm.get("IpRanges", [])]
+            sources += [r["CidrIpv6"] for r in perm.get("Ipv6Ranges", [])]
+            sources += [p["GroupId"] for p in perm.get("UserIdGroupPairs", []) if "GroupId" in p]
+            for source in sources or ["-"]:
+                rules.append(
+                    SecurityGroupRule(
+                        group["GroupId"],
+                        group.get("GroupName", ""),
+                        direction,
+                        protocol,
+                        ports,
+                        source,
+                    )
+                )
+    return rules
+
+
+def volumes_of(client: Any, raw: dict[str, Any]) -> tuple[VolumeInfo, ...]:
+    mappings = [m for m in raw.get("BlockDeviceMappings", []) if "Ebs" in m]
+    ids = [m["Ebs"]["VolumeId"] for m in mappings]
+    sizes: dict[str, dict[str, Any]] = {}
+    if ids:
+        for volume in client.describe_volumes(VolumeIds=ids).get("Volumes", []):
+            sizes[volume["VolumeId"]] = volume
+    return tuple(
+        VolumeInfo(
+            volume_id=m["Ebs"]["VolumeId"],
+            device=m.get("DeviceName", ""),
+            size_gib=sizes.get(m["Ebs"]["VolumeId"], {}).get("Size"),
+            volume_type=sizes.get(m["Ebs"]["VolumeId"], {}).get("VolumeType"),
+            delete_on_termination=m["Ebs"].get("DeleteOnTermination"),
+        )
+        for m in mappings
+    )
 
 
 def instance_from_api(raw: dict[str, Any]) -> Instance:

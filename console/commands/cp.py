@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from console.commands import add_json_flag, print_json
+from console.errors import ReadOnlyError
 from console.files.transfer import Policy, TransferEngine, TransferSpec
 from console.models import TransferProgress, TransferState
 
@@ -59,6 +60,8 @@ def engine_for(services: Any) -> TransferEngine:
 
 
 def run(args: Any, services: Any) -> int:
+    if getattr(services.settings, "read_only", False):
+        raise ReadOnlyError(f"Copying writes {args.destination}: refused in read-only mode.")
     engine = engine_for(services)
     spec = TransferSpec(
         args.source,

@@ -4,7 +4,7 @@ Why OpenSSH and not paramiko's SFTP: on this machine (2 cores, loopback) paramik
 ``get`` reached 45 MiB/s and ``scp`` 61-73 MiB/s, while ``ssh -c aes128-gcm@openssh.com``
 carrying the bytes of a plain ``read``/``write`` helper reached 125-240 MiB/s: AES-GCM runs
 on the CPU's AES instructions, scp's default chacha20-poly1305 does not, and the data never
-passes through Python's SSH implementation. Over a long round trip one SSH channel is
+passes through a Python SSH implementation. Over a long round trip one SSH channel is
 limited by its window (2 MiB in flight), so the file is split into ranges, each carried by
 its own ``ssh`` process on its own TCP connection (figures: bench/transfer_bench.py).
 
@@ -12,10 +12,23 @@ The same ssh config, identity, known_hosts and ProxyJump apply as for an interac
 (``console.hosts.interactive``): ``BatchMode`` so nothing ever prompts, and
 ``StrictHostKeyChecking yes`` so an unknown key is refused, never added.
 
-Resuming: every range knows how many of its bytes reached the destination — counted as
-written locally for a download, acknowledged by the remote helper for an upload. When an
-``ssh`` process dies (connection killed, network gone), a new one continues the range from
-that byte. Only a full disk, a missing file or a refused login end the transfer.
+Downloads: ``ssh`` writes straight into the temporary file at the range's offset (its
+stdout is that file), so the bytes never pass through this process; the file offset it
+advances, shared with our descriptor, says how far it got. Uploads feed ``ssh``'s stdin
+from the file through a 1 MiB pipe.
+
+Resuming: every range knows how many of its bytes reached the destination — the file
+offset ssh reached for a download, the bytes the remote helper acknowledged for an upload.
+When an ``ssh`` process dies (connection killed, network gone), a new one continues the
+range from that byte. Only a full disk, a missing file or a refused login end the transfer.
+Pausing a download stops its streams; resuming re-opens them where they stopped.
+
+Verifying: both ends hash the bytes as they pass (the remote helper what it reads or
+writes; this side what it sends, or what ssh wrote, read back right behind it from the
+page cache), and each stream compares the two SHA-256 digests of its span when it ends.
+Spans of a stream that broke are hashed again on both sides at the end (usually a few
+MiB). No file is read a second time just to hash it: on 2 cores that pass cost as much
+as the copy.
 """
 
 from __future__ import annotations
@@ -348,20 +361,6 @@ def _disk_full(path: str, message: str) -> bool:
     except OSError:
         return False
     return stats.f_bavail * stats.f_frsize < CHUNK
-
-
-def _write_all(fd: int, data: memoryview, offset: int, final: str) -> None:
-    try:
-        written = 0
-        while written < len(data):
-            written += os.pwrite(fd, data[written:], offset + written)
-    except OSError as exc:
-        if exc.errno in (errno_module.ENOSPC, errno_module.EDQUOT):
-            raise DiskFullError(
-                f"The disk holding {final} is full: the copy stopped at byte {offset}.",
-                hint="Free some space there (or choose another destination) and copy again.",
-            ) from exc
-        raise TransferError(f"Cannot write {final}: {exc.strerror}") from exc
 
 
 # --- upload: local file -> host ------------------------------------------------------------

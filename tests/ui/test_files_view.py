@@ -249,7 +249,7 @@ async def test_compare_shows_missing_files_per_extension(tmp_path, files_app):
         assert not comparison.matches
         rows = {row[0]: row for row in table_of(app, "#compare-table")}
         # columns: EXTENSION, [1] FILES, [2] FILES, [2] MISSING, [2] EXTRA
-        assert rows[".jpg"][1:] == ["7", "5", "2", "0"]
+        assert rows[".jpg"][1:] == ["10", "8", "2", "0"]  # .JPG counts as .jpg
         assert rows[".txt"][1:] == ["2", "1", "1", "0"]
         assert rows[".png"][1:] == ["1", "2", "0", "1"]
         assert rows["(none)"][3:] == ["0", "0"]
@@ -406,6 +406,19 @@ async def test_transfer_copies_a_folder_and_shows_it_done(tmp_path, files_app):
             == bar.progress
             == sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
         )
+        # Escape leaves the field; the finished transfer can be neither paused nor cancelled
+        await pilot.press("escape")
+        assert app.focused is not app.screen.query_one("#transfer-source")
+        app.screen.query_one("#transfer-queue").focus()
+        await pilot.press("p")
+        await wait_until(
+            pilot, lambda: any("nothing to pause" in n.message for n in notifications(app))
+        )
+        await pilot.press("x")
+        await wait_until(
+            pilot, lambda: any("Nothing is running" in n.message for n in notifications(app))
+        )
+        assert handle.future.result().state is TransferState.DONE
 
 
 async def test_transfer_needs_both_sides(files_app):
@@ -429,3 +442,27 @@ def test_every_files_key_has_a_binding_id_the_keymap_knows():
     assert None not in ids
     assert ids <= known_binding_ids()
     assert {"files.count", "files.compare", "files.unpack", "files.start", "files.cancel"} <= ids
+
+
+async def test_a_big_count_streams_its_progress_into_the_view(tmp_path, files_app):
+    root = tmp_path / "many"
+    for part in range(3):
+        folder = root / f"part{part}"
+        folder.mkdir(parents=True)
+        for index in range(3000):
+            (folder / f"{index}.jpg").write_bytes(b"x")
+    app = files_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_files(pilot)
+        panel = app.screen.query_one(CountPanel)
+        # a progress line after every 4096 entries, however fast the walk
+        panel.progress_every = 0.0
+        await type_into(pilot, "#count-location", f"local:{root}")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: panel.last_count is not None or panel.last_failure)
+        assert panel.last_failure is None
+        assert panel.last_count.files == 9000
+        assert panel.progress_drawn >= 1
+        partial = panel.last_progress
+        assert 4096 <= partial.files + partial.dirs < 9003
+        assert partial.bytes == partial.files  # one byte per file, so far

@@ -163,6 +163,20 @@ async def test_unknown_values_read_as_unknown_never_zero(recording, gpu_settings
         assert texts["gpu-temp"] == "44°C"
 
 
+async def test_a_name_only_recording_shows_every_measurement_unknown(gpu_settings, make_services):
+    """The A100×8 recording holds only names and MIG modes: nothing else may read as a number."""
+    settings = gpu_settings(query_gpu="query-gpu_a100-sxm4-40gb_x8_mig_noheader.txt")
+    app = make_app(settings, make_services(settings))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_gpu_view(pilot)
+        await wait_until(pilot, lambda: len(rows(app)) >= 1 and all(r.texts for r in rows(app)))
+        await wait_until(pilot, lambda: gpu_view(app).monitor.history.keys())
+        for row in rows(app):
+            assert set(row.texts.values()) == {UNKNOWN}
+            assert row.util_points == [] and row.memory_points == []  # no made-up history
+        assert "NVIDIA A100-SXM4-40GB" in str(app.screen.query_one("#gpu-models").render())
+
+
 async def test_every_unknown_marker_of_four_gpus(gpu_settings, make_services):
     settings = gpu_settings(query_gpu="query-gpu_synthetic_4gpu_unknown-values.txt")
     app = make_app(settings, make_services(settings))

@@ -273,7 +273,8 @@ async def test_follows_a_job_on_an_ssh_host(build_jobs_app, ssh_jobs):
     script = (
         "import os, time\n"
         "print('over ssh 1', flush=True)\n"
-        "while not os.path.exists('go'):\n"
+        "go = os.path.join(os.environ['AWSCONSOLE_JOB_DIR'], 'go')\n"
+        "while not os.path.exists(go):\n"
         "    time.sleep(0.05)\n"
         "print('over ssh 2', flush=True)\n"
     )
@@ -283,7 +284,7 @@ async def test_follows_a_job_on_an_ssh_host(build_jobs_app, ssh_jobs):
         screen = LogViewerScreen(LogSource(ssh_jobs.host, job.log_path, "remote"))
         await app.push_screen(screen)
         await wait_until(pilot, lambda: shown(screen) == ["over ssh 1"])
-        ssh_jobs.host.write(ssh_jobs.expand("~/go"), b"")
+        ssh_jobs.host.write(f"{ssh_jobs.job_dir(job.id)}/go", b"")  # removed with the jobs
         await wait_until(pilot, lambda: shown(screen) == ["over ssh 1", "over ssh 2"])
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, LogViewerScreen))

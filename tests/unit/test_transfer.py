@@ -185,7 +185,7 @@ def test_cli_cp_prints_json_result(sandbox, tmp_path, capsys):
     services = SimpleNamespace(
         hosts=SimpleNamespace(host_for=lambda name: {"box": sandbox}[name]),
         s3=None,
-        settings=SimpleNamespace(endpoint_url=None),
+        settings=SimpleNamespace(endpoint_url=None, read_only=False),
     )
     import argparse
 
@@ -196,3 +196,23 @@ def test_cli_cp_prints_json_result(sandbox, tmp_path, capsys):
     [result] = json.loads(capsys.readouterr().out)
     assert result["state"] == "done" and result["files_copied"] == 1
     assert result["written"] == [sandbox.home() + "/a.txt"]
+
+
+def test_cli_cp_is_refused_in_read_only_mode(sandbox, tmp_path):
+    import argparse
+
+    from console.errors import ReadOnlyError
+
+    source = tmp_path / "a.txt"
+    source.write_bytes(b"hello")
+    services = SimpleNamespace(
+        hosts=SimpleNamespace(host_for=lambda name: {"box": sandbox}[name]),
+        s3=None,
+        settings=SimpleNamespace(endpoint_url=None, read_only=True),
+    )
+    parser = argparse.ArgumentParser()
+    cp_command.register(parser.add_subparsers())
+    args = parser.parse_args(["cp", str(source), "box:~/"])
+    with pytest.raises(ReadOnlyError, match="read-only"):
+        args.func(args, services)
+    assert os.listdir(sandbox.home()) == []

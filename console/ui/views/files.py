@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Input, TabbedContent, TabPane
+from textual.widgets import Input, TabbedContent, TabPane, Tabs
 
 from console.ui.views.base import ConsoleView
 from console.ui.widgets.files_compare_panel import ComparePanel
@@ -166,8 +166,13 @@ class FilesView(ConsoleView):
     def action_cancel(self) -> None:
         panel = self.panel
         stopped = panel.cancel_selected() if isinstance(panel, TransferPanel) else panel.cancel()
-        if not stopped:
-            self.notify("Nothing is running here to cancel.", title="Files")
+        if stopped:
+            return
+        if isinstance(self.app.focused, Input):
+            # nothing to stop: Escape leaves the field, so letter and number keys work again
+            self.query_one("#files-panels", TabbedContent).query_one(Tabs).focus()
+            return
+        self.notify("Nothing is running here to cancel.", title="Files")
 
     def action_pause_transfer(self) -> None:
         if not isinstance(self.panel, TransferPanel):

@@ -21,6 +21,7 @@ from console.files.count import CountError, CountOptions, compare_counts, parse_
 from console.models import CountComparison, CountProgress, FileCount
 from console.ui.failures import BackendFailed, Failure, ReportsWorkerFailures
 from console.ui.widgets.files_backends import counter_for
+from console.ui.widgets.files_count_panel import PROGRESS_EVERY
 from console.ui.widgets.files_format import extension_label
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ class ComparePanel(ReportsWorkerFailures, Vertical):
             recursive=self.query_one("#compare-recursive", Switch).value,
             by_ext=True,
             with_paths=self.query_one("#compare-by-path", Switch).value,
+            progress_every=PROGRESS_EVERY,
         )
         self.workers.cancel_group(self, WORKER_GROUP)
         self._generation += 1

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from console.services import Services
 
 WORKER_GROUP = "files-count"
+#: seconds between progress updates while a big tree is walked
+PROGRESS_EVERY = 0.25
 
 
 def describe_progress(progress: CountProgress) -> str:
@@ -82,6 +84,10 @@ class CountPanel(ReportsWorkerFailures, Vertical):
         self.last_count: FileCount | None = None
         self.last_progress: CountProgress | None = None
         self.last_failure: Failure | None = None
+        #: seconds between progress updates of a long count
+        self.progress_every = PROGRESS_EVERY
+        #: progress updates drawn during the last count
+        self.progress_drawn = 0
         self._generation = 0
 
     def compose(self) -> ComposeResult:
@@ -129,12 +135,14 @@ class CountPanel(ReportsWorkerFailures, Vertical):
         options = CountOptions(
             recursive=self.query_one("#count-recursive", Switch).value,
             by_ext=self.query_one("#count-by-ext", Switch).value,
+            progress_every=self.progress_every,
         )
         self.workers.cancel_group(self, WORKER_GROUP)
         self._generation += 1
         self.running = True
         self.last_count = None
         self.last_progress = None
+        self.progress_drawn = 0
         self.last_failure = None
         self._say(f"Counting {location}…")
         generation = self._generation
@@ -169,6 +177,7 @@ class CountPanel(ReportsWorkerFailures, Vertical):
         message.stop()
         if message.generation == self._generation and self.running:
             self.last_progress = message.progress
+            self.progress_drawn += 1
             self._say(describe_progress(message.progress))
 
     def on_count_panel_counted(self, message: Counted) -> None:

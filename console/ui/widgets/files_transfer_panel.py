@@ -90,7 +90,9 @@ class TransferPanel(ReportsWorkerFailures, Vertical):
         yield DataTable(id="transfer-queue", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one("#transfer-queue", DataTable).add_columns(*COLUMNS)
+        table = self.query_one("#transfer-queue", DataTable)
+        for column in COLUMNS:
+            table.add_column(column, key=column)
         self._timer = self.set_interval(REDRAW_SECONDS, self.redraw, pause=True)
 
     def on_unmount(self) -> None:
@@ -220,7 +222,7 @@ class TransferPanel(ReportsWorkerFailures, Vertical):
         table = self.query_one("#transfer-queue", DataTable)
         for handle in self.handles:
             for column, value in zip(COLUMNS, self._cells(handle), strict=True):
-                table.update_cell(str(handle.id), column, value)
+                table.update_cell(str(handle.id), column, value, update_width=True)
             self._report_failure(handle)
         overall = self.engine.overall() if self.engine is not None else None
         if overall is None:

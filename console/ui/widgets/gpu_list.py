@@ -30,6 +30,9 @@ class GpuList(VerticalScroll):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._title = ""
+        # our own list, not a DOM query: a removed row lingers in the DOM until the next
+        # refresh, and a new one has no cells until it is mounted
+        self._rows: list[GpuRow] = []
 
     def compose(self) -> ComposeResult:
         yield Static("", id="gpu-models")
@@ -37,7 +40,7 @@ class GpuList(VerticalScroll):
 
     @property
     def rows(self) -> list[GpuRow]:
-        return list(self.query(GpuRow))
+        return list(self._rows)
 
     def show(self, gpus: tuple[GpuSample, ...], history: GpuHistory | None) -> None:
         driver = next((g.driver_version for g in gpus if g.driver_version), None)
@@ -45,19 +48,15 @@ class GpuList(VerticalScroll):
         if title != self._title:
             self._title = title
             self.query_one("#gpu-models", Static).update(title)
-        rows = self.rows
-        if [row.key for row in rows] != [gpu.key for gpu in gpus]:
-            for row in rows:
+        if [row.key for row in self._rows] != [gpu.key for gpu in gpus]:
+            for row in self._rows:
                 row.remove()
-            rows = [GpuRow(gpu.key, classes="gpu-row") for gpu in gpus]
-            self.mount_all(rows)
-        for row, gpu in zip(rows, gpus, strict=True):
+            self._rows = [GpuRow(gpu.key, classes="gpu-row") for gpu in gpus]
+            self.mount_all(self._rows)
+        for row, gpu in zip(self._rows, gpus, strict=True):
             if history is None:
                 util, memory = [gpu.utilization_gpu], [gpu.memory_used_mib]
             else:
                 util = history.series(gpu.key, "utilization_gpu")
                 memory = history.series(gpu.key, "memory_used_mib")
-            if row.is_mounted:
-                row.show(gpu, util, memory)
-            else:  # just mounted: its cells exist after this refresh
-                row.call_after_refresh(row.show, gpu, util, memory)
+            row.show(gpu, util, memory)

@@ -52,6 +52,8 @@ GpuHeaderRow > * {
 
 
 BARS = "▁▂▃▄▅▆▇█"
+#: one measurement over time, oldest first (None where it was unknown)
+History = Sequence[float | None]
 
 
 class ScaledSparkline(Sparkline):
@@ -110,6 +112,9 @@ class GpuRow(Horizontal):
         self.key = key
         #: the texts drawn last, by cell class (what a test or a screen reader reads)
         self.texts: dict[str, str] = {}
+        #: what to draw once the cells exist (``show`` before the row is mounted)
+        self._pending: tuple[GpuSample, History, History] | None = None
+        self._ready = False
 
     def compose(self) -> ComposeResult:
         for css_class, _ in CELLS:
@@ -118,12 +123,21 @@ class GpuRow(Horizontal):
             else:
                 yield Static(UNKNOWN, classes=css_class)
 
+    def on_mount(self) -> None:
+        self._ready = True
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self.show(*pending)
+
     def show(
         self,
         sample: GpuSample,
         util_history: Sequence[float | None],
         memory_history: Sequence[float | None],
     ) -> None:
+        if not self._ready:
+            self._pending = (sample, util_history, memory_history)
+            return
         texts = {
             "gpu-index": UNKNOWN if sample.index is None else str(sample.index),
             "gpu-util": number(sample.utilization_gpu, "%"),

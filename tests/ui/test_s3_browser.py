@@ -1,0 +1,232 @@
+"""The S3 browser against moto's server: folders, lazy pages, filter, preview, presign,
+delete (asked first, refused read-only), count, and transfers with progress."""
+
+from __future__ import annotations
+
+import urllib.request
+from dataclasses import replace
+
+import pytest
+
+from console.app import make_app
+from console.ui.screens.confirm import ConfirmScreen
+from console.ui.screens.s3_path_prompt import S3PathPrompt
+from console.ui.screens.s3_preview import S3PreviewScreen
+from console.ui.widgets.s3_browser import S3Browser
+from tests.ui.conftest import notifications, wait_until
+
+pytestmark = pytest.mark.timeout(120)
+
+ANNO = "image_name  category_label\nimg/000.jpg  3\n"
+
+
+def seed(s3, objects: int = 12) -> list[str]:
+    s3.create_bucket(Bucket="deepfashion-data")
+    keys = [f"img/{i:04d}.jpg" for i in range(objects)]
+    for key in keys:
+        s3.put_object(Bucket="deepfashion-data", Key=key, Body=b"\xff\xd8jpeg" + key.encode())
+    s3.put_object(Bucket="deepfashion-data", Key="Anno/list_category_img.txt", Body=ANNO.encode())
+    s3.put_object(Bucket="deepfashion-data", Key="Eval/list_eval_partition.txt", Body=b"x\n")
+    s3.put_object(Bucket="deepfashion-data", Key="README.txt", Body=b"readme\n")
+    return keys
+
+
+def browser(app) -> S3Browser:
+    return app.screen.query_one(S3Browser)
+
+
+def names(b: S3Browser) -> list[str]:
+    return [b.store.row(i).name for i in range(len(b.store))]
+
+
+async def open_bucket(pilot, app, page_size: int = 1000) -> S3Browser:
+    await pilot.press("2")
+    table = app.screen.query_one("#buckets-table")
+    await wait_until(pilot, lambda: table.row_count == 1)
+    b = browser(app)
+    b.page_size = page_size
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: b.complete or b.pages_loaded > 0 and not b.loading)
+    return b
+
+
+async def settle(pilot, b: S3Browser) -> None:
+    await wait_until(pilot, lambda: b.pages_loaded > 0 and not b.loading)
+
+
+async def goto(pilot, b: S3Browser, name: str) -> None:
+    b.object_list.cursor = names(b).index(name)
+    await pilot.pause()
+
+
+async def test_browse_folders_first_then_objects_and_go_up(s3, moto_settings, make_services):
+    seed(s3)
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(140, 40)) as pilot:
+        b = await open_bucket(pilot, app, page_size=2)
+        await wait_until(pilot, lambda: b.complete)
+        assert names(b) == ["Anno/", "Eval/", "img/", "README.txt"]
+        assert b.pages_loaded >= 2
+        await goto(pilot, b, "img/")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: b.store.prefix == "img/" and b.complete)
+        assert names(b) == [f"{i:04d}.jpg" for i in range(12)]
+        row = b.store.row(0)
+        head = s3.head_object(Bucket="deepfashion-data", Key="img/0000.jpg")
+        assert (row.size, row.modified, row.storage_class) == (
+            head["ContentLength"],
+            head["LastModified"],
+            "STANDARD",
+        )
+        await pilot.press("backspace")
+        await wait_until(pilot, lambda: b.store.prefix == "" and b.complete)
+        assert names(b)[:3] == ["Anno/", "Eval/", "img/"]
+        await pilot.press("h")  # up from the root: back to the bucket list
+        await wait_until(pilot, lambda: not app.screen.query_one("BucketsView").browsing)
+
+
+async def test_pages_load_lazily_as_the_cursor_nears_the_end(s3, moto_settings, make_services):
+    keys = seed(s3, objects=300)
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(140, 30)) as pilot:
+        b = await open_bucket(pilot, app)
+        b.page_size = 20
+        await goto(pilot, b, "img/")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: b.store.prefix == "img/")
+        await settle(pilot, b)
+        # a screenful and a margin are loaded, not the whole folder
+        assert not b.complete
+        assert 20 <= b.store.total < 300
+        first = b.pages_loaded
+        while not b.complete:
+            await pilot.press("end")
+            await settle(pilot, b)
+        assert b.pages_loaded > first
+        assert names(b) == [k.removeprefix("img/") for k in keys]
+
+
+async def test_filter_keeps_matching_names(s3, moto_settings, make_services):
+    seed(s3)
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(140, 40)) as pilot:
+        b = await open_bucket(pilot, app)
+        await goto(pilot, b, "img/")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: b.store.prefix == "img/" and b.complete)
+        await pilot.press("slash", "0", "0", "1")
+        assert names(b) == ["0001.jpg", "0010.jpg", "0011.jpg"]
+        await pilot.press("escape")
+        assert len(names(b)) == 12
+
+
+async def test_preview_shows_text_and_refuses_binary(s3, moto_settings, make_services):
+    seed(s3)
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(140, 40)) as pilot:
+        b = await open_bucket(pilot, app)
+        await goto(pilot, b, "Anno/")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: b.store.prefix == "Anno/" and b.complete)
+        await pilot.press("enter")  # an object: preview
+        await wait_until(pilot, lambda: isinstance(app.screen, S3PreviewScreen))
+        assert app.screen.query_one("#s3-preview-text").text == ANNO
+        await pilot.press("escape")
+        await pilot.press("backspace")
+        await wait_until(pilot, lambda: b.store.prefix == "" and b.complete)
+        await goto(pilot, b, "img/")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: b.store.prefix == "img/" and b.complete)
+        await pilot.press("v")
+        await wait_until(pilot, lambda: any("binary" in n.message for n in notifications(app)))
+        assert not isinstance(app.screen, S3PreviewScreen)
+
+
+async def test_presigned_url_is_copied_and_downloads(s3, moto_settings, make_services):
+    seed(s3)
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(140, 40)) as pilot:
+        b = await open_bucket(pilot, app)
+        await goto(pilot, b, "README.txt")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: b.last_presigned is not None)
+        assert app.clipboard == b.last_presigned
+        with urllib.request.urlopen(b.last_presigned, timeout=10) as answer:
+            assert answer.read() == b"readme\n"
+
+
+async def test_delete_asks_first(s3, moto_settings, make_services):
+    seed(s3)
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(140, 40)) as pilot:
+        b = await open_bucket(pilot, app)
+        await goto(pilot, b, "README.txt")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        assert "README.txt" in names(b)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: b.complete and "README.txt" not in names(b))
+        left = [o["Key"] for o in s3.list_objects_v2(Bucket="deepfashion-data")["Contents"]]
+        assert "README.txt" not in left and len(left) == 14
+
+
+async def test_delete_is_refused_read_only(s3, moto_settings, make_services):
+    seed(s3)
+    settings = replace(moto_settings, read_only=True)
+    app = make_app(settings, make_services(settings))
+    async with app.run_test(size=(140, 40)) as pilot:
+        b = await open_bucket(pilot, app)
+        await goto(pilot, b, "README.txt")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: any("read-only" in n.message for n in notifications(app)))
+        assert not isinstance(app.screen, ConfirmScreen)
+        s3.head_object(Bucket="deepfashion-data", Key="README.txt")  # still there
+
+
+async def test_count_of_a_folder(s3, moto_settings, make_services):
+    keys = seed(s3)
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(140, 40)) as pilot:
+        b = await open_bucket(pilot, app)
+        await goto(pilot, b, "img/")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: b.last_count is not None)
+        assert b.last_count.files == len(keys)
+        assert b.last_count.bytes == sum(len(b"\xff\xd8jpeg" + k.encode()) for k in keys)
+        assert "12 objects" in b.activity.text
+
+
+async def test_upload_then_download_roundtrip(s3, moto_settings, make_services, tmp_path):
+    seed(s3)
+    payload = bytes(range(256)) * 4096 + b"tail"
+    source = tmp_path / "model.pt"
+    source.write_bytes(payload)
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(140, 40)) as pilot:
+        b = await open_bucket(pilot, app)
+        await goto(pilot, b, "Eval/")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: b.store.prefix == "Eval/" and b.complete)
+        await pilot.press("u")
+        await wait_until(pilot, lambda: isinstance(app.screen, S3PathPrompt))
+        app.screen.query_one("#s3-path-input").value = str(source)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "model.pt" in names(b) and b.complete)
+        assert b.activity.last_progress.bytes_done == len(payload)
+        assert b.activity.bar.percentage == 1.0
+        body = s3.get_object(Bucket="deepfashion-data", Key="Eval/model.pt")["Body"].read()
+        assert body == payload
+
+        out = tmp_path / "out"
+        out.mkdir()
+        await goto(pilot, b, "model.pt")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, S3PathPrompt))
+        app.screen.query_one("#s3-path-input").value = str(out)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Done" in b.activity.text and "out" in b.activity.text)
+        assert (out / "model.pt").read_bytes() == payload
+        assert b.activity.bar.percentage == 1.0
