@@ -17,7 +17,7 @@ from textual.screen import Screen
 
 from console.keymap import cleaned, keymap_problems
 from console.settings import Settings
-from console.ui.bindings_catalog import binding_ids
+from console.ui.bindings_catalog import binding_ids, ui_node_classes
 from console.ui.commands import ConsoleCommands
 from console.ui.failures import BackendFailed
 from console.ui.guards import run_destructive
@@ -127,7 +127,11 @@ class ConsoleApp(App[None]):
 
 
 def known_binding_ids() -> set[str]:
-    return binding_ids([ConsoleApp, MainScreen, HelpScreen, ConfirmScreen, JumpPrompt, *VIEWS])
+    """Every binding id of the app and of each screen, view and widget under console.ui,
+    so a keymap entry for any of them is accepted (a new screen needs no registration)."""
+    return binding_ids(
+        [ConsoleApp, MainScreen, HelpScreen, ConfirmScreen, JumpPrompt, *VIEWS, *ui_node_classes()]
+    )
 
 
 def make_app(settings: Settings, services: Services) -> ConsoleApp:

@@ -15,6 +15,7 @@ A host with no nvidia-smi, no driver or no GPU is a ``GpuState`` to show, not an
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import queue
 import re
 import threading
@@ -421,6 +422,10 @@ class FrameAssembler:
         if _looks_like_header(cells, self.fields):
             return []
         sample = sample_from_cells(self.fields, cells, at)
+        if sample.uuid is None and sample.index is None and self.expected:
+            # no identity in the row (a recording without index/uuid): nvidia-smi prints the
+            # GPUs of a tick in order, so the position within the frame is the index
+            sample = dataclasses.replace(sample, index=len(self._pending))
         frames: list[list[GpuSample]] = []
         if any(s.key == sample.key for s in self._pending):
             frames.append(self._pending)

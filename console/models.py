@@ -622,3 +622,18 @@ class QuotaInfo:
     limit: float | None
     #: why there is no figure (the API is missing, denied, or knows no quota for the family)
     unavailable_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchRequest:
+    """What the launch wizard asks EC2 for (``aws ec2 run-instances`` in one object)."""
+
+    image_id: str
+    instance_type: str
+    name: str
+    key_name: str | None = None
+    security_group_ids: tuple[str, ...] = ()
+    spot: bool = False
+    root_volume_gib: int | None = None
+    #: the AMI's root device (e.g. /dev/sda1); looked up when None
+    root_device: str | None = None

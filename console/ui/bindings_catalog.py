@@ -16,3 +16,23 @@ def binding_ids(classes: Iterable[type[DOMNode]]) -> set[str]:
                 if isinstance(binding, Binding) and binding.id:
                     ids.add(binding.id)
     return ids
+
+
+def ui_node_classes() -> list[type[DOMNode]]:
+    """The screens, views and widgets defined in the modules of console.ui's subpackages."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import console.ui.screens
+    import console.ui.views
+    import console.ui.widgets
+
+    classes: list[type[DOMNode]] = []
+    for package in (console.ui.screens, console.ui.views, console.ui.widgets):
+        for info in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
+            module = importlib.import_module(info.name)
+            for _, obj in inspect.getmembers(module, inspect.isclass):
+                if issubclass(obj, DOMNode) and obj.__module__ == module.__name__:
+                    classes.append(obj)
+    return classes

@@ -103,6 +103,17 @@ def test_frames_complete_when_a_gpu_repeats_without_a_count():
     assert frames.flush()[0].utilization_gpu == 30.0
 
 
+def test_rows_without_index_or_uuid_are_told_apart_by_position():
+    # e.g. `--query-gpu=gpu_name,mig.mode.current,mig.mode.pending` on an 8-GPU node
+    frames = gpu.FrameAssembler(("name", "mig.mode.current", "mig.mode.pending"), expected=3)
+    line = "NVIDIA A100-SXM4-40GB, Disabled, Enabled"
+    assert frames.feed_line(line, 1.0) == []
+    assert frames.feed_line(line, 1.0) == []
+    [frame] = frames.feed_line(line, 1.0)
+    assert [s.key for s in frame] == ["#0", "#1", "#2"]
+    assert [s.name for s in frame] == ["NVIDIA A100-SXM4-40GB"] * 3
+
+
 def test_single_gpu_frames_each_line():
     frames = gpu.FrameAssembler(expected=1)
     assert len(frames.feed_line(row(0, 1), 1.0)) == 1

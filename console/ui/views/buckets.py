@@ -71,7 +71,7 @@ class BucketsView(ResourceView):
         self.table.can_focus = False  # hidden: the main screen must focus the browser
         self.browser.open(name, prefix)
 
-    def on_s3_browser_leave_bucket(self, message: S3Browser.LeaveBucket) -> None:
+    def on_s3browser_leave_bucket(self, message: S3Browser.LeaveBucket) -> None:
         message.stop()
         self.browser.workers.cancel_group(self.browser, "s3-list")
         self.query_one("#buckets-switcher", ContentSwitcher).current = "buckets-table"

@@ -161,17 +161,13 @@ class S3Browser(ReportsWorkerFailures, Vertical):
         generation, store, token = self.generation, self.store, self.next_token
 
         def fetch() -> None:
-            try:
-                page = self.services.s3.list_page(store.bucket, store.prefix, token, self.page_size)
-            except BaseException as e:
-                self._dbg = repr(e); raise
-            self._dbg = ("ok", get_current_worker().is_cancelled)
+            page = self.services.s3.list_page(store.bucket, store.prefix, token, self.page_size)
             if not get_current_worker().is_cancelled:
                 self.post_message(self.PageLoaded(generation, page))
 
         self.run_worker(fetch, name="s3-page", group="s3-list", thread=True, exit_on_error=False)
 
-    def on_s3_browser_page_loaded(self, message: PageLoaded) -> None:
+    def on_s3browser_page_loaded(self, message: PageLoaded) -> None:
         message.stop()
         if message.generation != self.generation:
             return  # an answer for a folder no longer shown
@@ -185,7 +181,7 @@ class S3Browser(ReportsWorkerFailures, Vertical):
             self._load_next_page()  # at once: the first screenful must fill without a key
         self._update_path()
 
-    def on_s3_object_list_near_end(self, message: S3ObjectList.NearEnd) -> None:
+    def on_s3object_list_near_end(self, message: S3ObjectList.NearEnd) -> None:
         message.stop()
         if self.last_failure is None:
             self._load_next_page()
@@ -284,7 +280,7 @@ class S3Browser(ReportsWorkerFailures, Vertical):
 
         self._run(count, "s3-count")
 
-    def on_s3_browser_counted(self, message: Counted) -> None:
+    def on_s3browser_counted(self, message: Counted) -> None:
         message.stop()
         p = message.progress
         text = f"{p.files:,} objects, {human_bytes(p.bytes)}, {p.dirs:,} folders"
@@ -338,7 +334,7 @@ class S3Browser(ReportsWorkerFailures, Vertical):
 
         self._run(copy, "s3-transfer")
 
-    def on_s3_browser_transferred(self, message: Transferred) -> None:
+    def on_s3browser_transferred(self, message: Transferred) -> None:
         message.stop()
         if not message.done:
             self.activity.progress(message.progress)  # type: ignore[arg-type]
@@ -365,7 +361,7 @@ class S3Browser(ReportsWorkerFailures, Vertical):
 
         self.app.run_destructive(what, delete, detail=detail)  # type: ignore[attr-defined]
 
-    def on_s3_browser_deleted(self, message: Deleted) -> None:
+    def on_s3browser_deleted(self, message: Deleted) -> None:
         message.stop()
         self.activity.say(f"Deleted {message.count:,} object(s) at {message.key}")
         self.open(self.store.bucket, self.store.prefix)
@@ -384,7 +380,7 @@ class S3Browser(ReportsWorkerFailures, Vertical):
 
         self._run(sign, "s3-presign")
 
-    def on_s3_browser_presigned(self, message: Presigned) -> None:
+    def on_s3browser_presigned(self, message: Presigned) -> None:
         message.stop()
         self.last_presigned = message.url
         self.app.copy_to_clipboard(message.url)
@@ -404,7 +400,7 @@ class S3Browser(ReportsWorkerFailures, Vertical):
 
         self._run(read, "s3-preview")
 
-    def on_s3_browser_previewed(self, message: Previewed) -> None:
+    def on_s3browser_previewed(self, message: Previewed) -> None:
         from console.ui.screens.s3_preview import S3PreviewScreen
 
         message.stop()
