@@ -74,23 +74,30 @@ def tmux(socket: str, *args: str) -> str:
     ).stdout
 
 
-def time_to_marker(argv: list[str], marker: str, env: dict[str, str], timeout: float) -> float:
-    """Seconds from starting ``argv`` in a new pane until ``marker`` is on the screen."""
+def time_to_markers(
+    argv: list[str], markers: list[str], env: dict[str, str], timeout: float
+) -> list[float]:
+    """Seconds from starting ``argv`` in a new pane until each of ``markers`` is on screen."""
     socket = f"awsconsole-bench-{uuid.uuid4().hex[:8]}"
     command = shlex.join(["env", *(f"{k}={v}" for k, v in env.items()), *argv])
+    seen: dict[str, float] = {}
     try:
         started = time.perf_counter()
         tmux(socket, "new-session", "-d", "-s", "bench", "-x", "160", "-y", "50", command)
-        while marker not in tmux(socket, "capture-pane", "-p", "-t", "bench"):
-            if time.perf_counter() - started > timeout:
-                raise RuntimeError(f"{marker!r} did not appear within {timeout}s: {argv}")
+        while len(seen) < len(markers):
+            screen = tmux(socket, "capture-pane", "-p", "-t", "bench")
+            now = time.perf_counter() - started
+            for marker in markers:
+                if marker in screen:
+                    seen.setdefault(marker, now)
+            if now > timeout:
+                raise RuntimeError(f"{markers!r} did not all appear within {timeout}s: {argv}")
             time.sleep(0.02)
-        elapsed = time.perf_counter() - started
         tmux(socket, "send-keys", "-t", "bench", "q")
         deadline = time.perf_counter() + 20
         while tmux(socket, "list-panes", "-t", "bench") and time.perf_counter() < deadline:
             time.sleep(0.05)
-        return elapsed
+        return [seen[marker] for marker in markers]
     finally:
         tmux(socket, "kill-server")
 
@@ -114,24 +121,34 @@ def main() -> None:
             "AWSCONSOLE_DEMO_DIR": str(Path(tmp) / "demo"),
             "TERM": "xterm-256color",
         }
+        first: list[float] = []
         ours: list[float] = []
         baseline: list[float] = []
         for run in range(args.runs):
-            ours.append(time_to_marker([awsconsole, "--demo"], "fashion-train", env, 120))
-            baseline.append(
-                time_to_marker([sys.executable, str(minimal)], "minimal-ready", env, 60)
+            # the tab bar is the first screen; a seeded instance means the table is populated
+            shown, populated = time_to_markers(
+                [awsconsole, "--demo"], ["1 Instances", "fashion-train"], env, 120
             )
+            first.append(shown)
+            ours.append(populated)
+            [ready] = time_to_markers([sys.executable, str(minimal)], ["minimal-ready"], env, 60)
+            baseline.append(ready)
             print(
-                f"run {run + 1}: awsconsole --demo {ours[-1]:.2f}s, "
-                f"minimal Textual app {baseline[-1]:.2f}s",
+                f"run {run + 1}: awsconsole --demo first screen {shown:.2f}s, populated "
+                f"{populated:.2f}s; minimal Textual app {ready:.2f}s",
                 file=sys.stderr,
             )
 
-    print(f"\nStart-up to a populated table, {args.runs} runs each, tmux 160x50\n")
-    print(f"{'':<10} {'awsconsole --demo':>18} {'minimal Textual':>16} {'ratio':>7}")
+    print(f"\nStart-up, {args.runs} runs each, tmux 160x50 (minimal app: one DataTable, 5 rows)\n")
+    print(
+        f"{'':<8} {'ours: first screen':>19} {'ours: populated':>16} {'minimal Textual':>16}"
+        f" {'ratio first':>12} {'ratio populated':>16}"
+    )
     for label, pick in (("median", statistics.median), ("best", min), ("worst", max)):
-        a, b = pick(ours), pick(baseline)
-        print(f"{label:<10} {a:>17.2f}s {b:>15.2f}s {a / b:>6.2f}x")
+        f, a, b = pick(first), pick(ours), pick(baseline)
+        print(
+            f"{label:<8} {f:>18.2f}s {a:>15.2f}s {b:>15.2f}s {f / b:>11.2f}x {a / b:>15.2f}x"
+        )
 
     # where the console's time goes, measured inside one process (no terminal)
     out = subprocess.run(

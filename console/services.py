@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from console.errors import ConfigError
 from console.hosts.base import Host
 from console.models import (
     Bucket,
@@ -133,6 +134,131 @@ class Services:
         for callback in reversed(callbacks):
             callback()
 
+    def ready(self) -> None:
+        """Block until the backends can answer (the demo may still be starting): call it
+        before reading ``settings`` fields the backends fill in, such as the endpoint."""
+
+
+class _DemoStarter:
+    """Starts the demo endpoint on first use, so the console draws its first screen before
+    moto imports and seeds (most of the demo's start-up time). Starting it in parallel
+    with the UI was slower for both: the two fight over the interpreter lock. Backends wait
+    for it, which the UI only does from thread workers."""
+
+    def __init__(self, settings: Settings, on_ready: Callable[[Settings], None]):
+        self._settings = settings
+        self._on_ready = on_ready
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._done = threading.Event()
+        self._error: BaseException | None = None
+        self.parts: dict[str, object] = {}
+
+    def _start(self) -> None:
+        try:
+            self.parts = _demo_parts(self._settings)
+            self._on_ready(self.parts["settings"])  # type: ignore[arg-type]
+        except BaseException as exc:  # noqa: BLE001 - re-raised to every caller of get()
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def get(self, name: str) -> object:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._start, name="demo-start", daemon=True)
+                self._thread.start()
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self.parts[name]
+
+    def stop(self) -> None:
+        with self._lock:
+            started = self._thread is not None
+            if not started:  # closed before any use: never start it afterwards either
+                self._thread = threading.current_thread()
+                self._error = ConfigError("The demo was closed before it started.")
+                self._done.set()
+        if not started:
+            return
+        self._done.wait()
+        for callback in reversed(self.parts.get("on_close", [])):  # type: ignore[union-attr]
+            callback()
+
+
+class _WhenReady:
+    """Stands for one backend of a demo that is still starting: attribute access waits."""
+
+    def __init__(self, starter: _DemoStarter, name: str):
+        self._starter = starter
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> object:
+        return getattr(self._starter.get(self._name), attribute)
+
+
+@dataclass
+class _DeferredDemoServices(Services):
+    starter: _DemoStarter | None = None
+
+    def ready(self) -> None:
+        if self.starter is not None:
+            self.starter.get("settings")
+
+
+def _demo_parts(settings: Settings) -> dict[str, object]:
+    """Start the demo and build its backends. Raises ConfigError when it cannot start."""
+    from console.aws.s3 import S3Service
+    from console.demo import DemoEc2Service, demo_host_factory, start_demo
+    from console.hosts import HostPool
+
+    demo = start_demo(settings)
+    try:
+        # the demo's own session: its clients exist already (creating one parses the
+        # service's model, a noticeable share of the start-up time)
+        aws = demo.session
+        ec2 = DemoEc2Service(aws, demo)
+        hosts = HostPool(factory=demo_host_factory(demo, ec2.list_instances))
+    except BaseException:
+        demo.stop()
+        raise
+    return {
+        "demo": demo,
+        "ec2": ec2,
+        "s3": S3Service(aws),
+        "hosts": hosts,
+        "settings": settings.with_overrides(endpoint_url=demo.endpoint_url, region=demo.region),
+        # close() runs these in reverse: hosts, then AWS connections, then the demo server
+        "on_close": [demo.stop, aws.close, hosts.close_all],
+    }
+
+
+def build_demo_services_in_background(settings: Settings) -> Services:
+    """The demo's Services at once, its endpoint started on first use in a thread
+    (interactive start-up: the first screen shows first; every backend call waits until
+    the endpoint is up)."""
+    from console.demo import DEMO_REGION
+
+    services = _DeferredDemoServices(
+        settings=settings.with_overrides(region=settings.region or DEMO_REGION),
+        ec2=None,  # type: ignore[arg-type]
+        s3=None,  # type: ignore[arg-type]
+        hosts=None,  # type: ignore[arg-type]
+    )
+
+    def on_ready(started: Settings) -> None:
+        services.settings = started
+
+    starter = _DemoStarter(settings, on_ready)
+    services.starter = starter
+    services.ec2 = _WhenReady(starter, "ec2")  # type: ignore[assignment]
+    services.s3 = _WhenReady(starter, "s3")  # type: ignore[assignment]
+    services.hosts = _WhenReady(starter, "hosts")  # type: ignore[assignment]
+    services.demo = _WhenReady(starter, "demo")
+    services.on_close.append(starter.stop)
+    return services
+
 
 def build_services(settings: Settings, *, require_credentials: bool = False) -> Services:
     """The backends for ``settings``: a real account, or with ``settings.demo`` the embedded one.
@@ -143,42 +269,30 @@ def build_services(settings: Settings, *, require_credentials: bool = False) -> 
     Raises ConfigError (unknown profile, demo cannot start) and, with
     ``require_credentials``, CredentialsError when no credentials are configured.
     """
+    if settings.demo:
+        parts = _demo_parts(settings)
+        return Services(
+            settings=parts["settings"],  # type: ignore[arg-type]
+            ec2=parts["ec2"],  # type: ignore[arg-type]
+            s3=parts["s3"],  # type: ignore[arg-type]
+            hosts=parts["hosts"],  # type: ignore[arg-type]
+            on_close=parts["on_close"],  # type: ignore[arg-type]
+            demo=parts["demo"],
+        )
     from console.aws.ec2 import Ec2Service
     from console.aws.s3 import S3Service
     from console.aws.session import AwsSession
     from console.hosts import HostPool
 
-    on_close: list[Callable[[], None]] = []
-    demo = None
-    try:
-        if settings.demo:
-            from console.demo import DemoEc2Service, demo_host_factory, start_demo
-
-            demo = start_demo(settings)
-            on_close.append(demo.stop)
-            settings = settings.with_overrides(endpoint_url=demo.endpoint_url, region=demo.region)
-            # the demo's own session: its clients exist already (creating one parses the
-            # service's model, a noticeable share of the start-up time)
-            aws = demo.session
-            ec2 = DemoEc2Service(aws, demo)
-            hosts = HostPool(factory=demo_host_factory(demo, ec2.list_instances))
-        else:
-            aws = AwsSession(settings)
-            if require_credentials:
-                aws.require_credentials()
-            ec2 = Ec2Service(aws)
-            hosts = HostPool()
-    except BaseException:
-        for callback in reversed(on_close):
-            callback()
-        raise
-    # close() runs these in reverse: hosts, then AWS connections, then the demo server
-    on_close += [aws.close, hosts.close_all]
+    aws = AwsSession(settings)
+    if require_credentials:
+        aws.require_credentials()
+    hosts = HostPool()
     return Services(
         settings=settings,
-        ec2=ec2,
+        ec2=Ec2Service(aws),
         s3=S3Service(aws),
         hosts=hosts,
-        on_close=on_close,
-        demo=demo,
+        # close() runs these in reverse: hosts, then the AWS connections
+        on_close=[aws.close, hosts.close_all],
     )

@@ -43,6 +43,22 @@ class Ec2Service:
         self._unknown_types: set[str] = set()
         self._price_book = None
 
+    # -- launching -------------------------------------------------------------------------
+
+    @property
+    def launcher(self):
+        """The launch wizard's backend (``console.aws.launch.Launcher``) for this region."""
+        from console.aws.launch import Launcher
+
+        return Launcher(self._aws)
+
+    @property
+    def quotas(self):
+        """Service Quotas for this region (``console.aws.quotas.QuotaService``)."""
+        from console.aws.quotas import QuotaService
+
+        return QuotaService(self._aws)
+
     # -- prices ---------------------------------------------------------------------------
 
     @property
@@ -51,9 +67,11 @@ class Ec2Service:
         if self._price_book is None:
             from console.aws.prices import PriceBook
 
-            self._price_book = PriceBook(
-                self._aws.region or "", self.spot_prices, pricing_client=self._pricing_client
-            )
+            # an endpoint override is an emulator (moto, the demo): it has no Pricing API
+            live = self._pricing_client if not self._aws.endpoint_url else None
+            self._price_book = PriceBook(self._aws.region or "", self.spot_prices, live)
+            if not live:
+                self._price_book.pricing_api_off = "endpoint override: the Pricing API is not asked"
         return self._price_book
 
     def _pricing_client(self):

@@ -134,6 +134,14 @@ class Launcher:
             reply = self._ec2.import_key_pair(KeyName=name, PublicKeyMaterial=material)
         return KeyPairInfo(reply["KeyName"], reply.get("KeyPairId"), reply.get("KeyFingerprint"))
 
+    def public_key_candidates(self, ssh_dir: str = "~/.ssh") -> list[str]:
+        """``~/.ssh/id_*.pub`` (``ls ~/.ssh/id_*.pub``): keys the wizard offers to import."""
+        return public_key_candidates(ssh_dir)
+
+    def my_public_ip(self) -> str | None:
+        """This machine's public IPv4 address, None when it cannot be found (offline)."""
+        return my_public_ip()
+
     # -- security groups ---------------------------------------------------------------------
 
     def create_ssh_group(self, name: str, cidr: str, *, allow_world: bool = False) -> str:

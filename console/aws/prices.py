@@ -6,7 +6,8 @@ Three sources, best first, each named beside the price it gave:
   (``aws ec2 describe-spot-price-history``);
 - on-demand: the Pricing API (``aws pricing get-products --service-code AmazonEC2``) when it
   answers; it lives in us-east-1 only, and it is asked once per type; the first failure
-  (no endpoint, denied, an emulator without it) turns it off for the session;
+  (no endpoint, denied) turns it off for the session. With an endpoint override (moto, the
+  demo, LocalStack) it is not asked at all: those emulators carry no price list;
 - otherwise the on-demand table shipped in ``price_table.json``, with its date.
 """
 
@@ -16,7 +17,7 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -131,12 +132,16 @@ class PriceBook:
         prices: dict[str, HourlyPrice] = {}
         for instance in instances:
             found = spot.get((instance.type, instance.availability_zone or ""))
-            if instance.market == "spot" and found is not None:
+            # a zero spot price is no price (emulators answer 0.0): fall back to on-demand
+            if instance.market == "spot" and found is not None and found.price_per_hour > 0:
                 prices[instance.id] = HourlyPrice(
                     instance.type, self.region, found.price_per_hour, SPOT_SOURCE, market="spot"
                 )
                 continue
             on_demand = self.on_demand(instance.type)
+            if on_demand is not None and instance.market == "spot":
+                # an upper bound for a spot instance: say that it is the on-demand figure
+                on_demand = replace(on_demand, source=f"{on_demand.source} (on-demand)")
             if on_demand is not None:
                 prices[instance.id] = on_demand
         return prices
@@ -156,7 +161,7 @@ class PriceBook:
             price = _ask_pricing_api(self._pricing_client(), instance_type, location)
         except Exception as exc:  # noqa: BLE001 - any failure means "not reachable": use the table
             with self._lock:
-                self.pricing_api_off = f"{type(exc).__name__}: {exc}"
+                self.pricing_api_off = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
             return None
         with self._lock:
             self._pricing_cache[instance_type] = price

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from console.aws.session import AwsSession
-from console.errors import AwsError
+from console.errors import AwsError, NotFoundError
 from console.models import Bucket, CountProgress, FileCount, S3Object, S3Page, TransferProgress
 
 #: objects larger than this are not previewed (the Anno/*.txt files are a few hundred KiB)
@@ -119,8 +119,14 @@ class S3Service:
         }
         if token:
             params["ContinuationToken"] = token
-        with self._aws.errors("s3"):
-            raw = self.client().list_objects_v2(**params)
+        try:
+            with self._aws.errors("s3"):
+                raw = self.client().list_objects_v2(**params)
+        except NotFoundError as exc:
+            raise NotFoundError(
+                f"There is no bucket named {bucket!r} (listing s3://{bucket}/{root}).",
+                hint="It may have been deleted: press r on the bucket list to reload it.",
+            ) from exc
         return S3Page(
             bucket=bucket,
             prefix=root,
@@ -246,13 +252,14 @@ class S3Service:
                     hint="Download it instead (d).",
                 )
             data = self.client().get_object(Bucket=bucket, Key=key)["Body"].read()
-        if b"\x00" in data[:8192]:
-            raise PreviewRefused(f"{where} is binary, not text.", hint="Download it instead (d).")
+        # a NUL byte or bytes that are not UTF-8: an image, an archive, a checkpoint
         try:
+            if b"\x00" in data[:8192]:
+                raise UnicodeDecodeError("utf-8", data[:1], 0, 1, "NUL byte")
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise PreviewRefused(
-                f"{where} is not UTF-8 text.", hint="Download it instead (d)."
+                f"{where} is binary, not UTF-8 text.", hint="Download it instead (d)."
             ) from exc
 
     def transfer(

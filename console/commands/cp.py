@@ -15,7 +15,7 @@ from typing import Any
 
 from console.commands import add_json_flag, print_json
 from console.errors import ReadOnlyError
-from console.files.transfer import Policy, TransferEngine, TransferSpec
+from console.files.transfer import Policy, TransferSpec, engine_for
 from console.models import TransferProgress, TransferState
 
 
@@ -42,21 +42,6 @@ def register(subparsers: Any) -> None:
     )
     add_json_flag(parser)
     parser.set_defaults(func=run)
-
-
-def engine_for(services: Any) -> TransferEngine:
-    """A TransferEngine on the services' hosts, S3 client and job runner."""
-    from console.jobs import JobManager
-
-    def s3_client() -> Any:
-        s3 = services.s3
-        if hasattr(s3, "client"):
-            return s3.client()
-        return s3._aws.client("s3")
-
-    endpoint = getattr(services.settings, "endpoint_url", None)
-    aws_cli = ("aws", "--endpoint-url", endpoint) if endpoint else ("aws",)
-    return TransferEngine(services.hosts.host_for, s3_client, jobs_for=JobManager, aws_cli=aws_cli)
 
 
 def run(args: Any, services: Any) -> int:

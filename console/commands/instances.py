@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
-from console.models import Instance, InstanceTypeInfo
+from console.models import HourlyPrice, Instance, InstanceTypeInfo
+from console.ui.widgets.instance_format import dollars, duration, uptime_seconds
 
 
 def register(subparsers: Any) -> None:
@@ -18,8 +20,16 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def as_record(instance: Instance, types: dict[str, InstanceTypeInfo]) -> dict[str, Any]:
+def as_record(
+    instance: Instance,
+    types: dict[str, InstanceTypeInfo],
+    prices: dict[str, HourlyPrice] | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
     """The stable JSON shape of one instance (keys never renamed; new ones only appended)."""
+    now = now or dt.datetime.now(dt.UTC)
+    price = (prices or {}).get(instance.id)
+    uptime = uptime_seconds(instance, now)
     info = types.get(instance.type)
     gpus = None
     if info is not None and info.gpu_count:
@@ -42,6 +52,16 @@ def as_record(instance: Instance, types: dict[str, InstanceTypeInfo]) -> dict[st
         "image_id": instance.image_id,
         "tags": dict(instance.tags),
         "gpus": gpus,
+        # appended with prices: seconds since the last start of a running instance, the
+        # hourly price in USD, where it came from, and the compute cost since that start
+        "uptime_seconds": None if uptime is None else round(uptime),
+        "price_per_hour": None if price is None else price.price_per_hour,
+        "price_source": None if price is None else price.source,
+        "cost_since_launch": (
+            None
+            if price is None or uptime is None
+            else round(uptime / 3600 * price.price_per_hour, 4)
+        ),
     }
 
 
@@ -55,7 +75,19 @@ def gpu_label(info: InstanceTypeInfo | None) -> str | None:
     return label
 
 
-def columns(types: dict[str, InstanceTypeInfo]) -> tuple:
+def columns(
+    types: dict[str, InstanceTypeInfo], prices: dict[str, HourlyPrice] | None = None
+) -> tuple:
+    prices = prices or {}
+    now = dt.datetime.now(dt.UTC)
+
+    def price(i: Instance) -> HourlyPrice | None:
+        return prices.get(i.id)
+
+    def cost(i: Instance) -> str | None:
+        seconds, p = uptime_seconds(i, now), price(i)
+        return None if seconds is None or p is None else dollars(seconds / 3600 * p.price_per_hour)
+
     return (
         ("NAME", lambda i: i.name),
         ("ID", lambda i: i.id),
@@ -66,14 +98,19 @@ def columns(types: dict[str, InstanceTypeInfo]) -> tuple:
         ("AZ", lambda i: i.availability_zone),
         ("PUBLIC IP", lambda i: i.public_ip),
         ("LAUNCHED", lambda i: i.launch_time),
+        ("UPTIME", lambda i: duration(uptime_seconds(i, now))),
+        ("$/HOUR", lambda i: None if price(i) is None else dollars(price(i).price_per_hour)),
+        ("COST", cost),
+        ("PRICE FROM", lambda i: None if price(i) is None else price(i).source),
     )
 
 
 def run(args: Any, services: Any) -> int:
     instances = services.ec2.list_instances()
     types = services.ec2.instance_types(i.type for i in instances)
+    prices = services.ec2.hourly_prices(instances)
     if args.json:
-        print_json(as_record(i, types) for i in instances)
+        print_json(as_record(i, types, prices) for i in instances)
     else:
-        print_table(instances, columns(types))
+        print_table(instances, columns(types, prices))
     return 0

@@ -858,3 +858,18 @@ def _join(side: _Side, root: str, rel: str) -> str:
     if side.kind == "local":
         return os.path.join(root, *rel.split("/"))
     return posixpath.join(root, rel) if side.kind == "host" else f"{root.rstrip('/')}/{rel}"
+
+
+def engine_for(services: Any) -> TransferEngine:
+    """A TransferEngine on the services' hosts, S3 client and job runner (what the ``cp``
+    command and the Files view share)."""
+    from console.jobs import JobManager
+
+    services.ready()  # the demo's endpoint is known once it has started
+
+    def s3_client() -> Any:
+        return services.s3.client()
+
+    endpoint = getattr(services.settings, "endpoint_url", None)
+    aws_cli = ("aws", "--endpoint-url", endpoint) if endpoint else ("aws",)
+    return TransferEngine(services.hosts.host_for, s3_client, jobs_for=JobManager, aws_cli=aws_cli)

@@ -48,7 +48,8 @@ from dataclasses import dataclass
 from console.errors import ConsoleError, HostUnreachableError, RemoteFileError
 from console.files.transfer_remote import helper_argv
 from console.hosts.base import Host
-from console.hosts.interactive import SshOptions, _base
+from console.hosts.interactive import SshOptions
+from console.hosts.interactive import ssh_argv as base_ssh_argv
 
 #: cipher preference for transfer connections: AES-GCM first (hardware AES), then the
 #: server's usual defaults
@@ -103,7 +104,7 @@ def ssh_argv(host: Host, remote: list[str]) -> list[str]:
         "-o", "ConnectTimeout=15",
         "-o", "LogLevel=ERROR",
     ]  # fmt: skip
-    return [*_base(options, tty=False, extra=extra), shlex.join(remote)]
+    return [*base_ssh_argv(options, tty=False, extra=extra), shlex.join(remote)]
 
 
 def split_ranges(size: int, streams: int, minimum: int = 16 * CHUNK) -> list[tuple[int, int]]:

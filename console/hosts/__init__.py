@@ -8,12 +8,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from console.hosts.base import CommandStream, Host
 from console.hosts.local import LocalHost
-from console.hosts.ssh import ConnectionPool, SshHost
+
+if TYPE_CHECKING:
+    from console.hosts.ssh import ConnectionPool, SshHost
 
 __all__ = ["CommandStream", "Host", "HostPool", "LocalHost", "SshHost"]
+
+
+def __getattr__(name: str) -> Any:
+    # paramiko takes half a second to import: only load it when an SSH host is wanted
+    if name == "SshHost":
+        from console.hosts.ssh import SshHost
+
+        return SshHost
+    raise AttributeError(name)
 
 LOCAL = "local"
 
@@ -37,18 +49,24 @@ class HostPool:
         self._config_path = config_path
         self._known_hosts_path = known_hosts_path
         self._factory = factory or self._default_factory
-        self._connections = ConnectionPool()
+        self._connections: ConnectionPool | None = None  # made with the first SSH host
         self._hosts: dict[str, Host] = {}
         self._lock = threading.Lock()
 
     def _default_factory(self, target: str) -> Host:
         if target == LOCAL:
             return LocalHost()
+        from console.hosts.ssh import ConnectionPool, SshHost
+
+        with self._lock:
+            if self._connections is None:
+                self._connections = ConnectionPool()
+            connections = self._connections
         return SshHost(
             target,
             config_path=self._config_path,
             known_hosts_path=self._known_hosts_path,
-            pool=self._connections,
+            pool=connections,
         )
 
     def register(self, target: str, host: Host) -> None:
@@ -80,6 +98,8 @@ class HostPool:
         """Close every connection; hosts stay usable and reconnect on their next call."""
         with self._lock:
             hosts = list(self._hosts.values())
+            connections = self._connections
         for host in hosts:
             host.close()
-        self._connections.close_all()
+        if connections is not None:
+            connections.close_all()

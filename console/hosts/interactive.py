@@ -49,7 +49,7 @@ class SshOptions:
         )
 
 
-def _base(options: SshOptions, *, tty: bool, extra: Sequence[str] = ()) -> list[str]:
+def ssh_argv(options: SshOptions, *, tty: bool, extra: Sequence[str] = ()) -> list[str]:
     """``ssh [-F CONFIG] [-o UserKnownHostsFile=…] [-t] EXTRA… [-p PORT] -- DEST``."""
     argv = [options.ssh_binary]
     if options.config_path is not None:
@@ -79,7 +79,7 @@ def _destination(target: str) -> list[str]:
 
 def shell_argv(options: SshOptions) -> list[str]:
     """An interactive login shell: ``ssh -t HOST``."""
-    return _base(options, tty=True)
+    return ssh_argv(options, tty=True)
 
 
 def remote_command_argv(options: SshOptions, argv: Sequence[str]) -> list[str]:
@@ -87,7 +87,7 @@ def remote_command_argv(options: SshOptions, argv: Sequence[str]) -> list[str]:
     command is passed as one word already quoted with ``shlex.join``."""
     if not argv:
         raise ValueError("argv is empty")
-    return [*_base(options, tty=True), shlex.join(argv)]
+    return [*ssh_argv(options, tty=True), shlex.join(argv)]
 
 
 def tmux_attach_argv(
@@ -124,7 +124,7 @@ def port_forward_argv(
     if not remote_host or any(ch.isspace() or ch == ":" for ch in remote_host):
         raise ValueError(f"{remote_host!r} is not a host name")
     forward = f"{local_port}:{remote_host}:{remote_port}"
-    return _base(options, tty=False, extra=["-N", "-o", "ExitOnForwardFailure=yes", "-L", forward])
+    return ssh_argv(options, tty=False, extra=["-N", "-o", "ExitOnForwardFailure=yes", "-L", forward])
 
 
 def local_shell_argv(home: str) -> list[str]:

@@ -466,3 +466,32 @@ async def test_a_big_count_streams_its_progress_into_the_view(tmp_path, files_ap
         partial = panel.last_progress
         assert 4096 <= partial.files + partial.dirs < 9003
         assert partial.bytes == partial.files  # one byte per file, so far
+
+
+async def test_compare_a_local_folder_with_its_upload_to_s3(tmp_path, s3, files_app):
+    local = tmp_path / "dataset"
+    local.mkdir()
+    make_tree(local)
+    (local / "img" / "odd\nname.png").unlink()  # a key with a newline: not every S3 takes it
+    s3.create_bucket(Bucket="uploads")
+    uploaded = 0
+    for path in sorted(local.rglob("*")):
+        relative = path.relative_to(local).as_posix()
+        if path.is_file() and not path.is_symlink() and relative != "img/train/003.jpg":
+            s3.put_object(Bucket="uploads", Key=f"ds/{relative}", Body=path.read_bytes())
+            uploaded += 1
+    app = files_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_files(pilot)
+        await pilot.press("m")
+        panel = app.screen.query_one(ComparePanel)
+        await type_into(pilot, "#compare-a", str(local))
+        await type_into(pilot, "#compare-b", "s3://uploads/ds")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: panel.last_comparison is not None or panel.last_failure)
+        assert panel.last_failure is None
+        counts = panel.last_comparison.counts
+        assert counts[1].files == uploaded
+        rows = {row[0]: row for row in table_of(app, "#compare-table")}
+        assert rows[".jpg"][3:] == ["1", "0"]  # the one left out
+        assert all(row[3] == "0" for ext, row in rows.items() if ext != ".jpg")

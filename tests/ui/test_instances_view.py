@@ -78,7 +78,7 @@ async def test_stop_asks_then_changes_moto_state_and_view_follows(
     app = make_app(moto_settings, make_services(moto_settings))
     async with app.run_test(size=(220, 40)) as pilot:
         await wait_until(pilot, lambda: table(app).row_count == 1)
-        await pilot.press("x")
+        await pilot.press("X")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert state(ec2, instance_id) == "running"  # nothing happens before the yes
         await pilot.press("y")
@@ -108,7 +108,7 @@ async def test_read_only_refuses_every_state_action(ec2, moto_settings, make_ser
     app = make_app(settings, make_services(settings))
     async with app.run_test(size=(220, 40)) as pilot:
         await wait_until(pilot, lambda: table(app).row_count == 1)
-        for key in ("x", "b", "delete"):
+        for key in ("X", "B", "delete"):
             await pilot.press(key)
             await pilot.pause()
             assert not isinstance(app.screen, ConfirmScreen)
@@ -125,8 +125,12 @@ async def test_enter_opens_the_detail_with_key_and_rules(ec2, moto_settings, mak
     ec2.create_key_pair(KeyName="laptop")
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     ec2.run_instances(
-        ImageId=image, InstanceType="t3.micro", MinCount=1, MaxCount=1,
-        KeyName="laptop", SecurityGroupIds=[group],
+        ImageId=image,
+        InstanceType="t3.micro",
+        MinCount=1,
+        MaxCount=1,
+        KeyName="laptop",
+        SecurityGroupIds=[group],
     )
     app = make_app(moto_settings, make_services(moto_settings))
     async with app.run_test(size=(220, 50)) as pilot:
@@ -140,3 +144,71 @@ async def test_enter_opens_the_detail_with_key_and_rules(ec2, moto_settings, mak
         assert "port 22" in body
         await pilot.press("escape")
         assert not isinstance(app.screen, InstanceDetailScreen)
+
+
+async def test_reload_keeps_sort_filter_and_cursor(ec2, moto_settings, make_services):
+    for name in ("delta", "alpha", "charlie", "bravo"):
+        launch(ec2, name)
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(220, 40)) as pilot:
+        await wait_until(pilot, lambda: table(app).row_count == 4)
+        await pilot.press("s", "s", "down", "down")
+        assert column(app, "name") == ["alpha", "bravo", "charlie", "delta"]
+        chosen = table(app).cursor_key
+        launch(ec2, "aardvark")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: table(app).row_count == 5)
+        assert column(app, "name") == ["aardvark", "alpha", "bravo", "charlie", "delta"]
+        assert table(app).cursor_key == chosen
+
+
+async def test_transitional_states_reload_until_settled(ec2, moto_settings, make_services):
+    from console.models import InstanceState
+    from console.ui.views.instances import InstanceRow
+
+    launch(ec2, "train")
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(220, 40)) as pilot:
+        await wait_until(pilot, lambda: table(app).row_count == 1)
+        v = view(app)
+        settled = v.rows[0]
+        assert v._transition_timer is None
+        pending = InstanceRow(
+            replace(settled.instance, state=InstanceState.PENDING), None, None, settled.now
+        )
+        v.show_items([pending])
+        assert v._transition_timer is not None
+        # the quick reload fetches moto's truth (running) and then stops reloading
+        await wait_until(pilot, lambda: column(app, "state") == ["running"])
+        await wait_until(pilot, lambda: v._transition_timer is None)
+
+
+async def test_shell_key_builds_ssh_with_the_key_file(ec2, moto_settings, make_services, tmp_path):
+    ec2.create_key_pair(KeyName="laptop")
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ec2.run_instances(
+        ImageId=image, InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="laptop"
+    )
+    (tmp_path / "laptop.pem").write_text("key")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[instances]\nssh_user = "ec2-user"\nkey_dir = "{tmp_path}"\n')
+    from console.settings import Settings
+
+    loaded = Settings.load(config, environ={})
+    settings = loaded.with_overrides(
+        endpoint_url=moto_settings.endpoint_url, region="us-east-1", refresh_interval=0.0
+    )
+    app = make_app(settings, make_services(settings))
+    async with app.run_test(size=(220, 40)) as pilot:
+        await wait_until(pilot, lambda: table(app).row_count == 1)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: getattr(view(app), "last_terminal_argv", None))
+        public_ip = column(app, "public_ip")[0]
+        assert view(app).last_terminal_argv == [
+            "ssh",
+            "-i",
+            str(tmp_path / "laptop.pem"),
+            "-t",
+            "--",
+            f"ec2-user@{public_ip}",
+        ]

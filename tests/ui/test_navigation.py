@@ -41,13 +41,12 @@ async def test_number_keys_switch_views(app):
             assert app.screen.current_view.view_id == view_id
 
 
-async def test_views_without_backends_say_so(app):
+async def test_files_view_says_when_nothing_was_transferred(app):
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("5")
+        await pilot.press("5", "t")
         await pilot.pause()
-        texts = [str(w.render()) for w in app.screen.current_view.query("EmptyState")]
-        assert texts[0] == "No transfers or counts yet."
-        assert not app.screen.current_view.query("DataTable")
+        status = app.screen.current_view.query_one("#transfer-status")
+        assert "No transfers yet" in str(status.render())
 
 
 @pytest.mark.parametrize(

@@ -230,3 +230,38 @@ async def test_upload_then_download_roundtrip(s3, moto_settings, make_services, 
         await wait_until(pilot, lambda: "Done" in b.activity.text and "out" in b.activity.text)
         assert (out / "model.pt").read_bytes() == payload
         assert b.activity.bar.percentage == 1.0
+
+
+async def test_help_lists_the_browser_keys(s3, moto_settings, make_services):
+    from console.ui.screens.help import HelpScreen
+
+    seed(s3)
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_bucket(pilot, app)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        rows = [" ".join(str(c) for c in row) for row in _help_rows(app.screen)]
+        for described in ("Download", "Upload", "Presign", "Preview", "Count", "Delete"):
+            assert any(described in row for row in rows), described
+
+
+def _help_rows(screen):
+    table = screen.query_one("#help-table")
+    return [table.get_row_at(i) for i in range(table.row_count)]
+
+
+async def test_a_failed_page_is_said_and_stops_paging(s3, moto_settings, make_services):
+    s3.create_bucket(Bucket="gone")
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("2")
+        table = app.screen.query_one("#buckets-table")
+        await wait_until(pilot, lambda: table.row_count == 1)
+        s3.delete_bucket(Bucket="gone")
+        b = browser(app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: b.last_failure is not None)
+        assert not b.loading and not b.complete
+        assert "no bucket named 'gone'" in b.activity.text
+        assert any(n.severity == "error" for n in notifications(app))

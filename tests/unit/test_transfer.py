@@ -179,14 +179,22 @@ def test_run_ranges_gives_up_on_a_dead_host(monkeypatch):
     assert f"({MAX_ATTEMPTS_WITHOUT_PROGRESS} tries)" in str(caught.value)
 
 
+def services_with_host(name, host, *, read_only):
+    from console.services import Services
+    from console.settings import Settings
+
+    return Services(
+        settings=Settings(read_only=read_only),
+        ec2=None,
+        s3=None,
+        hosts=SimpleNamespace(host_for=lambda target: {name: host}[target]),
+    )
+
+
 def test_cli_cp_prints_json_result(sandbox, tmp_path, capsys):
     source = tmp_path / "a.txt"
     source.write_bytes(b"hello")
-    services = SimpleNamespace(
-        hosts=SimpleNamespace(host_for=lambda name: {"box": sandbox}[name]),
-        s3=None,
-        settings=SimpleNamespace(endpoint_url=None, read_only=False),
-    )
+    services = services_with_host("box", sandbox, read_only=False)
     import argparse
 
     parser = argparse.ArgumentParser()
@@ -205,11 +213,7 @@ def test_cli_cp_is_refused_in_read_only_mode(sandbox, tmp_path):
 
     source = tmp_path / "a.txt"
     source.write_bytes(b"hello")
-    services = SimpleNamespace(
-        hosts=SimpleNamespace(host_for=lambda name: {"box": sandbox}[name]),
-        s3=None,
-        settings=SimpleNamespace(endpoint_url=None, read_only=True),
-    )
+    services = services_with_host("box", sandbox, read_only=True)
     parser = argparse.ArgumentParser()
     cp_command.register(parser.add_subparsers())
     args = parser.parse_args(["cp", str(source), "box:~/"])

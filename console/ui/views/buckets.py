@@ -28,6 +28,9 @@ class BucketsView(ResourceView):
     view_id = "buckets"
     title = "Buckets"
     aliases = ("s3", "bucket")
+    DEFAULT_CSS = """
+    BucketsView #buckets-switcher { height: 1fr; }
+    """
 
     def compose_body(self) -> ComposeResult:
         with ContentSwitcher(initial="buckets-table", id="buckets-switcher"):

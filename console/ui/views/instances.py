@@ -2,10 +2,10 @@
 
 Keys (each with a binding id, remappable): ``s`` sorts by the next column (``S`` reverses),
 a click on a header sorts by it, ``/`` filters over every column, ``enter`` opens the detail,
-``u``/``x``/``b``/``delete`` start, stop, reboot, terminate (asked first, typed name for
+``U``/``X``/``B``/``delete`` start, stop, reboot, terminate (asked first, typed name for
 terminate, refused read-only), ``c`` opens a shell and ``j`` a Jupyter port-forward in the
-real terminal. While any instance is pending, stopping or shutting down the view reloads
-every ``TRANSITION_INTERVAL`` seconds until all have settled.
+real terminal, ``L`` opens the launch wizard. While any instance is pending, stopping or
+shutting down, the view reloads every ``TRANSITION_INTERVAL`` seconds until all have settled.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
+from console.errors import ConsoleError
 from console.models import HourlyPrice, Instance, InstanceState, InstanceTypeInfo
 from console.ui.guards import require_writable, run_destructive
 from console.ui.views.base import ResourceView
@@ -135,14 +136,15 @@ class InstancesView(ResourceView):
         Binding("S", "sort_reverse", "Reverse", id="instances.sort_reverse", show=False),
         Binding("slash", "filter", "Filter", id="instances.filter", key_display="/"),
         Binding("enter", "detail", "Details", id="instances.detail", show=False),
-        Binding("u", "state('start')", "Start", id="instances.start"),
-        Binding("x", "state('stop')", "Stop", id="instances.stop"),
-        Binding("b", "state('reboot')", "Reboot", id="instances.reboot"),
+        Binding("U", "state('start')", "Start", id="instances.start"),
+        Binding("X", "state('stop')", "Stop", id="instances.stop"),
+        Binding("B", "state('reboot')", "Reboot", id="instances.reboot"),
         Binding("delete", "state('terminate')", "Terminate", id="instances.terminate"),
         Binding("c", "shell", "Shell", id="instances.shell", tooltip="SSH shell in the terminal"),
         Binding(
             "j", "jupyter", "Jupyter", id="instances.jupyter", tooltip="Forward Jupyter's port"
         ),
+        Binding("L", "launch", "Launch", id="instances.launch", tooltip="Launch an instance"),
     ]
 
     def __init__(self, services, *, refresh_interval: float = 10.0) -> None:
@@ -166,15 +168,18 @@ class InstancesView(ResourceView):
     # -- loading ------------------------------------------------------------------------
 
     def fetch(self) -> list[InstanceRow]:
-        from console.errors import ConsoleError
-
         ec2 = self.services.ec2
         instances = ec2.list_instances()
-        types = ec2.instance_types(i.type for i in instances)
+        # hardware and prices are extras: a denied describe-instance-types or spot history
+        # leaves those cells blank, the list itself still shows
+        try:
+            types = ec2.instance_types(i.type for i in instances)
+        except ConsoleError:
+            types = {}
         try:
             prices = ec2.hourly_prices(instances)
         except ConsoleError:
-            prices = {}  # no spot history (denied): the list still shows, without prices
+            prices = {}
         now = dt.datetime.now(dt.UTC)
         return [InstanceRow(i, types.get(i.type), prices.get(i.id), now) for i in instances]
 
@@ -287,6 +292,18 @@ class InstancesView(ResourceView):
         instance = self.selected()
         if instance is not None:
             self.app.push_screen(InstanceDetailScreen(self.services, instance))
+
+    def action_launch(self) -> None:
+        from console.ui.screens.launch_wizard import LaunchWizardScreen
+
+        if not require_writable(self.app, "Launching an instance"):
+            return
+
+        def launched(instance_id: str | None) -> None:
+            if instance_id:
+                self.action_reload()
+
+        self.app.push_screen(LaunchWizardScreen(self.services), callback=launched)
 
     def action_state(self, action: str) -> None:
         instance = self.selected()

@@ -33,6 +33,6 @@ def transfer_engine_for(services: Services) -> Any:
     Imported here, on first use: the engine's S3 side loads boto3, which the UI must not
     load merely by being imported.
     """
-    from console.commands.cp import engine_for
+    from console.files.transfer import engine_for
 
     return engine_for(services)

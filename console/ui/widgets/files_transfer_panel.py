@@ -33,7 +33,7 @@ WORKER_GROUP = "files-transfer-submit"
 REDRAW_SECONDS = 0.25
 #: the engine's existing-file policies (``console.files.transfer.Policy`` values)
 POLICIES = (
-    ("skip identical files (never overwrite)", "skip"),
+    ("skip identical", "skip"),
     ("overwrite", "overwrite"),
     ("keep both", "keep-both"),
 )
@@ -58,7 +58,7 @@ class TransferPanel(ReportsWorkerFailures, Vertical):
     TransferPanel .files-form { height: auto; }
     TransferPanel .files-form Input { width: 1fr; }
     TransferPanel .files-form Label { padding: 1 0 0 1; }
-    TransferPanel #transfer-policy { width: 34; }
+    TransferPanel #transfer-policy { width: 24; }
     TransferPanel #transfer-overall-bar { padding: 0 1; }
     TransferPanel #transfer-queue { height: 1fr; }
     """

@@ -41,4 +41,6 @@ def duration(seconds: float | None) -> str:
 def dollars(value: float | None) -> str:
     if value is None:
         return ""
+    if 0 < value < 0.01:
+        return f"${value:.5f}"  # tiny figures (an emulator's spot price) stay visible
     return f"${value:,.3f}" if value < 10 else f"${value:,.2f}"

@@ -29,7 +29,7 @@ class S3Activity(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield ProgressBar(total=100, show_eta=False, id="s3-activity-bar")
-        yield Static("", id="s3-activity-text")
+        yield Static("", id="s3-activity-text", markup=False)
 
     @property
     def bar(self) -> ProgressBar:

@@ -9,7 +9,7 @@ so a late answer for the old folder is dropped. Rows live in a compact ``S3RowSt
 Actions on the row under the cursor (or the folder shown): count (``c``), download
 (``d``), upload into this folder (``u``), delete (``x``/``delete``, asks first, refused
 read-only), presigned URL (``p``, copied to the clipboard), preview (``v`` or Enter on an
-object, small text only).
+object, small text only); ``s`` stops a running count or transfer, ``r`` reloads the folder.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class S3Browser(ReportsWorkerFailures, Vertical):
         Binding("x,delete", "delete", "Delete", id="s3.delete"),
         Binding("p", "presign", "Presign", id="s3.presign"),
         Binding("v", "preview", "Preview", id="s3.preview"),
+        Binding("s", "stop", "Stop", id="s3.stop", tooltip="Stop the running count or transfer"),
     ]
 
     DEFAULT_CSS = """
@@ -113,11 +114,13 @@ class S3Browser(ReportsWorkerFailures, Vertical):
         self.last_count: FileCount | None = None
         self.last_presigned: str | None = None
         self.last_failure: Failure | None = None
+        #: the generation whose page request failed (None: none failed)
+        self.page_failed: int | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="s3-path")
+        yield Static("", id="s3-path", markup=False)
         yield Input(placeholder="filter names…", id="s3-filter")
-        yield Static(HEADER, id="s3-header")
+        yield Static(HEADER, id="s3-header", markup=False)
         yield S3ObjectList(self.store, id="s3-list")
         yield S3Activity(id="s3-activity")
 
@@ -154,14 +157,18 @@ class S3Browser(ReportsWorkerFailures, Vertical):
         self._load_next_page()
 
     def _load_next_page(self) -> None:
-        if self.loading or self.complete:
+        if self.loading or self.complete or not self.store.bucket:
             return
         self.loading = True
         self._update_path()
         generation, store, token = self.generation, self.store, self.next_token
 
         def fetch() -> None:
-            page = self.services.s3.list_page(store.bucket, store.prefix, token, self.page_size)
+            try:
+                page = self.services.s3.list_page(store.bucket, store.prefix, token, self.page_size)
+            except Exception:
+                self.page_failed = generation  # show_failure then stops the paging
+                raise
             if not get_current_worker().is_cancelled:
                 self.post_message(self.PageLoaded(generation, page))
 
@@ -187,9 +194,11 @@ class S3Browser(ReportsWorkerFailures, Vertical):
             self._load_next_page()
 
     def show_failure(self, failure: Failure) -> None:
-        """A page, count or action failed: say so; ``r``… Enter on the folder retries."""
-        self.loading = False
-        self.last_failure = failure
+        """A page, count or action failed: say so (``r`` reloads the folder)."""
+        if self.page_failed == self.generation:
+            # no more pages are asked for until the folder is opened again (r)
+            self.loading = False
+            self.last_failure = failure
         self.activity.say(failure.one_line(), error=True)
 
     def _update_path(self) -> None:
@@ -276,7 +285,8 @@ class S3Browser(ReportsWorkerFailures, Vertical):
                 on_progress=lambda p: self.post_message(self.Counted(p, done=False)),
                 cancel=worker.cancelled_event,
             )
-            self.post_message(self.Counted(result, done=True))
+            if not worker.is_cancelled:
+                self.post_message(self.Counted(result, done=True))
 
         self._run(count, "s3-count")
 
@@ -289,6 +299,17 @@ class S3Browser(ReportsWorkerFailures, Vertical):
             self.activity.say(f"{p.location}: {text}")
         else:
             self.activity.say(f"{p.location}: counting… {text}")
+
+    def action_stop(self) -> None:
+        """Cancel the running counts and transfers (a transfer leaves no partial file)."""
+        running = [
+            w for w in self.workers if w.node is self and w.group == "s3-action" and w.is_running
+        ]
+        if not running:
+            self.activity.say("Nothing to stop.")
+            return
+        self.workers.cancel_group(self, "s3-action")
+        self.activity.say(f"Stopped: {', '.join(w.name for w in running)}.")
 
     def action_download(self) -> None:
         from console.ui.screens.s3_path_prompt import S3PathPrompt

@@ -1,0 +1,50 @@
+"""Which terminal command the Instances view runs: a sandbox shell with --demo, ssh otherwise."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from console.errors import HostConfigError
+from console.hosts import HostPool
+from console.hosts.local import LocalHost
+from console.models import Instance, InstanceState
+from console.services import Services
+from console.settings import Settings
+from console.ui.views.instances import terminal_argv
+
+INSTANCE = Instance("i-0abc", "train", "g5.xlarge", InstanceState.RUNNING, public_ip="192.0.2.1")
+
+
+def services_for(tmp_path, *, demo: bool) -> Services:
+    sandbox = tmp_path / "sandbox" / "train"
+    sandbox.mkdir(parents=True)
+    hosts = HostPool(factory=lambda target: LocalHost(name=target, home=sandbox))
+    return Services(Settings(), ec2=None, s3=None, hosts=hosts, demo=object() if demo else None)
+
+
+def test_demo_shell_is_a_local_shell_in_the_instance_sandbox(tmp_path):
+    services = services_for(tmp_path, demo=True)
+    argv = terminal_argv(services, INSTANCE, "shell")
+    assert "ssh" not in argv[0]
+    # run it for real, without a terminal: the shell starts in the sandbox folder
+    result = subprocess.run(
+        argv,
+        input="pwd\n",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"SHELL": "/bin/sh", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "sandbox" / "train")
+    with pytest.raises(HostConfigError, match="localhost"):
+        terminal_argv(services, INSTANCE, "jupyter")
+
+
+def test_real_account_shell_is_ssh_to_the_public_address(tmp_path):
+    services = services_for(tmp_path, demo=False)
+    argv = terminal_argv(services, INSTANCE, "shell")
+    assert argv[0] == "ssh" and argv[-1] == "ubuntu@192.0.2.1"
+    forward = terminal_argv(services, INSTANCE, "jupyter")
+    assert "8888:localhost:8888" in forward
