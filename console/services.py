@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from console.errors import ConfigError
 from console.hosts.base import Host
@@ -20,7 +20,9 @@ from console.models import (
     Bucket,
     CountProgress,
     FileCount,
+    HourlyPrice,
     Instance,
+    InstanceDetail,
     InstanceTypeInfo,
     S3Page,
     SpotPrice,
@@ -45,12 +47,35 @@ class Ec2Backend(Protocol):
         """
         ...
 
-
     def spot_prices(
         self, instance_types: Iterable[str], product: str = "Linux/UNIX"
     ) -> dict[tuple[str, str], SpotPrice]:
         """Latest spot price per (type, zone) (``aws ec2 describe-spot-price-history``)."""
         ...
+
+    def hourly_prices(self, instances: Iterable[Instance]) -> dict[str, HourlyPrice]:
+        """Instance id -> $/hour with where the price came from (spot, Pricing API, table)."""
+        ...
+
+    def change_state(self, action: str, instance_id: str, *, read_only: bool = False) -> str:
+        """start / stop / reboot / terminate one instance (``aws ec2 stop-instances …``);
+        returns the next state. Raises ReadOnlyError when ``read_only``."""
+        ...
+
+    def instance_detail(self, instance_id: str) -> InstanceDetail:
+        """Tags, security-group rules, volumes, AMI, IAM role, host-key fingerprints."""
+        ...
+
+    def console_output(self, instance_id: str) -> str | None:
+        """The serial console text (``aws ec2 get-console-output``), None when absent."""
+        ...
+
+    #: the launch wizard's backend (``console.aws.launch.Launcher``)
+    launcher: Any
+    #: Service Quotas (``console.aws.quotas.QuotaService``)
+    quotas: Any
+    #: ``console.aws.prices.PriceBook`` of the region
+    price_book: Any
 
 
 class S3Backend(Protocol):

@@ -27,6 +27,10 @@ INSTANCE_KEYS = {
     "image_id",
     "tags",
     "gpus",
+    "uptime_seconds",
+    "price_per_hour",
+    "price_source",
+    "cost_since_launch",
 }
 
 

@@ -18,7 +18,7 @@ from console.settings import Settings
 from console.ui.screens.confirm import ConfirmScreen
 from console.ui.screens.doctor import DoctorScreen
 from console.ui.screens.main import MainScreen
-from console.ui.views.gpu import STOP_NOT_AVAILABLE, GpuView
+from console.ui.views.gpu import GpuView
 from console.ui.widgets.gpu_format import UNKNOWN
 from console.ui.widgets.gpu_list import GpuList
 from console.ui.widgets.gpu_processes import GpuProcessTable
@@ -371,17 +371,7 @@ async def test_idle_gpus_warn_once_and_stop_asks_first(ec2, gpu_settings, make_s
         await pilot.press("s")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
-        stoppable = hasattr(app.services.ec2, "stop_instances") or hasattr(
-            app.services.ec2, "stop_instance"
-        )
-        if stoppable:
-            await wait_until(
-                pilot, lambda: instance_state(ec2, instance_id) in ("stopping", "stopped")
-            )
-        else:
-            await wait_until(
-                pilot, lambda: any(n.message == STOP_NOT_AVAILABLE for n in notifications(app))
-            )
+        await wait_until(pilot, lambda: instance_state(ec2, instance_id) in ("stopping", "stopped"))
 
 
 async def test_stopping_an_idle_instance_is_refused_read_only(ec2, gpu_settings, make_services):

@@ -50,7 +50,6 @@ if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
     from console.services import Services
 
 #: what the view says when the EC2 backend cannot stop instances yet
-STOP_NOT_AVAILABLE = "Stopping instances arrives with the Instances actions."
 
 
 def load_settings(services: Services) -> tuple[GpuSettings, IdleSettings, list[str]]:
@@ -472,10 +471,6 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
         )
 
     def _stop_instance(self, instance: Instance) -> None:
-        ec2 = self.services.ec2
-        if not (hasattr(ec2, "stop_instances") or hasattr(ec2, "stop_instance")):
-            self.notify(STOP_NOT_AVAILABLE, title="Not yet", severity="warning")
-            return
         self.run_worker(
             partial(self._stop_in_worker, instance),
             name="gpu-stop",
@@ -485,11 +480,7 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
         )
 
     def _stop_in_worker(self, instance: Instance) -> None:
-        ec2 = self.services.ec2
-        if hasattr(ec2, "stop_instances"):
-            ec2.stop_instances([instance.id])
-        else:
-            ec2.stop_instance(instance.id)
+        self.services.ec2.change_state("stop", instance.id, read_only=self.services.read_only)
         self.app.call_from_thread(
             self.notify, f"Stopping {instance.name or instance.id}.", title="Instance"
         )
