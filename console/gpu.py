@@ -269,9 +269,19 @@ def parse_query_gpu(
 ) -> tuple[list[GpuSample], list[str]]:
     """GpuSamples from a ``--query-gpu`` answer (any format), plus the lines that were not rows."""
     parsed = parse_csv(text, fields, free_field="name")
-    return [sample_from_cells(parsed.fields, row, at) for row in parsed.rows], list(
-        parsed.other_lines
-    )
+    samples = [
+        with_position(sample_from_cells(parsed.fields, row, at), n)
+        for n, row in enumerate(parsed.rows)
+    ]
+    return samples, list(parsed.other_lines)
+
+
+def with_position(sample: GpuSample, position: int) -> GpuSample:
+    """A row with neither index nor uuid (a query that asked for neither) is known by its
+    place: nvidia-smi prints the GPUs of one answer or one tick in order."""
+    if sample.uuid is None and sample.index is None:
+        return dataclasses.replace(sample, index=position)
+    return sample
 
 
 def parse_compute_apps(
@@ -422,10 +432,8 @@ class FrameAssembler:
         if _looks_like_header(cells, self.fields):
             return []
         sample = sample_from_cells(self.fields, cells, at)
-        if sample.uuid is None and sample.index is None and self.expected:
-            # no identity in the row (a recording without index/uuid): nvidia-smi prints the
-            # GPUs of a tick in order, so the position within the frame is the index
-            sample = dataclasses.replace(sample, index=len(self._pending))
+        if self.expected:  # frames end by count, so a place in the frame is an identity
+            sample = with_position(sample, len(self._pending))
         frames: list[list[GpuSample]] = []
         if any(s.key == sample.key for s in self._pending):
             frames.append(self._pending)

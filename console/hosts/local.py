@@ -285,7 +285,11 @@ class _LocalStream(CommandStream):
         return bytes(self._stderr)
 
     def __iter__(self) -> Iterator[bytes]:
-        self._iterating = True
+        with self._lock:
+            if self._stopped:  # closed before anyone read: nothing to give
+                self._close_pipes()
+                return
+            self._iterating = True
         process = self._process
         assert process.stdout is not None and process.stderr is not None
         out_fd, err_fd = process.stdout.fileno(), process.stderr.fileno()
@@ -348,12 +352,13 @@ class _LocalStream(CommandStream):
                 return
             self._stopped = True
             self.exit_code = None
+            iterating = self._iterating
         if self._process.poll() is None:
             _kill_group(self._process)
         self._process.wait()
         # The iterating thread closes the pipes itself: closing an fd another thread is
         # selecting on could hand its number to an unrelated file.
-        if not self._iterating:
+        if not iterating:
             self._close_pipes()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -190,8 +191,11 @@ def test_stream_cancel_works_after_the_command_closed_its_stdout(host):
     received: list[bytes] = []
     consumer = threading.Thread(target=lambda: received.extend(stream))
     consumer.start()
-    while not pidfile.exists() or not pidfile.read_text().strip():
-        assert consumer.is_alive()
+    # cancel only once the consumer holds what was written and stdout is closed (a cancel
+    # drops what nobody has read yet)
+    deadline = time.monotonic() + 30
+    while not received or not pidfile.exists() or not pidfile.read_text().strip():
+        assert consumer.is_alive() and time.monotonic() < deadline
         threading.Event().wait(0.05)
     cancel.set()
     consumer.join(timeout=30)
@@ -199,6 +203,13 @@ def test_stream_cancel_works_after_the_command_closed_its_stdout(host):
     assert received == [b"hi\n"]
     assert stream.exit_code is None
     assert _wait_gone(int(pidfile.read_text()))
+
+
+def test_a_stream_closed_before_anyone_reads_it_gives_nothing(host):
+    stream = host.stream(["sh", "-c", "echo never-read; exec sleep 300"])
+    stream.close()
+    assert list(stream) == []
+    assert stream.exit_code is None
 
 
 def test_stream_in_missing_directory_names_it(host):

@@ -171,8 +171,11 @@ async def test_a_name_only_recording_shows_every_measurement_unknown(gpu_setting
         await open_gpu_view(pilot)
         await wait_until(pilot, lambda: len(rows(app)) >= 1 and all(r.texts for r in rows(app)))
         await wait_until(pilot, lambda: gpu_view(app).monitor.history.keys())
+        # eight GPUs told apart by their place in each frame (the rows carry no index)
+        assert [row.texts["gpu-index"] for row in rows(app)] == [str(n) for n in range(8)]
         for row in rows(app):
-            assert set(row.texts.values()) == {UNKNOWN}
+            measurements = {k: v for k, v in row.texts.items() if k != "gpu-index"}
+            assert set(measurements.values()) == {UNKNOWN}
             assert row.util_points == [] and row.memory_points == []  # no made-up history
         assert "NVIDIA A100-SXM4-40GB" in str(app.screen.query_one("#gpu-models").render())
 
