@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "count",
     "cp",
     "unpack",
+    "mount",
     "doctor",
 )
 #: with --demo, these read the dataset bucket's contents and so wait until it is filled

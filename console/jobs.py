@@ -322,6 +322,36 @@ class JobManager:
             last_line=last_line,
         )
 
+    def pane_roots(self) -> dict[int, str]:
+        """{pane pid: job id} of every job session alive on this manager's tmux socket.
+
+        A job's session is named after its job id, and its pane's process (the runner) is
+        the ancestor of everything the job's command starts: this is what tells which job a
+        process (a GPU process, say) belongs to. Sessions whose names are not job ids are
+        left out. Stands for ``tmux -L SOCKET list-panes -a -F '#{pane_pid} #{session_name}'``.
+        No tmux server on the socket means no jobs: {}. Raises JobError when tmux fails
+        otherwise (missing on the host), HostError subclasses when the host is unreachable.
+        """
+        result = self.host.run(
+            self._tmux("list-panes", "-a", "-F", "#{pane_pid} #{session_name}"),
+            timeout=self.timeout,
+        )
+        if not result.ok:
+            stderr = result.stderr.decode("utf-8", "replace").strip()
+            # what tmux says when nothing runs on the socket (never started, or killed)
+            if stderr.startswith(("no server running", "error connecting to")):
+                return {}
+            raise JobError(
+                f"Could not list the tmux panes of {self.host.name}: {stderr or result.exit_code}",
+                hint="The host needs tmux (3.0 or later).",
+            )
+        roots: dict[int, str] = {}
+        for line in result.text().splitlines():
+            pid, _, session = line.strip().partition(" ")
+            if pid.isdigit() and _JOB_ID.match(session):
+                roots[int(pid)] = session
+        return roots
+
     # --- control -------------------------------------------------------------------------
 
     def _socket_of(self, job: Job) -> str:

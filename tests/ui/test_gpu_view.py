@@ -4,6 +4,7 @@ recordings on this machine, the host sampler reads this machine, EC2 is moto's s
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import tempfile
 import time
@@ -13,7 +14,8 @@ import pytest
 
 from console.app import make_app
 from console.hosts import LocalHost
-from console.models import GpuStatus
+from console.jobs import DEFAULT_TMUX_SOCKET, JobManager
+from console.models import GpuStatus, JobSpec
 from console.settings import Settings
 from console.ui.screens.confirm import ConfirmScreen
 from console.ui.screens.doctor import DoctorScreen
@@ -23,6 +25,7 @@ from console.ui.widgets.gpu_format import UNKNOWN
 from console.ui.widgets.gpu_list import GpuList
 from console.ui.widgets.gpu_processes import GpuProcessTable
 from console.ui.widgets.host_panel import HostPanel
+from tests.fixtures.tmux_server import kill_tmux_server
 from tests.integration.test_gpu_standin import RECORDINGS, make_standin
 from tests.ui.conftest import cell_texts, notifications, wait_until
 
@@ -110,6 +113,48 @@ async def test_h100_recording_shows_its_numbers_and_processes(gpu_settings, make
         by_pid = {cells[0]: cells for cells in cell_texts(table)}
         assert by_pid["11345"][1:] == ["0", "15690 MiB", UNKNOWN, "./gpu_burn"]
         assert by_pid["11327"][4] == "/root/tools/memhog"
+
+
+H100_APPS = "compute-apps_h100-80gb-hbm3_590.48.01_load.txt"
+
+
+async def test_a_gpu_process_in_a_job_shows_the_job(
+    gpu_settings, make_services, local_home, tmp_path, monkeypatch
+):
+    # the view asks the default jobs socket; a private tmux folder keeps it this test's own
+    # (under tmp_path: the monitor's last process query may still run tmux as the app closes)
+    tmux_dir = tmp_path / "tmux"
+    tmux_dir.mkdir()
+    monkeypatch.setenv("TMUX_TMPDIR", str(tmux_dir))
+    jobs = JobManager(LocalHost(name="local", home=str(local_home)))
+    pidfile = tmp_path / "pidfile"
+    try:
+        job = jobs.start(
+            JobSpec(command=("sh", "-c", f"sleep 60 & echo $! > {pidfile}; wait"), name="burn")
+        )
+        deadline = time.monotonic() + 30
+        while not (pidfile.exists() and pidfile.read_text().strip()):
+            assert time.monotonic() < deadline, "the job never started its child"
+            time.sleep(0.05)
+        child = pidfile.read_text().strip()
+        # the H100 recording's processes, its gpu_burn being the job's child on this machine
+        recording = (RECORDINGS / H100_APPS).read_text().replace(", 11345, ", f", {child}, ")
+        (tmp_path / "apps.txt").write_text(recording)
+        settings = gpu_settings(query_gpu=H100, compute_apps=str(tmp_path / "apps.txt"))
+        app = make_app(settings, make_services(settings))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_gpu_view(pilot)
+            table = app.screen.query_one(GpuProcessTable)
+
+            def by_pid() -> dict[str, list[str]]:
+                return {cells[0]: cells for cells in cell_texts(table)}
+
+            await wait_until(pilot, lambda: by_pid().get(child, [""] * 5)[3] == job.id)
+            assert by_pid()[child][1:] == ["0", "15690 MiB", job.id, "./gpu_burn"]
+            # processes outside every job's pane have no job
+            assert by_pid()["11327"][3] == UNKNOWN and by_pid()["11328"][3] == UNKNOWN
+    finally:
+        kill_tmux_server(DEFAULT_TMUX_SOCKET)
 
 
 async def test_eight_gpus_fit_80x24_with_growing_history(gpu_settings, make_services):
@@ -301,18 +346,28 @@ async def test_quitting_stops_the_streams(gpu_settings, make_services, standin_d
 IDLE = "[idle]\nperiod_minutes = 0.005\nthreshold_percent = 5\n"  # 0.3 s of idle GPUs
 
 
-def launch_spot(ec2, name: str, instance_type: str = "g5.xlarge") -> str:
-    """A running spot instance in moto (its price comes from the spot price history)."""
+def launch(ec2, name: str, instance_type: str = "g5.xlarge", *, spot: bool = True) -> str:
+    """A running instance in moto: spot (its price comes from the spot price history) or
+    on-demand (priced from the shipped table: moto has no Pricing API)."""
     image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    market = {"InstanceMarketOptions": {"MarketType": "spot"}} if spot else {}
     reservation = ec2.run_instances(
         ImageId=image_id,
         InstanceType=instance_type,
         MinCount=1,
         MaxCount=1,
-        InstanceMarketOptions={"MarketType": "spot"},
         TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
+        **market,
     )
     return reservation["Instances"][0]["InstanceId"]
+
+
+def listed_on_demand_price(region: str, instance_type: str) -> float:
+    """The figure of the on-demand table shipped with the console, read from the file."""
+    import console.aws
+
+    table = json.loads((Path(console.aws.__file__).parent / "price_table.json").read_text())
+    return float(table["regions"][region][instance_type])
 
 
 def spot_price_of(ec2, instance_id: str) -> float:
@@ -332,13 +387,21 @@ def instance_state(ec2, instance_id: str) -> str:
     return reservations[0]["Instances"][0]["State"]["Name"]
 
 
-async def idle_instance_app(ec2, gpu_settings, make_services, *, read_only: bool):
+async def idle_instance_app(
+    ec2, gpu_settings, make_services, *, read_only: bool, spot: bool = True
+):
     """An app watching a running moto instance that is this machine (as the demo maps it)."""
-    instance_id = launch_spot(ec2, "fashion-train")
+    instance_id = launch(ec2, "fashion-train", spot=spot)
     settings = gpu_settings(query_gpu=IDLE_A10G, idle=IDLE).with_overrides(read_only=read_only)
     services = make_services(settings)
     services.hosts.register(instance_id, LocalHost(name="fashion-train"))
     return make_app(settings, services), instance_id
+
+
+def idle_warnings_about(app, host: str) -> list:
+    """The idle notifications about ``host`` (the view watches this machine before the
+    instance is chosen, and its idle stand-in GPUs may warn about it first)."""
+    return [n for n in notifications(app) if n.title == "Idle GPUs" and f" of {host} " in n.message]
 
 
 async def choose_instance(pilot, instance_id: str) -> None:
@@ -356,15 +419,19 @@ async def test_idle_gpus_warn_once_and_stop_asks_first(ec2, gpu_settings, make_s
         await wait_until(pilot, lambda: gpu_view(app).idle_warning is not None)
         await wait_until(pilot, lambda: gpu_view(app).idle_warning.idle_seconds > 1.0)
         warning = gpu_view(app).idle_warning
-        warnings = [n for n in notifications(app) if n.title == "Idle GPUs"]
+        warnings = idle_warnings_about(app, "fashion-train")
         assert len(warnings) == 1  # once per idle stretch, however long it lasts
         assert "All 2 GPUs of fashion-train under 5 %" in warnings[0].message
         assert "spent idle" in warnings[0].message
         assert "Press s to stop the instance." in warnings[0].message
-        # the money: idle time at the instance's spot price as EC2 reports it
-        price = spot_price_of(ec2, instance_id)
-        assert gpu_view(app).prices[instance_id] == price
-        assert warning.cost_usd == pytest.approx(warning.idle_seconds / 3600 * price)
+        # the money: idle time at the price the EC2 backend reports, which for a spot
+        # instance is its zone's spot price as EC2 itself says
+        reported = app.services.ec2.hourly_prices([gpu_view(app).instances[instance_id]])
+        price = reported[instance_id]
+        assert price.market == "spot" and price.price_per_hour > 0
+        assert price.price_per_hour == spot_price_of(ec2, instance_id)
+        assert gpu_view(app).prices[instance_id] == price.price_per_hour
+        assert warning.cost_usd == pytest.approx(warning.idle_seconds / 3600 * price.price_per_hour)
         await pilot.press("s")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "Stop instance fashion-train" in app.screen.what
@@ -375,6 +442,29 @@ async def test_idle_gpus_warn_once_and_stop_asks_first(ec2, gpu_settings, make_s
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await wait_until(pilot, lambda: instance_state(ec2, instance_id) in ("stopping", "stopped"))
+
+
+async def test_an_idle_on_demand_instance_costs_its_listed_price(ec2, gpu_settings, make_services):
+    app, instance_id = await idle_instance_app(
+        ec2, gpu_settings, make_services, read_only=True, spot=False
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_gpu_view(pilot)
+        await choose_instance(pilot, instance_id)
+        await wait_until(pilot, lambda: gpu_view(app).idle_warning is not None)
+        await wait_until(pilot, lambda: gpu_view(app).idle_warning.idle_seconds > 1.0)
+        warning = gpu_view(app).idle_warning
+        warnings = idle_warnings_about(app, "fashion-train")
+        assert len(warnings) == 1
+        assert "spent idle" in warnings[0].message  # a cost is only shown when one is known
+        # on-demand: the shipped table's figure for the type (moto has no Pricing API)
+        reported = app.services.ec2.hourly_prices([gpu_view(app).instances[instance_id]])
+        price = reported[instance_id]
+        assert price.market == "on-demand" and price.source.startswith("table ")
+        assert price.price_per_hour == listed_on_demand_price("us-east-1", "g5.xlarge")
+        assert gpu_view(app).prices[instance_id] == price.price_per_hour
+        assert warning.cost_usd is not None
+        assert warning.cost_usd == pytest.approx(warning.idle_seconds / 3600 * price.price_per_hour)
 
 
 async def test_stopping_an_idle_instance_is_refused_read_only(ec2, gpu_settings, make_services):

@@ -49,8 +49,6 @@ from console.ui.widgets.host_panel import HostPanel
 if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
     from console.services import Services
 
-#: what the view says when the EC2 backend cannot stop instances yet
-
 
 def load_settings(services: Services) -> tuple[GpuSettings, IdleSettings, list[str]]:
     """The ``[gpu]`` and ``[idle]`` tables; a bad table falls back to defaults and is named."""
@@ -67,48 +65,29 @@ def load_settings(services: Services) -> tuple[GpuSettings, IdleSettings, list[s
     return gpu, idle, problems
 
 
-def job_lookup(host: Host) -> PidToJob | None:
-    """Which job a GPU process belongs to: the job whose tmux pane is its ancestor.
-
-    Needs the job backend to say where its panes are (``JobManager.pane_roots()``:
-    {pane pid: job name}, ``tmux list-panes -a -F '#{pane_pid} …'``); until it does, the
-    process table shows the job as unknown.
-    """
-    roots = getattr(JobManager(host), "pane_roots", None)
-    return jobs_by_process_tree(host, roots) if callable(roots) else None
+def job_lookup(host: Host) -> PidToJob:
+    """Which job a GPU process belongs to: the job whose tmux pane is its ancestor
+    (``JobManager.pane_roots()``, ``tmux list-panes -a``, then ``ps -e -o pid=,ppid=``)."""
+    return jobs_by_process_tree(host, JobManager(host).pane_roots)
 
 
 def hourly_prices(services: Services, instances: list[Instance]) -> dict[str, float]:
     """USD per hour by instance id, where known (blocking: call from a worker).
 
-    A spot instance costs the spot price of its type in its zone
-    (``aws ec2 describe-spot-price-history``); an on-demand one is priced only when the
-    services carry an on-demand price table (``services.prices.hourly_usd(instance)``).
-    A price that cannot be read leaves the warning without a cost, never wrong.
+    The EC2 backend prices spot instances at their zone's spot price and on-demand ones from
+    the Pricing API or its shipped table (``services.ec2.hourly_prices``). A price that
+    cannot be read leaves the warning without a cost, never wrong: when the spot price
+    history fails, the on-demand instances are still priced.
     """
-    prices: dict[str, float] = {}
-    table = getattr(getattr(services, "prices", None), "hourly_usd", None)
-    spot = [i for i in instances if i.market == "spot"]
-    spot_prices = getattr(services.ec2, "spot_prices", None)
-    if spot and spot_prices is not None:
+    try:
+        found = services.ec2.hourly_prices(instances)
+    except ConsoleError:
+        on_demand = [i for i in instances if i.market != "spot"]
         try:
-            by_zone = spot_prices({i.type for i in spot})
+            found = services.ec2.hourly_prices(on_demand) if on_demand else {}
         except ConsoleError:
-            by_zone = {}
-        for instance in spot:
-            found = by_zone.get((instance.type, instance.availability_zone or ""))
-            if found is not None:
-                prices[instance.id] = found.price_per_hour
-    if table is not None:
-        for instance in instances:
-            if instance.id not in prices:
-                try:
-                    price = table(instance)
-                except ConsoleError:
-                    continue
-                if price is not None:
-                    prices[instance.id] = price
-    return prices
+            found = {}
+    return {instance_id: price.price_per_hour for instance_id, price in found.items()}
 
 
 class GpuView(ReportsWorkerFailures, ConsoleView):
