@@ -161,6 +161,9 @@ def download(client: Any, bucket: str, key: str, temp: str, final: str, control:
         if control.cancel.is_set():
             raise TransferCancelled("The transfer was cancelled.") from exc
         raise TransferError(f"Cannot download {what}: {exc}") from exc
+    if control.cancel.is_set():
+        # cancelled while the last parts were in flight: a cancel still means no file
+        raise TransferCancelled("The transfer was cancelled.")
     same, how = object_matches(client, bucket, key, temp)
     if not same:
         raise TransferError(f"{final}: the downloaded bytes do not match {what} ({how}).")
