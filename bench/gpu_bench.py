@@ -1,6 +1,7 @@
 """GPU monitoring over SSH: our one long-lived stream against ``watch -n1 nvidia-smi``.
 
-    sudo .venv/bin/python bench/gpu_bench.py [--seconds 20] [--recording NAME] [--table NAME]
+    sudo .venv/bin/python bench/gpu_bench.py [--seconds 20] [--compression both|off|on]
+                                            [--recording NAME] [--table NAME]
 
 Starts its own OpenSSH server on 127.0.0.1 (as the tests do: needs root, uses the plain user
 ``awsc-test``) behind a small TCP relay that counts every byte both ways. Both sides watch the
@@ -17,18 +18,30 @@ minute: CPU seconds spent on the host (every process under sshd for that session
 shell, watch, each nvidia-smi — reaped children included; /proc counts in 10 ms ticks) and
 bytes over the SSH connection. Ratio = theirs / ours (above 1: ours is cheaper).
 
-Two screens, because ``watch`` sends only what changed on the terminal:
-* quiet: the recorded table as is (only its clock line changes) — watch's best case;
-* busy: each second a variant of the table whose GPU numbers (fan, temperature, power,
-  memory, utilisation) changed, as on a training machine. The variants are made here from
-  the recording (same widths); they are not recordings.
-Our stream replays the 8-GPU recording's ticks in both. The stand-in is a Python script, so
-its start-up stands in for nvidia-smi's (NVML initialisation, heavier on real GPUs).
+Two screens, because ``watch`` sends only what changed on the terminal (and SSH compression
+gains most from what repeats):
+* quiet: the numbers do not change — watch shows the recorded table as is (only its clock
+  line changes: watch's best case), our stream replays the 8-GPU recording's two ticks;
+* busy: new numbers every second, as on a training machine — watch shows a variant of the
+  table whose GPU numbers (fan, temperature, power, memory, utilisation) changed, our stream
+  a tick whose utilisation, memory, temperature, power and clock changed; no variant repeats
+  within a run. The variants are made here from the recordings (same widths); they are not
+  recordings.
+The stand-in is a Python script, so its start-up stands in for nvidia-smi's (NVML
+initialisation, heavier on real GPUs).
+
+Each screen is measured without and with SSH compression (zlib@openssh.com, which both sides
+switch on after the login): ``ssh -o Compression=yes`` for watch, and for ours paramiko's
+``Transport.use_compression(True)``, set here through ``SSHClient.connect(compress=True)``
+because SshHost has no compression option yet. The host CPU rows include sshd's zlib work;
+ours also pays zlib on this side (not counted).
+With the default 20 s per run the whole bench takes about 4 minutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import json
 import os
@@ -48,6 +61,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import paramiko  # noqa: E402
 import psutil  # noqa: E402
 
 from console.gpu import GpuMonitor  # noqa: E402
@@ -140,6 +154,44 @@ def busy_variants(table: Path, directory: Path, count: int = 5) -> list[str]:
     return paths
 
 
+#: (low, high, decimals) of the numbers a training GPU's stream shows changing every second
+BUSY_RANGES = {
+    "utilization.gpu": (80, 100, 0),
+    "utilization.memory": (25, 60, 0),
+    "memory.used": (30000, 39000, 0),
+    "temperature.gpu": (55, 80, 0),
+    "power.draw": (250, 400, 2),
+    "clocks.sm": (1200, 1410, 0),
+}
+
+
+def busy_stream_recording(recording: Path, directory: Path, ticks: int) -> Path:
+    """A copy of the ``--query-gpu`` recording with ``ticks`` ticks whose changing numbers
+    are new every tick (so neither side gains from repeats inside zlib's window)."""
+    rng = random.Random(2)
+    lines = recording.read_text().splitlines()
+    cmd = next(line for line in lines if line.startswith("# cmd:"))
+    fields = re.search(r"--query-gpu=(\S+)", cmd)[1].split(",")
+    first_tick = []
+    for line in (ln for ln in lines if ln.strip() and not ln.startswith("#")):
+        cells = line.split(", ")
+        if first_tick and cells[0] == first_tick[0][0]:
+            break
+        first_tick.append(cells)
+    out = [cmd, "# made by bench/gpu_bench.py from " + recording.name + ": numbers varied"]
+    for _ in range(ticks):
+        for cells in first_tick:
+            row = list(cells)
+            for column, name in enumerate(fields):
+                if name in BUSY_RANGES:
+                    low, high, decimals = BUSY_RANGES[name]
+                    row[column] = f"{rng.uniform(low, high):.{decimals}f}"
+            out.append(", ".join(row))
+    path = directory / "busy-query-gpu.txt"
+    path.write_text("\n".join(out) + "\n")
+    return path
+
+
 def count_runs(log: Path) -> int:
     return len(log.read_text().splitlines()) if log.exists() else 0
 
@@ -156,7 +208,37 @@ def measure(
     )
 
 
-def run_ours(args, config: Path, known_hosts: Path, smi: Path, sshd_pid, relay, log):
+@contextlib.contextmanager
+def paramiko_compression(enabled: bool, negotiated: list[str]):
+    """Every paramiko connection made inside asks for compression (or refuses it); what the
+    server agreed to is appended to ``negotiated`` once the transport is up."""
+    original = paramiko.SSHClient.connect
+
+    def connect(client, *args, **kwargs):
+        kwargs["compress"] = enabled  # SSHClient hands it to Transport.use_compression
+        result = original(client, *args, **kwargs)
+        transport = client.get_transport()
+        negotiated.append(f"{transport.local_compression}/{transport.remote_compression}")
+        return result
+
+    paramiko.SSHClient.connect = connect
+    try:
+        yield
+    finally:
+        paramiko.SSHClient.connect = original
+
+
+def run_ours(args, config: Path, known_hosts: Path, smi: Path, sshd_pid, relay, log, compress):
+    negotiated: list[str] = []
+    with paramiko_compression(compress, negotiated):
+        result = _run_ours(args, config, known_hosts, smi, sshd_pid, relay, log)
+    wanted = "zlib@openssh.com" if compress else "none"
+    if not negotiated or any(n != f"{wanted}/{wanted}" for n in negotiated):
+        raise SystemExit(f"asked for compression {wanted}, the connection got {negotiated}")
+    return result
+
+
+def _run_ours(args, config: Path, known_hosts: Path, smi: Path, sshd_pid, relay, log):
     pool = ConnectionPool()
     host = SshHost(ALIAS, config_path=str(config), known_hosts_path=str(known_hosts), pool=pool)
     first_frame = threading.Event()
@@ -179,12 +261,13 @@ def run_ours(args, config: Path, known_hosts: Path, smi: Path, sshd_pid, relay, 
         pool.close_all()
 
 
-def run_watch(args, config: Path, smi: Path, sshd_pid, relay, log):
+def run_watch(args, config: Path, smi: Path, sshd_pid, relay, log, compress):
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 60, 100, 0, 0))
     env = dict(os.environ, TERM="xterm-256color")
     process = subprocess.Popen(
-        ["ssh", "-t", "-F", str(config), ALIAS, "watch", "-n1", str(smi)],
+        ["ssh", "-v", "-t", "-F", str(config), "-o", f"Compression={'yes' if compress else 'no'}"]
+        + [ALIAS, "watch", "-n1", str(smi)],
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -212,6 +295,11 @@ def run_watch(args, config: Path, smi: Path, sshd_pid, relay, log):
     try:
         if not first_screen.wait(60):
             raise SystemExit(f"no screen from watch over ssh: {bytes(seen[-500:])!r}")
+        # ssh -v says what was agreed: "kex: server->client cipher: … compression: zlib@…"
+        agreed = set(re.findall(rb"kex: \S+ cipher: .* compression: (\S+)", bytes(seen)))
+        wanted = b"zlib@openssh.com" if compress else b"none"
+        if agreed != {wanted}:
+            raise SystemExit(f"watch's ssh asked for compression {wanted!r}, got {agreed}")
         time.sleep(1.5)
         return measure(args.seconds, sshd_pid, relay, log)
     finally:
@@ -223,6 +311,12 @@ def run_watch(args, config: Path, smi: Path, sshd_pid, relay, log):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="measured time per side")
+    parser.add_argument(
+        "--compression",
+        choices=("both", "off", "on"),
+        default="both",
+        help="measure without SSH compression, with it, or both (default)",
+    )
     parser.add_argument("--recording", default="query-gpu_synthetic_8gpu_a100_training.txt")
     parser.add_argument("--table", default="table_gtx1080ti_x8_390.25_processes.txt")
     args = parser.parse_args()
@@ -239,7 +333,17 @@ def main() -> None:
         smi.symlink_to(STANDIN)
         log = work / "runs.log"
         table = RECORDINGS / args.table
-        screens = {"quiet": [str(table)], "busy": busy_variants(table, work)}
+        # quiet: the numbers stay as they are; busy: new numbers every second, for as many
+        # seconds as a run lasts (start-up included), so nothing repeats while measured
+        ticks = int(args.seconds) + 60
+        recording = RECORDINGS / args.recording
+        screens = {
+            "quiet": (recording, [str(table)]),
+            "busy": (
+                busy_stream_recording(recording, work, ticks),
+                busy_variants(table, work, count=ticks),
+            ),
+        }
         known_hosts = work / "known_hosts"
         key_type, key_base64 = server.public_key()
         known_hosts.write_text(f"[127.0.0.1]:{relay.port} {key_type} {key_base64}\n")
@@ -251,19 +355,22 @@ def main() -> None:
             "    StrictHostKeyChecking yes\n"
         )
         results = {}
-        for screen, tables in screens.items():
+        modes = {"both": (False, True), "off": (False,), "on": (True,)}[args.compression]
+        for screen, (stream_recording, tables) in screens.items():
             (work / "nvidia-smi.json").write_text(
                 json.dumps(
                     {
-                        "query_gpu": str(RECORDINGS / args.recording),
+                        "query_gpu": str(stream_recording),
                         "table": tables,
                         "log": str(log),
                     }
                 )
             )
-            ours = run_ours(args, config, known_hosts, smi, server.process.pid, relay, log)
-            theirs = run_watch(args, config, smi, server.process.pid, relay, log)
-            results[screen] = (ours, theirs)
+            for compress in modes:
+                sshd = server.process.pid
+                ours = run_ours(args, config, known_hosts, smi, sshd, relay, log, compress)
+                theirs = run_watch(args, config, smi, sshd, relay, log, compress)
+                results[screen, compress] = (ours, theirs)
     finally:
         relay.close()
         stop_sshd(server)
@@ -273,18 +380,21 @@ def main() -> None:
     scale = 60.0 / args.seconds
     tick = 0.01 * scale  # the smallest CPU time /proc can tell, per minute
     rows = []
-    for screen, (ours, theirs) in results.items():
+    for (screen, compress), (ours, theirs) in results.items():
+        case = f"{screen}, compressed" if compress else screen
         rows += [
-            (f"host CPU seconds ({screen})", ours[0] * scale, theirs[0] * scale, "{:.2f}", tick),
-            (f"bytes over SSH ({screen})", ours[1] * scale, theirs[1] * scale, "{:,.0f}", 1),
-            (f"nvidia-smi started ({screen})", ours[2] * scale, theirs[2] * scale, "{:.0f}", 1),
+            (f"host CPU seconds ({case})", ours[0] * scale, theirs[0] * scale, "{:.2f}", tick),
+            (f"bytes over SSH ({case})", ours[1] * scale, theirs[1] * scale, "{:,.0f}", 1),
         ]
+        rows.append(
+            (f"nvidia-smi started ({case})", ours[2] * scale, theirs[2] * scale, "{:.0f}", 1)
+        )
     print(
-        f"per minute of monitoring at 1 s refresh, 8 GPUs "
-        f"(measured over {args.seconds:g} s per side and screen)"
+        f"per minute of monitoring at 1 s refresh, 8 GPUs (measured over {args.seconds:g} s "
+        f"per side, screen and compression setting, then scaled to 60 s)"
     )
     header = ("", "ours (one stream)", "watch -n1 nvidia-smi over ssh", "ratio theirs/ours")
-    widths = (32, 18, 30, 17)
+    widths = (44, 18, 30, 17)
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     for name, mine, other, fmt, floor in rows:
         if mine:
@@ -295,6 +405,26 @@ def main() -> None:
             ratio, shown = (f"{fmt.format(other)} vs none" if other else "-"), "0"
         cells = (name, shown, fmt.format(other), ratio)
         print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)))
+    print_compression_effect(results, scale)
+
+
+def print_compression_effect(results: dict, scale: float) -> None:
+    """Bytes per minute without and with SSH compression, for each side and screen."""
+    pairs = [s for s, c in results if c is False and (s, True) in results]
+    if not pairs:
+        return
+    print("\nSSH compression, bytes per minute: off -> on (on/off)")
+    for side, name in ((0, "ours"), (1, "watch -n1 nvidia-smi")):
+        for screen in pairs:
+            off = results[screen, False][side][1] * scale
+            on = results[screen, True][side][1] * scale
+            cpu_off = results[screen, False][side][0] * scale
+            cpu_on = results[screen, True][side][0] * scale
+            share = f"{on / off:.2f}" if off else "-"
+            print(
+                f"  {name:<22}{screen:<7}{off:>12,.0f} -> {on:>12,.0f}  ({share})"
+                f"   host CPU s {cpu_off:.2f} -> {cpu_on:.2f}"
+            )
 
 
 if __name__ == "__main__":

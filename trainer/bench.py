@@ -10,9 +10,12 @@ latency and an equal-results check (the baseline's and our outputs on the same i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
+import json
 import statistics
 import time
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -37,6 +40,11 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint", help="use these trained weights (and their width and input size)")
     p.add_argument("--data-root", help="compare outputs on this dataset's val images, not noise")
+    p.add_argument("--baseline-tf32", choices=("default", "off"), default="default",
+                   help="CUDA baseline: PyTorch's default TF32 settings (cuDNN convolutions in TF32) "
+                        "or strict fp32 everywhere")
+    p.add_argument("--compile", action="store_true", help="also time ours with torch.compile")
+    p.add_argument("--json-out", metavar="PATH", help="also write every figure to this JSON file")
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,26 @@ class Setup:
     name: str
     rt: Runtime
     recreate_optimizer: bool
+    cudnn_benchmark: bool = False  # PyTorch's default is off
+    tf32: bool | None = None  # None: PyTorch's defaults (cuDNN TF32 on, matmul TF32 off)
+    compile: bool = False
+
+
+@contextlib.contextmanager
+def backend_flags(setup: Setup):
+    """The process-wide cuDNN/TF32 switches as ``setup`` wants them, restored afterwards, so
+    that one set-up's flags never leak into the other's timings."""
+    saved = (torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32,
+             torch.backends.cuda.matmul.allow_tf32)
+    torch.backends.cudnn.benchmark = setup.cudnn_benchmark
+    if setup.tf32 is not None:
+        torch.backends.cudnn.allow_tf32 = setup.tf32
+        torch.backends.cuda.matmul.allow_tf32 = setup.tf32
+    try:
+        yield
+    finally:
+        (torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32,
+         torch.backends.cuda.matmul.allow_tf32) = saved
 
 
 def _sync(device: torch.device) -> None:
@@ -65,6 +93,8 @@ def _prepare(model: torch.nn.Module, setup: Setup) -> torch.nn.Module:
     model = model.to(setup.rt.device)
     if setup.rt.channels_last:
         model = model.to(memory_format=torch.channels_last)
+    if setup.compile:
+        model = torch.compile(model)
     return model
 
 
@@ -177,8 +207,13 @@ def bench_command(args: argparse.Namespace) -> int:
     # CUDA: AMP as training uses it (bf16 where supported, else fp16); CPU: bf16 autocast.
     ours_rt = resolve_runtime(str(probe.device), "bf16" if probe.device.type == "cpu" else "auto", "on", DistInfo())
     base_rt = Runtime(ours_rt.device, "fp32", False)
-    ours = Setup(f"ours ({ours_rt.precision} autocast, channels_last)", ours_rt, False)
-    baseline = Setup("baseline (fp32, NCHW)", base_rt, True)
+    on_cuda = ours_rt.device.type == "cuda"
+    ours = Setup(f"ours ({ours_rt.precision} autocast, channels_last"
+                 f"{', cuDNN autotune' if on_cuda else ''})", ours_rt, False, cudnn_benchmark=on_cuda)
+    strict = on_cuda and args.baseline_tf32 == "off"
+    baseline = Setup(f"baseline (fp32{' strict, no TF32' if strict else ''}, NCHW)", base_rt, True,
+                     tf32=False if strict else None)
+    compiled = dataclasses.replace(ours, name=ours.name + " + torch.compile", compile=True)
     num_categories, num_attributes = 50, 1000
     model = LandmarkAttentionNet(num_categories, num_attributes, args.width)
     if args.checkpoint:
@@ -196,10 +231,17 @@ def bench_command(args: argparse.Namespace) -> int:
           f"width {args.width}, {params / 1e6:.2f}M parameters, batch {args.batch_size}, "
           f"{args.steps} timed steps after {args.warmup} warm-up", flush=True)
 
-    base_ips, base_losses = train_throughput(model, baseline, batches, args.warmup)
-    ours_ips, ours_losses = train_throughput(model, ours, batches, args.warmup)
-    base_lat = latency(model, baseline, args.image_size, args.latency_runs)
-    ours_lat = latency(model, ours, args.image_size, args.latency_runs)
+    with backend_flags(baseline):
+        base_ips, base_losses = train_throughput(model, baseline, batches, args.warmup)
+        base_lat = latency(model, baseline, args.image_size, args.latency_runs)
+    with backend_flags(ours):
+        ours_ips, ours_losses = train_throughput(model, ours, batches, args.warmup)
+        ours_lat = latency(model, ours, args.image_size, args.latency_runs)
+    comp_ips = comp_lat = None
+    if args.compile:
+        with backend_flags(compiled):
+            comp_ips, _ = train_throughput(model, compiled, batches, args.warmup)
+            comp_lat = latency(model, compiled, args.image_size, args.latency_runs)
     images = (_val_images(args.data_root, args.image_size, args.compare_images) if args.data_root
               else torch.randn(args.compare_images, 3, args.image_size, args.image_size, generator=gen))
     check = compare(model, ours, baseline, images)
@@ -210,6 +252,12 @@ def bench_command(args: argparse.Namespace) -> int:
         ("loss after the timed steps", f"{base_losses[-1]:.4f}", f"{ours_losses[-1]:.4f}",
          f"{ours_losses[-1] / base_losses[-1]:.3f}x"),
     ]
+    if comp_ips is not None:
+        rows += [
+            ("training images/s, ours + torch.compile", f"{base_ips:.2f}", f"{comp_ips:.2f}",
+             f"{comp_ips / base_ips:.2f}x"),
+            ("latency s, ours + torch.compile", f"{base_lat:.4f}", f"{comp_lat:.4f}", f"{comp_lat / base_lat:.2f}x"),
+        ]
     w = max(len(r[0]) for r in rows) + 2
     print(f"\n{'':<{w}}{'baseline':>12}{'ours':>12}{'ours/base':>12}")
     for label, b, o, ratio in rows:
@@ -220,4 +268,17 @@ def bench_command(args: argparse.Namespace) -> int:
     print(f"equal results (same weights: {weights}; inputs: {source}):")
     for key, value in check.items():
         print(f"  {key:<30}{value:>8.4f}  {_within(key, value)}")
+    if args.json_out:
+        figures = {
+            "device": str(ours_rt.device),
+            "device_name": torch.cuda.get_device_name(ours_rt.device) if on_cuda else "cpu",
+            "torch": torch.__version__, "image_size": args.image_size, "batch_size": args.batch_size,
+            "steps": args.steps, "warmup": args.warmup, "parameters": params,
+            "baseline": baseline.name, "ours": ours.name,
+            "train_images_per_s": {"baseline": base_ips, "ours": ours_ips, "ours_compiled": comp_ips},
+            "latency_s": {"baseline": base_lat, "ours": ours_lat, "ours_compiled": comp_lat},
+            "equal_results": check,
+        }
+        with open(args.json_out, "w") as f:
+            json.dump(figures, f, indent=2)
     return 0

@@ -39,6 +39,7 @@ class TrainConfig:
     device: str = _f("auto", "auto, cpu, cuda or cuda:N")
     precision: str = _f("auto", "auto (bf16/fp16 AMP on CUDA, fp32 on CPU), fp32, bf16 or fp16")
     channels_last: str = _f("auto", "auto (on with CUDA or bf16), on or off")
+    compile: str = _f("auto", "torch.compile the model: auto (on with CUDA), on or off")
     log_every: int = _f(20, "steps between progress lines and metrics.jsonl records")
     checkpoint_every: int = _f(0, "also save latest.pt every N steps inside an epoch (0 = epoch end only)")
     max_steps_per_epoch: int = _f(0, "cap on steps per epoch (0 = the whole training split)")
@@ -70,6 +71,7 @@ class TrainConfig:
             raise ConfigError(f"lr must be > 0 and lr_decay in (0, 1], got {self.lr} and {self.lr_decay}")
         _choice("precision", self.precision, ("auto", "fp32", "bf16", "fp16"))
         _choice("channels_last", self.channels_last, ("auto", "on", "off"))
+        _choice("compile", self.compile, ("auto", "on", "off"))
         _choice("spot_watch", self.spot_watch, ("auto", "on", "off"))
         _choice("eval_split", self.eval_split, ("train", "val", "test"))
         if self.s3_uri and not self.s3_uri.startswith("s3://"):

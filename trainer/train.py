@@ -27,6 +27,7 @@ from trainer.engine import (
     Progress,
     RunLog,
     evaluate,
+    configure_backends,
     resolve_runtime,
     train_one_epoch,
 )
@@ -88,6 +89,7 @@ class Trainer:
         device_kind = "cuda" if cfg.device.startswith("cuda") or (cfg.device == "auto" and torch.cuda.is_available()) else "cpu"
         self.dist = distributed.init(device_kind)
         self.rt = resolve_runtime(cfg.device, cfg.precision, cfg.channels_last, self.dist)
+        configure_backends(self.rt)
         self.log = RunLog(self.run_dir, self.dist.is_main)
         self.run_dir.mkdir(parents=True, exist_ok=True)  # every node: a resume may fetch into it
         if self.dist.is_main:
@@ -159,6 +161,11 @@ class Trainer:
         model.to(rt.device)
         if rt.channels_last:
             model.to(memory_format=torch.channels_last)
+        use_compile = cfg.compile == "on" or (cfg.compile == "auto" and rt.device.type == "cuda")
+        if use_compile:
+            # In place: the module's state_dict keys stay as they are, so checkpoints load into
+            # an uncompiled model (predict, eval, another machine) unchanged.
+            model.compile()
         net = model
         if self.dist.enabled:
             net = torch.nn.parallel.DistributedDataParallel(
@@ -186,7 +193,7 @@ class Trainer:
             steps_in_epoch = min(steps_in_epoch, cfg.max_steps_per_epoch)
         derived = {
             "device": str(rt.device), "precision": rt.precision, "channels_last": rt.channels_last,
-            "world_size": self.dist.world_size, "num_categories": index.num_categories,
+            "compile": use_compile, "world_size": self.dist.world_size, "num_categories": index.num_categories,
             "num_attributes": index.num_attributes, "train_images": len(self.train_set),
             "steps_per_epoch": steps_in_epoch, "parameters": parameter_report(model),
             "torch": torch.__version__,
@@ -194,7 +201,7 @@ class Trainer:
         if self.dist.is_main:
             write_resolved(cfg, derived, self.run_dir)
         log.line(f"device {rt.device} precision {rt.precision} channels_last {rt.channels_last} "
-                 f"processes {self.dist.world_size}; {len(self.train_set)} training images, "
+                 f"compile {use_compile} processes {self.dist.world_size}; {len(self.train_set)} training images, "
                  f"{steps_in_epoch} steps per epoch")
         log.line(format_parameter_report(derived["parameters"]))
 

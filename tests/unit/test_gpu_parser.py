@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from console import gpu
+from console.gpu.fields import SAMPLE_ATTRS
 from console.models import GpuSample, GpuStatus
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "nvidia-smi"
@@ -35,6 +36,9 @@ EXPECTED_ROWS = {
     "query-gpu_a100-sxm4-40gb_x8_mig_noheader.txt": 8,
     "query-gpu_gtx1650super_530.41.03_loop.txt": 5,
     "query-gpu_h100-80gb-hbm3_590.48.01_load.txt": 1,
+    "query-gpu_h100-80gb-hbm3_580.159.04_fields.txt": 1,
+    "query-gpu_h100-80gb-hbm3_580.159.04_header.txt": 1,
+    "query-gpu_h100-80gb-hbm3_580.159.04_stream_lms500.txt": 7,
     "query-gpu_l40s_595.80_load.txt": 1,
     "query-gpu_rtx2060_460.91.03.txt": 1,
     "query-gpu_rtx2080super_465.27_linux_wide.txt": 1,
@@ -68,7 +72,7 @@ def test_every_unknown_cell_is_none_and_every_number_is_kept(path):
     checked = 0
     for row, sample in zip(parsed.rows, samples, strict=True):
         for field, cell in zip(parsed.fields, row, strict=True):
-            spec = gpu._SAMPLE_ATTRS.get(field)
+            spec = SAMPLE_ATTRS.get(field)
             if spec is None:
                 continue
             attr, kind = spec
@@ -95,6 +99,45 @@ def test_h100_values():
     assert h100.power_limit_w == 700.0
     assert h100.clock_sm_mhz == 1980.0
     assert h100.fan_percent is None  # "[N/A]" on a passively cooled card: unknown, not 0 %
+
+
+def test_h100_recorded_here_in_every_form_agrees():
+    """The recordings made with bench/gpu_device_check.py on a real H100 (driver 580.159.04):
+    the same GPU read from the monitor's own query, from the query with header and units,
+    and from the plain table gives the same values; the fan is unknown, not 0."""
+    stem = "h100-80gb-hbm3_580.159.04"
+    plain = DATA / f"query-gpu_{stem}_fields.txt"
+    with_units = DATA / f"query-gpu_{stem}_header.txt"
+    [a], _ = gpu.parse_query_gpu(plain.read_text(), recorded_fields(plain))
+    [b], _ = gpu.parse_query_gpu(with_units.read_text(), recorded_fields(with_units))
+    assert a.uuid == b.uuid == "GPU-2a561c9e-a440-da81-5d1e-240492aac01f"
+    assert a.name == b.name == "NVIDIA H100 80GB HBM3"
+    assert a.driver_version == b.driver_version == "580.159.04"
+    assert a.memory_total_mib == b.memory_total_mib == 81559.0
+    assert a.power_limit_w == b.power_limit_w == 700.0
+    assert (a.memory_used_mib, a.temperature_c, a.power_draw_w, a.pstate) == (1161.0, 37.0, 98.58, "P0")
+    assert (b.memory_used_mib, b.power_draw_w, b.clock_sm_mhz) == (1171.0, 100.12, 1980.0)
+    assert a.fan_percent is None and b.fan_percent is None
+    table = gpu.parse_table((DATA / f"table_{stem}.txt").read_text())
+    assert table.gpus[0].memory_total_mib == 81559.0
+    assert table.gpus[0].fan_percent is None
+
+
+def test_h100_stream_recorded_here_is_read_frame_by_frame():
+    """The -lms 500 stream as the real nvidia-smi printed it (no header with noheader): one
+    sample per line, memory rising as the training process loaded its model."""
+    path = DATA / "query-gpu_h100-80gb-hbm3_580.159.04_stream_lms500.txt"
+    samples, other = gpu.parse_query_gpu(path.read_text(), gpu.STREAM_FIELDS)
+    assert other == []
+    assert [s.memory_used_mib for s in samples] == [1171.0, 1375.0, 1595.0, 2207.0, 2343.0, 2553.0, 3435.0]
+    assert all(s.index == 0 and s.fan_percent is None and s.clock_sm_mhz == 1980.0 for s in samples)
+
+
+def test_h100_process_recorded_here():
+    path = DATA / "compute-apps_h100-80gb-hbm3_580.159.04_header.txt"
+    [proc], _ = gpu.parse_compute_apps(path.read_text(), recorded_fields(path))
+    assert (proc.pid, proc.process_name, proc.used_memory_mib) == (481, "python3", 1162.0)
+    assert proc.gpu_uuid == "GPU-2a561c9e-a440-da81-5d1e-240492aac01f"
 
 
 @pytest.mark.parametrize(
@@ -177,6 +220,8 @@ def test_garbage_number_is_unknown_not_a_crash():
 EXPECTED_APPS = {
     "compute-apps_h100-80gb-hbm3_590.48.01_idle_empty.txt": 0,
     "compute-apps_h100-80gb-hbm3_590.48.01_load.txt": 3,
+    "compute-apps_h100-80gb-hbm3_580.159.04.txt": 1,
+    "compute-apps_h100-80gb-hbm3_580.159.04_header.txt": 1,
     "compute-apps_rtx2080super_windows_591.86_load.txt": len(
         data_lines(DATA / "compute-apps_rtx2080super_windows_591.86_load.txt")
     )
@@ -232,6 +277,7 @@ EXPECTED_TABLES = {
     "table_gtx1080ti_x2_440.82_docker_empty_processes.txt": ("440.82", "10.2", 2),
     "table_gtx1080ti_x8_390.25_processes.txt": ("390.25", None, 8),
     "table_h100-80gb-hbm3_590.48.01_load_processes.txt": ("590.48.01", "13.1", 1),
+    "table_h100-80gb-hbm3_580.159.04.txt": ("580.159.04", "13.0", 1),
     "table_h100-mig_590.48.01_load.txt": ("590.48.01", "13.1", 1),
     "table_rtx2080super_windows_610.62_load.txt": ("610.62", "13.3", 1),
 }
