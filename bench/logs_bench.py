@@ -9,6 +9,12 @@ the ``awsc-test`` user), then:
    for ``--seconds``; it is read once by ``LogFollower`` over paramiko and once by
    ``ssh HOST tail -c +1 -F FILE`` (OpenSSH client). Reported: lines per second delivered
    and the lag from write to delivery (median, 95th percentile, max).
+   Then once more by the console's real log viewer (``LogViewerScreen`` in a headless
+   Textual app, following the file over the same kind of SSH connection): the lag from
+   the write to the line being in the ``LogView`` widget (every line: its ``append``), and
+   to the line being drawn (the widget's ``render_line`` producing that line's row in a
+   screen update; at 50,000 lines/s only the lines on screen at a frame are drawn, so
+   this lag is measured on those).
 2. Listing: ``--hosts`` hosts with ``--jobs`` jobs each, listed by ``list_all`` (one remote
    command per host, in parallel) against the usual ``ssh HOST tmux ls`` plus
    ``ssh HOST cat ~/.awsconsole/jobs/*/job.json …`` one host after the other.
@@ -34,6 +40,8 @@ from console.hosts.ssh import ConnectionPool, SshHost  # noqa: E402
 from console.jobs import JobManager, list_all  # noqa: E402
 from console.logs import LogFollower  # noqa: E402
 from console.models import JobSpec  # noqa: E402
+from console.ui.screens.log_viewer import LogSource, LogViewerScreen  # noqa: E402
+from console.ui.widgets.log_view import LogView  # noqa: E402
 from tests.fixtures import sshd as sshd_fixture  # noqa: E402
 
 # Appends RATE lines/s for SECONDS in batches every 10 ms; each line: seq, write time (ns).
@@ -138,6 +146,117 @@ def tail_openssh(ssh: list[str], path: Path, rate: int, seconds: float) -> TailR
     return meter.result(start)
 
 
+#: one line in this many is read back for the widget's lag (see ScreenMeter.on_append)
+SAMPLE_EVERY = 50
+
+
+class ScreenMeter:
+    """Hooks into the log widget: when each line is handed to it (``append``) and when a
+    row showing a line is rendered for the screen (``render_line``), against its write time."""
+
+    def __init__(self, expected: int):
+        self.expected = expected
+        self.appended = 0
+        self.newest_appended = -1
+        self.append_lags: list[float] = []
+        self.drawn_lags: list[float] = []
+        self.newest_drawn = -1
+        self.first = 0.0
+        self.last = 0.0
+        self.done = threading.Event()
+
+    @staticmethod
+    def _parse(line: str) -> tuple[int, int] | None:
+        parts = line.split(" ", 2)
+        if len(parts) < 2 or not parts[0].isdigit() or not parts[1].isdigit():
+            return None
+        return int(parts[0]), int(parts[1])
+
+    def on_append(self, lines: list[str]) -> None:
+        now = time.monotonic_ns()
+        if not lines:
+            return
+        if not self.first:
+            self.first = time.monotonic()
+        # Every line of one append reaches the widget at the same moment: reading one in
+        # SAMPLE_EVERY (and the last) gives the same lag figures without making the
+        # measurement itself slow the UI thread down.
+        sampled = lines[::SAMPLE_EVERY]
+        for line in [*sampled, lines[-1]] if len(lines) % SAMPLE_EVERY != 1 else sampled:
+            parsed = self._parse(line)
+            if parsed is not None:
+                self.append_lags.append((now - parsed[1]) / 1e6)
+                self.newest_appended = max(self.newest_appended, parsed[0])
+        self.appended += len(lines)
+        self.last = time.monotonic()
+        # The viewer may hand over only the newest lines of a huge batch (it keeps a
+        # bounded number): the run is over when the writer's last line is there.
+        if self.newest_appended >= self.expected - 1:
+            self.done.set()
+
+    def on_draw(self, line: str) -> None:
+        parsed = self._parse(line)
+        if parsed is None or parsed[0] <= self.newest_drawn:
+            return  # drawn before (a redraw of a row already on screen)
+        self.newest_drawn = parsed[0]
+        self.drawn_lags.append((time.monotonic_ns() - parsed[1]) / 1e6)
+
+    def results(self, write_start: float) -> tuple[TailResult, TailResult]:
+        seconds = self.last - write_start
+        return (
+            TailResult(self.appended, seconds, self.append_lags),
+            TailResult(self.appended, seconds, self.drawn_lags),
+        )
+
+
+def tail_screen(host: SshHost, path: Path, rate: int, seconds: float) -> tuple[TailResult, ...]:
+    """The console's log viewer, headless, following ``path`` while the writer runs."""
+    import asyncio
+
+    from textual.app import App
+
+    meter = ScreenMeter(int(rate * seconds))
+    original_append, original_render = LogView.append, LogView.render_line
+
+    def append(view, lines, *, scroll_end=None):
+        lines = list(lines)
+        meter.on_append(lines)
+        return original_append(view, lines, scroll_end=scroll_end)
+
+    def render_line(view, y):
+        strip = original_render(view, y)
+        index, _ = view._line_at_row(int(view.scroll_offset.y) + y)
+        if 0 <= index < len(view.shown):
+            meter.on_draw(view.shown[index])
+        return strip
+
+    class LogBenchApp(App):
+        def on_mount(self) -> None:
+            self.push_screen(LogViewerScreen(LogSource(host, str(path), "bench")))
+
+    async def drive() -> float:
+        app = LogBenchApp()
+        async with app.run_test(headless=True, size=(160, 45)) as pilot:
+            while not isinstance(app.screen, LogViewerScreen) or not app.screen.is_open_at_tail:
+                await pilot.pause(0.05)
+            await pilot.pause(0.5)  # the follower is running before the first write
+            start = write(path, rate, seconds)
+            deadline = time.monotonic() + seconds + 60
+            # Plain sleeps: Pilot.pause would force extra screen updates; the app must
+            # draw at its own pace for the on-screen figure to be honest.
+            while not meter.done.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)  # the last lines' frame
+        return start
+
+    LogView.append, LogView.render_line = append, render_line
+    try:
+        start = asyncio.run(drive())
+    finally:
+        LogView.append, LogView.render_line = original_append, original_render
+    return meter.results(start)
+
+
 _writers: list[subprocess.Popen] = []
 
 
@@ -198,6 +317,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--jobs", type=int, default=50, help="jobs per host")
     parser.add_argument("--hosts", type=int, default=3)
+    parser.add_argument("--no-list", action="store_true", help="only the tailing part")
     args = parser.parse_args()
 
     material = sshd_fixture.create_material()
@@ -233,6 +353,13 @@ def main() -> int:
             ("lines received", ours.lines, theirs.lines, "{:,.0f}"),
         ]
         _table(("tail", "LogFollower", "ssh tail -F", "ratio"), rows)
+
+        in_widget, drawn = tail_screen(new_host(), _fresh_log(workdir), args.rate, args.seconds)
+        print(f"\nThe same writer into the console's log viewer (Textual, headless, "
+              f"{len(drawn.lags_ms):,} lines drawn as they arrived)\n")  # fmt: skip
+        _screen_table(ours, in_widget, drawn, theirs)
+        if args.no_list:
+            return 0
 
         print(f"\nListing {args.jobs} jobs on each of {args.hosts} hosts "
               f"({args.jobs * args.hosts} jobs; median of 5)\n")  # fmt: skip
@@ -293,6 +420,41 @@ def _fresh_log(workdir: Path) -> Path:
     path.write_bytes(b"")
     path.chmod(0o644)
     return path
+
+
+def _screen_table(ours: TailResult, widget: TailResult, drawn: TailResult,
+                  theirs: TailResult) -> None:  # fmt: skip
+    """Backend, widget and screen side by side with ``ssh tail -F`` (whose terminal draws
+    what it delivers); ratio = on screen / ssh tail -F."""
+    headers = ("write to …", "LogFollower", "in widget", "on screen", "ssh tail -F", "ratio")
+    rows = [
+        ("lines / s", ours.rate, widget.rate, widget.rate, theirs.rate, "{:,.0f}"),
+        ("lag median (ms)", ours.lag(0.5), widget.lag(0.5), drawn.lag(0.5), theirs.lag(0.5),
+         "{:.1f}"),
+        ("lag p95 (ms)", ours.lag(0.95), widget.lag(0.95), drawn.lag(0.95), theirs.lag(0.95),
+         "{:.1f}"),
+        ("lag max (ms)", max(ours.lags_ms), max(widget.lags_ms, default=float("nan")),
+         max(drawn.lags_ms, default=float("nan")), max(theirs.lags_ms), "{:.1f}"),
+        ("lines received", ours.lines, widget.lines, widget.lines, theirs.lines, "{:,.0f}"),
+    ]  # fmt: skip
+    cells = [list(headers)]
+    for label, *values, fmt in rows:
+        screen, usual = values[2], values[3]
+        ratio = screen / usual if usual else float("nan")
+        cells.append([label, *(fmt.format(v) for v in values), f"{ratio:.2f}"])
+    _print_cells(cells)
+    print("\n'in widget' = handed to the LogView; 'on screen' = the row showing the line "
+          "rendered in a screen update (only the lines on screen at a frame are drawn, so this "
+          "lag is theirs). A batch larger than the view keeps (10,000 lines) hands over only "
+          "its newest lines: those skipped are missing from 'lines received' (they are in "
+          "the file; the viewer shows the newest). Goal: on-screen lag under 250 ms.")  # fmt: skip
+
+
+def _print_cells(cells: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    for row in cells:
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                        for i, (c, w) in enumerate(zip(row, widths, strict=True))))  # fmt: skip
 
 
 def _table(headers: tuple[str, ...], rows: list[tuple]) -> None:

@@ -18,8 +18,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.errors import ConfigError, ConsoleError
-from console.jobs import DEFAULT_TMUX_SOCKET, JobManager, JobNotFoundError, list_all
-from console.models import InstanceState, Job
+from console.jobs import (
+    DEFAULT_MASTER_PORT,
+    DEFAULT_TMUX_SOCKET,
+    JobError,
+    JobManager,
+    JobNotFoundError,
+    list_all,
+    master_address,
+    start_group,
+    with_groups,
+)
+from console.models import InstanceState, Job, JobGroup, JobSpec
 
 LOCAL = "local"
 
@@ -36,6 +46,15 @@ class JobListing:
 
     def manager_of(self, job: Job) -> JobManager:
         return self.managers[job.host]
+
+    def members_of(self, group: JobGroup) -> list[tuple[JobManager, Job]]:
+        """Each member of ``group`` with its host's manager, by node rank."""
+        return [(self.managers[job.host], job) for job in group.members]
+
+    @property
+    def rows(self) -> list[Job | JobGroup]:
+        """The jobs with each multi-node group as one JobGroup (see ``with_groups``)."""
+        return with_groups(self.jobs)
 
 
 def tmux_socket(settings: Any) -> str:
@@ -125,6 +144,74 @@ def find_job(services: Any, reference: str, extra: Iterable[str] = ()) -> tuple[
         f"No job {reference!r} on {', '.join(listing.managers) or 'any host'}.{unreadable}",
         hint="`awsconsole jobs` lists them; add --host HOST for a host not listed.",
     )
+
+
+def find_job_or_group(
+    services: Any, reference: str, extra: Iterable[str] = ()
+) -> tuple[Job, JobManager] | tuple[JobGroup, list[tuple[JobManager, Job]]]:
+    """What ``reference`` names: a job (as ``find_job``) or a multi-node job group, by its
+    group id, a unique prefix of it, or its name. Exact ids win over prefixes, prefixes
+    over names; at each step a job id before a group id.
+
+    Returns (job, its manager) or (group, its members with their managers). Raises like
+    ``find_job``.
+    """
+    if ":" in reference:
+        return find_job(services, reference, extra)
+    listing = collect(services, extra)
+    groups = [row for row in listing.rows if isinstance(row, JobGroup)]
+    steps = (
+        ([j for j in listing.jobs if j.id == reference], [g for g in groups if g.id == reference]),
+        (
+            [j for j in listing.jobs if j.id.startswith(reference)],
+            [g for g in groups if g.id.startswith(reference)],
+        ),
+        (
+            [j for j in listing.jobs if reference in (j.spec.name, j.name)],
+            [g for g in groups if g.name == reference],
+        ),
+    )
+    for jobs, found_groups in steps:
+        if len(jobs) == 1 and not found_groups:
+            return jobs[0], listing.manager_of(jobs[0])
+        if len(found_groups) == 1 and not jobs:
+            return found_groups[0], listing.members_of(found_groups[0])
+        if jobs or found_groups:
+            names = [f"{job.host}:{job.id}" for job in jobs]
+            names += [f"group {g.id} ({g.name})" for g in found_groups]
+            raise JobNotFoundError(f"{reference!r} names several jobs: {', '.join(names)}.")
+    unreadable = "".join(
+        f" ({name} could not be read: {err})" for name, err in listing.errors.items()
+    )
+    raise JobNotFoundError(
+        f"No job {reference!r} (nor job group) on {', '.join(listing.managers) or 'any host'}."
+        f"{unreadable}",
+        hint="`awsconsole jobs` lists them; add --host HOST for a host not listed.",
+    )
+
+
+def start_on_nodes(
+    services: Any,
+    targets: Iterable[str],
+    spec: JobSpec,
+    *,
+    master_addr: str = "",
+    master_port: int = DEFAULT_MASTER_PORT,
+) -> list[Job]:
+    """Start ``spec`` on one host (one job) or on several (a multi-node group, one job per
+    node, node rank in the order given; see ``console.jobs.start_group``).
+
+    With no ``master_addr`` the first node's address is asked for (``master_address``).
+    Raises JobError (no host, bad address or port, a node failing to start: the nodes
+    already started are killed), HostConfigError for an unknown host, HostError subclasses.
+    """
+    managers = [manager_for(services, target) for target in targets]
+    if not managers:
+        raise JobError("Say where to run the job: at least one host.")
+    if len(managers) == 1:
+        return [managers[0].start(spec)]
+    address = master_addr.strip() or master_address(managers[0].host)
+    return start_group(managers, spec, master_addr=address, master_port=master_port)
 
 
 def match_job(jobs: Iterable[Job], key: str, reference: str | None = None) -> Job | None:

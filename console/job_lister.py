@@ -48,7 +48,7 @@ def _sessions(socket):
 
 
 def main(root, wanted):
-    jobs = []
+    specs = []
     try:
         names = sorted(os.listdir(root))
     except OSError:
@@ -61,9 +61,16 @@ def main(root, wanted):
         if raw is None:
             continue
         try:
-            spec = json.loads(raw.decode("utf-8"))
+            specs.append((job_dir, json.loads(raw.decode("utf-8"))))
         except ValueError:
             continue
+    # The sessions are listed BEFORE the exit codes are read. A job writes its exit code
+    # before its session ends, so a job ending in between is seen either way as running
+    # or exited; the other order could miss both and call a job that just ended "lost".
+    sockets = sorted({spec.get("tmux_socket", "") for _, spec in specs} - {""})
+    alive = {socket: _sessions(socket) for socket in sockets}
+    jobs = []
+    for job_dir, spec in specs:
         exit_path = os.path.join(job_dir, "exit_code")
         exit_text = _read(exit_path, 64)
         ended = None
@@ -83,8 +90,6 @@ def main(root, wanted):
                 "last_line": last,
             }
         )
-    sockets = sorted({job["spec"].get("tmux_socket", "") for job in jobs} - {""})
-    alive = {socket: _sessions(socket) for socket in sockets}
     sys.stdout.write(json.dumps({"jobs": jobs, "sessions": alive}))
 
 

@@ -35,7 +35,7 @@ from typing import Any
 from console.errors import ConsoleError, HostConfigError, ReadOnlyError
 from console.hosts.base import Host
 from console.hosts.interactive import SshOptions, tmux_attach_argv
-from console.models import FileKind, Job, JobSpec, JobState, JobStatus
+from console.models import FileKind, Job, JobGroup, JobSpec, JobState, JobStatus
 
 JOBS_ROOT = ".awsconsole/jobs"  # under the host's home
 DEFAULT_TMUX_SOCKET = "awsconsole"
@@ -204,6 +204,8 @@ class JobManager:
             "env": dict(spec.env),
             "group": spec.group,
             "node_rank": spec.node_rank,
+            "group_name": spec.group_name,
+            "group_size": spec.group_size,
             "home": self.home,
             "host": self.host.name,
             "started": started.isoformat(),
@@ -308,6 +310,8 @@ class JobManager:
             env=tuple((str(k), str(v)) for k, v in (record.get("env") or {}).items()),
             group=record.get("group"),
             node_rank=record.get("node_rank"),
+            group_name=record.get("group_name") or "",
+            group_size=record.get("group_size"),
         )
         return Job(
             id=record["id"],
@@ -412,6 +416,18 @@ class JobManager:
             f"forget {job.name!r}",
         )
 
+    def discard(self, job_id: str) -> None:
+        """Undo a start: end the job's tmux session and delete its folder, leaving nothing
+        that would show as a job (a session killed before its runner is ready would leave
+        a "lost" one). For a group whose other nodes failed to start. Errors are ignored:
+        ``tmux kill-session -t =ID; rm -rf -- ~/.awsconsole/jobs/ID``.
+        """
+        try:
+            self.host.run(self._tmux("kill-session", "-t", f"={job_id}"), timeout=self.timeout)
+            self.host.run(["rm", "-rf", "--", self.job_dir(job_id)], timeout=self.timeout)
+        except ConsoleError:
+            pass
+
     def attach_argv(self, job_id: str) -> list[str]:
         """The argv that attaches the user's terminal to the job's tmux session.
 
@@ -435,24 +451,58 @@ class JobManager:
 
 # --- groups ------------------------------------------------------------------------------
 
+#: what start_group sets on each node, on top of the spec's own environment
+GROUP_ENV = ("MASTER_ADDR", "MASTER_PORT", "NNODES", "NODE_RANK")
+DEFAULT_MASTER_PORT = 29500
+
+
+def master_address(host: Host, timeout: float = 30.0) -> str:
+    """The address the other nodes of a group reach ``host`` at (torchrun's MASTER_ADDR).
+
+    This machine (and every demo instance, which is this machine too) is ``127.0.0.1``;
+    any other host is asked for its own first address, the private one on EC2:
+    ``hostname -I``. Raises JobError naming the host when it cannot tell (no ``hostname -I``
+    there: type the address in), HostError subclasses when unreachable.
+    """
+    from console.hosts.local import LocalHost
+
+    if isinstance(host, LocalHost):
+        return "127.0.0.1"
+    result = host.run(["hostname", "-I"], timeout=timeout)
+    words = result.text().split() if result.ok else []
+    if not words:
+        raise JobError(
+            f"Could not tell the private address of {host.name} (`hostname -I` gave nothing).",
+            hint="Type the first node's address in as the master address.",
+        )
+    return words[0]
+
 
 def start_group(
     managers: Sequence[JobManager],
     spec: JobSpec,
     *,
     master_addr: str,
-    master_port: int = 29500,
+    master_port: int = DEFAULT_MASTER_PORT,
 ) -> list[Job]:
     """One job per node for a multi-node ``torchrun``, sharing a group id.
 
     Node i gets MASTER_ADDR, MASTER_PORT, NNODES=len(managers) and NODE_RANK=i on top of
-    ``spec.env``; the command is the same everywhere (pass ``--nnodes $NNODES`` style flags
-    through the environment, e.g. ``torchrun --nnodes=2 ...`` or read them in a wrapper).
+    ``spec.env``; the command is the same everywhere (``torchrun --nnodes=$NNODES`` style
+    flags are read from the environment by a wrapper, or ``torchrun`` reads them itself:
+    ``sh -c 'torchrun --nnodes "$NNODES" --node-rank "$NODE_RANK" …'``).
+    The same manager may appear twice (two nodes on one machine).
     If a node fails to start, the ones already started are killed and the error re-raised.
+    Raises JobError for no hosts, an empty master address or a port out of range.
     """
     if not managers:
         raise JobError("A job group needs at least one host.")
+    if not master_addr.strip() or any(c.isspace() for c in master_addr):
+        raise JobError(f"{master_addr!r} is not a master address (a host name or IP).")
+    if not 1 <= master_port <= 65535:
+        raise JobError(f"The master port {master_port} is not between 1 and 65535.")
     group = uuid.uuid4().hex[:8]
+    base_name = spec.name or (spec.command[0].rsplit("/", 1)[-1] if spec.command else "group")
     started: list[tuple[JobManager, Job]] = []
     try:
         for rank, manager in enumerate(managers):
@@ -465,21 +515,32 @@ def start_group(
             )
             node_spec = JobSpec(
                 command=spec.command,
-                name=f"{spec.name or spec.command[0]} [node {rank}/{len(managers)}]",
+                name=f"{base_name} [node {rank}/{len(managers)}]",
                 cwd=spec.cwd,
                 env=tuple(env.items()),
                 group=group,
                 node_rank=rank,
+                group_name=base_name,
+                group_size=len(managers),
             )
             started.append((manager, manager.start(node_spec)))
     except ConsoleError:
         for manager, job in started:
-            try:
-                manager.kill(job.id)
-            except ConsoleError:
-                pass
+            manager.discard(job.id)
         raise
     return [job for _, job in started]
+
+
+def _refuse_read_only(action: str, group: str, read_only: bool) -> None:
+    if read_only:
+        raise ReadOnlyError(f"Refusing to {action} job group {group}: the console is read-only.")
+
+
+def _group_label(members: Sequence[tuple[JobManager, Job]]) -> str:
+    first = members[0][1] if members else None
+    if first is None:
+        return "(empty)"
+    return repr(first.spec.group_name or first.spec.group or first.name)
 
 
 def control_group(
@@ -492,8 +553,7 @@ def control_group(
     """
     if action not in ("interrupt", "kill"):
         raise ValueError(f"unknown group action {action!r}")
-    if read_only:
-        raise ReadOnlyError(f"Refusing to {action} the job group: the console is read-only.")
+    _refuse_read_only(action, _group_label(members), read_only)
     errors: dict[str, ConsoleError] = {}
     for manager, job in members:
         if job.status.finished:
@@ -505,6 +565,68 @@ def control_group(
     return errors
 
 
+def forget_group(
+    members: Sequence[tuple[JobManager, Job]], *, read_only: bool = False
+) -> dict[str, ConsoleError]:
+    """Delete the folder of every member of a finished group (``rm -rf`` each, see ``forget``).
+
+    Returns the errors by job id. Raises ReadOnlyError when ``read_only`` and JobError
+    naming the nodes still running, both before touching any node.
+    """
+    _refuse_read_only("forget", _group_label(members), read_only)
+    running = [job for _, job in members if not job.status.finished]
+    if running:
+        nodes = ", ".join(f"node {job.spec.node_rank} on {job.host}" for job in running)
+        raise JobError(
+            f"Job group {_group_label(members)} is still running ({nodes}): "
+            "kill it or wait before forgetting it."
+        )
+    errors: dict[str, ConsoleError] = {}
+    for manager, job in members:
+        try:
+            manager.forget(job.id)
+        except ConsoleError as exc:
+            errors[job.id] = exc
+    return errors
+
+
+def rerun_group(members: Sequence[tuple[JobManager, Job]]) -> list[Job]:
+    """Start the group again: the same command on the same hosts in the same rank order,
+    with the same master address and port (a new group id). See ``start_group``.
+
+    Raises JobError when a node's job is missing from ``members`` (it was forgotten or its
+    host is not reachable now): the group cannot be started again as it was.
+    """
+    if not members:
+        raise JobError("A job group needs at least one host.")
+    ordered = sorted(members, key=lambda pair: pair[1].spec.node_rank or 0)
+    first = ordered[0][1]
+    size = first.spec.group_size or len(ordered)
+    ranks = [job.spec.node_rank for _, job in ordered]
+    if ranks != list(range(size)):
+        missing = sorted(set(range(size)) - set(ranks))
+        raise JobError(
+            f"Cannot re-run job group {_group_label(members)}: the job of node "
+            f"{', '.join(map(str, missing))} is not listed (forgotten, or its host unreachable)."
+        )
+    env = dict(first.spec.env)
+    master_addr = env.get("MASTER_ADDR", "")
+    try:
+        master_port = int(env.get("MASTER_PORT", DEFAULT_MASTER_PORT))
+    except ValueError:
+        master_port = DEFAULT_MASTER_PORT
+    for key in GROUP_ENV:
+        env.pop(key, None)
+    spec = JobSpec(
+        command=first.spec.command,
+        name=first.spec.group_name or first.name,
+        cwd=first.spec.cwd,
+        env=tuple(env.items()),
+    )
+    return start_group([manager for manager, _ in ordered], spec, master_addr=master_addr,
+                       master_port=master_port)  # fmt: skip
+
+
 def group_jobs(jobs: Iterable[Job]) -> dict[str | None, list[Job]]:
     """Jobs keyed by group id (None: jobs started alone), each group ordered by node rank."""
     groups: dict[str | None, list[Job]] = {}
@@ -513,6 +635,31 @@ def group_jobs(jobs: Iterable[Job]) -> dict[str | None, list[Job]]:
     for members in groups.values():
         members.sort(key=lambda job: (job.spec.node_rank or 0, job.started))
     return groups
+
+
+def with_groups(jobs: Iterable[Job]) -> list[Job | JobGroup]:
+    """The jobs with each group's members replaced by one JobGroup, at the place of its
+    earliest member; jobs started alone stay as they are, in their order."""
+    jobs = list(jobs)
+    groups = group_jobs(jobs)
+    rows: list[Job | JobGroup] = []
+    placed: set[str] = set()
+    for job in jobs:
+        group = job.spec.group
+        if group is None:
+            rows.append(job)
+        elif group not in placed:
+            placed.add(group)
+            members = groups[group]
+            rows.append(
+                JobGroup(
+                    id=group,
+                    members=tuple(members),
+                    name=members[0].spec.group_name or members[0].name,
+                    size=max(job.spec.group_size or 0 for job in members) or len(members),
+                )
+            )
+    return rows
 
 
 def list_all(managers: Sequence[JobManager]) -> tuple[list[Job], dict[str, ConsoleError]]:

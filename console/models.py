@@ -258,6 +258,10 @@ class JobSpec:
     #: jobs started together (a multi-node torchrun launch) share a group id
     group: str | None = None
     node_rank: int | None = None
+    #: the name the group was started under (its members' names add "[node i/N]")
+    group_name: str = ""
+    #: how many nodes the group was started on (None for a job started alone)
+    group_size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,6 +479,9 @@ class TransferProgress:
     current: str = ""
     #: connections that dropped and were re-opened, resuming where they stopped
     resumes: int = 0
+    #: bytes an earlier, interrupted run had already copied (counted in ``bytes_done``,
+    #: not sent again)
+    bytes_resumed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,6 +504,8 @@ class TransferResult:
     error: str | None = None
     #: a host <-> S3 copy runs as a job on the host: its id
     job_id: str | None = None
+    #: bytes found already copied by an earlier, interrupted run (not sent again)
+    bytes_resumed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -637,3 +646,145 @@ class LaunchRequest:
     root_volume_gib: int | None = None
     #: the AMI's root device (e.g. /dev/sda1); looked up when None
     root_device: str | None = None
+
+
+# --- AWS account and region -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AwsProfile:
+    """A profile of ~/.aws/config or ~/.aws/credentials, as the profile picker lists it."""
+
+    #: the profile's name; None stands for the standard chain (environment variables,
+    #: AWS_PROFILE, the default profile, an instance role)
+    name: str | None
+    #: how it gets credentials: "sso", "role", "process", "keys", "config", "chain", "demo"
+    kind: str
+    #: the region the profile names, if any
+    region: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name if self.name is not None else "(standard chain)"
+
+
+@dataclass(frozen=True, slots=True)
+class AwsRegion:
+    """A region EC2 runs in, with its human name (``eu-west-1``, "Europe (Ireland)")."""
+
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AwsIdentity:
+    """Who the credentials belong to (``aws sts get-caller-identity``)."""
+
+    account: str
+    arn: str
+
+
+@dataclass(frozen=True, slots=True)
+class AwsTarget:
+    """The account and region the console talks to now (the header shows it)."""
+
+    #: None: the standard credential chain
+    profile: str | None
+    region: str | None
+    #: filled in after a switch, when the credentials were checked
+    identity: AwsIdentity | None = None
+
+
+# --- Job groups (appended) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JobGroup:
+    """The jobs of one multi-node launch (one per node, sharing ``spec.group``), seen as one.
+
+    ``members`` are the jobs found, by node rank; ``size`` is how many nodes it was started
+    on (more than ``len(members)`` when a node's job was forgotten or its host not read).
+    The combined status: running while any member runs; otherwise exited with the code of
+    the first member that failed (the earliest to end, ``failed_member`` says which);
+    otherwise lost when a member is lost; exited (0) only when every member exited 0.
+    """
+
+    id: str
+    members: tuple[Job, ...]
+    name: str = ""
+    size: int = 0
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        return tuple(job.host for job in self.members)
+
+    @property
+    def nodes(self) -> int:
+        return max(self.size, len(self.members))
+
+    @property
+    def failed_member(self) -> Job | None:
+        """The member that ended first with a non-zero code (None when none did)."""
+        failed = [
+            job
+            for job in self.members
+            if job.status.state is JobState.EXITED and job.status.exit_code != 0
+        ]
+        if not failed:
+            return None
+        latest = dt.datetime.max.replace(tzinfo=dt.UTC)
+        return min(failed, key=lambda job: (job.ended or latest, job.spec.node_rank or 0))
+
+    @property
+    def lost_member(self) -> Job | None:
+        return next((job for job in self.members if job.status.state is JobState.LOST), None)
+
+    @property
+    def status(self) -> JobStatus:
+        if any(job.status.state is JobState.RUNNING for job in self.members):
+            return JobStatus(JobState.RUNNING)
+        failed = self.failed_member
+        if failed is not None:
+            return JobStatus(JobState.EXITED, failed.status.exit_code)
+        if self.lost_member is not None:
+            return JobStatus(JobState.LOST)
+        return JobStatus(JobState.EXITED, 0)
+
+    def status_text(self) -> str:
+        """``running (2/3 nodes)``, ``exited (1) on node 1 (gpu-b)``, ``lost (node 2)``,
+        ``exited (0)``; says when nodes are missing from the listing."""
+        status = self.status
+        text = str(status)
+        if status.state is JobState.RUNNING:
+            running = sum(1 for job in self.members if job.status.state is JobState.RUNNING)
+            if running < self.nodes:
+                text += f" ({running}/{self.nodes} nodes)"
+        elif (failed := self.failed_member) is not None:
+            text += f" on node {failed.spec.node_rank} ({failed.host})"
+        elif (lost := self.lost_member) is not None:
+            text += f" (node {lost.spec.node_rank}, {lost.host})"
+        missing = self.nodes - len(self.members)
+        if missing:
+            text += f", {missing} node{'s' if missing > 1 else ''} not found"
+        return text
+
+    @property
+    def started(self) -> dt.datetime:
+        return min(job.started for job in self.members)
+
+    @property
+    def ended(self) -> dt.datetime | None:
+        """When the last member ended (None while any runs or one has no end time)."""
+        ends = [job.ended for job in self.members]
+        if any(end is None for end in ends):
+            return None
+        return max(end for end in ends if end is not None)
+
+    @property
+    def rank0(self) -> Job:
+        """The member of the lowest node rank (rank 0 unless its job is gone)."""
+        return self.members[0]
+
+    @property
+    def last_line(self) -> str:
+        return self.rank0.last_line

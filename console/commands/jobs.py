@@ -2,6 +2,8 @@
 
     awsconsole jobs [--host H]... [--json]
 
+A multi-node group (one job per node, started together) is one line with its group id,
+its node count and its combined status, followed by one indented line per node.
 Known hosts are "local", with ``--demo`` every running demo instance, and each ``--host``;
 which hosts those are and which job a reference names is console.job_directory, shared
 with the Jobs view. The tmux socket comes from the config file: ``[jobs] tmux_socket = "…"``.
@@ -17,7 +19,7 @@ from console.commands import add_json_flag, print_json, print_table
 from console.errors import ConsoleError
 from console.job_directory import find_job, format_duration, manager_for, runtime
 from console.jobs import JobManager
-from console.models import Job
+from console.models import Job, JobGroup
 
 __all__ = ["add_host_flag", "as_record", "collect", "confirm", "find_job", "manager_for"]
 
@@ -66,6 +68,8 @@ def as_record(job: Job) -> dict[str, Any]:
         "env": dict(job.spec.env),
         "group": job.spec.group,
         "node_rank": job.spec.node_rank,
+        "group_name": job.spec.group_name or None,
+        "group_size": job.spec.group_size,
         "started": job.started,
         "ended": job.ended,
         "runtime_seconds": round(runtime(job).total_seconds(), 1),
@@ -76,19 +80,45 @@ def as_record(job: Job) -> dict[str, Any]:
     }
 
 
-def _duration(job: Job) -> str:
+def _duration(job: Job | JobGroup) -> str:
+    if isinstance(job, JobGroup):
+        return format_duration(max(runtime(member) for member in job.members))
     return format_duration(runtime(job))
+
+
+def _status(row: Job | JobGroup) -> str:
+    return row.status_text() if isinstance(row, JobGroup) else str(row.status)
+
+
+def _host(row: Job | JobGroup) -> str:
+    return f"{row.nodes} nodes" if isinstance(row, JobGroup) else row.host
+
+
+def _name(row: Job | JobGroup) -> str:
+    if isinstance(row, Job) and row.spec.group is not None:
+        return f"  node {row.spec.node_rank}"  # under its group's line
+    return row.name[:40]
 
 
 COLUMNS = (
     ("ID", lambda j: j.id),
-    ("NAME", lambda j: j.name[:40]),
-    ("HOST", lambda j: j.host),
-    ("STATUS", lambda j: str(j.status)),
+    ("NAME", _name),
+    ("HOST", _host),
+    ("STATUS", _status),
     ("STARTED", lambda j: j.started),
     ("RUNTIME", _duration),
     ("LAST LINE", lambda j: j.last_line[:60]),
 )
+
+
+def table_rows(jobs: list[Job]) -> list[Job | JobGroup]:
+    """Lines of the table: each group, then its members; jobs started alone as they are."""
+    lines: list[Job | JobGroup] = []
+    for row in job_directory.with_groups(jobs):
+        lines.append(row)
+        if isinstance(row, JobGroup):
+            lines.extend(row.members)
+    return lines
 
 
 def run(args: Any, services: Any) -> int:
@@ -96,7 +126,7 @@ def run(args: Any, services: Any) -> int:
     if args.json:
         print_json(as_record(job) for job in jobs)
     else:
-        print_table(jobs, COLUMNS)
+        print_table(table_rows(jobs), COLUMNS)
     return 0
 
 

@@ -1,9 +1,11 @@
-"""``awsconsole kill``: end a running job (the Jobs view's kill action).
+"""``awsconsole kill``: end a running job or job group (the Jobs view's kill action).
 
-    awsconsole kill JOB [--yes] [--interrupt] [--host H]...
+    awsconsole kill JOB|GROUP [--yes] [--interrupt] [--host H]...
 
 Asks first unless ``--yes``; refused with ``--read-only``. ``--interrupt`` sends Ctrl-C
-instead (the job may save a checkpoint and exit on its own).
+instead (the job may save a checkpoint and exit on its own). A multi-node group (named by
+its group id, a prefix of it, or its name) is asked about once and every running node of
+it is ended.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 
 from console.commands.jobs import add_host_flag, confirm
 from console.errors import ReadOnlyError
-from console.job_directory import find_job
+from console.job_directory import find_job_or_group
+from console.jobs import JobError, control_group
+from console.models import JobGroup
 
 EXIT_DECLINED = 1
 
@@ -21,10 +25,13 @@ EXIT_DECLINED = 1
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "kill",
-        help="end a running job (like `tmux kill-session`)",
-        description="Kill a running job's tmux session; the job's exit code is still recorded.",
+        help="end a running job or job group (like `tmux kill-session`)",
+        description="Kill a running job's tmux session (or every node's of a multi-node "
+        "group); the exit code is still recorded.",
     )
-    parser.add_argument("job", metavar="JOB", help="job id, HOST:ID, id prefix or name")
+    parser.add_argument(
+        "job", metavar="JOB", help="job id, HOST:ID, id prefix or name; or a group id or name"
+    )
     parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument(
         "--interrupt", action="store_true", help="send Ctrl-C instead of killing the session"
@@ -37,7 +44,10 @@ def run(args: Any, services: Any) -> int:
     if services.read_only:
         action = "interrupt" if args.interrupt else "kill"
         raise ReadOnlyError(f"Refusing to {action} job {args.job!r}: the console is read-only.")
-    job, manager = find_job(services, args.job, args.host)
+    found, handle = find_job_or_group(services, args.job, args.host)
+    if isinstance(found, JobGroup):
+        return _kill_group(args, services, found, handle)
+    job, manager = found, handle
     action = "Send Ctrl-C to" if args.interrupt else "Kill"
     if not confirm(f"{action} job {job.name!r} ({job.id}) on {job.host}?", args.yes):
         print("Not done.", file=sys.stderr)
@@ -48,3 +58,29 @@ def run(args: Any, services: Any) -> int:
         manager.kill(job.id, read_only=services.read_only)
     print(f"{'Interrupted' if args.interrupt else 'Killed'} job {job.id} on {job.host}.")
     return 0
+
+
+def _kill_group(args: Any, services: Any, group: JobGroup, members: list) -> int:
+    running = [(manager, job) for manager, job in members if not job.status.finished]
+    if not running:
+        raise JobError(f"Cannot kill job group {group.name!r}: it is {group.status_text()}.")
+    action = "Send Ctrl-C to" if args.interrupt else "Kill"
+    hosts = ", ".join(dict.fromkeys(job.host for _, job in running))
+    question = (
+        f"{action} job group {group.name!r} ({group.id}): {len(running)} of {group.nodes} "
+        f"nodes running, on {hosts}?"
+    )
+    if not confirm(question, args.yes):
+        print("Not done.", file=sys.stderr)
+        return EXIT_DECLINED
+    errors = control_group(
+        running, "interrupt" if args.interrupt else "kill", read_only=services.read_only
+    )
+    done = "Interrupted" if args.interrupt else "Killed"
+    for manager, job in running:
+        if job.id in errors:
+            print(f"error: node {job.spec.node_rank} ({job.host}): {errors[job.id]}",
+                  file=sys.stderr)  # fmt: skip
+        else:
+            print(f"{done} node {job.spec.node_rank}: job {job.id} on {manager.host.name}.")
+    return 2 if errors else 0

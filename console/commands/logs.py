@@ -1,8 +1,9 @@
 """``awsconsole logs``: print a job's output, or follow it (the log view's twin).
 
-    awsconsole logs JOB [-f] [--host H]...
+    awsconsole logs JOB|GROUP [-f] [--node N] [--host H]...
 
-JOB is an id, ``HOST:ID``, a unique id prefix or a job name. With ``-f`` the output is
+JOB is an id, ``HOST:ID``, a unique id prefix or a job name. A multi-node group (its id,
+an id prefix or its name) shows the output of node rank 0, or of ``--node N``. With ``-f`` the output is
 followed by byte offset (reconnecting without loss or repeats) until the job ends and
 everything it printed is out, or until Ctrl-C.
 """
@@ -15,8 +16,10 @@ from typing import Any
 
 from console.commands.jobs import add_host_flag
 from console.errors import ConsoleError
-from console.job_directory import find_job
+from console.job_directory import find_job_or_group
+from console.jobs import JobError, JobManager
 from console.logs import LogFollower, read_chunks
+from console.models import Job, JobGroup
 
 #: seconds between two looks at whether a followed job has ended
 STATUS_INTERVAL = 1.0
@@ -32,12 +35,15 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("job", metavar="JOB", help="job id, HOST:ID, id prefix or name")
     parser.add_argument("-f", "--follow", action="store_true", help="follow until the job ends")
+    parser.add_argument(
+        "--node", type=int, default=None, metavar="N", help="of a job group: node rank N (0)"
+    )
     add_host_flag(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: Any, services: Any) -> int:
-    job, manager = find_job(services, args.job, args.host)
+    job, manager = pick(services, args.job, args.host, args.node)
     out = sys.stdout.buffer
     if not args.follow:
         for chunk in read_chunks(manager.host, job.log_path):
@@ -59,6 +65,24 @@ def run(args: Any, services: Any) -> int:
     finally:
         follower.close()
     return 0
+
+
+def pick(services: Any, reference: str, extra: list[str], node: int | None) -> tuple[Job, Any]:
+    """The job whose log is wanted: the one named, or node ``node`` (default 0) of the group
+    named. Raises JobNotFoundError, and JobError for ``--node`` on a single job or a node
+    the group does not have."""
+    found, handle = find_job_or_group(services, reference, extra)
+    if not isinstance(found, JobGroup):
+        if node is not None and node != found.spec.node_rank:
+            raise JobError(f"--node: {reference!r} is a single job, not a job group.")
+        return found, handle
+    members: list[tuple[JobManager, Job]] = handle
+    rank = 0 if node is None else node
+    for manager, job in members:
+        if job.spec.node_rank == rank:
+            return job, manager
+    ranks = ", ".join(str(job.spec.node_rank) for _, job in members)
+    raise JobError(f"Job group {found.name!r} has no node {rank} listed (nodes: {ranks}).")
 
 
 def _close_when_finished(manager: Any, job_id: str, follower: LogFollower) -> None:

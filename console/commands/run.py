@@ -1,8 +1,11 @@
 """``awsconsole run``: start a command as a job in tmux on a host (the launch form's twin).
 
-    awsconsole run HOST [--name N] [--cwd D] [--env K=V]... [--template T] [--json] -- CMD…
+    awsconsole run HOST[,HOST…] [--name N] [--cwd D] [--env K=V]... [--template T]
+                   [--master-addr A] [--master-port P] [--json] -- CMD…
 
-The command is kept as typed (an argument list, never a shell line); to use shell syntax,
+Several hosts (comma-separated) start a multi-node group for torchrun: one job per host,
+node rank in the order given, each with MASTER_ADDR (default: the first host's private
+address), MASTER_PORT, NNODES and NODE_RANK set. The command is kept as typed (an argument list, never a shell line); to use shell syntax,
 run a shell explicitly: ``-- sh -c 'make && ./train'``.
 """
 
@@ -14,8 +17,8 @@ from typing import Any, NoReturn
 
 from console.commands import print_json
 from console.commands.jobs import as_record
-from console.job_directory import manager_for
-from console.jobs import JobError, parse_env, template_spec
+from console.job_directory import manager_for, start_on_nodes
+from console.jobs import DEFAULT_MASTER_PORT, JobError, parse_env, template_spec
 from console.models import JobSpec
 
 
@@ -27,7 +30,12 @@ def register(subparsers: Any) -> None:
         "exits. Its output goes to ~/.awsconsole/jobs/ID/output.log on the host.",
     )
     _add_options(parser)
-    parser.add_argument("target", metavar="HOST", help='"local", an instance, or an ssh alias')
+    parser.add_argument(
+        "target",
+        metavar="HOST[,HOST…]",
+        help='"local", an instance, or an ssh alias; several (comma-separated) for a '
+        "multi-node group, one job per node",
+    )
     # REMAINDER keeps the command's own flags; the options written between HOST and `--`
     # land in it too and are parsed again by ``split_command``.
     # Not dest "command": the top-level parser keeps the subcommand's name there.
@@ -43,6 +51,19 @@ def _add_options(parser: Any) -> None:
     )
     parser.add_argument(
         "--template", metavar="NAME", help="start from [templates.NAME] of the config file"
+    )
+    parser.add_argument(
+        "--master-addr",
+        default="",
+        metavar="ADDR",
+        help="multi-node: MASTER_ADDR (default: the first host's private address)",
+    )
+    parser.add_argument(
+        "--master-port",
+        type=int,
+        default=DEFAULT_MASTER_PORT,
+        metavar="PORT",
+        help=f"multi-node: MASTER_PORT (default {DEFAULT_MASTER_PORT})",
     )
     parser.add_argument("--json", action="store_true", help="print the started job as JSON")
 
@@ -99,9 +120,20 @@ def build_spec(args: Any, services: Any) -> JobSpec:
     return spec
 
 
+def split_targets(text: str) -> list[str]:
+    """``"gpu-a,gpu-b"`` -> ``["gpu-a", "gpu-b"]``. Raises JobError for an empty name."""
+    targets = [part.strip() for part in text.split(",")]
+    if not all(targets):
+        raise JobError(f"{text!r}: a host name is empty (write HOST or HOST,HOST,…).")
+    return targets
+
+
 def run(args: Any, services: Any) -> int:
     spec = build_spec(args, services)
     args, _ = split_command(args)
+    targets = split_targets(args.target)
+    if len(targets) > 1:
+        return _run_group(args, services, targets, spec)
     manager = manager_for(services, args.target)
     job = manager.start(spec)
     if args.json:
@@ -110,4 +142,22 @@ def run(args: Any, services: Any) -> int:
         print(f"Started job {job.id} on {job.host}.")
         print(f"  follow:  awsconsole logs {job.host}:{job.id} -f")
         print(f"  attach:  {shlex.join(manager.attach_argv(job.id))}")
+    return 0
+
+
+def _run_group(args: Any, services: Any, targets: list[str], spec: JobSpec) -> int:
+    jobs = start_on_nodes(
+        services, targets, spec, master_addr=args.master_addr, master_port=args.master_port
+    )
+    if args.json:
+        print_json(as_record(job) for job in jobs)
+        return 0
+    first = jobs[0]
+    env = dict(first.spec.env)
+    print(f"Started job group {first.spec.group} ({first.spec.group_name!r}) on "
+          f"{len(jobs)} nodes, MASTER_ADDR={env['MASTER_ADDR']} MASTER_PORT={env['MASTER_PORT']}.")  # fmt: skip
+    for job in jobs:
+        print(f"  node {job.spec.node_rank}: job {job.id} on {job.host}")
+    print(f"  follow rank 0:  awsconsole logs {first.spec.group} -f")
+    print(f"  kill all:       awsconsole kill {first.spec.group}")
     return 0

@@ -162,3 +162,49 @@ def test_a_job_started_by_the_cli_is_seen_by_a_fresh_manager(cli, local_host, tm
     job_id = started_id(cli("run", "local", "--json", "--", "sh", "-c", "exit 11"))
     fresh = JobManager(local_host, tmux_socket=tmux_socket)
     assert wait_finished(fresh, job_id).status.exit_code == 11
+
+
+def test_a_two_node_group_from_run_to_kill(cli, local_jobs):
+    script = (
+        "import os, time\n"
+        "print(*(os.environ[k] for k in ('MASTER_ADDR', 'MASTER_PORT', 'NNODES', 'NODE_RANK')),"
+        " flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    # two nodes on this machine (the same host twice is allowed: two ranks on one box)
+    started = cli("run", "local,local", "--name", "ddp", "--master-port", "29433", "--json",
+                  "--", "python3", "-c", script)  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    records = json.loads(started.stdout)
+    group = records[0]["group"]
+    assert [(r["group"], r["node_rank"], r["group_size"]) for r in records] == [
+        (group, 0, 2),
+        (group, 1, 2),
+    ]
+    for record in records:
+        wait_until(lambda r=record: local_jobs.get(r["id"]).last_line, "the node's output")
+    assert [local_jobs.get(r["id"]).last_line for r in records] == [
+        "127.0.0.1 29433 2 0",
+        "127.0.0.1 29433 2 1",
+    ]
+
+    lines = cli("jobs").stdout.splitlines()
+    group_lines = [line for line in lines if line.startswith(group)]
+    assert len(group_lines) == 1 and "2 nodes" in group_lines[0] and "running" in group_lines[0]
+    assert sum("node 0" in line or "node 1" in line for line in lines) == 2
+    node1 = cli("logs", group, "--node", "1")
+    assert node1.returncode == 0 and node1.stdout == "127.0.0.1 29433 2 1\n"
+
+    refused = cli("--read-only", "kill", "--yes", group)
+    assert refused.returncode == 2 and "read-only" in refused.stderr
+    declined = cli("kill", "ddp", stdin="n\n")  # the group's name names it too
+    assert declined.returncode == 1
+    assert "Kill job group 'ddp'" in declined.stderr and "2 of 2 nodes" in declined.stderr
+    assert all(local_jobs.get(r["id"]).status.state is JobState.RUNNING for r in records)
+
+    accepted = cli("kill", group, stdin="y\n")
+    assert accepted.returncode == 0, accepted.stderr
+    codes = [wait_finished(local_jobs, r["id"]).status.exit_code for r in records]
+    assert codes == [128 + signal.SIGHUP] * 2
+    finished = [line for line in cli("jobs").stdout.splitlines() if line.startswith(group)]
+    assert f"exited ({128 + signal.SIGHUP}) on node" in finished[0]

@@ -1,5 +1,10 @@
 """The launch form: where, in which folder, what command, which environment, what name.
 
+Several hosts (separated by commas or spaces) make a multi-node launch for torchrun: one
+job per host, node rank in the order typed, each with MASTER_ADDR (the master address
+field, or when blank the first host's private address), MASTER_PORT, NNODES and
+NODE_RANK set; the Jobs view shows them as one group.
+
 The command is split into arguments the way a shell would split it (quotes group words)
 but nothing is ever run through a shell: ``$(…)``, ``;`` and the like stay literal text.
 A mistake (unbalanced quote, ``NAME`` without ``=``) is said under the form, which stays
@@ -16,7 +21,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
@@ -33,21 +38,66 @@ def _jobs():
     return jobs
 
 
+#: torchrun's usual rendezvous port
+DEFAULT_MASTER_PORT = 29500
+
+
 @dataclass(frozen=True)
 class JobRequest:
-    """What the form asks for: a job spec and the host ("local", instance, ssh alias)."""
+    """What the form asks for: a job spec and the host ("local", instance, ssh alias), or
+    for a multi-node launch every node's host in rank order (``targets``) with the master
+    address ("" = the first host's private address) and port."""
 
     target: str
     spec: JobSpec
+    targets: tuple[str, ...] = ()
+    master_addr: str = ""
+    master_port: int = DEFAULT_MASTER_PORT
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return self.targets or (self.target,)
+
+
+def split_hosts(text: str) -> list[str]:
+    """``"gpu-a, gpu-b gpu-c"`` -> the three names (commas and spaces both separate)."""
+    return [part for part in text.replace(",", " ").split() if part]
+
+
+def nodes_hint(text: str) -> str:
+    """What the host field means, said under it: one host, or the nodes of a group."""
+    hosts = split_hosts(text)
+    if len(hosts) < 2:
+        return "1 node (type several hosts, separated by commas, for a multi-node torchrun)"
+    ranks = ", ".join(f"rank {rank} {host}" for rank, host in enumerate(hosts))
+    return f"{len(hosts)} nodes: {ranks}; MASTER_ADDR = {hosts[0]}'s address unless typed below"
 
 
 def spec_from_fields(
-    *, target: str, cwd: str, command: str, env_text: str, name: str
+    *,
+    target: str,
+    cwd: str,
+    command: str,
+    env_text: str,
+    name: str,
+    master_addr: str = "",
+    master_port: str = "",
 ) -> JobRequest:
     """The request the form's fields describe. Raises ConsoleError naming the wrong field."""
-    target = target.strip()
-    if not target:
+    hosts = split_hosts(target)
+    if not hosts:
         raise ConsoleError("Host: say where to run the job (local, an instance or an ssh alias).")
+    port = DEFAULT_MASTER_PORT
+    if master_port.strip():
+        try:
+            port = int(master_port.strip())
+        except ValueError:
+            port = 0
+        if not 1 <= port <= 65535:
+            raise ConsoleError(f"Master port: {master_port.strip()!r} is not a port (1-65535).")
+    master_addr = master_addr.strip()
+    if any(c.isspace() for c in master_addr):
+        raise ConsoleError(f"Master address: {master_addr!r} is not a host name or address.")
     try:
         argv = shlex.split(command)
     except ValueError as exc:
@@ -55,7 +105,11 @@ def spec_from_fields(
     if not argv:
         raise ConsoleError("Command: nothing to run.")
     env = _jobs().parse_env(line for line in env_text.splitlines() if line.strip())
-    return JobRequest(target, JobSpec(command=tuple(argv), name=name, cwd=cwd or "~", env=env))
+    spec = JobSpec(command=tuple(argv), name=name, cwd=cwd or "~", env=env)
+    if len(hosts) == 1:
+        return JobRequest(hosts[0], spec)
+    return JobRequest(hosts[0], spec, targets=tuple(hosts), master_addr=master_addr,
+                      master_port=port)  # fmt: skip
 
 
 class JobFormScreen(ModalScreen[JobRequest | None]):
@@ -74,6 +128,9 @@ class JobFormScreen(ModalScreen[JobRequest | None]):
     }
     #jobform-dialog Label { margin-top: 1; }
     #jobform-env { height: 5; }
+    #jobform-nodes { color: $text-muted; height: auto; }
+    #jobform-master { height: auto; }
+    #jobform-master Vertical { height: auto; width: 1fr; }
     #jobform-error { color: $error; text-style: bold; height: auto; }
     #jobform-buttons { height: auto; margin-top: 1; }
     #jobform-buttons Button { margin-right: 2; }
@@ -102,12 +159,25 @@ class JobFormScreen(ModalScreen[JobRequest | None]):
                     prompt="(none)",
                     id="jobform-template",
                 )
-            yield Label(f"Host ({', '.join(self.hosts)} or an ssh alias)")
+            yield Label(f"Host ({', '.join(self.hosts)} or an ssh alias; several: one per node)")
             yield Input(
-                start.target if start else "local",
+                ", ".join(start.nodes) if start else "local",
                 suggester=SuggestFromList(self.hosts),
                 id="jobform-host",
             )
+            yield Static(
+                nodes_hint(", ".join(start.nodes) if start else "local"), id="jobform-nodes"
+            )
+            with Horizontal(id="jobform-master"):
+                with Vertical():
+                    yield Label("Master address (multi-node; blank: first host's)")
+                    yield Input(start.master_addr if start else "", id="jobform-master-addr")
+                with Vertical():
+                    yield Label("Master port")
+                    yield Input(
+                        str(start.master_port if start else DEFAULT_MASTER_PORT),
+                        id="jobform-master-port",
+                    )
             yield Label("Working directory")
             yield Input(start.spec.cwd if start else "~", id="jobform-cwd")
             yield Label("Command (split like a shell would, never run through one)")
@@ -159,6 +229,8 @@ class JobFormScreen(ModalScreen[JobRequest | None]):
             command=self._value("jobform-command"),
             env_text=self.query_one("#jobform-env", TextArea).text,
             name=self._value("jobform-name"),
+            master_addr=self._value("jobform-master-addr"),
+            master_port=self._value("jobform-master-port"),
         )
 
     def action_submit(self) -> None:
@@ -171,6 +243,10 @@ class JobFormScreen(ModalScreen[JobRequest | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "jobform-host":
+            self.query_one("#jobform-nodes", Static).update(nodes_hint(event.value))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
