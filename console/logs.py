@@ -44,8 +44,11 @@ class LogFollower:
 
     Stands for ``tail -c +OFFSET+1 -F PATH``, restarted from the last delivered line
     boundary whenever the stream ends or the host raises HostError (a dropped connection).
-    Raises LogError after ``max_failures`` consecutive restarts that delivered nothing
-    (None: keep trying until cancelled). ``close()`` stops it from another thread.
+    A file that does not exist yet is waited for, and followed once it holds ``offset``
+    bytes. Raises LogError when a file the follower has seen at ``offset`` bytes or more is
+    later smaller (truncated or replaced), and after ``max_failures`` consecutive restarts
+    that delivered nothing (None: keep trying until cancelled). ``close()`` stops it from
+    another thread.
     """
 
     def __init__(
@@ -68,6 +71,9 @@ class LogFollower:
         self.max_retry_delay = max_retry_delay
         self.max_failures = max_failures
         self.reconnects = 0
+        # Whether the file has been seen holding ``offset`` bytes: until then a smaller file
+        # is one still being written (it appeared after we started), not a truncated one.
+        self._reached_offset: bool | None = None
         self._stream: CommandStream | None = None
         self._lock = threading.Lock()
 
@@ -112,17 +118,9 @@ class LogFollower:
 
     def _follow_once(self) -> Iterator[LogChunk]:
         # tail -F reads a file that appears later from its start, whatever +N says: so wait
-        # until the file exists before asking tail for it.
-        size = self._size()
-        while size is None:
-            if self.cancel.wait(self.retry_delay):
-                return
-            size = self._size()
-        if size < self.offset:
-            raise LogError(
-                f"The log {self.path} on {self.host.name} shrank below the {self.offset:,} bytes "
-                "already shown: it was truncated or replaced."
-            )
+        # until the file exists, and holds the offset, before asking tail for it.
+        if not self._wait_for_file():
+            return  # cancelled while waiting
         argv = ["tail", "-c", f"+{self.offset + 1}", "-F", self.path]
         stream = self.host.stream(argv, cancel=self.cancel)
         with self._lock:
@@ -147,6 +145,29 @@ class LogFollower:
             with self._lock:
                 self._stream = None
             stream.close()
+
+    def _wait_for_file(self) -> bool:
+        """True once the file exists and holds ``offset`` bytes; False when cancelled.
+
+        A file that was missing when the follower started is created empty (``open``) and
+        written afterwards: it is waited for until it reaches the offset. A file the
+        follower has already seen at the offset (or that existed from the start) and that
+        is now smaller was truncated or replaced: LogError.
+        """
+        while True:
+            size = self._size()
+            if self._reached_offset is None:  # first look: a file there now owns the offset
+                self._reached_offset = size is not None
+            if size is not None and size >= self.offset:
+                self._reached_offset = True
+                return True
+            if size is not None and self._reached_offset:
+                raise LogError(
+                    f"The log {self.path} on {self.host.name} shrank below the "
+                    f"{self.offset:,} bytes already shown: it was truncated or replaced."
+                )
+            if self.cancel.wait(self.retry_delay):
+                return False
 
     def _size(self) -> int | None:
         try:

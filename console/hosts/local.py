@@ -21,7 +21,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from console.errors import CommandTimeoutError, HostError, RemoteFileError
 from console.hosts.argv import check_argv, check_env
 from console.hosts.base import CommandStream, Host, Progress
-from console.models import CommandResult, FileKind, FileStat
+from console.hosts.filestat import file_error, file_stat
+from console.models import CommandResult, FileStat
 
 _CHUNK = 1024 * 1024
 _STDERR_TAIL = 64 * 1024
@@ -150,9 +151,9 @@ class LocalHost(Host):
         """``stat`` without following links. Raises RemoteFileError."""
         full = self.expand(path)
         try:
-            return _file_stat(full, os.lstat(full))
+            return file_stat(full, os.lstat(full))
         except OSError as exc:
-            raise _file_error("stat", full, exc) from exc
+            raise file_error("stat", full, exc) from exc
 
     def listdir(self, path: str) -> list[FileStat]:
         """Entries of a directory, sorted by name (``ls -la PATH``). Raises RemoteFileError."""
@@ -160,10 +161,10 @@ class LocalHost(Host):
         try:
             with os.scandir(full) as entries:
                 found = [
-                    _file_stat(entry.path, entry.stat(follow_symlinks=False)) for entry in entries
+                    file_stat(entry.path, entry.stat(follow_symlinks=False)) for entry in entries
                 ]
         except OSError as exc:
-            raise _file_error("list", full, exc) from exc
+            raise file_error("list", full, exc) from exc
         return sorted(found, key=lambda entry: entry.name)
 
     def read_range(self, path: str, offset: int = 0, length: int | None = None) -> bytes:
@@ -176,7 +177,7 @@ class LocalHost(Host):
                 handle.seek(offset)
                 return handle.read() if length is None else handle.read(length)
         except OSError as exc:
-            raise _file_error("read", full, exc) from exc
+            raise file_error("read", full, exc) from exc
 
     def write(self, path: str, data: bytes, *, mode: int | None = None) -> None:
         """Write atomically: a temporary name in the same directory, fsync, rename.
@@ -198,7 +199,7 @@ class LocalHost(Host):
         try:
             mode = stat_module.S_IMODE(os.stat(local_path).st_mode)
         except OSError as exc:
-            raise _file_error("read", local_path, exc) from exc
+            raise file_error("read", local_path, exc) from exc
         self._atomic("copy to", full, mode, lambda temp: _copy(local_path, temp, progress))
 
     def get(self, remote_path: str, local_path: str, progress: Progress | None = None) -> None:
@@ -208,7 +209,7 @@ class LocalHost(Host):
         try:
             mode = stat_module.S_IMODE(os.stat(full).st_mode)
         except OSError as exc:
-            raise _file_error("read", full, exc) from exc
+            raise file_error("read", full, exc) from exc
         destination = os.path.abspath(local_path)
         self._atomic("copy to", destination, mode, lambda temp: _copy(full, temp, progress))
 
@@ -226,7 +227,7 @@ class LocalHost(Host):
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.remove(temp)
-            raise _file_error(what, full, exc) from exc
+            raise file_error(what, full, exc) from exc
         except BaseException:
             with contextlib.suppress(OSError):
                 os.remove(temp)
@@ -238,7 +239,7 @@ class LocalHost(Host):
         try:
             os.makedirs(full, exist_ok=True)
         except OSError as exc:
-            raise _file_error("create directory", full, exc) from exc
+            raise file_error("create directory", full, exc) from exc
 
     def remove(self, path: str) -> None:
         """``rm PATH`` (one file, not a directory). Raises RemoteFileError."""
@@ -246,7 +247,7 @@ class LocalHost(Host):
         try:
             os.remove(full)
         except OSError as exc:
-            raise _file_error("remove", full, exc) from exc
+            raise file_error("remove", full, exc) from exc
 
 
 def _copy(source: str, destination: str, progress: Progress | None) -> None:
@@ -360,30 +361,3 @@ class _LocalStream(CommandStream):
         # selecting on could hand its number to an unrelated file.
         if not iterating:
             self._close_pipes()
-
-
-def _file_stat(path: str, st: os.stat_result) -> FileStat:
-    mode = st.st_mode
-    if stat_module.S_ISLNK(mode):
-        kind = FileKind.SYMLINK
-    elif stat_module.S_ISDIR(mode):
-        kind = FileKind.DIRECTORY
-    elif stat_module.S_ISREG(mode):
-        kind = FileKind.FILE
-    else:
-        kind = FileKind.OTHER
-    return FileStat(
-        path=path,
-        name=os.path.basename(path.rstrip("/")) or "/",
-        kind=kind,
-        size=st.st_size,
-        mtime=st.st_mtime,
-        mode=mode,
-    )
-
-
-def _file_error(what: str, path: str, exc: OSError) -> RemoteFileError:
-    """A RemoteFileError naming the path; ``errno`` is kept (ENOENT tells 'missing' apart)."""
-    error = RemoteFileError(f"Cannot {what} {path}: {exc.strerror or exc}")
-    error.errno = exc.errno  # type: ignore[attr-defined]
-    return error

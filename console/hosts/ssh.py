@@ -8,7 +8,8 @@ leader) lets a timeout or a cancel kill the whole remote process group, as ``Loc
 does locally; it is stripped from the output. Its absence means the preamble failed
 (``cd`` to a missing directory).
 
-Connections (pooled, shared by threads, reconnecting) live in ``sshconnection.py``.
+Connections (pooled, shared by threads, reconnecting, with a budget of open channels) live
+in ``sshconnection.py``. Every command holds one channel slot until its channel is closed.
 """
 
 from __future__ import annotations
@@ -37,12 +38,13 @@ from console.errors import (
 from console.hosts import sshconfig
 from console.hosts.argv import check_argv, check_env
 from console.hosts.base import CommandStream, Host, Progress
+from console.hosts.filestat import file_error, file_stat
 from console.hosts.knownhosts import add_known_host
 from console.hosts.sshconfig import SshTarget
-from console.hosts.sshconnection import DEFAULT_POOL, Connection, ConnectionPool
+from console.hosts.sshconnection import DEFAULT_POOL, ChannelSlot, Connection, ConnectionPool
 
 __all__ = ["ConnectionPool", "SshHost", "remote_command_line"]
-from console.models import CommandResult, FileKind, FileStat
+from console.models import CommandResult, FileStat
 
 _PID_MARKER = b"awsconsole-pid:"
 _STDERR_TAIL = 64 * 1024
@@ -173,15 +175,16 @@ class SshHost(Host):
 
     # --- commands ----------------------------------------------------------------------
 
-    def _open_command(self, line: str) -> paramiko.Channel:
-        """A channel running ``line``; retries once on a connection found dead."""
+    def _open_command(self, line: str) -> tuple[paramiko.Channel, ChannelSlot]:
+        """A channel running ``line`` and its slot of the channel budget (release it after
+        closing the channel); waits for a free slot, retries once on a connection found dead.
+        """
         for attempt in (1, 2):
             conn = self._conn
-            transport = conn.transport()
             try:
-                channel = transport.open_session(timeout=self.target.connect_timeout)
-                channel.exec_command(line)
-                return channel
+                return conn.open_channel(lambda channel: channel.exec_command(line))
+            except HostError:
+                raise
             except (paramiko.SSHException, OSError, EOFError) as exc:
                 if conn.is_alive():
                     raise HostError(f"{self.name}: cannot start a command: {exc}") from exc
@@ -198,10 +201,13 @@ class SshHost(Host):
         if pid is None:
             return
         with contextlib.suppress(HostError, OSError, paramiko.SSHException, EOFError):
-            channel = self._open_command(shlex.join(["kill", "-KILL", "--", f"-{pid}"]))
-            channel.shutdown_write()
-            channel.status_event.wait(10)
-            channel.close()
+            channel, slot = self._open_command(shlex.join(["kill", "-KILL", "--", f"-{pid}"]))
+            try:
+                _send_eof(channel)
+                channel.status_event.wait(10)
+            finally:
+                channel.close()
+                slot.release()
 
     def run(
         self,
@@ -216,12 +222,14 @@ class SshHost(Host):
 
         Raises CommandTimeoutError (the remote process group is killed and the channel
         closed), RemoteFileError when ``cwd`` does not exist, HostUnreachableError when the
-        connection is lost mid-command, and the connection errors of ``connect``.
+        connection is lost mid-command, HostError when no channel of the connection came
+        free in time (``sshconnection.CHANNEL_WAIT_S``), and the connection errors of
+        ``connect``.
         """
         argv = check_argv(argv)
         line = remote_command_line(argv, cwd, env)
         deadline = None if timeout is None else time.monotonic() + timeout
-        channel = self._open_command(line)
+        channel, slot = self._open_command(line)
         splitter = _PidSplitter()
         out, err = bytearray(), bytearray()
         try:
@@ -240,6 +248,9 @@ class SshHost(Host):
                 if deadline is not None:
                     wait = min(wait, deadline - time.monotonic())
                     if wait <= 0:
+                        # Our channel first: the kill needs a slot of the budget itself.
+                        channel.close()
+                        slot.release()
                         self._kill_group(splitter.pid)
                         raise CommandTimeoutError(
                             f"{shlex.join(argv)} on {self.name} did not finish within "
@@ -258,6 +269,7 @@ class SshHost(Host):
                 )
         finally:
             channel.close()
+            slot.release()
         if not splitter.found:
             self._raise_preamble_failure(argv, cwd, bytes(err) + splitter.leftover())
         return CommandResult(tuple(argv), exit_code, bytes(out), bytes(err))
@@ -282,12 +294,18 @@ class SshHost(Host):
 
         Cancelling (``cancel`` set, or ``close()``) kills the remote process group.
         Iterating raises RemoteFileError when ``cwd`` does not exist; the last 64 KiB of
-        stderr are kept in ``stderr``.
+        stderr are kept in ``stderr``. Holds one channel of the connection's budget until
+        it ends or is closed; raises HostError when none came free in time.
         """
         argv = check_argv(argv)
-        channel = self._open_command(remote_command_line(argv, cwd, env))
-        channel.shutdown_write()
-        return _SshStream(self, argv, cwd, channel, cancel or threading.Event())
+        channel, slot = self._open_command(remote_command_line(argv, cwd, env))
+        try:
+            _send_eof(channel)
+        except BaseException:
+            channel.close()
+            slot.release()
+            raise
+        return _SshStream(self, argv, cwd, channel, slot, cancel or threading.Event())
 
     # --- files ---------------------------------------------------------------------------
 
@@ -305,7 +323,7 @@ class SshHost(Host):
                 raise
             except (OSError, EOFError, paramiko.SSHException) as exc:
                 if conn.is_alive():
-                    raise _file_error(what, path, self.name, exc) from exc
+                    raise file_error(what, path, exc, self.name) from exc
                 # transport() (via sftp()) replaces the dead transport on the retry.
                 if attempt == 2:
                     raise HostUnreachableError(
@@ -333,14 +351,14 @@ class SshHost(Host):
         """lstat over SFTP (``stat PATH`` without following links). Raises RemoteFileError."""
         full = self.expand(path)
         attrs = self._sftp_call("stat", full, lambda sftp: sftp.lstat(full))
-        return _file_stat(full, attrs)
+        return file_stat(full, attrs)
 
     def listdir(self, path: str) -> list[FileStat]:
         """Entries of a directory, sorted by name (``ls -la PATH``). Raises RemoteFileError."""
         full = self.expand(path)
         entries = self._sftp_call("list", full, lambda sftp: sftp.listdir_attr(full))
         return sorted(
-            (_file_stat(posixpath.join(full, attrs.filename), attrs) for attrs in entries),
+            (file_stat(posixpath.join(full, attrs.filename), attrs) for attrs in entries),
             key=lambda entry: entry.name,
         )
 
@@ -471,17 +489,51 @@ class SshHost(Host):
         self._sftp_call("remove", full, lambda sftp: sftp.remove(full))
 
 
+def _send_eof(channel: paramiko.Channel) -> None:
+    """``channel.shutdown_write()`` whose EOF can never reach the server after our CLOSE.
+
+    paramiko marks the EOF as sent under the channel's lock but sends it after letting go;
+    when the command has just ended, the transport thread can answer the server's CLOSE in
+    between. sshd frees a channel once both CLOSEs have passed, and an EOF naming a freed
+    channel makes it drop the whole connection ("ieof packet referred to nonexistent
+    channel"): every other command on it failed and the host reconnected. So the EOF is
+    built and sent while holding the transport's send lock, the one the transport thread's
+    CLOSE must take too; a channel already closed gets none (its CLOSE carried one).
+    """
+    transport = channel.get_transport()
+    if transport is None:
+        return
+    deadline = time.monotonic() + transport.clear_to_send_timeout
+    while True:  # as paramiko's _send_user_message: never send during a key exchange
+        transport.clear_to_send.wait(0.1)
+        if not transport.is_active():
+            return
+        transport.clear_to_send_lock.acquire()
+        if transport.clear_to_send.is_set():
+            break
+        transport.clear_to_send_lock.release()
+        if time.monotonic() > deadline:
+            raise paramiko.SSHException("Key exchange timed out before stdin could be closed")
+    try:
+        with channel.lock:
+            message = None if channel.closed else channel._send_eof()
+        if message is not None:
+            transport._send_message(message)
+    finally:
+        transport.clear_to_send_lock.release()
+
+
 def _feed_stdin(channel: paramiko.Channel, stdin: bytes | None) -> None:
     """Send stdin from a thread, so a command that writes much before reading cannot
     deadlock against us, then signal EOF."""
     if not stdin:
-        channel.shutdown_write()
+        _send_eof(channel)
         return
 
     def send() -> None:
         with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
             channel.sendall(stdin)
-            channel.shutdown_write()
+            _send_eof(channel)
 
     threading.Thread(target=send, name="ssh-stdin", daemon=True).start()
 
@@ -493,12 +545,14 @@ class _SshStream(CommandStream):
         argv: list[str],
         cwd: str | None,
         channel: paramiko.Channel,
+        slot: ChannelSlot,
         cancel: threading.Event,
     ):
         self._host = host
         self._argv = argv
         self._cwd = cwd
         self._channel = channel
+        self._slot = slot
         self._cancel = cancel
         self._splitter = _PidSplitter()
         self._lock = threading.Lock()
@@ -549,6 +603,7 @@ class _SshStream(CommandStream):
         finally:
             if self._stopped or self._finished:
                 channel.close()
+                self._slot.release()
 
     def close(self) -> None:
         with self._lock:
@@ -556,33 +611,7 @@ class _SshStream(CommandStream):
                 return
             self._stopped = True
             self.exit_code = None
-        self._host._kill_group(self._splitter.pid)
+        # Our channel first: the kill needs a slot of the budget itself.
         self._channel.close()
-
-
-def _file_stat(path: str, attrs: paramiko.SFTPAttributes) -> FileStat:
-    mode = attrs.st_mode or 0
-    if stat_module.S_ISLNK(mode):
-        kind = FileKind.SYMLINK
-    elif stat_module.S_ISDIR(mode):
-        kind = FileKind.DIRECTORY
-    elif stat_module.S_ISREG(mode):
-        kind = FileKind.FILE
-    else:
-        kind = FileKind.OTHER
-    return FileStat(
-        path=path,
-        name=posixpath.basename(path.rstrip("/")) or "/",
-        kind=kind,
-        size=attrs.st_size or 0,
-        mtime=float(attrs.st_mtime or 0),
-        mode=mode,
-    )
-
-
-def _file_error(what: str, path: str, host: str, exc: BaseException) -> RemoteFileError:
-    """A RemoteFileError naming the path; ``errno`` is kept (ENOENT tells 'missing' apart)."""
-    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    error = RemoteFileError(f"Cannot {what} {path} on {host}: {reason}")
-    error.errno = getattr(exc, "errno", None)  # type: ignore[attr-defined]
-    return error
+        self._slot.release()
+        self._host._kill_group(self._splitter.pid)

@@ -7,6 +7,10 @@ that died. paramiko's Transport is safe to share between threads; its SFTP clien
 so a connection lends SFTP sessions from a small pool (one per concurrent user, at most
 ``SFTP_SESSIONS``) instead of serialising every file operation behind one lock: with 8
 threads on a 40 ms round trip the pool ran ``stat`` about 4x faster (bench/ssh_transfer.py).
+
+Every session channel (a command or an SFTP session) takes a slot of the connection's
+channel budget (``MAX_CHANNELS``, below sshd's MaxSessions): a thread that finds every slot
+taken waits for one instead of being refused by the server or opening a second connection.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import errno
 import os
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import paramiko
 
@@ -24,15 +29,27 @@ from console.errors import (
     AuthenticationError,
     ChangedHostKeyError,
     HostConfigError,
+    HostError,
     HostUnreachableError,
     UnknownHostKeyError,
 )
 from console.hosts.knownhosts import fingerprint
 from console.hosts.sshconfig import SshTarget
 
-#: SFTP sessions one connection may hold at once (sshd's MaxSessions is 10 by default,
-#: and command channels need room too).
+#: Session channels (commands and SFTP sessions together) one connection keeps open at once.
+#: OpenSSH's sshd refuses channels beyond MaxSessions, 10 by default, per connection. It
+#: frees a session we closed a moment later (after its process is reaped, in a later turn of
+#: its loop), so a burst of close-then-open can still be refused: those are retried.
+MAX_CHANNELS = 8
+#: SFTP sessions one connection may hold at once (idle ones included); they count against
+#: the channel budget, and an idle one is closed when a command needs its slot.
 SFTP_SESSIONS = 4
+#: How long a caller waits for a channel slot (or for a server that refused a channel to
+#: accept it) before giving up with HostError.
+CHANNEL_WAIT_S = 120.0
+#: A refused channel with none of ours open to wait for: sessions we closed may still be
+#: ending on the server, so retry this long before taking the refusal as final.
+REFUSED_RETRY_S = 3.0
 
 
 class _RefuseUnknownHostKey(paramiko.MissingHostKeyPolicy):
@@ -57,16 +74,30 @@ class Connection:
     (keepalive noticed, or the server side went away).
     """
 
-    def __init__(self, pool: ConnectionPool, target: SshTarget, known_hosts_path: str):
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        target: SshTarget,
+        known_hosts_path: str,
+        max_channels: int = MAX_CHANNELS,
+    ):
+        if max_channels < 1:
+            raise ValueError("a connection needs at least one channel")
         self.pool = pool
         self.target = target
         self.known_hosts_path = known_hosts_path
+        self.max_channels = max_channels
         self._lock = threading.Lock()
         self._client: paramiko.SSHClient | None = None
         self._generation = 0
-        self._sftp_idle: list[tuple[int, paramiko.SFTPClient]] = []
+        # One condition guards the channel budget and the SFTP pool: a command waiting for
+        # a slot may take the one an idle SFTP session holds.
+        self._cond = threading.Condition()
+        self._channels_open = 0
+        #: the most channels this connection ever had open at once (what sshd counted)
+        self.most_channels_open = 0
+        self._sftp_idle: list[tuple[int, paramiko.SFTPClient, ChannelSlot]] = []
         self._sftp_busy = 0
-        self._sftp_cond = threading.Condition()
 
     # -- transport --
 
@@ -99,11 +130,10 @@ class Connection:
             self._drop_locked()
 
     def _drop_locked(self) -> None:
-        with self._sftp_cond:
+        with self._cond:
             idle, self._sftp_idle = self._sftp_idle, []
-        for _, sftp in idle:
-            with contextlib.suppress(Exception):
-                sftp.close()
+        for _, sftp, slot in idle:
+            _close_sftp(sftp, slot)
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.close()
@@ -218,64 +248,205 @@ class Connection:
         transport.set_keepalive(target.keepalive_interval)
         return client
 
+    # -- channel budget --
+
+    def reserve_channel(self, deadline: float | None = None) -> ChannelSlot:
+        """A slot for one more session channel, waiting while ``max_channels`` are open.
+
+        An idle SFTP session is closed to make room rather than waited for. Raises HostError
+        when no slot came free by ``deadline`` (time.monotonic(); default CHANNEL_WAIT_S).
+        """
+        if deadline is None:
+            deadline = time.monotonic() + CHANNEL_WAIT_S
+        evicted: list[paramiko.SFTPClient] = []
+        try:
+            with self._cond:
+                while self._channels_open >= self.max_channels:
+                    if self._sftp_idle:
+                        _, sftp, slot = self._sftp_idle.pop(0)  # the longest idle
+                        slot.release()  # the condition's lock is re-entrant
+                        evicted.append(sftp)
+                        continue
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise HostError(
+                            f"All {self.max_channels} channels of the connection to "
+                            f"{self.target.alias} stayed busy: no command or file operation "
+                            "could start.",
+                            hint="Close some log views, monitors or transfers on this host, "
+                            "then retry.",
+                        )
+                    self._cond.wait(remaining)
+                self._channels_open += 1
+                self.most_channels_open = max(self.most_channels_open, self._channels_open)
+                return ChannelSlot(self)
+        finally:
+            for sftp in evicted:  # closed outside the lock: closing talks to the server
+                with contextlib.suppress(Exception):
+                    sftp.close()
+
+    def _release_channel(self) -> None:
+        with self._cond:
+            self._channels_open -= 1
+            self._cond.notify_all()
+
+    def open_channel(
+        self, start: Callable[[paramiko.Channel], object]
+    ) -> tuple[paramiko.Channel, ChannelSlot]:
+        """A new session channel within the budget, started by ``start`` (``exec_command``,
+        ``invoke_subsystem``), and the slot to release once the channel is closed.
+
+        A channel the server refuses (its MaxSessions is lower than our budget, or sessions
+        we closed are still ending there) is retried on this same connection as soon as one
+        of ours closes; never on a new connection. Raises HostError when the refusal
+        outlasts the wait, the connection errors of ``transport()``, and paramiko's errors
+        (SSHException, OSError, EOFError) when the transport fails, for the caller to tell a
+        dead connection apart.
+        """
+        deadline = time.monotonic() + CHANNEL_WAIT_S
+        refused_since: float | None = None
+        pause = 0.05
+        while True:
+            slot = self.reserve_channel(deadline)
+            try:
+                transport = self.transport()
+            except BaseException:
+                slot.release()
+                raise
+            try:
+                channel = transport.open_session(timeout=self.target.connect_timeout)
+            except paramiko.SSHException as exc:
+                slot.release()
+                if not transport.is_active():
+                    raise  # the connection died: the caller reconnects
+                # The server refused the channel. paramiko keeps one refusal per transport,
+                # so among threads refused together some see a plain "Unable to open
+                # channel." instead of the ChannelException: both mean the same here.
+                now = time.monotonic()
+                with self._cond:
+                    others_open = self._channels_open > 0
+                refused_since = refused_since or now
+                if now > deadline or (not others_open and now - refused_since > REFUSED_RETRY_S):
+                    raise HostError(
+                        f"{self.target.alias} refused a new session channel: {exc}",
+                        hint="The server's MaxSessions may be lower than this console's "
+                        "channel budget.",
+                    ) from exc
+                with self._cond:  # woken early when one of ours closes
+                    self._cond.wait(pause)
+                pause = min(pause * 2, 1.0)
+                continue
+            except BaseException:
+                slot.release()
+                raise
+            try:
+                start(channel)
+            except BaseException:
+                channel.close()
+                slot.release()
+                raise
+            return channel, slot
+
     # -- sftp sessions --
+
+    @property
+    def sftp_sessions(self) -> int:
+        """How many SFTP sessions this connection may hold (at most its channel budget)."""
+        return min(SFTP_SESSIONS, self.max_channels)
 
     @contextlib.contextmanager
     def sftp(self) -> Iterator[paramiko.SFTPClient]:
-        """Borrow an SFTP session for one operation (opened on demand, at most SFTP_SESSIONS).
+        """Borrow an SFTP session for one operation (opened on demand, at most
+        ``sftp_sessions``, each within the channel budget).
 
         A session that saw an exception is closed rather than returned (its request stream
         may be out of step), except after a plain "no such file" or "permission denied"
         answer, which ends its request cleanly: a log follower waiting for a file to appear
         must not reopen a session on every poll.
         """
-        transport = self.transport()
+        self.transport()
         generation = self._generation
-        with self._sftp_cond:
+        stale: list[tuple[int, paramiko.SFTPClient, ChannelSlot]] = []
+        with self._cond:
             while True:
                 while self._sftp_idle and self._sftp_idle[-1][0] != self._generation:
-                    self._sftp_idle.pop()  # left over from a dead transport
+                    stale.append(self._sftp_idle.pop())  # left over from a dead transport
                 if self._sftp_idle:
-                    _, sftp = self._sftp_idle.pop()
+                    _, sftp, slot = self._sftp_idle.pop()
                     break
-                if self._sftp_busy < SFTP_SESSIONS:
-                    sftp = None
+                if self._sftp_busy < self.sftp_sessions:
+                    sftp, slot = None, None
                     break
-                self._sftp_cond.wait()
+                self._cond.wait()
             self._sftp_busy += 1
+        for _, old, old_slot in stale:
+            _close_sftp(old, old_slot)
         try:
             if sftp is None:
-                sftp = paramiko.SFTPClient.from_transport(transport)
-                if sftp is None:
-                    raise paramiko.SSHException("the server refused the sftp subsystem")
+                channel, slot = self.open_channel(lambda channel: channel.invoke_subsystem("sftp"))
+                try:
+                    sftp = paramiko.SFTPClient(channel)
+                except BaseException:
+                    channel.close()
+                    slot.release()
+                    slot = None
+                    raise
             yield sftp
         except BaseException as exc:
             clean_answer = isinstance(exc, OSError) and exc.errno in (errno.ENOENT, errno.EACCES)
-            self._give_back(sftp if clean_answer else None, generation, broken=sftp)
+            self._give_back(sftp, slot, generation, keep=clean_answer)
             raise
         else:
-            self._give_back(sftp, generation, broken=None)
+            self._give_back(sftp, slot, generation, keep=True)
 
     def _give_back(
         self,
         sftp: paramiko.SFTPClient | None,
+        slot: ChannelSlot | None,
         generation: int,
-        broken: paramiko.SFTPClient | None,
+        keep: bool,
     ) -> None:
-        if sftp is None and broken is not None:
-            with contextlib.suppress(Exception):
-                broken.close()
-        with self._sftp_cond:
+        with self._cond:
             self._sftp_busy -= 1
-            if sftp is not None and generation == self._generation:
-                self._sftp_idle.append((generation, sftp))
-            self._sftp_cond.notify()
+            kept = keep and sftp is not None and slot is not None
+            kept = kept and generation == self._generation
+            if kept:
+                self._sftp_idle.append((generation, sftp, slot))
+            self._cond.notify_all()
+        if not kept and sftp is not None and slot is not None:
+            _close_sftp(sftp, slot)
+
+
+class ChannelSlot:
+    """One channel of a connection's budget; ``release()`` gives it back (once, however
+    often it is called, from any thread)."""
+
+    def __init__(self, connection: Connection):
+        self._connection: Connection | None = connection
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            connection, self._connection = self._connection, None
+        if connection is not None:
+            connection._release_channel()
+
+
+def _close_sftp(sftp: paramiko.SFTPClient, slot: ChannelSlot) -> None:
+    with contextlib.suppress(Exception):
+        sftp.close()
+    slot.release()
 
 
 class ConnectionPool:
-    """One ``_Connection`` per resolved destination (jump hosts are pooled too)."""
+    """One ``Connection`` per resolved destination (jump hosts are pooled too), each keeping
+    at most ``max_channels`` session channels open (lower it for servers whose MaxSessions
+    is below 10)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_channels: int = MAX_CHANNELS) -> None:
+        if max_channels < 1:
+            raise ValueError("a connection needs at least one channel")
+        self.max_channels = max_channels
         self._lock = threading.Lock()
         self._connections: dict[tuple, Connection] = {}
 
@@ -284,7 +455,7 @@ class ConnectionPool:
         with self._lock:
             connection = self._connections.get(key)
             if connection is None:
-                connection = Connection(self, target, known_hosts_path)
+                connection = Connection(self, target, known_hosts_path, self.max_channels)
                 self._connections[key] = connection
             return connection
 

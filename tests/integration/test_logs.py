@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from console.logs import LogBuffer, LogFollower, read_before, read_chunks, read_tail
+from console.errors import RemoteFileError
+from console.hosts.local import LocalHost
+from console.logs import (
+    LogBuffer,
+    LogError,
+    LogFollower,
+    read_before,
+    read_chunks,
+    read_tail,
+)
 from console.models import JobSpec
 from tests.integration.test_jobs import wait_finished, wait_until
 
@@ -184,20 +193,7 @@ def test_follow_a_jobs_output_to_its_end(any_jobs):
     assert collector.stop() == b"".join(b"step %d\n" % i for i in range(200))
 
 
-@pytest.mark.parametrize(
-    "offset",
-    [
-        0,
-        pytest.param(
-            5,
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="known bug, open: following a file that appears later from an offset "
-                "other than 0 timed out once in a full run",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("offset", [0, 5])
 def test_follower_waits_for_a_file_that_does_not_exist_yet(local_host, tmp_path, offset):
     log = tmp_path / "later.log"
     collector = Collector(LogFollower(local_host, str(log), offset=offset))
@@ -206,3 +202,42 @@ def test_follower_waits_for_a_file_that_does_not_exist_yet(local_host, tmp_path,
     wait_until(lambda: collector.follower.offset >= 11, "the file to be followed")
     assert collector.stop() == b"0123\nhello\n"[offset:]
     os.remove(log)
+
+
+class SizeWatchingHost(LocalHost):
+    """This machine, remembering every size ``stat`` answered (None: no such file), which
+    is what the follower saw."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes_seen: list[int | None] = []
+
+    def stat(self, path: str):
+        try:
+            found = super().stat(path)
+        except RemoteFileError:
+            self.sizes_seen.append(None)
+            raise
+        self.sizes_seen.append(found.size)
+        return found
+
+
+def test_follower_from_an_offset_waits_while_a_new_file_is_still_empty(tmp_path):
+    """A writer creates the file (empty) and writes later: the follower, started before the
+    file existed, must wait for the bytes up to its offset rather than call it truncated."""
+    host = SizeWatchingHost()
+    log = tmp_path / "later.log"
+    collector = Collector(LogFollower(host, str(log), offset=5, retry_delay=0.02))
+    wait_until(lambda: None in host.sizes_seen, "the follower to find no file")
+    with open(log, "wb", buffering=0) as writer:
+        wait_until(lambda: 0 in host.sizes_seen, "the follower to see the empty file")
+        writer.write(b"0123\nhello\n")
+    wait_until(lambda: collector.follower.offset >= 11, "the file to be followed")
+    assert collector.stop() == b"hello\n"
+
+
+def test_following_an_existing_file_shorter_than_the_offset_is_an_error(local_host, tmp_path):
+    log = tmp_path / "short.log"
+    log.write_bytes(b"abc")
+    with pytest.raises(LogError, match="short.log.*truncated or replaced"):
+        next(iter(LogFollower(local_host, str(log), offset=5)))

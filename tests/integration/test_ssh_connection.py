@@ -156,12 +156,6 @@ def test_hosts_for_the_same_destination_share_one_connection(ssh_env):
         pool.close_all()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug, open: now and then a second connection appears under load "
-    "(suspect: sshd's MaxSessions 10 refusing a channel while 8 threads and 4 SFTP "
-    "sessions share one connection, taken for a dead connection)",
-)
 def test_many_threads_share_one_connection(ssh_env):
     host = ssh_env.host()
     workdir = host.expand(f"~/threads-{os.getpid()}")
