@@ -1,6 +1,7 @@
 """Counts and unpack on a host over a real sshd, against the commands they replace.
 
-    .venv/bin/python bench/files_bench.py [--entries N] [--archives N] [--images N] [-P N]
+    .venv/bin/python bench/files_bench.py [--entries N | --flat-dir DIR] [--archives N]
+                                          [--images N] [-P N] [--repeat N] [--skip count|unpack]
 
 Starts its own OpenSSH server on 127.0.0.1 (the one the tests use: needs root, creates the
 plain user ``awsc-test``), then on that host, same data, same run:
@@ -137,10 +138,17 @@ def make_flat_dir(directory: Path, entries: int) -> None:
         os.close(fd)
 
 
-def bench_count(ssh: BenchSsh, work: Path, entries: int, repeat: int) -> list[tuple]:
-    directory = work / "flat"
-    print(f"creating {entries:,} entries in {directory} …", file=sys.stderr)
-    make_flat_dir(directory, entries)
+def bench_count(
+    ssh: BenchSsh, work: Path, entries: int, repeat: int, existing: Path | None = None
+) -> list[tuple]:
+    if existing is not None:
+        # a folder made earlier (a million files take minutes to create on a busy disk)
+        directory = existing
+        entries = sum(1 for _ in os.scandir(directory))
+    else:
+        directory = work / "flat"
+        print(f"creating {entries:,} entries in {directory} …", file=sys.stderr)
+        make_flat_dir(directory, entries)
     remote_line = shlex.join(["ls", "-1", str(directory)]) + " | wc -l"
 
     fast = CountOptions(with_bytes=False)
@@ -243,6 +251,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--entries", type=int, default=200_000, help="flat folder size (issue: 1000000)"
     )
+    parser.add_argument(
+        "--flat-dir",
+        type=Path,
+        default=None,
+        help="count this existing flat folder instead of creating one (readable by the "
+        "bench's ssh user)",
+    )
     parser.add_argument("--archives", type=int, default=200)
     parser.add_argument("--images", type=int, default=50, help="images per archive")
     parser.add_argument("-P", "--parallel", type=int, default=os.cpu_count() or 1)
@@ -259,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple] = []
     try:
         if "count" not in args.skip:
-            rows += bench_count(ssh, work, args.entries, args.repeat)
+            rows += bench_count(ssh, work, args.entries, args.repeat, args.flat_dir)
             print_table(rows)  # already worth having if the unpack part fails
         if "unpack" not in args.skip:
             rows += bench_unpack(ssh, work, args.archives, args.images, args.parallel, args.repeat)

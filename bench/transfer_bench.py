@@ -1,12 +1,16 @@
 """``awsconsole cp`` (the transfer engine) against OpenSSH ``scp``, same file, same sshd.
 
     sudo .venv/bin/python bench/transfer_bench.py [--size-mib 256] [--rtt-ms 50] [--repeat 1]
-                                                  [--streams 4] [--skip-rtt]
+                                                  [--streams N] [--also-streams 1,4,8]
+                                                  [--skip-rtt]
 
 Starts its own sshd on loopback (as the tests do; root is needed for the test user), writes
 a random file of ``--size-mib`` (1024 for the 1 GiB figure of issue 6) and times, for
 upload and download: ``scp`` with its defaults, then ours (verified: SHA-256 computed on
-both sides before the rename, as every copy does).
+both sides before the rename, as every copy does). Ours picks its stream count itself from
+the file size and the measured round trip (``transfer_ssh.choose_streams``; the table says
+what it picked) unless ``--streams`` fixes it; ``--also-streams`` adds rows with fixed
+counts, to see whether the automatic choice was the right one.
 
 The long-link rows need a round trip of ``--rtt-ms``. First choice: a network namespace
 this script creates (``ip netns`` + a veth pair), ``tc qdisc … netem delay`` on both ends
@@ -35,7 +39,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console.files.transfer import TransferEngine, TransferSpec  # noqa: E402
+from console.files.transfer import TransferEngine, TransferSpec, measure_rtt  # noqa: E402
+from console.files.transfer_ssh import choose_streams  # noqa: E402
 from console.hosts.ssh import ConnectionPool, SshHost  # noqa: E402
 from tests.fixtures.sshd import (  # noqa: E402
     SSHD,
@@ -204,13 +209,19 @@ def ssh_world(material: SshMaterial, directory: Path, hostname: str, port: int, 
 
 
 def measure(label: str, config: Path, known: Path, source: Path, remote_dir: str,
-            size_mib: int, repeat: int, streams: int) -> list[tuple]:  # fmt: skip
+            size_mib: int, repeat: int, streams: int | None,
+            also: list[int]) -> list[tuple]:  # fmt: skip
     scp_base = ["scp", "-q", "-F", str(config), "-o", f"UserKnownHostsFile={known}",
                 "-o", "BatchMode=yes"]  # fmt: skip
     host = SshHost("bench", config_path=str(config), known_hosts_path=str(known),
                    pool=ConnectionPool())  # fmt: skip
     engine = TransferEngine(lambda name: host)
     local_copy = source.with_name("back.bin")
+    host.run(["true"])  # connected, as in the console: the round trip is measured on it
+    rtt = measure_rtt(host)
+    auto = choose_streams(size_mib << 20, rtt, os.cpu_count() or 1)
+    rtt_text = f"{rtt * 1000:.1f} ms" if rtt is not None else "unknown"
+    print(f"{label}: measured RTT {rtt_text}, automatic choice {auto} streams", file=sys.stderr)
 
     def clean() -> None:
         host.run(["rm", "-f", "--", f"{remote_dir}/up.bin", f"{remote_dir}/ours.bin"])
@@ -221,7 +232,7 @@ def measure(label: str, config: Path, known: Path, source: Path, remote_dir: str
         clean()
         subprocess.run([*scp_base, str(source), f"bench:{remote_dir}/up.bin"], check=True)
 
-    def ours_up() -> None:
+    def ours_up(streams: int | None) -> None:
         clean()
         engine.run(TransferSpec(str(source), f"bench:{remote_dir}/ours.bin", streams=streams))
 
@@ -229,15 +240,20 @@ def measure(label: str, config: Path, known: Path, source: Path, remote_dir: str
         clean()
         subprocess.run([*scp_base, f"bench:{remote_dir}/src.bin", str(local_copy)], check=True)
 
-    def ours_down() -> None:
+    def ours_down(streams: int | None) -> None:
         clean()
         engine.run(TransferSpec(f"bench:{remote_dir}/src.bin", str(local_copy), streams=streams))
 
     rows = []
+    chosen = f"{streams} fixed" if streams else f"auto={auto}"
     for what, theirs, ours in (("upload", scp_up, ours_up), ("download", scp_down, ours_down)):
         scp_s = timed(theirs, repeat)
-        ours_s = timed(ours, repeat)
-        rows.append((f"{label} {what} {size_mib} MiB", scp_s, ours_s, size_mib))
+        ours_s = timed(lambda ours=ours: ours(streams), repeat)
+        rows.append((f"{label} {what} {size_mib} MiB", chosen, scp_s, ours_s, size_mib))
+        for count in also:
+            fixed_s = timed(lambda ours=ours, c=count: ours(c), repeat)
+            rows.append((f"{label} {what} {size_mib} MiB", f"{count} fixed", scp_s, fixed_s,
+                         size_mib))  # fmt: skip
     clean()
     host.close()
     return rows
@@ -248,9 +264,17 @@ def main() -> int:
     parser.add_argument("--size-mib", type=int, default=256, help="file size (1024 = 1 GiB)")
     parser.add_argument("--rtt-ms", type=float, default=50.0)
     parser.add_argument("--repeat", type=int, default=1, help="best of N runs")
-    parser.add_argument("--streams", type=int, default=4, help="ssh streams per file (ours)")
+    parser.add_argument(
+        "--streams", type=int, default=None, help="ssh streams per file (default: automatic)"
+    )
+    parser.add_argument(
+        "--also-streams",
+        default="",
+        help="comma-separated fixed stream counts to time as well (e.g. 1,2,4,8)",
+    )
     parser.add_argument("--skip-rtt", action="store_true", help="loopback rows only")
     args = parser.parse_args()
+    also = [int(part) for part in args.also_streams.split(",") if part.strip()]
     if os.geteuid() != 0:
         print("run as root (the bench starts sshd and may create a network namespace)")
         return 2
@@ -273,7 +297,7 @@ def main() -> int:
         key = material.directory / "target_host_ed25519_key"
         config, known = ssh_world(material, work, "127.0.0.1", server.port, key)
         rows += measure("loopback", config, known, source, remote_dir, args.size_mib,
-                        args.repeat, args.streams)  # fmt: skip
+                        args.repeat, args.streams, also)  # fmt: skip
 
         if not args.skip_rtt:
             link = NetemLink(args.rtt_ms)
@@ -282,8 +306,10 @@ def main() -> int:
                 sshd = start_namespaced_sshd(material)
                 try:
                     config, known = ssh_world(material, work, NS_ADDR, 22, key)
-                    rows += measure(f"netem {args.rtt_ms:g} ms RTT", config, known, source,
-                                    remote_dir, args.size_mib, args.repeat, args.streams)  # fmt: skip
+                    rows += measure(
+                        f"netem {args.rtt_ms:g} ms RTT", config, known, source, remote_dir,
+                        args.size_mib, args.repeat, args.streams, also,
+                    )  # fmt: skip
                 finally:
                     sshd.kill()
                     link.teardown()
@@ -300,8 +326,10 @@ def main() -> int:
                     known.write_text(
                         known.read_text().replace(f":{server.port}]", f":{relay.port}]")
                     )
-                    rows += measure(f"relay {args.rtt_ms:g} ms RTT", config, known, source,
-                                    remote_dir, args.size_mib, args.repeat, args.streams)  # fmt: skip
+                    rows += measure(
+                        f"relay {args.rtt_ms:g} ms RTT", config, known, source, remote_dir,
+                        args.size_mib, args.repeat, args.streams, also,
+                    )  # fmt: skip
                 finally:
                     relay.close()
     finally:
@@ -310,13 +338,14 @@ def main() -> int:
         shutil.rmtree(remote_dir, ignore_errors=True)
         shutil.rmtree(material.directory, ignore_errors=True)
 
-    print(f"\nours: {args.streams} OpenSSH streams, AES-GCM, SHA-256 verified on both sides")
-    header = f"{'case':38s} {'scp s':>8s} {'ours s':>8s} {'scp MiB/s':>10s} {'ours MiB/s':>11s} {'ours/scp speed':>15s}"
+    print("\nours: OpenSSH streams, AES-GCM, SHA-256 verified on both sides")
+    header = (f"{'case':38s} {'streams':>9s} {'scp s':>8s} {'ours s':>8s} {'scp MiB/s':>10s} "
+              f"{'ours MiB/s':>11s} {'ours/scp speed':>15s}")  # fmt: skip
     print(header)
     print("-" * len(header))
-    for case, scp_s, ours_s, mib in rows:
-        print(f"{case:38s} {scp_s:8.2f} {ours_s:8.2f} {mib / scp_s:10.1f} {mib / ours_s:11.1f} "
-              f"{scp_s / ours_s:14.2f}x")  # fmt: skip
+    for case, chosen, scp_s, ours_s, mib in rows:
+        print(f"{case:38s} {chosen:>9s} {scp_s:8.2f} {ours_s:8.2f} {mib / scp_s:10.1f} "
+              f"{mib / ours_s:11.1f} {scp_s / ours_s:14.2f}x")  # fmt: skip
     for note in notes:
         print("note:", note)
     return 0

@@ -2,7 +2,9 @@
 
     awsconsole cp SRC DST [-r] [--policy skip|overwrite|keep-both] [--streams N] [--json]
 
-Each side is a local path, ``HOST:path`` or ``s3://bucket/key``. A copy between a host and
+Each side is a local path, ``HOST:path`` or ``s3://bucket/key`` (console.files.location). A
+big file that an earlier ``cp`` left half-copied (killed, crashed, connection gone) is
+continued where it stopped, once the bytes already there are checked. A copy between a host and
 S3 starts on the host as a job (``aws s3 cp`` there) and prints the job's id. Progress goes
 to stderr when it is a terminal; with ``--json`` the result is printed as JSON at the end.
 Exit status 0 when everything was copied or skipped as identical.
@@ -10,12 +12,14 @@ Exit status 0 when everything was copied or skipped as identical.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Any
 
 from console.commands import add_json_flag, print_json
 from console.errors import ReadOnlyError
 from console.files.transfer import Policy, TransferSpec, engine_for
+from console.files.transfer_ssh import MAX_STREAMS
 from console.models import TransferProgress, TransferState
 
 
@@ -38,7 +42,11 @@ def register(subparsers: Any) -> None:
         "an error), overwrite it, or keep both (the copy gets a ' (1)' suffix)",
     )
     parser.add_argument(
-        "--streams", type=int, default=None, help="ssh connections per big file (default 4)"
+        "--streams",
+        type=_stream_count,
+        default=None,
+        help="ssh connections per big file (default: chosen from the file's size and the "
+        "host's round trip: 1 for small files, more over a long link)",
     )
     add_json_flag(parser)
     parser.set_defaults(func=run)
@@ -72,8 +80,24 @@ def run(args: Any, services: Any) -> int:
             f"{_size(result.bytes_total)} in {result.seconds:.1f} s"
             + (f", verified by {result.verified}" if result.verified else "")
             + (f", {result.resumes} resume(s)" if result.resumes else "")
+            + (
+                f", {_size(result.bytes_resumed)} kept from an interrupted earlier run"
+                if result.bytes_resumed
+                else ""
+            )
         )
     return 0
+
+
+def _stream_count(text: str) -> int:
+    """argparse type of --streams: a whole number from 1 to MAX_STREAMS."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--streams takes a whole number, not {text!r}") from None
+    if not 1 <= value <= MAX_STREAMS:
+        raise argparse.ArgumentTypeError(f"--streams takes 1 to {MAX_STREAMS}, not {value}")
+    return value
 
 
 def _size(value: float) -> str:

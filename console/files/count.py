@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from console.errors import ConsoleError, HostError
+from console.files.location import Location
+from console.files.location import parse_location as parse_any_location
 from console.files.remote_helpers import count_tree, python_command
 from console.hosts.base import Host
 from console.models import (
@@ -75,40 +77,12 @@ COMPARE_OPTIONS = CountOptions(recursive=True, by_ext=True)
 # --- locations -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Location:
-    """Where to count: ``kind`` is "local", "host" or "s3"."""
-
-    kind: str
-    path: str
-    host: str | None = None
-    bucket: str | None = None
-
-    def __str__(self) -> str:
-        if self.kind == "s3":
-            return f"s3://{self.bucket}/{self.path}"
-        if self.kind == "host":
-            return f"{self.host}:{self.path}"
-        return self.path
-
-
 def parse_location(text: str) -> Location:
-    """Read ``/local/path``, ``HOST:path`` or ``s3://bucket/prefix``.
+    """Read ``/local/path``, ``HOST:path`` or ``s3://bucket/prefix`` (console.files.location).
 
-    A colon only names a host when what stands before it contains no ``/`` (so
-    ``./a:b`` stays a local path). Raises CountError for an empty location or bucket.
+    Raises CountError for an empty location, a missing bucket or an impossible host name.
     """
-    if not text:
-        raise CountError("An empty location cannot be counted.")
-    if text.startswith("s3://"):
-        bucket, _, prefix = text[len("s3://") :].partition("/")
-        if not bucket:
-            raise CountError(f"{text!r} names no bucket (expected s3://bucket/prefix).")
-        return Location("s3", prefix, bucket=bucket)
-    head, colon, tail = text.partition(":")
-    if colon and head and "/" not in head:
-        return Location("host", tail or "~", host=head)
-    return Location("local", text)
+    return parse_any_location(text, error=CountError)
 
 
 # --- this machine and hosts ------------------------------------------------------------

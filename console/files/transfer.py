@@ -1,7 +1,9 @@
 """Copying files and folders between this machine, hosts and S3: ``awsconsole cp`` and the
 transfer queue.
 
-    local <-> host   big files: several OpenSSH streams with AES-GCM (transfer_ssh.py);
+    local <-> host   big files: several OpenSSH streams with AES-GCM (transfer_ssh.py), as
+                     many as the file's size and the host's measured round trip call for
+                     (``choose_streams``: 1 for a small file, more over a long link);
                      small files: the host's pooled SFTP connection (no handshake per file)
     local <-> S3     boto3's managed transfer, tuned parts and threads (transfer_s3.py)
     host  <-> S3     ``aws s3 cp`` started on the host as a job: it survives the console
@@ -9,9 +11,13 @@ transfer queue.
 
 Every file lands under a temporary name in its destination folder (``.NAME.awsc-part-ID``)
 and is renamed only once its size and SHA-256 match the source's, computed on each side;
-a partial file never sits under the final name. A file that already exists is handled by
-the policy: ``skip`` (identical files are skipped, a different one is an error: nothing is
-overwritten), ``overwrite``, or ``keep-both`` (the new copy gets a `` (1)`` suffix).
+a partial file never sits under the final name. For a big host file ID is derived from
+the source's identity, size and mtime, and a journal beside it records what arrived: a
+copy interrupted by the console exiting, crashing or losing the host is continued by the
+next copy of the same source to the same place (transfer_resume.py). A file that already
+exists is handled by the policy: ``skip`` (identical files are skipped, a different one is
+an error: nothing is overwritten), ``overwrite``, or ``keep-both`` (the new copy gets a
+`` (1)`` suffix).
 """
 
 from __future__ import annotations
@@ -28,14 +34,16 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 from console.errors import ConsoleError, HostError, HostUnreachableError, RemoteFileError
-from console.files import transfer_s3, transfer_ssh
+from console.files import transfer_resume, transfer_s3, transfer_ssh
+from console.files.location import Location
+from console.files.location import parse_location as parse_any_location
 from console.files.transfer_remote import helper_argv
 from console.files.transfer_ssh import (
     Control,
@@ -63,8 +71,8 @@ __all__ = [
 #: files up to this size go through the pooled SFTP session: a new ssh process per file
 #: would cost a handshake each
 SMALL_FILE = 8 * 1024 * 1024
-#: streams (ssh connections) per big file; each carries at least 16 MiB
-DEFAULT_STREAMS = 4
+#: round trips timed to measure a host's RTT (the least is kept: the others queued)
+RTT_PROBES = 3
 PROGRESS_INTERVAL = 0.2
 RATE_WINDOW = 5.0
 
@@ -75,40 +83,12 @@ class Policy(StrEnum):
     KEEP_BOTH = "keep-both"
 
 
-@dataclass(frozen=True)
-class Location:
-    """One side of a copy: ``kind`` is "local", "host" or "s3"."""
-
-    kind: str
-    path: str
-    host: str | None = None
-    bucket: str | None = None
-
-    def __str__(self) -> str:
-        if self.kind == "s3":
-            return f"s3://{self.bucket}/{self.path}"
-        if self.kind == "host":
-            return f"{self.host}:{self.path}"
-        return self.path
-
-
 def parse_location(text: str) -> Location:
-    """Read ``/local/path``, ``HOST:path`` or ``s3://bucket/key``.
+    """Read ``/local/path``, ``HOST:path`` or ``s3://bucket/key`` (console.files.location).
 
-    A colon names a host only when what stands before it has no ``/`` (``./a:b`` is a local
-    path). Raises TransferError for an empty location or a missing bucket.
+    Raises TransferError for an empty location, a missing bucket or an impossible host name.
     """
-    if not text:
-        raise TransferError("An empty path cannot be copied.")
-    if text.startswith("s3://"):
-        bucket, _, key = text[len("s3://") :].partition("/")
-        if not bucket:
-            raise TransferError(f"{text!r} names no bucket (expected s3://bucket/key).")
-        return Location("s3", key, bucket=bucket)
-    head, colon, tail = text.partition(":")
-    if colon and head and "/" not in head:
-        return Location("host", tail or "~", host=head)
-    return Location("local", text)
+    return parse_any_location(text, error=TransferError)
 
 
 @dataclass(frozen=True)
@@ -117,7 +97,8 @@ class TransferSpec:
     destination: str
     recursive: bool = False
     policy: Policy = Policy.SKIP
-    #: ssh streams per big file (None: DEFAULT_STREAMS)
+    #: ssh streams per big file (None: chosen from the file's size and the host's round
+    #: trip, see transfer_ssh.choose_streams)
     streams: int | None = None
 
 
@@ -133,6 +114,7 @@ class _Tracker:
         self.report = report
         self.lock = threading.Lock()
         self.bytes_done = 0
+        self.bytes_resumed = 0
         self.bytes_total = 0
         self.files_done = 0
         self.files_total = 0
@@ -146,6 +128,15 @@ class _Tracker:
         with self.lock:
             self.bytes_done += amount
         self.emit()
+
+    def add_resumed(self, amount: int) -> None:
+        """Bytes an earlier run copied: done, but not part of the rate (the samples move
+        with them, so the rate does not jump)."""
+        with self.lock:
+            self.bytes_done += amount
+            self.bytes_resumed += amount
+            self.samples = deque((when, done + amount) for when, done in self.samples)
+        self.emit(force=True)
 
     def progress(self) -> TransferProgress:
         now = time.monotonic()
@@ -169,6 +160,7 @@ class _Tracker:
                 eta=(left / rate) if rate > 0 else None,
                 current=self.current,
                 resumes=self.control.resumes if self.control else 0,
+                bytes_resumed=self.bytes_resumed,
             )
 
     def emit(self, force: bool = False) -> None:
@@ -223,7 +215,9 @@ class TransferEngine:
 
     ``host_for(name)`` gives the Host of ``HOST:path``; ``s3_client()`` the boto3 S3 client;
     ``aws_cli`` is the argv prefix for host <-> S3 jobs (``aws``, plus ``--endpoint-url``
-    when the console talks to a non-default endpoint); ``jobs_for(host)`` a JobManager.
+    when the console talks to a non-default endpoint); ``jobs_for(host)`` a JobManager;
+    ``streams`` fixes the ssh streams per big file (None: chosen per file from its size and
+    the host's measured round trip).
     """
 
     def __init__(
@@ -235,8 +229,11 @@ class TransferEngine:
         aws_cli: tuple[str, ...] = ("aws",),
         workers: int = 2,
         python: str = "python3",
+        streams: int | None = None,
     ):
         self.host_for = host_for
+        #: ssh streams per big file for every transfer that names none (None: automatic)
+        self.streams = streams
         self.s3_client = s3_client
         self.jobs_for = jobs_for
         self.aws_cli = aws_cli
@@ -288,6 +285,7 @@ class TransferEngine:
             rate=rate,
             eta=(total - done) / rate if rate > 0 else None,
             resumes=sum(p.resumes for p in items),
+            bytes_resumed=sum(p.bytes_resumed for p in items),
         )
 
     def _work(self) -> None:
@@ -351,6 +349,7 @@ class TransferEngine:
             written=tuple(job.written),
             error=str(error) if error else None,
             job_id=job.job_id,
+            bytes_resumed=tracker.bytes_resumed,
         )
         if error is not None and raise_errors:
             raise error
@@ -395,6 +394,9 @@ class _FilePlan:
     destination: str
     size: int
     mode: int = 0o644
+    #: the source's modification time (part of the resume key: a changed source never
+    #: resumes into an old partial file)
+    mtime: float = 0.0
 
 
 class _Job:
@@ -410,7 +412,9 @@ class _Job:
         self.verified: set[str] = set()
         self.written: list[str] = []
         self.job_id: str | None = None
-        self.streams = spec.streams or DEFAULT_STREAMS
+        self.streams = spec.streams or engine.streams
+        #: the measured round trip per host name (once per transfer)
+        self._rtts: dict[str, float | None] = {}
 
     # -- resolving --
 
@@ -461,8 +465,9 @@ class _Job:
 
     # -- listing --
 
-    def _stat(self, side: _Side, path: str) -> tuple[str, int, int] | None:
-        """(kind, size, mode) or None when missing: kind is "file", "dir" or "other"."""
+    def _stat(self, side: _Side, path: str) -> tuple[str, int, int, float] | None:
+        """(kind, size, mode, mtime) or None when missing: kind is "file", "dir" or
+        "other"."""
         if side.kind == "local":
             try:
                 st = os.stat(path)
@@ -473,7 +478,7 @@ class _Job:
             kind = "dir" if stat_module.S_ISDIR(st.st_mode) else "file"
             if not (stat_module.S_ISDIR(st.st_mode) or stat_module.S_ISREG(st.st_mode)):
                 kind = "other"
-            return kind, st.st_size, stat_module.S_IMODE(st.st_mode)
+            return kind, st.st_size, stat_module.S_IMODE(st.st_mode), st.st_mtime
         if side.kind == "host":
             try:
                 info = side.host.stat(path)
@@ -486,17 +491,17 @@ class _Job:
                 kind = "dir" if b"directory" in result.stdout else "file"
             else:
                 kind = {FileKind.DIRECTORY: "dir", FileKind.FILE: "file"}.get(info.kind, "other")
-            return kind, info.size, stat_module.S_IMODE(info.mode) or 0o644
+            return kind, info.size, stat_module.S_IMODE(info.mode) or 0o644, info.mtime
         size = transfer_s3.object_size(self._s3(), side.bucket, path)
         if size is not None:
-            return "file", size, 0o644
+            return "file", size, 0o644, 0.0
         if transfer_s3.list_objects(self._s3(), side.bucket, path.rstrip("/") + "/"):
-            return "dir", 0, 0o755
+            return "dir", 0, 0o755, 0.0
         return None
 
-    def _walk(self, side: _Side, root: str) -> list[tuple[str, int, int]]:
-        """(relative path, size, mode) of every file under a folder; folders made first."""
-        files: list[tuple[str, int, int]] = []
+    def _walk(self, side: _Side, root: str) -> list[tuple[str, int, int, float]]:
+        """(relative path, size, mode, mtime) of every file under a folder."""
+        files: list[tuple[str, int, int, float]] = []
         if side.kind == "local":
             for directory, _dirs, names in os.walk(root):
                 for name in sorted(names):
@@ -508,12 +513,13 @@ class _Job:
                                 os.path.relpath(full, root),
                                 st.st_size,
                                 stat_module.S_IMODE(st.st_mode),
+                                st.st_mtime,
                             )
                         )
             return files
         if side.kind == "host":
             result = side.host.run(
-                ["find", root, "-mindepth", "1", "-type", "f", "-printf", "%s %m %P\\0"],
+                ["find", root, "-mindepth", "1", "-type", "f", "-printf", "%s %m %T@ %P\\0"],
                 timeout=600,
             )
             if result.exit_code != 0:
@@ -522,12 +528,12 @@ class _Job:
                 )
             for record in result.stdout.split(b"\0"):
                 if record:
-                    size, mode, rel = record.decode("utf-8", "surrogateescape").split(" ", 2)
-                    files.append((rel, int(size), int(mode, 8)))
+                    size, mode, mtime, rel = record.decode("utf-8", "surrogateescape").split(" ", 3)
+                    files.append((rel, int(size), int(mode, 8), float(mtime)))
             return files
         prefix = root.rstrip("/") + "/"
         return [
-            (key[len(prefix) :], size, 0o644)
+            (key[len(prefix) :], size, 0o644, 0.0)
             for key, size in transfer_s3.list_objects(self._s3(), side.bucket, prefix)
             if not key.endswith("/")
         ]
@@ -536,7 +542,7 @@ class _Job:
         info = self._stat(source, source.path)
         if info is None:
             raise TransferError(f"{source.label()} does not exist.")
-        kind, size, mode = info
+        kind, size, mode, mtime = info
         target = self._stat(destination, destination.path)
         into_folder = (target is not None and target[0] == "dir") or self.spec.destination.endswith(
             "/"
@@ -551,15 +557,15 @@ class _Job:
             if target is not None and target[0] != "dir":
                 raise TransferError(f"{destination.label()} exists and is not a folder.")
             return [
-                _FilePlan(source.join(*rel.split("/")), _join(destination, root, rel), s, m)
-                for rel, s, m in self._walk(source, source.path)
+                _FilePlan(source.join(*rel.split("/")), _join(destination, root, rel), s, m, t)
+                for rel, s, m, t in self._walk(source, source.path)
             ]
         if kind != "file":
             raise TransferError(f"{source.label()} is not a regular file.")
         final = destination.join(_basename(source.path)) if into_folder else destination.path
         if into_folder and target is None and destination.kind != "s3":
             raise TransferError(f"The destination folder {destination.label()} does not exist.")
-        return [_FilePlan(source.path, final, size, mode)]
+        return [_FilePlan(source.path, final, size, mode, mtime)]
 
     # -- one file --
 
@@ -681,65 +687,157 @@ class _Job:
 
     # local -> host
     def _upload_host(self, host: Host, source: str, final: str, plan: _FilePlan) -> str:
-        """Big files: the streams compare SHA-256 per span as they go; small ones: the
-        whole file's SHA-256, here and there, checked by ``finish`` before the rename."""
+        """Small files: one helper call with the bytes on stdin, the whole file's SHA-256
+        checked by ``finish`` before the rename. Big ones: see _copy_big."""
+        if plan.size > SMALL_FILE:
+            return self._copy_big(host, source, final, plan, upload=True)
         temp = _temp_name(posixpath, final)
-        small = plan.size <= SMALL_FILE
         try:
-            if small:
-                self._retrying(
-                    lambda: _small_upload(host, self.engine.python, source, temp, final),
-                    f"{host.name}:{final}",
-                )
-                self.tracker.add(plan.size)
-                expected = _local_sha256(source)
-            else:
-                transfer_ssh.upload(
-                    host, source, plan.size, temp, final, self.streams, self.control,
-                    self.engine.python,
-                )  # fmt: skip
-                expected = "-"  # every span was compared already
-            try:
-                remote_call(
-                    host, self.engine.python, "finish", temp, final, f"{plan.mode:o}",
-                    plan.size, expected,
-                )  # fmt: skip
-            except RemoteFileError as exc:
-                raise TransferError(
-                    f"{host.name}:{final} was not written: the copy did not verify ({exc})."
-                ) from exc
+            self._retrying(
+                lambda: _small_upload(host, self.engine.python, source, temp, final),
+                f"{host.name}:{final}",
+            )
+            self.tracker.add(plan.size)
+            self._finish_on_host(host, temp, final, plan, _local_sha256(source))
         except BaseException:
             with contextlib.suppress(ConsoleError, OSError):
                 host.run(["rm", "-f", "--", temp], timeout=30)
             raise
         return "sha256"
 
+    def _finish_on_host(
+        self, host: Host, temp: str, final: str, plan: _FilePlan, expected: str
+    ) -> None:
+        try:
+            remote_call(
+                host, self.engine.python, "finish", temp, final, f"{plan.mode:o}",
+                plan.size, expected,
+            )  # fmt: skip
+        except RemoteFileError as exc:
+            raise TransferError(
+                f"{host.name}:{final} was not written: the copy did not verify ({exc})."
+            ) from exc
+
+    def _carry_resumable(
+        self,
+        store: Any,
+        key: str,
+        plan: _FilePlan,
+        resume: list[transfer_resume.RangeState] | None,
+        discard: Callable[[], None],
+        carry: Callable[[Any, Callable[[list], None]], None],
+    ) -> None:
+        """Run ``carry(ranges, on_pieces)`` with its journal kept; an interruption that a
+        later run can continue from (a host that went away, the console stopped) keeps the
+        partial file and its journal, any other failure ``discard``s them."""
+        if resume:
+            self.tracker.add_resumed(sum(done for _, _, done in resume))
+        pieces: list = []
+        writer = transfer_resume.JournalWriter(
+            store, key, plan.size, lambda: [(p.offset, p.length, p.confirmed) for p in pieces]
+        ).start()
+        try:
+            carry(resume, pieces.extend)
+        except BaseException as exc:
+            keep = isinstance(exc, (HostUnreachableError, KeyboardInterrupt, SystemExit))
+            writer.stop(flush=keep)
+            if not keep:
+                discard()
+            raise
+        writer.stop(flush=False)
+
     # host -> local
     def _download_host(self, host: Host, source: str, final: str, plan: _FilePlan) -> str:
+        if plan.size > SMALL_FILE:
+            return self._copy_big(host, source, final, plan, upload=False)
         temp = _temp_name(os.path, final)
         try:
-            if plan.size <= SMALL_FILE:
-                self._retrying(
-                    lambda: _host_get(host, source, temp, final), f"{host.name}:{source}"
-                )
-                self.tracker.add(plan.size)
-                remote_hex = remote_call(host, self.engine.python, "hash", source).split()[0]
-                if _local_sha256(temp) != remote_hex:
-                    raise TransferError(f"{final}: the copy does not match {host.name}:{source}.")
-            else:
-                transfer_ssh.download(
-                    host, source, plan.size, temp, final, self.streams, self.control,
-                    self.engine.python,
-                )  # fmt: skip
-            if os.path.getsize(temp) != plan.size:
-                raise TransferError(f"{final}: the copy has the wrong size.")
-            os.chmod(temp, plan.mode)
-            os.replace(temp, final)
+            self._retrying(lambda: _host_get(host, source, temp, final), f"{host.name}:{source}")
+            self.tracker.add(plan.size)
+            remote_hex = remote_call(host, self.engine.python, "hash", source).split()[0]
+            if _local_sha256(temp) != remote_hex:
+                raise TransferError(f"{final}: the copy does not match {host.name}:{source}.")
+            self._rename_local(temp, final, plan)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.remove(temp)
             raise
         return "sha256"
+
+    def _copy_big(
+        self, host: Host, source: str, final: str, plan: _FilePlan, *, upload: bool
+    ) -> str:
+        """Several streams into ``.NAME.awsc-part-KEY`` at the destination, each comparing
+        the SHA-256 of what it carried. A partial file an earlier run left is continued once
+        its arrived bytes are checked on both sides (transfer_resume)."""
+        python = self.engine.python
+        if upload:
+            key = transfer_resume.resume_key("upload", source, plan.size, plan.mtime)
+            temp = transfer_resume.part_name(posixpath, final, key)
+            store: Any = transfer_resume.HostJournalFile(
+                host, temp + transfer_resume.JOURNAL_SUFFIX
+            )
+            lock, here, there = f"{host.name}:{temp}", source, temp
+        else:
+            key = transfer_resume.resume_key("download", host.name, source, plan.size, plan.mtime)
+            temp = transfer_resume.part_name(os.path, final, key)
+            store = transfer_resume.LocalJournalFile(temp + transfer_resume.JOURNAL_SUFFIX)
+            lock, here, there = temp, temp, source
+
+        def discard() -> None:
+            if upload:
+                with contextlib.suppress(ConsoleError, OSError):
+                    host.run(["rm", "-f", "--", temp, store.path], timeout=30)
+                return
+            store.remove()
+            with contextlib.suppress(OSError):
+                os.remove(temp)
+
+        def carry(ranges: Any, on_pieces: Callable[[list], None]) -> None:
+            move = transfer_ssh.upload if upload else transfer_ssh.download
+            streams = self._streams(host, plan.size)
+            move(host, source, plan.size, temp, final, streams, self.control, python,
+                 resume=ranges, on_pieces=on_pieces)  # fmt: skip
+
+        with transfer_resume.exclusive(lock):
+            resume = transfer_resume.resumable_ranges(
+                store,
+                key,
+                plan.size,
+                lambda spans: transfer_resume.hash_spans(here, spans),
+                lambda spans: remote_call(
+                    host, python, "hashranges", there, *_span_args(spans)
+                ).split(),
+            )
+            if resume is None:
+                discard()  # bytes no journal vouches for (the upload helper never truncates)
+            self._carry_resumable(store, key, plan, resume, discard, carry)
+            try:
+                if upload:  # every span was compared already ("-": no second pass)
+                    self._finish_on_host(host, temp, final, plan, "-")
+                else:
+                    self._rename_local(temp, final, plan)
+            except BaseException:
+                discard()
+                raise
+            store.remove()
+        _drop_stale_parts(host if upload else None, posixpath if upload else os.path, final)
+        return "sha256"
+
+    @staticmethod
+    def _rename_local(temp: str, final: str, plan: _FilePlan) -> None:
+        if os.path.getsize(temp) != plan.size:
+            raise TransferError(f"{final}: the copy has the wrong size.")
+        os.chmod(temp, plan.mode)
+        os.replace(temp, final)
+
+    def _streams(self, host: Host, size: int) -> int:
+        """The spec's or engine's stream count, else one chosen for this file and host."""
+        if self.streams:
+            return self.streams
+        if host.name not in self._rtts:
+            self._rtts[host.name] = measure_rtt(host)
+        return transfer_ssh.choose_streams(size, self._rtts[host.name], os.cpu_count() or 1)
 
     def _retrying(self, action: Callable[[], None], what: str) -> None:
         """Small files: retry a copy whose connection dropped (SshHost reconnects)."""
@@ -790,6 +888,21 @@ class _Job:
         self.job_id = job.id
 
 
+def measure_rtt(host: Host, probes: int = RTT_PROBES) -> float | None:
+    """The host's round trip in seconds: the quickest of ``probes`` SFTP ``stat /`` calls
+    on its open connection (one request, one answer each). None when it cannot be told."""
+    best: float | None = None
+    for _ in range(probes):
+        start = time.perf_counter()
+        try:
+            host.stat("/")
+        except ConsoleError:
+            return best
+        elapsed = time.perf_counter() - start
+        best = elapsed if best is None else min(best, elapsed)
+    return best
+
+
 def _small_upload(host: Host, python: str, source: str, temp: str, final: str) -> None:
     """One small file through the pooled connection: the helper's ``write`` mode with the
     bytes on stdin (it reports errno, so a full disk is told apart from other failures)."""
@@ -825,6 +938,28 @@ def _host_get(host: Host, source: str, temp: str, final: str) -> None:
                 hint="Free some space there (or choose another destination) and copy again.",
             ) from exc
         raise
+
+
+def _drop_stale_parts(host: Host | None, pathmod: Any, final: str) -> None:
+    """Remove what interrupted copies of older versions of the source left next to
+    ``final`` (their key differs, so they were never resumed); on this machine when
+    ``host`` is None. Best effort: a failure leaves them for the next copy."""
+    folder, name = pathmod.split(final)
+    prefix = f".{name}{transfer_resume.PART_MARK}"
+    with contextlib.suppress(ConsoleError, OSError):
+        if host is None:
+            for entry in os.listdir(folder):
+                if entry.startswith(prefix):
+                    os.remove(os.path.join(folder, entry))
+            return
+        stale = [entry.path for entry in host.listdir(folder) if entry.name.startswith(prefix)]
+        if stale:
+            host.run(["rm", "-f", "--", *stale], timeout=30)
+
+
+def _span_args(spans: Sequence[tuple[int, int]]) -> list[str]:
+    """``START:LENGTH`` arguments of the helper's ``hashranges`` mode."""
+    return [f"{start}:{length}" for start, length in spans]
 
 
 def _local_sha256(path: str) -> str:
@@ -872,4 +1007,11 @@ def engine_for(services: Any) -> TransferEngine:
 
     endpoint = getattr(services.settings, "endpoint_url", None)
     aws_cli = ("aws", "--endpoint-url", endpoint) if endpoint else ("aws",)
-    return TransferEngine(services.hosts.host_for, s3_client, jobs_for=JobManager, aws_cli=aws_cli)
+    return TransferEngine(
+        services.hosts.host_for,
+        s3_client,
+        jobs_for=JobManager,
+        aws_cli=aws_cli,
+        # a fixed count from the settings when they name one; else chosen per file
+        streams=getattr(services.settings, "transfer_streams", None),
+    )

@@ -21,6 +21,8 @@ disk (ENOSPC) from a dropped connection (ssh exits 255).
 
 from __future__ import annotations
 
+from console.files.remote_helpers import ISOLATED
+
 REMOTE_HELPER = r"""
 import hashlib, os, sys
 def fail(exc):
@@ -122,5 +124,6 @@ except OSError as exc:
 
 
 def helper_argv(python: str, mode: str, *args: object) -> list[str]:
-    """``python3 -c HELPER MODE ARGS…`` as an argument list."""
-    return [python, "-c", REMOTE_HELPER, mode, *(str(arg) for arg in args)]
+    """``python3 -I -S -c HELPER MODE ARGS…`` as an argument list (standard library only:
+    no ``site`` scan at every start, nothing from the remote folder on ``sys.path``)."""
+    return [python, *ISOLATED, "-c", REMOTE_HELPER, mode, *(str(arg) for arg in args)]

@@ -59,6 +59,21 @@ CHUNK = 1 << 20
 MAX_ATTEMPTS_WITHOUT_PROGRESS = 6
 #: first wait before re-opening a stream that failed twice in a row (doubles, up to 4 s)
 RETRY_BACKOFF_S = 0.5
+#: what one SSH channel keeps in flight before it waits for the window to be refilled
+#: (OpenSSH's default channel window): over a round trip of RTT a stream moves at most
+#: WINDOW / RTT bytes per second
+CHANNEL_WINDOW = 2 * 1024 * 1024
+#: the rate one AES-GCM stream reaches when the round trip is no limit (loopback here:
+#: 125-240 MiB/s): enough streams to keep this rate over a long link is enough
+STREAM_RATE = 200 * 1024 * 1024
+#: the least a stream carries: fewer bytes do not pay for its ssh handshake
+MIN_STREAM_BYTES = 16 * CHUNK
+MAX_STREAMS = 16
+#: streams on a link whose round trip is no limit (capped by the cores): two streams keep
+#: both ends busy while one waits on the disk or the pipe (bench/transfer_bench.py)
+LOW_RTT_STREAMS = 2
+#: streams when the round trip could not be measured
+FALLBACK_STREAMS = 4
 
 
 class TransferError(ConsoleError):
@@ -107,7 +122,7 @@ def ssh_argv(host: Host, remote: list[str]) -> list[str]:
     return [*base_ssh_argv(options, tty=False, extra=extra), shlex.join(remote)]
 
 
-def split_ranges(size: int, streams: int, minimum: int = 16 * CHUNK) -> list[tuple[int, int]]:
+def split_ranges(size: int, streams: int, minimum: int = MIN_STREAM_BYTES) -> list[tuple[int, int]]:
     """(offset, length) pieces covering ``size`` bytes: at most ``streams``, none smaller
     than ``minimum`` except when the file itself is; an empty file is one empty range."""
     count = max(1, min(streams, size // minimum))
@@ -115,6 +130,30 @@ def split_ranges(size: int, streams: int, minimum: int = 16 * CHUNK) -> list[tup
     step = max(CHUNK, -(-step // CHUNK) * CHUNK)  # whole MiB per range
     ranges = [(offset, min(step, size - offset)) for offset in range(0, size, step)]
     return ranges or [(0, 0)]
+
+
+def choose_streams(size: int, rtt: float | None, cores: int) -> int:
+    """How many ssh streams to carry a ``size``-byte file over a link of round trip ``rtt``
+    seconds, from a machine with ``cores`` CPUs.
+
+    - Each stream carries at least MIN_STREAM_BYTES (one handshake per stream).
+    - The round trip: one stream moves CHANNEL_WINDOW per RTT, so keeping STREAM_RATE
+      going over a long link takes ``STREAM_RATE * RTT / CHANNEL_WINDOW`` streams
+      (5 at 50 ms).
+    - The CPU: where the round trip is no limit (same rack, loopback) the streams share
+      the cores; each needs about half a core here (ssh encrypting, this side reading), so
+      more than ``cores`` streams only queue for them (LOW_RTT_STREAMS at most).
+
+    ``rtt`` None (not measured) gives FALLBACK_STREAMS within the same bounds.
+    """
+    by_size = max(1, size // MIN_STREAM_BYTES)
+    if rtt is None:
+        wanted = FALLBACK_STREAMS
+    else:
+        for_window = -(-int(STREAM_RATE * max(rtt, 0.0)) // CHANNEL_WINDOW)
+        for_cpu = max(1, min(cores, LOW_RTT_STREAMS))
+        wanted = max(for_window, for_cpu)
+    return max(1, min(wanted, by_size, MAX_STREAMS))
 
 
 def _marked(text: str, marker: str) -> str | None:
@@ -171,38 +210,57 @@ def _stderr_text(process: subprocess.Popen) -> str:
 
 
 class _Range:
-    """One piece of the file and how much of it is safely at the destination."""
+    """One piece of the file and how much of it is safely at the destination.
 
-    def __init__(self, offset: int, length: int):
+    ``done`` moves when a stream ends (uploads) or as bytes land (downloads); ``pending`` is
+    what the far side has acknowledged of the running upload stream beyond ``done``.
+    """
+
+    def __init__(self, offset: int, length: int, done: int = 0):
         self.offset = offset
         self.length = length
-        self.done = 0
+        self.done = done
+        self.pending = 0
 
     @property
     def finished(self) -> bool:
         return self.done >= self.length
 
+    @property
+    def confirmed(self) -> int:
+        """Bytes from the range's start known to be at the destination (for the journal)."""
+        return min(self.length, self.done + self.pending)
+
+
+#: what a caller hands in to start from: (offset, length) or (offset, length, done)
+RangeSpec = tuple[int, int] | tuple[int, int, int]
+
 
 def run_ranges(
-    ranges: list[tuple[int, int]],
+    ranges: list[RangeSpec],
     attempt: Callable[[_Range], None],
     control: Control,
     describe: str,
+    on_pieces: Callable[[list[_Range]], None] | None = None,
 ) -> None:
     """Carry every range in its own thread, retrying a range whose stream died.
 
     ``attempt(range)`` moves bytes from ``range.done`` on and raises ConnectionError when
     the stream died (it is then retried from the new ``range.done``). The first other error
-    cancels the rest and is raised.
+    cancels the rest and is raised. A range given with a third number (bytes already at
+    the destination, from an earlier run) starts there. ``on_pieces`` sees the ranges'
+    live state before they start (the resume journal reads it).
     """
-    pieces = [_Range(offset, length) for offset, length in ranges]
+    pieces = [_Range(*spec) for spec in ranges]
+    if on_pieces is not None:
+        on_pieces(pieces)
     errors: list[BaseException] = []
     lock = threading.Lock()
 
     def carry(piece: _Range) -> None:
         failures = 0
         try:
-            while True:
+            while not piece.finished:
                 control.checkpoint()
                 # a try counts as failed only when no stream moved on meanwhile: one
                 # killed connection kills them all, and any of them may be the one that
@@ -257,14 +315,20 @@ def download(
     streams: int,
     control: Control,
     python: str = "python3",
+    *,
+    resume: list[RangeSpec] | None = None,
+    on_pieces: Callable[[list[_Range]], None] | None = None,
 ) -> None:
-    """Fill ``local_temp`` (created here) with ``remote_path``'s ``size`` bytes.
+    """Fill ``local_temp`` with ``remote_path``'s ``size`` bytes: from scratch (the file is
+    created or emptied), or continuing the ``resume`` ranges of an earlier run (their
+    arrived bytes checked already) in the file as it is.
 
     Stands for ``ssh HOST 'python3 -c READ PATH OFFSET LENGTH' > range`` per range.
     Raises DiskFullError (naming ``local_final``), RemoteFileError, HostUnreachableError,
     TransferCancelled.
     """
-    fd = os.open(local_temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    flags = os.O_WRONLY | os.O_CREAT | (0 if resume else os.O_TRUNC)
+    fd = os.open(local_temp, flags, 0o600)
     reader = os.open(local_temp, os.O_RDONLY)
     describe = f"the download of {host.name}:{remote_path}"
     spans = _Unchecked()
@@ -344,7 +408,8 @@ def download(
         raise ConnectionError(message or f"the stream ended after {piece.done} bytes")
 
     try:
-        run_ranges(split_ranges(size, streams), attempt, control, describe)
+        ranges = resume or split_ranges(size, streams)
+        run_ranges(ranges, attempt, control, describe, on_pieces)
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -376,8 +441,12 @@ def upload(
     streams: int,
     control: Control,
     python: str = "python3",
+    *,
+    resume: list[RangeSpec] | None = None,
+    on_pieces: Callable[[list[_Range]], None] | None = None,
 ) -> None:
-    """Fill ``remote_temp`` with the ``size`` bytes of ``local_path``.
+    """Fill ``remote_temp`` with the ``size`` bytes of ``local_path`` (continuing the
+    ``resume`` ranges of an earlier run, when given; the file is never truncated here).
 
     Stands for ``ssh HOST 'python3 -c WRITE TEMP OFFSET' < range`` per range.
     Raises DiskFullError (naming ``remote_final``), RemoteFileError, HostUnreachableError,
@@ -402,6 +471,7 @@ def upload(
                 line = raw.decode("utf-8", "replace").strip()
                 if line.startswith("ack "):
                     state["acked"] = int(line[4:])
+                    piece.pending = state["acked"]
                 elif line.startswith("sha256 "):
                     state["sha256"] = line[7:]
                 elif line == "done":
@@ -439,6 +509,8 @@ def upload(
             acked = state["acked"]
             # bytes counted as sent but never acknowledged will be sent again
             control.on_bytes(acked - sent)
+            # pending first: the journal may look in between, and must never see more
+            piece.pending = 0
             piece.done += acked
         if state["error"]:
             number, _, text = str(state["error"]).partition(" ")
@@ -460,7 +532,8 @@ def upload(
         raise ConnectionError(message or f"ssh exited with status {code}")
 
     try:
-        run_ranges(split_ranges(size, streams), attempt, control, describe)
+        ranges = resume or split_ranges(size, streams)
+        run_ranges(ranges, attempt, control, describe, on_pieces)
         spans.check(host, python, remote_temp, local_path, f"{host.name}:{remote_final}")
     finally:
         os.close(source)

@@ -305,3 +305,53 @@ def test_without_python_and_without_fallback_the_error_says_why(place):
         count_on_host(
             place.host, str(place.directory), CountOptions(), method="scandir", python="no-python"
         )
+
+
+KINDS_ONLY = [
+    CountOptions(recursive=True, with_bytes=False),
+    CountOptions(recursive=False, with_bytes=False),
+]
+
+
+@pytest.mark.parametrize("options", KINDS_ONLY, ids=["recursive", "top-level"])
+def test_kinds_only_count_from_the_listing_equals_os_walk(place, options):
+    """The fast path (no sizes, no extensions, no paths) sorts entries by d_type alone."""
+    root = place.directory / "tree"
+    root.mkdir()
+    build_tree(root)
+    # more entries than one batch, so the batches add up
+    for i in range(5000):
+        (root / "images" / f"bulk {i}.jpg").touch()
+    place.hand_over()
+
+    count = count_on_host(place.host, str(root), options)
+
+    expected = truth(root, options.recursive)
+    assert (count.files, count.dirs, count.symlinks, count.other) == (
+        expected["kinds"]["files"],
+        expected["kinds"]["dirs"],
+        expected["kinds"]["symlinks"],
+        expected["kinds"]["other"],
+    )
+    assert count.bytes is None and count.error_count == 0
+
+
+def test_kinds_only_count_survives_a_link_it_may_not_follow(ssh_env):
+    """A symlink into a folder the user cannot enter: counted as a symlink, no error."""
+    directory = Path(tempfile.mkdtemp(prefix="count-", dir=ssh_env.material.user_home))
+    try:
+        place = Place(ssh_env.host(), directory, ssh_env.material.user)
+        for i in range(10):
+            (directory / f"{i}.jpg").write_bytes(b"x")
+        (directory / "sub").mkdir()
+        place.hand_over()
+        locked = directory / "locked"
+        locked.mkdir(mode=0o700)  # root's: the ssh user cannot look inside
+        (locked / "secret.jpg").write_bytes(b"s")
+        os.symlink(locked / "secret.jpg", directory / "link into locked")
+
+        count = count_on_host(place.host, str(directory), CountOptions(with_bytes=False))
+
+        assert (count.files, count.dirs, count.symlinks, count.other) == (10, 2, 1, 0)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

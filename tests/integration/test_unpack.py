@@ -268,8 +268,10 @@ def test_a_missing_folder_is_a_clear_error(place):
 
 def test_unpack_command_is_a_plain_argument_list_for_a_job():
     argv = unpack_command("/data/raw", dest="/data/out", parallel=4)
-    assert argv[:2] == ["python3", "-c"]
-    assert argv[3:] == ["--dest", "/data/out", "-P", "4", "--", "/data/raw"]
+    # isolated (-I) and without site (-S): the user's PYTHON* variables and a stray json.py in
+    # the remote home cannot change what runs
+    assert argv[:4] == ["python3", "-I", "-S", "-c"]
+    assert argv[5:] == ["--dest", "/data/out", "-P", "4", "--", "/data/raw"]
     with pytest.raises(UnpackError, match="at least 1"):
         unpack_command("/data", parallel=0)
 
