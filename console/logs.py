@@ -16,6 +16,7 @@ UI renders them); ``strip_ansi`` gives the text to search in.
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
 import threading
 from collections import deque
@@ -311,6 +312,13 @@ class LogBuffer:
 
     def lines(self) -> list[str]:
         return [text for _, text in self._lines]
+
+    def tail(self, count: int) -> list[str]:
+        """The newest ``count`` lines, oldest first, without copying the rest."""
+        count = min(count, len(self._lines))
+        newest = [text for _, text in itertools.islice(reversed(self._lines), count)]
+        newest.reverse()
+        return newest
 
     @property
     def first_offset(self) -> int | None:

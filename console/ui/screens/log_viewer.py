@@ -192,16 +192,16 @@ class LogViewerScreen(ReportsWorkerFailures, Screen[None]):
             added += self.buffer.feed(chunk)
         self.query_one("#log-pending", Static).update(self.buffer.pending)
         if added:
-            self._show_new(
-                self.buffer.lines()[-added:] if added < len(self.buffer) else self.buffer.lines()
-            )
+            # never more than the view keeps: a flood's older lines would be measured only
+            # to fall out again
+            self._show_new(self.buffer.tail(min(added, self.view.max_lines)), added)
         self._update_status()
 
-    def _show_new(self, lines: list[str]) -> None:
+    def _show_new(self, lines: list[str], added: int) -> None:
         if self.pattern:
             self._refresh_matches()
         if not self.following:
-            self.unseen += len(lines)
+            self.unseen += added
             return
         if self.filtering and self.pattern:
             lines = [line for line in lines if self._is_match(line)]

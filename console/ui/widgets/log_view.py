@@ -36,6 +36,10 @@ def render_line(line: str, pattern: str = "") -> Text:
 
 
 def _cells(line: str) -> int:
+    # Most log lines are plain printable ASCII, one cell per character: counting them with
+    # len() instead of rich's per-character table is what keeps a 50,000 lines/s flood cheap.
+    if line.isascii() and line.isprintable():
+        return len(line)
     return cell_len(_ANSI.sub("", line) if "\x1b" in line else line)
 
 
@@ -63,6 +67,9 @@ class LogView(ScrollView, can_focus=True):
         self._first = 0
         self._cache: OrderedDict[tuple[int, int], Strip] = OrderedDict()
         self._row_starts: list[int] | None = None  # wrap mode: first row of each line
+        #: the widest line seen since the last ``show``: the sideways scroll range. It may
+        #: outlive its line by a few thousand appends; rescanning every append would not pay.
+        self._widest = 0
         self.highlight_pattern = ""
         self.wrap = False
         self.auto_scroll = True
@@ -74,18 +81,26 @@ class LogView(ScrollView, can_focus=True):
         self.shown.clear()
         self._widths.clear()
         self._first = 0
+        self._widest = 0
         self._cache.clear()
         self.append(lines, scroll_end=scroll_end)
 
     def append(self, lines: Iterable[str], *, scroll_end: bool | None = None) -> None:
         """Add ``lines`` at the bottom; follow the end when ``scroll_end`` (or auto_scroll)."""
-        added = 0
-        for line in lines:
-            if len(self.shown) == self.max_lines:
-                self._first += 1
-            self.shown.append(line)
-            self._widths.append(_cells(line))
-            added += 1
+        if not isinstance(lines, list):
+            lines = list(lines)
+        if len(lines) > self.max_lines:
+            # only the newest max_lines can stay: the rest would be measured and dropped at once
+            self._first += len(lines) - self.max_lines
+            lines = lines[-self.max_lines :]
+        added = len(lines)
+        overflow = max(0, len(self.shown) + added - self.max_lines)
+        self._first += min(overflow, len(self.shown))
+        widths = [_cells(line) for line in lines]
+        self.shown.extend(lines)
+        self._widths.extend(widths)
+        if widths:
+            self._widest = max(self._widest, max(widths))
         if not added and scroll_end is None:
             return
         self._relayout()
@@ -124,8 +139,7 @@ class LogView(ScrollView, can_focus=True):
             self.virtual_size = Size(width, row)
         else:
             self._row_starts = None
-            widest = max(self._widths, default=0)
-            self.virtual_size = Size(widest, len(self.shown))
+            self.virtual_size = Size(self._widest, len(self.shown))
         self.refresh()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
