@@ -42,6 +42,9 @@ class SshTarget:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S
     keepalive_interval: int = DEFAULT_KEEPALIVE_S
     hash_known_hosts: bool = False
+    #: ``Compression yes``: zlib on the whole connection. Off by default, as in ssh: the GPU
+    #: stream is tiny either way, and SFTP of compressed data (images, archives) gets slower.
+    compression: bool = False
     #: the known_hosts file named by the config (``UserKnownHostsFile``), if any
     config_known_hosts: str | None = field(default=None, compare=False)
 
@@ -62,6 +65,7 @@ class SshTarget:
             self.user,
             self.identity_files,
             self.identities_only,
+            self.compression,
             tuple(hop.pool_key() for hop in self.jumps),
         )
 
@@ -165,6 +169,7 @@ def _resolve(
         connect_timeout=float(options.get("connecttimeout", DEFAULT_CONNECT_TIMEOUT_S)),
         keepalive_interval=int(options.get("serveraliveinterval", 0)) or DEFAULT_KEEPALIVE_S,
         hash_known_hosts=options.get("hashknownhosts", "no").lower() == "yes",
+        compression=options.get("compression", "no").lower() == "yes",
         config_known_hosts=os.path.expanduser(known_hosts.split()[0]) if known_hosts else None,
     )
     jump_spec = options.get("proxyjump", "none")

@@ -200,6 +200,7 @@ class Connection:
                 # and IdentitiesOnly keeps agent keys out.
                 look_for_keys=not target.identity_files and not target.identities_only,
                 allow_agent=not target.identities_only,
+                compress=target.compression,
                 timeout=target.connect_timeout,
                 banner_timeout=target.connect_timeout,
                 auth_timeout=target.connect_timeout,

@@ -368,3 +368,28 @@ def test_encrypted_key_without_agent_says_to_use_the_agent(ssh_env, tmp_path: Pa
     with pytest.raises(AuthenticationError, match="encrypted") as caught:
         ssh_env.host("lockedhost").run(["true"])
     assert "ssh-add" in str(caught.value)
+
+
+# --- Compression ---------------------------------------------------------------------------
+
+
+def test_compression_yes_in_the_ssh_config_is_negotiated_and_no_is_the_default(ssh_env):
+    from console.hosts.sshconfig import resolve
+
+    material = ssh_env.material
+    with open(ssh_env.config_path, "a") as config:
+        config.write(
+            f"\nHost zipped\n    HostName 127.0.0.1\n    Port {ssh_env.server.port}\n"
+            f"    User {material.user}\n    IdentityFile {material.client_key}\n"
+            "    IdentitiesOnly yes\n    Compression yes\n"
+        )
+    # zlib@openssh.com starts after authentication, so a command proves the session works
+    outcomes = {}
+    for alias in ("zipped", "testhost"):
+        host = ssh_env.host(alias)
+        assert host.run(["echo", alias]).stdout == f"{alias}\n".encode()
+        connection = host._pool.connection(resolve(alias, str(ssh_env.config_path)), host.known_hosts_path)
+        transport = connection.transport()
+        outcomes[alias] = (transport.local_compression, transport.remote_compression)
+    assert outcomes["zipped"] == ("zlib@openssh.com", "zlib@openssh.com")
+    assert outcomes["testhost"] == ("none", "none")
