@@ -453,6 +453,7 @@ class JobManager:
 
 #: what start_group sets on each node, on top of the spec's own environment
 GROUP_ENV = ("MASTER_ADDR", "MASTER_PORT", "NNODES", "NODE_RANK")
+#: torchrun's own spelling of the same (PET_NNODES, PET_NODE_RANK, …) is set as well
 DEFAULT_MASTER_PORT = 29500
 
 
@@ -513,6 +514,9 @@ def start_group(
                 NNODES=str(len(managers)),
                 NODE_RANK=str(rank),
             )
+            # torchrun reads an option it was not given from PET_<OPTION>: with these, a
+            # plain `torchrun --nproc_per_node 8 train.py` joins the group with no flags
+            env.update({f"PET_{name}": env[name] for name in GROUP_ENV})
             node_spec = JobSpec(
                 command=spec.command,
                 name=f"{base_name} [node {rank}/{len(managers)}]",

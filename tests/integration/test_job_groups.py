@@ -84,6 +84,44 @@ def test_each_node_gets_its_own_torchrun_environment(local_jobs, ssh_jobs):
     assert group.status_text() == "exited (0)"
 
 
+#: what each torchrun worker learns of the whole run, written where the test can read it
+WORKER = """
+import torch
+import torch.distributed as dist
+dist.init_process_group("gloo")
+value = torch.tensor([dist.get_rank() + 1])
+dist.all_reduce(value)
+print("rank", dist.get_rank(), "of", dist.get_world_size(), "sum", int(value.item()), flush=True)
+dist.destroy_process_group()
+"""
+
+
+def test_a_plain_torchrun_on_two_nodes_joins_one_run(local_jobs, other_local_jobs, tmp_path):
+    """No --nnodes/--node-rank/--master-addr flags: torchrun takes them from the group's
+    PET_* variables, and the two nodes' workers meet in one gloo run of world size 2."""
+    import socket
+    import sys
+
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    with socket.socket() as probe:  # a free port for the rendezvous
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    managers = [local_jobs, other_local_jobs]
+    command = (sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "1", str(script))
+    started = start_group(managers, JobSpec(command=command, name="ddp"), master_addr="127.0.0.1",
+                          master_port=port)  # fmt: skip
+    done = [
+        wait_until(lambda m=m, j=j: (job := m.get(j.id)).status.finished and job, "a node to finish", 150)
+        for m, j in zip(managers, started, strict=True)
+    ]
+    logs = [read_log(m, j.log_path) for m, j in zip(managers, done, strict=True)]
+    assert [(j.status.state, j.status.exit_code) for j in done] == [(JobState.EXITED, 0)] * 2, logs
+    # rank 0 on node 0, rank 1 on node 1; all_reduce of (rank + 1) over both is 1 + 2
+    assert "rank 0 of 2 sum 3" in logs[0], logs
+    assert "rank 1 of 2 sum 3" in logs[1], logs
+
+
 def test_the_master_address_of_an_ssh_host_is_its_own_first_address(ssh_jobs):
     # the sshd runs on this machine: its `hostname -I` is this machine's
     expected = subprocess.run(["hostname", "-I"], capture_output=True, text=True).stdout.split()
