@@ -351,17 +351,23 @@ class JobsView(ResourceView):
             self.notify(f"Cannot attach here: {error}", title="Attach", severity="error")
         self.action_reload()
 
+    def _on_group(self, group: JobGroup, worker: str, call, done: str) -> None:
+        """Run ``call(members)`` for every node of ``group`` in the background."""
+        members = self._members(group)
+        if members is not None:
+            self._in_background(worker, lambda: call(members), done)
+
     def action_interrupt(self) -> None:
         row = self._selected_row()
         if row is None or not require_writable(self.app, "Sending Ctrl-C"):
             return
         if isinstance(row, JobGroup):
-            members = self._members(row)
-            if members is None:
-                return
-            self._in_background(
+            self._on_group(
+                row,
                 "jobs-interrupt",
-                lambda: _jobs().control_group(members, "interrupt", read_only=self._read_only),
+                lambda members: _jobs().control_group(
+                    members, "interrupt", read_only=self._read_only
+                ),
                 f"Sent Ctrl-C to the {row.nodes} nodes of {row.name}.",
             )
             return
@@ -461,12 +467,10 @@ class JobsView(ResourceView):
         if row is None:
             return
         if isinstance(row, JobGroup):
-            members = self._members(row)
-            if members is None:
-                return
-            self._in_background(
+            self._on_group(
+                row,
                 "jobs-rerun",
-                lambda: _jobs().rerun_group(members),
+                lambda members: _jobs().rerun_group(members),
                 f"Started {row.name} again on {row.nodes} nodes.",
             )
             return
