@@ -1,8 +1,9 @@
 """``make_app(settings, services)``: the one factory for the CLI, Pilot tests and snapshots.
 
 The app owns what is global: the quit and read-only keys, the user's keymap, the header's
-subtitle, the command palette, and the single handler that turns a failed worker anywhere
-into a notification plus an error line in the view that ran it.
+subtitle, the command palette, the AWS profile and region switch (``P``), and the single
+handler that turns a failed worker anywhere into a notification plus an error line in the
+view that ran it.
 """
 
 from __future__ import annotations
@@ -16,15 +17,23 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from console.keymap import cleaned, keymap_problems
+from console.models import AwsTarget
 from console.settings import Settings
 from console.ui.bindings_catalog import binding_ids, ui_node_classes
 from console.ui.commands import ConsoleCommands
 from console.ui.failures import BackendFailed
 from console.ui.guards import run_destructive
+from console.ui.screens.aws_target import (
+    AwsChoice,
+    AwsTargetChanged,
+    AwsTargetScreen,
+    describe_target,
+)
 from console.ui.screens.confirm import ConfirmScreen
 from console.ui.screens.help import HelpScreen
 from console.ui.screens.main import MainScreen
 from console.ui.views import VIEWS
+from console.ui.views.base import ConsoleView, ResourceView
 from console.ui.widgets.jump_prompt import JumpPrompt
 
 if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
@@ -45,6 +54,14 @@ class ConsoleApp(App[None]):
             show=False,
             tooltip="Lock (or unlock) destructive actions for this session",
         ),
+        Binding(
+            "P",
+            "switch_aws",
+            "Profile / region",
+            id="app.switch_aws",
+            show=False,
+            tooltip="Switch the AWS profile or region (jobs and hosts stay as they are)",
+        ),
     ]
 
     #: destructive actions are refused while this is True
@@ -57,6 +74,8 @@ class ConsoleApp(App[None]):
         #: binding id -> keys, as applied (the config's keymap without its mistakes)
         self.keymap_in_use: dict[str, str] = {}
         self.set_reactive(ConsoleApp.read_only, settings.read_only or services.read_only)
+        #: the target of the last successful switch (None: still the one it started with)
+        self.switched_to: AwsTarget | None = None
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -85,6 +104,45 @@ class ConsoleApp(App[None]):
 
     def watch_read_only(self) -> None:
         self.sub_title = self.describe_target()
+
+    # -- profile and region --------------------------------------------------------------
+
+    def action_switch_aws(self) -> None:
+        if isinstance(self.screen, AwsTargetScreen):
+            return  # already open
+        self.push_screen(AwsTargetScreen(self.services), callback=self.switch_aws)
+
+    def switch_aws(self, choice: AwsChoice | None) -> None:
+        """Rebuild the AWS clients for ``choice`` in a thread; on success the header and
+        every view follow, on failure the old profile and region stay in use."""
+        if choice is None:
+            return
+        wanted = AwsTarget(choice.profile, choice.region)
+        self.notify(f"Switching to {describe_target(wanted)}…", title="AWS", timeout=3)
+
+        def work() -> None:
+            try:
+                target = self.services.switch_aws(choice.profile, choice.region)
+            except Exception as error:  # noqa: BLE001 - shown by the one failure handler
+                self.post_message(BackendFailed(self, error))
+                return
+            self.call_from_thread(self._aws_switched, target)
+
+        self.run_worker(work, name="switch-aws", group="switch-aws", thread=True, exclusive=True)
+
+    def _aws_switched(self, target: AwsTarget) -> None:
+        self.switched_to = target
+        self.sub_title = self.describe_target()
+        account = f" (account {target.identity.account})" if target.identity else ""
+        self.notify(f"Now {describe_target(target)}{account}.", title="AWS")
+        main = self.screen_stack[0]
+        for view in main.query(ConsoleView):
+            if isinstance(view, ResourceView):
+                # a view out of sight loads when it is next shown, the visible one now
+                view.loaded_once = False
+                if view.is_active:
+                    view.action_reload()
+            view.post_message(AwsTargetChanged(target))
 
     # -- palette -------------------------------------------------------------------------
 

@@ -14,9 +14,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from console.errors import ConfigError
+from console.errors import ConfigError, HostConfigError
 from console.hosts.base import Host
 from console.models import (
+    AwsProfile,
+    AwsRegion,
+    AwsTarget,
     Bucket,
     CountProgress,
     FileCount,
@@ -138,6 +141,22 @@ class HostResolver(Protocol):
         ...
 
 
+#: the one profile the demo has (its fake account)
+DEMO_PROFILE = "demo"
+
+
+@dataclass
+class AwsBackends:
+    """The AWS half of ``Services`` for one profile and region: what a switch replaces."""
+
+    settings: Settings
+    ec2: Ec2Backend
+    s3: S3Backend
+    #: closes the connections of these backends' session
+    close: Callable[[], None]
+    target: AwsTarget
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -149,10 +168,110 @@ class Services:
     #: the running ``console.demo.DemoEnvironment`` with --demo (its endpoint, sandbox and
     #: whether the bucket contents are uploaded yet); None against a real account
     demo: object | None = None
+    #: builds the AWS backends for other settings (another profile or region); None where
+    #: the services were assembled by hand and cannot switch
+    connect: Callable[[Settings], AwsBackends] | None = field(default=None, repr=False)
+    _switching: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def read_only(self) -> bool:
         return self.settings.read_only
+
+    # -- which account and region ----------------------------------------------------------
+
+    @property
+    def target(self) -> AwsTarget:
+        """The profile and region the AWS backends use now (the demo's profile is "demo")."""
+        profile = DEMO_PROFILE if self.demo is not None else self.settings.profile
+        return AwsTarget(profile=profile, region=self.settings.region)
+
+    def aws_profiles(self) -> list[AwsProfile]:
+        """The profiles one can switch to: the standard chain, then every profile of the
+        AWS config and credentials files (SSO ones included); with --demo, only "demo".
+
+        Reads the files (blocking). Raises ConfigError when one cannot be parsed.
+        """
+        if self.demo is not None:
+            from console.demo import DEMO_REGION
+
+            return [AwsProfile(DEMO_PROFILE, "demo", DEMO_REGION)]
+        from console.aws.session import available_profiles
+
+        return available_profiles()
+
+    def aws_regions(self) -> list[AwsRegion]:
+        """The regions EC2 runs in, by name (botocore's endpoint data, else a shipped list);
+        the current region is always among them."""
+        from console.aws.session import available_regions
+
+        regions = available_regions("ec2")
+        current = self.settings.region
+        if current and current not in {r.name for r in regions}:
+            regions = sorted([*regions, AwsRegion(current)], key=lambda r: r.name)
+        return regions
+
+    def switch_aws(self, profile: str | None, region: str | None) -> AwsTarget:
+        """Talk to another profile and/or region from now on (``--profile P --region R``
+        without a restart): new session and clients, checked with ``aws sts
+        get-caller-identity`` before anything is replaced. Hosts, jobs and open SSH
+        connections are kept; the previous session's connections close with ``close()``
+        (a listing still running on them may finish).
+
+        Returns the new target with the account it belongs to. Raises ConfigError (unknown
+        profile, naming the ones that exist; a profile the demo does not have),
+        CredentialsError (expired SSO session or token, rejected keys: nothing changes
+        then), EndpointError.
+        """
+        if self.connect is None:
+            raise ConfigError("These services were built without AWS: there is nothing to switch.")
+        self.ready()
+        with self._switching:
+            if self.demo is not None and profile not in (None, DEMO_PROFILE):
+                raise ConfigError(
+                    f"The demo has no AWS profile {profile!r}: its one account is "
+                    f"{DEMO_PROFILE!r}.",
+                    hint="Switch regions within the demo, or run without --demo to use "
+                    "your own profiles.",
+                )
+            wanted = self.settings.with_target(
+                profile=None if self.demo is not None else profile, region=region
+            )
+            backends = self.connect(wanted)
+            # the old session stays open until close(): a worker may still be using it
+            self.on_close.append(backends.close)
+            self.ec2, self.s3, self.settings = backends.ec2, backends.s3, backends.settings
+            return backends.target
+
+    # -- the user's terminal ---------------------------------------------------------------
+
+    def terminal_argv(self, instance: Instance, purpose: str) -> list[str]:
+        """The argument list for a shell (``ssh -t USER@IP``) or a Jupyter forward (``ssh -N
+        -L 8888:localhost:8888 USER@IP``) to ``instance``; with --demo a local shell in the
+        instance's sandbox folder (blocking: it looks the sandbox up).
+
+        ``purpose`` is "shell" or "jupyter". Raises HostConfigError (not running, no public
+        address, a bad [instances] setting, Jupyter asked of the demo).
+        """
+        from console.aws.connect import (
+            ConnectSettings,
+            instance_jupyter_argv,
+            instance_shell_argv,
+            sandbox_shell_argv,
+        )
+
+        if purpose not in ("shell", "jupyter"):
+            raise HostConfigError(f"No terminal command for {purpose!r}: use shell or jupyter.")
+        settings = ConnectSettings.from_section(self.settings.section("instances"))
+        if self.demo is not None:
+            # demo instances are this machine: a local shell in the instance's sandbox folder
+            if purpose != "shell":
+                raise HostConfigError(
+                    "The demo's instances are this machine: open Jupyter on localhost directly."
+                )
+            return sandbox_shell_argv(self.hosts.host_for(instance.id).home())
+        if purpose == "shell":
+            return instance_shell_argv(instance, settings)
+        return instance_jupyter_argv(instance, settings)
 
     def close(self) -> None:
         callbacks, self.on_close = self.on_close, []
@@ -244,19 +363,81 @@ def _demo_parts(settings: Settings) -> dict[str, object]:
         # service's model, a noticeable share of the start-up time)
         aws = demo.session
         ec2 = DemoEc2Service(aws, demo)
-        hosts = HostPool(factory=demo_host_factory(demo, ec2.list_instances))
+        # an instance launched after a region switch is looked up in the region shown now
+        shown = [ec2]
+        hosts = HostPool(factory=demo_host_factory(demo, lambda: shown[0].list_instances()))
     except BaseException:
         demo.stop()
         raise
+    started = settings.with_overrides(endpoint_url=demo.endpoint_url, region=demo.region)
     return {
         "demo": demo,
         "ec2": ec2,
         "s3": S3Service(aws),
         "hosts": hosts,
-        "settings": settings.with_overrides(endpoint_url=demo.endpoint_url, region=demo.region),
+        "settings": started,
+        "connect": lambda wanted: _demo_backends(demo, wanted, shown),
         # close() runs these in reverse: hosts, then AWS connections, then the demo server
         "on_close": [demo.stop, aws.close, hosts.close_all],
     }
+
+
+def _demo_backends(demo, wanted: Settings, shown: list) -> AwsBackends:
+    """The demo's backends in another region of its endpoint (moto keeps every region
+    apart: the seeded fleet lives in the demo's own region, another one starts empty)."""
+    from console.aws.s3 import S3Service
+    from console.aws.session import AwsSession
+    from console.demo import DEMO_REGION, DemoEc2Service
+
+    settings = wanted.with_target(profile=None, region=wanted.region or DEMO_REGION)
+    settings = settings.with_overrides(endpoint_url=demo.endpoint_url)
+    aws = AwsSession(
+        Settings(endpoint_url=demo.endpoint_url, region=settings.region),
+        credentials=demo.credentials,
+    )
+    try:
+        identity = aws.identity()
+    except BaseException:
+        aws.close()
+        raise
+    ec2 = DemoEc2Service(aws, demo)
+    shown[0] = ec2
+    return AwsBackends(
+        settings=settings,
+        ec2=ec2,
+        s3=S3Service(aws),
+        close=aws.close,
+        target=AwsTarget(DEMO_PROFILE, settings.region, identity),
+    )
+
+
+def _account_backends(settings: Settings) -> AwsBackends:
+    """The backends for a real account (or an endpoint such as moto's server) with
+    ``settings``' profile and region, the credentials tried once with ``aws sts
+    get-caller-identity`` so that expired, rejected or missing ones raise CredentialsError
+    here rather than in every view. Raises ConfigError (unknown profile)."""
+    from console.aws.session import AwsSession
+
+    aws = AwsSession(settings)
+    try:
+        identity = aws.identity()
+    except BaseException:
+        aws.close()
+        raise
+    return _session_backends(aws, AwsTarget(settings.profile, aws.region, identity))
+
+
+def _session_backends(aws, target: AwsTarget) -> AwsBackends:
+    from console.aws.ec2 import Ec2Service
+    from console.aws.s3 import S3Service
+
+    return AwsBackends(
+        settings=aws.settings,
+        ec2=Ec2Service(aws),
+        s3=S3Service(aws),
+        close=aws.close,
+        target=target,
+    )
 
 
 def build_demo_services_in_background(settings: Settings) -> Services:
@@ -281,6 +462,7 @@ def build_demo_services_in_background(settings: Settings) -> Services:
     services.s3 = _WhenReady(starter, "s3")  # type: ignore[assignment]
     services.hosts = _WhenReady(starter, "hosts")  # type: ignore[assignment]
     services.demo = _WhenReady(starter, "demo")
+    services.connect = lambda wanted: starter.get("connect")(wanted)  # type: ignore[operator]
     services.on_close.append(starter.stop)
     return services
 
@@ -303,21 +485,23 @@ def build_services(settings: Settings, *, require_credentials: bool = False) -> 
             hosts=parts["hosts"],  # type: ignore[arg-type]
             on_close=parts["on_close"],  # type: ignore[arg-type]
             demo=parts["demo"],
+            connect=parts["connect"],  # type: ignore[arg-type]
         )
-    from console.aws.ec2 import Ec2Service
-    from console.aws.s3 import S3Service
     from console.aws.session import AwsSession
     from console.hosts import HostPool
 
-    aws = AwsSession(settings)
+    session = AwsSession(settings)
     if require_credentials:
-        aws.require_credentials()
+        # no API call: only whether the chain (env, profile, SSO, role) yields credentials
+        session.require_credentials()
+    aws = _session_backends(session, AwsTarget(settings.profile, session.region))
     hosts = HostPool()
     return Services(
         settings=settings,
-        ec2=Ec2Service(aws),
-        s3=S3Service(aws),
+        ec2=aws.ec2,
+        s3=aws.s3,
         hosts=hosts,
         # close() runs these in reverse: hosts, then the AWS connections
         on_close=[aws.close, hosts.close_all],
+        connect=_account_backends,
     )

@@ -106,6 +106,16 @@ class Settings:
         object.__setattr__(new, "_extra", getattr(self, "_extra", {}))
         return new
 
+    def with_target(self, *, profile: str | None, region: str | None) -> Settings:
+        """The same settings for another AWS profile and region (the in-app switch).
+
+        Unlike ``with_overrides``, None is a value here: no profile means the standard
+        credential chain, no region the profile's own.
+        """
+        new = replace(self, profile=profile or None, region=region or None)
+        object.__setattr__(new, "_extra", getattr(self, "_extra", {}))
+        return new
+
 
 def _as_bool(raw: Any) -> bool:
     if isinstance(raw, bool):

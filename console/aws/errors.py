@@ -7,9 +7,11 @@ wrong and whose hint says what to do about it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import botocore.session
 from botocore import exceptions as boto
 from botocore.parsers import ResponseParserError
 
@@ -35,6 +37,62 @@ HOW_TO_REFRESH = (
     "Refresh your session (`aws sso login --profile NAME` for SSO, or fetch new temporary "
     "credentials) and try again."
 )
+
+
+def refresh_hint(profile: str | None) -> str:
+    """What to do about expired credentials, naming the profile when there is one."""
+    if not profile:
+        return HOW_TO_REFRESH
+    return (
+        f"Refresh the session of profile {profile!r}: `aws sso login --profile {profile}` "
+        "for an SSO profile, or fetch new temporary credentials (a new aws_session_token in "
+        "~/.aws/credentials, or re-run what exported them); then try again, or switch to "
+        "another profile."
+    )
+
+
+def _who(profile: str | None, region: str | None) -> str:
+    """The words ' with profile dev in eu-west-1' for a message (empty when neither is known)."""
+    parts = []
+    if profile:
+        parts.append(f"with profile {profile}")
+    if region:
+        parts.append(f"in {region}")
+    return (" " + " ".join(parts)) if parts else ""
+
+
+def profile_file_paths() -> tuple[str, str]:
+    """The config and credentials files botocore reads (the env variables move them)."""
+    return (
+        os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config",
+        os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials",
+    )
+
+
+def known_profile_names() -> list[str]:
+    """The profile names of the config and credentials files (empty when unreadable)."""
+    try:
+        session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+        return sorted(session.full_config.get("profiles", {}))
+    except (boto.BotoCoreError, OSError, ValueError):
+        return []
+
+
+def unknown_profile_error(profile: str | None) -> ConfigError:
+    """A ConfigError naming the profile that does not exist and the ones that do."""
+    config_file, credentials_file = profile_file_paths()
+    names = known_profile_names()
+    known = (
+        "Profiles on this machine: " + ", ".join(names) + "."
+        if names
+        else "No profile is defined on this machine."
+    )
+    return ConfigError(
+        f"The AWS profile {profile!r} is not defined in {config_file} or {credentials_file}.",
+        hint=f"{known} Create one with `aws configure --profile NAME` "
+        "(or `aws configure sso`), or pick another.",
+    )
+
 
 EXPIRED_CODES = frozenset(
     {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
@@ -93,16 +151,19 @@ def translate(
     service: str = "aws",
     endpoint_url: str | None = None,
     region: str | None = None,
+    profile: str | None = None,
 ) -> ConsoleError:
     """The ``ConsoleError`` a person should see for a botocore/boto3 exception.
 
-    ``endpoint_url`` and ``region`` name where the call went, for connection failures.
-    An exception that is already a ``ConsoleError`` is returned unchanged.
+    ``endpoint_url`` and ``region`` name where the call went, for connection failures;
+    ``profile`` (the one chosen, None for the standard chain) goes into the advice for
+    expired or denied credentials. An exception that is already a ``ConsoleError`` is
+    returned unchanged.
     """
     if isinstance(exc, ConsoleError):
         return exc
     if isinstance(exc, boto.ClientError):
-        return _from_client_error(exc, service=service, region=region)
+        return _from_client_error(exc, service=service, region=region, profile=profile)
     if isinstance(exc, (boto.NoCredentialsError, boto.PartialCredentialsError)):
         return CredentialsError(
             "No AWS credentials were found"
@@ -111,13 +172,18 @@ def translate(
             hint=HOW_TO_CONFIGURE,
         )
     if isinstance(exc, _sso_expired_classes()):
-        return CredentialsError(f"Your AWS session has expired ({exc}).", hint=HOW_TO_REFRESH)
+        whose = f"of profile {profile!r} " if profile else ""
+        return CredentialsError(
+            f"Your AWS SSO session {whose}has expired or is missing ({exc}).",
+            hint=refresh_hint(profile),
+        )
     if isinstance(exc, boto.ProfileNotFound):
+        return unknown_profile_error(exc.kwargs.get("profile") or profile)
+    if isinstance(exc, boto.ConfigParseError):
         return ConfigError(
-            f"The AWS profile {exc.kwargs.get('profile')!r} is not defined in ~/.aws/config "
-            "or ~/.aws/credentials.",
-            hint="List the profiles with `aws configure list-profiles`, or create it with "
-            "`aws configure --profile NAME`.",
+            f"The AWS config file {exc.kwargs.get('path')} cannot be parsed.",
+            hint="Fix the line it names (sections look like [profile NAME]); "
+            "`aws configure list-profiles` shows whether it parses.",
         )
     if isinstance(exc, boto.NoRegionError):
         return ConfigError(
@@ -154,25 +220,39 @@ def _sso_expired_classes() -> tuple[type[Exception], ...]:
     return tuple(getattr(boto, name) for name in names if hasattr(boto, name))
 
 
-def _from_client_error(exc: boto.ClientError, *, service: str, region: str | None) -> ConsoleError:
+def _from_client_error(
+    exc: boto.ClientError, *, service: str, region: str | None, profile: str | None = None
+) -> ConsoleError:
     error = exc.response.get("Error", {})
     code = str(error.get("Code", ""))
     text = str(error.get("Message") or "").strip()
     action = iam_action(service, exc.operation_name)
     detail = f": {text}" if text else ""
     if code in EXPIRED_CODES:
+        whose = f" of profile {profile!r}" if profile else ""
         return CredentialsError(
-            f"Your AWS session token has expired ({code}).", hint=HOW_TO_REFRESH
+            f"The AWS session token{whose} has expired ({code}).", hint=refresh_hint(profile)
         )
     if code in REJECTED_CREDENTIAL_CODES:
+        hint = HOW_TO_CONFIGURE
+        if region:
+            # a region that is off for the account rejects valid keys the same way
+            hint += f" If {region} is an opt-in region, enable it for the account first."
         return CredentialsError(
-            f"AWS rejected the credentials for {action} ({code}{detail}).", hint=HOW_TO_CONFIGURE
+            f"AWS rejected the credentials{_who(profile, None)} for {action} ({code}{detail}).",
+            hint=hint,
         )
     if code in DENIED_CODES:
-        hint = f"Ask for a policy that allows {action}"
+        identity = f"profile {profile!r}" if profile else "these credentials"
+        hint = (
+            f"The IAM policy of {identity} must allow {action}: ask your administrator to add "
+            "it, or switch to a profile that has it"
+        )
         if "Encoded authorization failure message" in text:
             hint += "; `aws sts decode-authorization-message --encoded-message …` explains why"
-        return AccessDeniedError(f"Not allowed to call {action} ({code}).", hint=hint + ".")
+        return AccessDeniedError(
+            f"Not allowed to call {action}{_who(profile, region)} ({code}).", hint=hint + "."
+        )
     if code in THROTTLED_CODES:
         return ThrottledError(
             f"AWS throttled {action} ({code}) even after retries.",
@@ -190,10 +270,16 @@ def _from_client_error(exc: boto.ClientError, *, service: str, region: str | Non
 
 @contextmanager
 def translate_errors(
-    service: str, *, endpoint_url: str | None = None, region: str | None = None
+    service: str,
+    *,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    profile: str | None = None,
 ) -> Iterator[None]:
     """Run a block of AWS calls; botocore/boto3 failures leave it as ``ConsoleError``."""
     try:
         yield
     except (boto.BotoCoreError, boto.ClientError, ResponseParserError) as exc:
-        raise translate(exc, service=service, endpoint_url=endpoint_url, region=region) from exc
+        raise translate(
+            exc, service=service, endpoint_url=endpoint_url, region=region, profile=profile
+        ) from exc

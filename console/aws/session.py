@@ -10,6 +10,7 @@ in seconds.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from botocore import exceptions as boto
 from botocore.config import Config
 
 from console.aws.errors import translate, translate_errors
+from console.models import AwsIdentity, AwsProfile, AwsRegion
 from console.settings import Settings
 
 #: connection failures are retried this many times at most (throttling keeps all 10
@@ -61,7 +63,7 @@ class AwsSession:
                 "aws_secret_access_key": credentials.secret_access_key,
                 "aws_session_token": credentials.session_token,
             }
-        with translate_errors("aws", region=settings.region):
+        with translate_errors("aws", region=settings.region, profile=settings.profile):
             botocore_session = None
             if credentials is not None and settings.profile is None:
                 # explicit keys (the demo) must not depend on the user's AWS_PROFILE, which
@@ -87,13 +89,25 @@ class AwsSession:
     def profile(self) -> str | None:
         return self.settings.profile
 
+    def identity(self) -> AwsIdentity:
+        """Whose credentials these are (``aws sts get-caller-identity``); needs no IAM
+        permission, so it checks that the credentials work without touching any resource.
+
+        Raises CredentialsError (none configured, expired SSO session or ExpiredToken,
+        rejected keys), ConfigError (no region), EndpointError.
+        """
+        sts = self.client("sts")
+        with self.errors("sts"):
+            answer = sts.get_caller_identity()
+        return AwsIdentity(account=str(answer.get("Account", "")), arn=str(answer.get("Arn", "")))
+
     def require_credentials(self) -> None:
         """Resolve the credential chain (env, profile, SSO, instance role) once.
 
         Raises CredentialsError saying how to configure when nothing provides credentials,
         or how to refresh an expired SSO session. Calls no AWS API.
         """
-        with translate_errors("aws", endpoint_url=self.endpoint_url, region=self.region):
+        with self.errors("aws"):
             if self._session.get_credentials() is None:
                 raise boto.NoCredentialsError()
 
@@ -105,7 +119,7 @@ class AwsSession:
                 # checked before the region: with nothing configured, "configure your
                 # credentials" (which sets a region too) is the useful first message
                 self.require_credentials()
-                with translate_errors(service, endpoint_url=self.endpoint_url, region=self.region):
+                with self.errors(service):
                     client = self._session.client(
                         service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG
                     )
@@ -118,10 +132,18 @@ class AwsSession:
 
     def errors(self, service: str):
         """Context manager translating this service's failures (``with aws.errors("ec2"):``)."""
-        return translate_errors(service, endpoint_url=self.endpoint_url, region=self.region)
+        return translate_errors(
+            service, endpoint_url=self.endpoint_url, region=self.region, profile=self.profile
+        )
 
     def translate(self, exc: BaseException, service: str):
-        return translate(exc, service=service, endpoint_url=self.endpoint_url, region=self.region)
+        return translate(
+            exc,
+            service=service,
+            endpoint_url=self.endpoint_url,
+            region=self.region,
+            profile=self.profile,
+        )
 
     def close(self) -> None:
         """Close every client's connection pool (the demo server then has no open sockets)."""
@@ -142,3 +164,91 @@ def _give_up_on_unreachable_endpoint(
     unreachable = (boto.EndpointConnectionError, boto.ConnectTimeoutError)
     if isinstance(caught_exception, unreachable) and attempts >= CONNECTION_ATTEMPTS:
         raise caught_exception
+
+
+# -- what the profile and region picker offers --------------------------------------------
+
+#: EC2 regions of the public partition, for when botocore's endpoint data cannot be read
+SHIPPED_REGIONS: tuple[AwsRegion, ...] = (
+    AwsRegion("us-east-1", "US East (N. Virginia)"),
+    AwsRegion("us-east-2", "US East (Ohio)"),
+    AwsRegion("us-west-1", "US West (N. California)"),
+    AwsRegion("us-west-2", "US West (Oregon)"),
+    AwsRegion("ca-central-1", "Canada (Central)"),
+    AwsRegion("sa-east-1", "South America (Sao Paulo)"),
+    AwsRegion("eu-west-1", "Europe (Ireland)"),
+    AwsRegion("eu-west-2", "Europe (London)"),
+    AwsRegion("eu-west-3", "Europe (Paris)"),
+    AwsRegion("eu-central-1", "Europe (Frankfurt)"),
+    AwsRegion("eu-north-1", "Europe (Stockholm)"),
+    AwsRegion("eu-south-1", "Europe (Milan)"),
+    AwsRegion("ap-northeast-1", "Asia Pacific (Tokyo)"),
+    AwsRegion("ap-northeast-2", "Asia Pacific (Seoul)"),
+    AwsRegion("ap-northeast-3", "Asia Pacific (Osaka)"),
+    AwsRegion("ap-southeast-1", "Asia Pacific (Singapore)"),
+    AwsRegion("ap-southeast-2", "Asia Pacific (Sydney)"),
+    AwsRegion("ap-south-1", "Asia Pacific (Mumbai)"),
+    AwsRegion("ap-east-1", "Asia Pacific (Hong Kong)"),
+    AwsRegion("me-south-1", "Middle East (Bahrain)"),
+    AwsRegion("af-south-1", "Africa (Cape Town)"),
+)
+
+
+def profile_kind(values: Mapping[str, Any]) -> str:
+    """How a profile's section gets credentials: "sso", "role", "process", "keys", or
+    "config" (only settings such as a region; the rest of the chain supplies keys)."""
+    if "sso_session" in values or "sso_start_url" in values:
+        return "sso"
+    if "role_arn" in values:
+        return "role"
+    if "credential_process" in values:
+        return "process"
+    if "aws_access_key_id" in values:
+        return "keys"
+    return "config"
+
+
+def profiles_from_config(sections: Mapping[str, Mapping[str, Any]]) -> list[AwsProfile]:
+    """The profiles of a parsed config (botocore's ``full_config["profiles"]``), by name,
+    after the standard chain (no profile: what the environment and ``default`` give)."""
+    listed = [AwsProfile(None, "chain")]
+    for name in sorted(sections):
+        values = sections[name] or {}
+        region = values.get("region")
+        listed.append(AwsProfile(name, profile_kind(values), str(region) if region else None))
+    return listed
+
+
+def available_profiles() -> list[AwsProfile]:
+    """Every profile of ~/.aws/config and ~/.aws/credentials (or the files AWS_CONFIG_FILE
+    and AWS_SHARED_CREDENTIALS_FILE name), SSO ones included; reads the files each time,
+    so a profile added by ``aws configure sso`` meanwhile is there.
+
+    Raises ConfigError naming the file when one cannot be parsed.
+    """
+    session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    with translate_errors("aws"):
+        sections = session.full_config.get("profiles", {})
+    return profiles_from_config(sections)
+
+
+def regions_from_endpoints(endpoints: Mapping[str, Any], names: list[str]) -> list[AwsRegion]:
+    """``names`` with the human descriptions of botocore's endpoint data (``endpoints.json``);
+    a name without one keeps an empty description."""
+    descriptions: dict[str, str] = {}
+    for partition in endpoints.get("partitions", []):
+        for region, info in (partition.get("regions") or {}).items():
+            descriptions[region] = str((info or {}).get("description", ""))
+    return [AwsRegion(name, descriptions.get(name, "")) for name in sorted(set(names))]
+
+
+def available_regions(service: str = "ec2") -> list[AwsRegion]:
+    """The regions ``service`` runs in (botocore's endpoint data, no API call), sorted by
+    name; the shipped list when that data cannot be read."""
+    try:
+        session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+        names = session.get_available_regions(service)
+        regions = regions_from_endpoints(session.get_data("endpoints"), names)
+    except (boto.BotoCoreError, OSError, ValueError, KeyError):
+        regions = []
+    return regions or sorted(SHIPPED_REGIONS, key=lambda r: r.name)
