@@ -1013,5 +1013,24 @@ def engine_for(services: Any) -> TransferEngine:
         jobs_for=JobManager,
         aws_cli=aws_cli,
         # a fixed count from the settings when they name one; else chosen per file
-        streams=getattr(services.settings, "transfer_streams", None),
+        streams=configured_streams(services.settings.section("transfer")),
     )
+
+
+def configured_streams(section: dict[str, Any]) -> int | None:
+    """``streams`` of the config file's ``[transfer]`` table: SSH streams per big file, or
+    None (absent or ``"auto"``) to choose per file from its size and the round trip.
+
+    Raises ConfigError for anything but a whole number from 1 to MAX_STREAMS or "auto".
+    """
+    from console.errors import ConfigError
+    from console.files.transfer_ssh import MAX_STREAMS
+
+    raw = section.get("streams", "auto")
+    if raw == "auto":
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_STREAMS:
+        raise ConfigError(
+            f'[transfer] streams must be "auto" or a whole number from 1 to {MAX_STREAMS}, not {raw!r}'
+        )
+    return raw

@@ -197,18 +197,39 @@ def test_cp_streams_flag_is_checked(capsys):
         assert "--streams takes" in capsys.readouterr().err
 
 
-def test_engine_for_takes_a_fixed_count_from_the_settings():
+def test_engine_for_takes_a_fixed_count_from_the_settings(tmp_path):
     from types import SimpleNamespace
 
     from console.files.transfer import engine_for
+    from console.settings import Settings
 
-    def services(**settings):
+    def services(config: str):
+        path = tmp_path / "config.toml"
+        path.write_text(config)
         return SimpleNamespace(
             ready=lambda: None,
-            settings=SimpleNamespace(endpoint_url=None, **settings),
+            settings=Settings.load(path, environ={}),
             hosts=SimpleNamespace(host_for=lambda name: None),
             s3=None,
         )
 
-    assert engine_for(services(transfer_streams=3)).streams == 3
-    assert engine_for(services()).streams is None  # a Settings without the field: automatic
+    assert engine_for(services("[transfer]\nstreams = 3\n")).streams == 3
+    assert engine_for(services("")).streams is None  # nothing configured: automatic
+
+
+def test_streams_in_the_config_file_fix_the_count_or_leave_it_automatic(tmp_path):
+    from console.errors import ConfigError
+    from console.files.transfer import configured_streams
+    from console.settings import Settings
+
+    def section(text: str) -> dict:
+        path = tmp_path / "config.toml"
+        path.write_text(text)
+        return Settings.load(path, environ={}).section("transfer")
+
+    assert configured_streams(section("")) is None
+    assert configured_streams(section('[transfer]\nstreams = "auto"\n')) is None
+    assert configured_streams(section("[transfer]\nstreams = 6\n")) == 6
+    for bad in ("0", "17", "true", '"many"', "2.5"):
+        with pytest.raises(ConfigError, match=r"\[transfer\] streams"):
+            configured_streams(section(f"[transfer]\nstreams = {bad}\n"))
