@@ -2,21 +2,27 @@
 objects: time to the first rows and to a complete listing/count, side by side.
 
     .venv/bin/python bench/aws_bench.py [--instances 5000] [--objects 100000]
-                                        [--folders 50] [--skip-ui]
+                                        [--folders 50] [--per-launch 10] [--skip-ui]
+                                        [--endpoint URL]
 
 moto's server runs as its own process (``moto_server``), so neither side shares an
 interpreter with it. The objects lie under one prefix, ``img/``, spread over ``--folders``
-sub-folders as the DeepFashion images are (``img/<category folder>/<n>.jpg``). Seeding is
-timed apart and not part of any comparison. Rows:
+sub-folders as the DeepFashion images are (``img/<category folder>/<n>.jpg``). Instances are
+launched ``--per-launch`` at a time: moto counts describe_instances' MaxResults in launches
+(reservations) where EC2 counts instances, so launches of hundreds would make any first
+page hold them all. Seeding is timed apart and not part of any comparison; ``--endpoint``
+reuses a server this script seeded before (seeding 100,000 objects takes minutes). Rows:
 
-  instances, first rows   ours: the first describe_instances page (what the view draws first)
-                          aws: the first byte ``aws ec2 describe-instances`` prints
-  instances, all          ours: Ec2Service.list_instances(); aws: the whole command
-  s3 prefix, first rows   ours: the browser's first page (one list_objects_v2 call);
-                          ui: the same, from Enter to rows in the S3 browser (Pilot, headless)
-                          aws: the first line of ``aws s3 ls --recursive s3://b/img/``
-  s3 prefix, full count   ours: S3Service.count_prefix (sub-prefixes listed in parallel)
-                          aws: ``aws s3 ls --recursive s3://b/img/ | wc -l``
+  instances: first rows       ours: the first page (FIRST_PAGE_SIZE instances) the view asks
+                              for; aws: the first byte ``aws ec2 describe-instances`` prints
+  instances: first rows (ui)  app start → first rows in the Instances view (Pilot, headless)
+  instances: all              ours: Ec2Service.list_instances(); aws: the whole command
+  instances: all (ui)         app start → every instance listed with GPUs and prices
+  s3 prefix: first rows       ours: the browser's first page (one list_objects_v2 call);
+                              aws: the first line of ``aws s3 ls --recursive s3://b/img/``
+  s3 prefix: first rows (ui)  opening a folder of the S3 browser → its first rows
+  s3 prefix: full count       ours: S3Service.count_prefix (sub-prefixes listed in parallel)
+                              aws: ``aws s3 ls --recursive s3://b/img/ | wc -l``
 """
 
 from __future__ import annotations
@@ -38,10 +44,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from console.aws.ec2 import Ec2Service  # noqa: E402
+from console.aws.ec2 import FIRST_PAGE_SIZE, Ec2Service  # noqa: E402
 from console.aws.s3 import S3Service  # noqa: E402
 from console.aws.session import AwsSession  # noqa: E402
 from console.settings import Settings  # noqa: E402
+from console.ui.widgets.s3_browser import FIRST_PAGE_SIZE as FIRST_S3_PAGE  # noqa: E402
 
 BUCKET = "bench-data"
 PREFIX = "img/"
@@ -80,17 +87,21 @@ def start_moto() -> tuple[subprocess.Popen, str]:
             time.sleep(0.1)
 
 
-def seed(url: str, instances: int, objects: int, folders: int) -> None:
+def seed(url: str, instances: int, objects: int, folders: int, per_launch: int = 10) -> None:
     config = Config(max_pool_connections=32, retries={"mode": "adaptive", "max_attempts": 10})
     ec2 = boto3.client("ec2", endpoint_url=url, region_name=REGION, config=config)
     s3 = boto3.client("s3", endpoint_url=url, region_name=REGION, config=config)
     started = time.monotonic()
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    left = instances
-    while left:
-        batch = min(500, left)
-        ec2.run_instances(ImageId=image, InstanceType="g5.xlarge", MinCount=batch, MaxCount=batch)
-        left -= batch
+
+    def launch(count: int) -> None:
+        ec2.run_instances(ImageId=image, InstanceType="g5.xlarge", MinCount=count, MaxCount=count)
+
+    batches = [per_launch] * (instances // per_launch)
+    if instances % per_launch:
+        batches.append(instances % per_launch)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(launch, batches))
     seeded_ec2 = time.monotonic() - started
     s3.create_bucket(Bucket=BUCKET)
     keys = [f"{PREFIX}folder_{i % folders:03d}/{i:07d}.jpg" for i in range(objects)]
@@ -144,27 +155,44 @@ def cli_full(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
     return time.monotonic() - started, int(counted.stdout.split()[0])
 
 
-def ui_first_rows(settings: Settings) -> float:
-    """Seconds from Enter on the bucket to the first rows in the S3 browser (headless)."""
+def ui_first_rows(settings: Settings) -> dict[str, float]:
+    """Seconds to the first rows in the Instances view (from the app's start) and in the S3
+    browser (from opening the folder), headless.
+
+    The S3 browser is timed once the Instances view has loaded everything: moto serves EC2
+    and S3 from one Python process, so a 5,000-instance answer being rendered would slow
+    the S3 listing there, which two AWS services never do to each other.
+    """
     from console.app import make_app
     from console.services import build_services
     from console.ui.widgets.s3_browser import S3Browser
 
     services = build_services(settings)
 
-    async def run() -> float:
+    async def run() -> dict[str, float]:
+        timings: dict[str, float] = {}
         app = make_app(settings, services)
+        started = time.monotonic()
         async with app.run_test(size=(140, 40)) as pilot:
-            await pilot.press("2")
-            table = app.screen.query_one("#buckets-table")
+            view = app.screen.query_one("#view-instances")
+            table = app.screen.query_one("#instances-table")
             while table.row_count == 0:
+                await pilot.pause(0.005)
+            timings["instances"] = time.monotonic() - started
+            while not view.loaded_once:
+                await pilot.pause(0.05)
+            timings["instances_all"] = time.monotonic() - started
+            await pilot.press("2")
+            buckets = app.screen.query_one("#buckets-table")
+            while buckets.row_count == 0:
                 await pilot.pause(0.01)
             browser = app.screen.query_one(S3Browser)
-            browser.open(BUCKET, PREFIX + "folder_000/")
             started = time.monotonic()
+            browser.open(BUCKET, PREFIX + "folder_000/")
             while browser.pages_loaded == 0:
                 await pilot.pause(0.005)
-            return time.monotonic() - started
+            timings["s3"] = time.monotonic() - started
+        return timings
 
     try:
         return asyncio.run(run())
@@ -177,28 +205,42 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=5000)
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--folders", type=int, default=50)
+    parser.add_argument(
+        "--per-launch",
+        type=int,
+        default=10,
+        help="instances per run_instances call (moto pages describe_instances by launch)",
+    )
     parser.add_argument("--skip-ui", action="store_true", help="no headless UI measurement")
+    parser.add_argument(
+        "--endpoint",
+        help="a moto server already seeded by this script (same sizes): seeding is skipped",
+    )
     args = parser.parse_args()
     aws = shutil.which("aws", path=str(Path(sys.executable).parent)) or "aws"
 
     env = cli_env()
     os.environ.update(env)  # the fake account of moto's server, for every client here
-    process, url = start_moto()
+    process = None
+    if args.endpoint:
+        url = args.endpoint
+    else:
+        process, url = start_moto()
     try:
-        seed(url, args.instances, args.objects, args.folders)
+        if process is not None:
+            seed(url, args.instances, args.objects, args.folders, args.per_launch)
         settings = Settings(endpoint_url=url, region=REGION, refresh_interval=0)
         session = AwsSession(settings)
         ec2, s3 = Ec2Service(session), S3Service(session)
-        first_page_ec2 = Ec2Service(session, page_size=100)
         # a running console has its clients already (creating one parses the service model)
         session.client("ec2")
         session.client("s3")
         base = [aws, "--endpoint-url", url, "--region", REGION]
         rows = []
 
-        t_ours, _ = timed(lambda: next(iter(_first_page_instances(first_page_ec2))))
+        t_ours, first = timed(lambda: next(ec2.iter_instance_pages(FIRST_PAGE_SIZE)))
         t_cli = cli_first_byte([*base, "ec2", "describe-instances", "--output", "json"], env)
-        rows.append(("instances: first rows", t_ours, t_cli, ""))
+        rows.append(("instances: first rows", t_ours, t_cli, f"{len(first):,} rows"))
         t_ours, listed = timed(ec2.list_instances)
         t_cli, lines = cli_full(
             [
@@ -214,12 +256,21 @@ def main() -> None:
         )
         rows.append(("instances: all", t_ours, t_cli, f"{len(listed):,} listed"))
 
-        t_ours, page = timed(lambda: s3.list_page(BUCKET, PREFIX + "folder_000/"))
+        t_ours, page = timed(
+            lambda: s3.list_page(BUCKET, PREFIX + "folder_000/", page_size=FIRST_S3_PAGE)
+        )
         t_cli = cli_first_byte([*base, "s3", "ls", "--recursive", f"s3://{BUCKET}/{PREFIX}"], env)
         rows.append(("s3 prefix: first rows", t_ours, t_cli, f"{len(page.objects):,} rows"))
         if not args.skip_ui:
-            t_ui = ui_first_rows(settings)
-            rows.append(("s3 prefix: first rows (ui)", t_ui, t_cli, "Enter → rows drawn"))
+            ui = ui_first_rows(settings)
+            rows.insert(
+                1, ("instances: first rows (ui)", ui["instances"], rows[0][2], "app start → rows")
+            )
+            rows.insert(
+                3,
+                ("instances: all (ui)", ui["instances_all"], rows[2][2], "app start → all, priced"),
+            )
+            rows.append(("s3 prefix: first rows (ui)", ui["s3"], t_cli, "open folder → rows drawn"))
         t_ours, count = timed(lambda: s3.count_prefix(BUCKET, PREFIX))
         t_cli, lines = cli_full([*base, "s3", "ls", "--recursive", f"s3://{BUCKET}/{PREFIX}"], env)
         rows.append(
@@ -227,19 +278,13 @@ def main() -> None:
         )
         session.close()
     finally:
-        process.terminate()
-        process.wait()
+        if process is not None:
+            process.terminate()
+            process.wait()
 
     print(f"\n{'measure':<28} {'ours s':>9} {'aws s':>9} {'aws/ours':>9}  note")
     for name, ours, theirs, note in rows:
         print(f"{name:<28} {ours:>9.3f} {theirs:>9.3f} {theirs / ours:>8.1f}x  {note}")
-
-
-def _first_page_instances(service: Ec2Service):
-    """The first describe_instances page, as the Instances view receives it first."""
-    client = service._aws.client("ec2")  # noqa: SLF001 - a bench measuring one page
-    page = client.describe_instances(MaxResults=100)
-    yield [i for r in page["Reservations"] for i in r["Instances"]]
 
 
 if __name__ == "__main__":

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from botocore import exceptions as boto
 from botocore.config import Config
 
+from console.aws.ec2_lean import describe_page
 from console.aws.session import CLIENT_CONFIG, AwsSession
 from console.errors import ConsoleError, NotFoundError, ReadOnlyError
 from console.hosts.knownhosts import console_fingerprints, console_host_keys, fingerprint
@@ -30,6 +31,11 @@ STATE_ACTIONS = {
     "reboot": "reboot_instances",
     "terminate": "terminate_instances",
 }
+
+
+#: instances in the first page when the caller wants first rows early: a screenful and a
+#: margin (EC2 answers a small page in a fraction of a full one's time)
+FIRST_PAGE_SIZE = 50
 
 
 class Ec2Service:
@@ -271,23 +277,57 @@ class Ec2Service:
                         latest[key] = price
         return latest
 
-    def list_instances(self) -> list[Instance]:
+    def list_instances(
+        self, first_page: Callable[[list[Instance]], None] | None = None
+    ) -> list[Instance]:
         """Every instance of the region, terminated ones included, in the order EC2 returns them.
 
-        Shell equivalent: ``aws ec2 describe-instances`` (all pages).
+        With ``first_page``, the first page is a small one (``FIRST_PAGE_SIZE`` instances)
+        handed to ``first_page`` as soon as it arrives when more pages follow (the view
+        draws it while the rest loads). Shell equivalent: ``aws ec2 describe-instances`` (all pages).
         Raises CredentialsError (none, expired, rejected), AccessDeniedError
         (ec2:DescribeInstances not allowed), EndpointError (unreachable endpoint or region),
         ThrottledError (still throttled after adaptive retries), ConfigError (no region).
         """
-        with self._aws.errors("ec2"):
-            paginator = self._aws.client("ec2").get_paginator("describe_instances")
-            instances = []
-            for page in paginator.paginate(PaginationConfig={"PageSize": self._page_size}):
-                for reservation in page.get("Reservations", []):
-                    instances.extend(
-                        instance_from_api(raw) for raw in reservation.get("Instances", [])
-                    )
-            return instances
+        instances: list[Instance] = []
+        pages = self._pages(FIRST_PAGE_SIZE if first_page else None)
+        for page, more in pages:
+            # a first page that is the whole listing is not handed over: it comes back whole
+            if first_page is not None and not instances and more:
+                first_page(page)
+            instances.extend(page)
+        return instances
+
+    def iter_instance_pages(self, first_page_size: int | None = None) -> Iterator[list[Instance]]:
+        """The instances of the region page by page, lazily (one request per page consumed):
+        a first page of ``first_page_size`` instances when given (quick to answer, for the
+        first rows on screen), then pages of the service's page size.
+
+        Each answer is read lean (``console.aws.ec2_lean``: only the fields an ``Instance``
+        has), not through botocore's parse of every element. Shell equivalent:
+        ``aws ec2 describe-instances --page-size N``. Raises like ``list_instances``.
+        """
+        for page, _ in self._pages(first_page_size):
+            yield page
+
+    def _pages(self, first_page_size: int | None) -> Iterator[tuple[list[Instance], bool]]:
+        """(instances, whether more pages follow) for each page."""
+        token: str | None = None
+        size = first_page_size or self._page_size
+        while True:
+            with self._aws.errors("ec2"):
+                page = describe_page(
+                    self._aws.client("ec2"), token=token, max_results=_page_limit(size)
+                )
+            token, size = page.next_token, self._page_size
+            yield [instance_from_api(raw) for raw in page.instances], bool(token)
+            if not token:
+                return
+
+
+def _page_limit(size: int) -> int:
+    """EC2 takes MaxResults from 5 to 1,000."""
+    return max(5, min(1000, size))
 
 
 def host_key_fingerprints(console_output: str) -> tuple[tuple[str, str], ...]:

@@ -2,7 +2,9 @@
 
 ``aws s3 ls --recursive --summarize s3://bucket/prefix/`` lists one page of 1,000 keys after
 another; here the prefix is first split along ``/`` (``list_objects_v2`` with a delimiter)
-and the sub-prefixes are then listed in parallel, each paginated to the end.
+and the sub-prefixes are then listed in parallel, each paginated to the end. Each page is
+read lean (``console.aws.s3_lean``: key and size only, not botocore's dict per object), so
+the listing threads spend their time waiting on S3, not parsing its answers.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from console.aws.errors import translate_errors
+from console.aws.s3_lean import KeyPage, list_page
 from console.files.count import DEFAULT_OPTIONS, CountOptions, ProgressCallback
 from console.files.remote_helpers.count_tree import extension_of
 from console.models import CountProgress, ExtensionCount, FileCount
@@ -37,25 +40,29 @@ class _S3Tally:
         self.by_ext: dict[str, list[int]] = {}
         self.paths: set[str] = set()
 
-    def add_objects(self, objects: list[dict[str, Any]], root: str) -> None:
+    def add_objects(self, objects: list[tuple[str, int]], root: str) -> None:
+        """Count (key, size) pairs listed under ``root``."""
         files = bytes_ = 0
         dirs: set[str] = set()
+        parents: set[str] = set()
         exts: dict[str, list[int]] = {}
         paths = []
-        for obj in objects:
-            relative = obj["Key"][len(root) :]
+        cut = len(root)
+        recursive = self.options.recursive
+        for key, size in objects:
+            relative = key[cut:]
             if not relative:
                 continue  # the folder marker of the root itself
-            if self.options.recursive:
-                # every folder a key lies in is a directory, listed or not
-                parts = relative.split("/")[:-1]
-                for depth in range(1, len(parts) + 1):
-                    dirs.add("/".join(parts[:depth]))
             if relative.endswith("/"):
-                dirs.add(relative.rstrip("/"))  # a "create folder" marker object
+                # a "create folder" marker object: a directory (with its parents)
+                (parents if recursive else dirs).add(relative.rstrip("/"))
                 continue
+            if recursive:
+                # the folder each key lies in; the folders above it are added once below
+                parent = relative.rpartition("/")[0]
+                if parent:
+                    parents.add(parent)
             files += 1
-            size = int(obj.get("Size", 0))
             bytes_ += size
             if self.options.by_ext:
                 name = relative.rsplit("/", 1)[-1].encode("utf-8", "surrogateescape")
@@ -65,6 +72,11 @@ class _S3Tally:
                 pair[1] += size
             if self.options.with_paths:
                 paths.append(relative)
+        # every folder a key lies in is a directory, listed or not
+        for parent in parents:
+            while parent and parent not in dirs:
+                dirs.add(parent)
+                parent = parent.rpartition("/")[0]
         with self.lock:
             self.files += files
             self.bytes += bytes_
@@ -150,7 +162,7 @@ def _list_in_parallel(
 
     def list_all(sub: str) -> None:
         for page in lister.pages(sub, delimiter=None):
-            tally.add_objects(page.get("Contents", []), root)
+            tally.add_objects(page.keys, root)
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="s3-count") as pool:
         for future in [pool.submit(list_all, sub) for sub in prefixes]:
@@ -166,24 +178,27 @@ class _Lister:
         self.page_size = page_size
         self.stopped = stopped
 
-    def level(self, prefix: str) -> tuple[list[dict[str, Any]], list[str]]:
+    def level(self, prefix: str) -> tuple[list[tuple[str, int]], list[str]]:
         """The keys directly under ``prefix`` and its sub-prefixes (one ``/`` level)."""
-        objects: list[dict[str, Any]] = []
+        objects: list[tuple[str, int]] = []
         prefixes: list[str] = []
         for page in self.pages(prefix, delimiter="/"):
-            objects.extend(page.get("Contents", []))
-            prefixes.extend(p["Prefix"] for p in page.get("CommonPrefixes", []))
+            objects.extend(page.keys)
+            prefixes.extend(page.prefixes)
         return objects, prefixes
 
-    def pages(self, prefix: str, delimiter: str | None) -> Iterator[dict[str, Any]]:
-        params: dict[str, Any] = {
-            "Bucket": self.bucket,
-            "Prefix": prefix,
-            "PaginationConfig": {"PageSize": self.page_size},
-        }
-        if delimiter:
-            params["Delimiter"] = delimiter
-        for page in self.client.get_paginator("list_objects_v2").paginate(**params):
+    def pages(self, prefix: str, delimiter: str | None) -> Iterator[KeyPage]:
+        token: str | None = None
+        while True:
+            page = list_page(
+                self.client,
+                self.bucket,
+                prefix,
+                delimiter=delimiter,
+                token=token,
+                max_keys=self.page_size,
+            )
             yield page
-            if self.stopped():
+            token = page.next_token
+            if token is None or self.stopped():
                 return

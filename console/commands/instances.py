@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
+from console.instance_format import dollars, duration, gpu_label, uptime_seconds
 from console.models import HourlyPrice, Instance, InstanceTypeInfo
-from console.ui.widgets.instance_format import dollars, duration, uptime_seconds
 
 
 def register(subparsers: Any) -> None:
@@ -63,16 +63,6 @@ def as_record(
             else round(uptime / 3600 * price.price_per_hour, 4)
         ),
     }
-
-
-def gpu_label(info: InstanceTypeInfo | None) -> str | None:
-    """``1× A10G 22 GiB`` (count, model, memory of one GPU); None for no GPU or unknown."""
-    if info is None or not info.gpu_count:
-        return None
-    label = f"{info.gpu_count}× {info.gpu_model or 'GPU'}"
-    if info.gpu_memory_mib:
-        label += f" {info.gpu_memory_mib // 1024} GiB"
-    return label
 
 
 def columns(

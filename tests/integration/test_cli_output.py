@@ -7,7 +7,8 @@ import io
 import json
 
 from console.commands import jsonable, print_json, print_table
-from console.commands.instances import as_record, gpu_label
+from console.commands.instances import as_record
+from console.instance_format import gpu_label
 from console.models import Instance, InstanceState, InstanceTypeInfo
 
 LAUNCHED = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
@@ -59,5 +60,5 @@ def test_jsonable_handles_nested_values():
 
 def test_gpu_label():
     assert gpu_label(A10G) == "1× A10G 22 GiB"
-    assert gpu_label(InstanceTypeInfo("t3.micro", 2, 1024)) is None
-    assert gpu_label(None) is None
+    assert gpu_label(InstanceTypeInfo("t3.micro", 2, 1024)) == ""
+    assert gpu_label(None) == ""

@@ -11,6 +11,7 @@ shutting down, the view reloads every ``TRANSITION_INTERVAL`` seconds until all 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,14 +19,15 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
 from console.errors import ConsoleError
+from console.instance_format import dollars, duration, gpu_label, uptime_seconds
 from console.models import HourlyPrice, Instance, InstanceState, InstanceTypeInfo
 from console.ui.guards import require_writable, run_destructive
 from console.ui.views.base import ResourceView
-from console.ui.widgets.instance_format import dollars, duration, gpu_label, uptime_seconds
 from console.ui.widgets.resource_table import Column, ResourceTable, blank_if_none
 
 STATE_STYLES = {
@@ -115,6 +117,14 @@ SORT_KEYS: dict[str, Callable[[InstanceRow], Any]] = {
 }
 
 
+def _takes_first_page(list_instances: Callable[..., Any]) -> bool:
+    """Whether the backend's list_instances can hand its first page over early."""
+    try:
+        return "first_page" in inspect.signature(list_instances).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def sort_value(column: Column[InstanceRow], row: InstanceRow) -> Any:
     key = SORT_KEYS.get(column.key)
     return key(row) if key is not None else str(column.cell(row)).lower()
@@ -167,9 +177,19 @@ class InstancesView(ResourceView):
 
     # -- loading ------------------------------------------------------------------------
 
+    class FirstRows(Message):
+        """The first page of a listing, before the rest and the prices (posted by fetch)."""
+
+        def __init__(self, rows: list[InstanceRow]) -> None:
+            super().__init__()
+            self.rows = rows
+
     def fetch(self) -> list[InstanceRow]:
         ec2 = self.services.ec2
-        instances = ec2.list_instances()
+        if self.rows or not _takes_first_page(ec2.list_instances):
+            instances = ec2.list_instances()  # a reload: the rows shown stay until it is done
+        else:
+            instances = ec2.list_instances(first_page=self._post_first_rows)
         # hardware and prices are extras: a denied describe-instance-types or spot history
         # leaves those cells blank, the list itself still shows
         try:
@@ -182,6 +202,24 @@ class InstancesView(ResourceView):
             prices = {}
         now = dt.datetime.now(dt.UTC)
         return [InstanceRow(i, types.get(i.type), prices.get(i.id), now) for i in instances]
+
+    def _post_first_rows(self, instances: list[Instance]) -> None:
+        """Worker thread: the first page with its GPUs (one cached call), prices to come."""
+        try:
+            types = self.services.ec2.instance_types(i.type for i in instances)
+        except ConsoleError:
+            types = {}
+        now = dt.datetime.now(dt.UTC)
+        rows = [InstanceRow(i, types.get(i.type), None, now) for i in instances]
+        self.post_message(self.FirstRows(rows))
+
+    def on_instances_view_first_rows(self, message: FirstRows) -> None:
+        message.stop()
+        if self.rows or not self.loading_now:
+            return  # the whole listing (or a newer one) is already shown
+        self.rows = list(message.rows)
+        self._redraw()
+        self.status_line.update(f"{len(self.rows)} instances so far, loading the rest…")
 
     def show_items(self, items: Sequence[InstanceRow]) -> None:
         self.rows = list(items)

@@ -1,7 +1,8 @@
 """Browse a bucket like a file manager: folders first, then objects; pages load as you go.
 
-Listing: the first page (``page_size`` keys) is asked for when a folder opens and drawn as
-soon as it arrives; the next page is asked for only when the list says the view came near
+Listing: the first page (``FIRST_PAGE_SIZE`` keys: small, so S3 answers and the list draws
+it at once, even at 100,000 objects) is asked for when a folder opens, before anything else
+is redrawn, and drawn as soon as it arrives; later pages take ``page_size`` keys. The next page is asked for only when the list says the view came near
 its end (``S3ObjectList.NearEnd``), one page at a time, each in a thread worker of the
 group ``s3-list``. Opening another folder cancels the pending page and bumps ``generation``
 so a late answer for the old folder is dropped. Rows live in a compact ``S3RowStore``.
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
     from console.services import Services
 
 DEFAULT_PAGE_SIZE = 1000
+#: keys in a folder's first page: a screenful and a margin, answered and parsed in a fraction
+#: of a full page's time; the pages after it are full ones (fewer round trips while scrolling)
+FIRST_PAGE_SIZE = 200
 
 
 class S3Browser(ReportsWorkerFailures, Vertical):
@@ -148,13 +152,14 @@ class S3Browser(ReportsWorkerFailures, Vertical):
         self.loading = False
         self.pages_loaded = 0
         self.last_failure = None
+        # the request first: it is under way while the list and the footer redraw
+        self._load_next_page()
         filter_input = self.query_one("#s3-filter", Input)
         filter_input.value = ""
         filter_input.set_class(False, "shown")
         self.object_list.show_store(self.store)
         self.object_list.focus()
         self._update_path()
-        self._load_next_page()
 
     def _load_next_page(self) -> None:
         if self.loading or self.complete or not self.store.bucket:
@@ -162,10 +167,11 @@ class S3Browser(ReportsWorkerFailures, Vertical):
         self.loading = True
         self._update_path()
         generation, store, token = self.generation, self.store, self.next_token
+        size = self.page_size if self.pages_loaded else min(self.page_size, FIRST_PAGE_SIZE)
 
         def fetch() -> None:
             try:
-                page = self.services.s3.list_page(store.bucket, store.prefix, token, self.page_size)
+                page = self.services.s3.list_page(store.bucket, store.prefix, token, size)
             except Exception:
                 self.page_failed = generation  # show_failure then stops the paging
                 raise
