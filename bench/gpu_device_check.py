@@ -96,7 +96,7 @@ def main() -> int:
     probe = monitor.probe()
     check("probe: state ok", probe.state.ok, probe.state.message)
     check("probe: one sample per GPU", len(probe.gpus) == len(rows), f"{len(probe.gpus)} vs {len(rows)}")
-    for sample, row in zip(probe.gpus, rows):
+    for sample, row in zip(probe.gpus, rows, strict=False):  # a count mismatch is checked above
         check(f"GPU {row[0]}: name", sample.name == row[1], repr(sample.name))
         check(f"GPU {row[0]}: driver", sample.driver_version == row[2], repr(sample.driver_version))
         check(f"GPU {row[0]}: memory total", sample.memory_total_mib == float(row[3]),

@@ -392,9 +392,9 @@ class DemoEc2Service(Ec2Service):
         super().__init__(aws_session)
         self._demo = demo
 
-    def list_instances(self) -> list[Instance]:
+    def list_instances(self, first_page=None) -> list[Instance]:
         try:
-            return super().list_instances()
+            return super().list_instances(first_page)
         finally:
             self._demo.release_seeding()
 

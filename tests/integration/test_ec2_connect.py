@@ -12,7 +12,6 @@ from console.hosts.local import LocalHost
 from console.models import Instance, InstanceState
 from console.services import Services
 from console.settings import Settings
-from console.ui.views.instances import terminal_argv
 
 INSTANCE = Instance("i-0abc", "train", "g5.xlarge", InstanceState.RUNNING, public_ip="192.0.2.1")
 
@@ -26,7 +25,7 @@ def services_for(tmp_path, *, demo: bool) -> Services:
 
 def test_demo_shell_is_a_local_shell_in_the_instance_sandbox(tmp_path):
     services = services_for(tmp_path, demo=True)
-    argv = terminal_argv(services, INSTANCE, "shell")
+    argv = services.terminal_argv(INSTANCE, "shell")
     assert "ssh" not in argv[0]
     # run it for real, without a terminal: the shell starts in the sandbox folder
     result = subprocess.run(
@@ -39,12 +38,12 @@ def test_demo_shell_is_a_local_shell_in_the_instance_sandbox(tmp_path):
     )
     assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "sandbox" / "train")
     with pytest.raises(HostConfigError, match="localhost"):
-        terminal_argv(services, INSTANCE, "jupyter")
+        services.terminal_argv(INSTANCE, "jupyter")
 
 
 def test_real_account_shell_is_ssh_to_the_public_address(tmp_path):
     services = services_for(tmp_path, demo=False)
-    argv = terminal_argv(services, INSTANCE, "shell")
+    argv = services.terminal_argv(INSTANCE, "shell")
     assert argv[0] == "ssh" and argv[-1] == "ubuntu@192.0.2.1"
-    forward = terminal_argv(services, INSTANCE, "jupyter")
+    forward = services.terminal_argv(INSTANCE, "jupyter")
     assert "8888:localhost:8888" in forward

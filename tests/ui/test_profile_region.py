@@ -292,3 +292,23 @@ async def test_demo_offers_its_profile_and_switches_region_on_its_endpoint(tmp_p
             assert app.sub_title.startswith(f"demo · {DEMO_REGION}")
     finally:
         services.close()
+
+
+async def test_a_bucket_being_browsed_is_left_when_the_region_changes(aws_files, aws_endpoint, bare_app):
+    s3 = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket="east-data")
+    s3.put_object(Bucket="east-data", Key="Anno/list_category_cloth.txt", Body=b"50\n")
+    async with bare_app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        buckets = pilot.app.screen_stack[0].query_one("#view-buckets")
+        await wait_until(pilot, lambda: buckets.loaded_once and buckets.table.row_count == 1)
+        buckets.open_bucket("east-data")
+        assert buckets.browsing
+        screen = await open_picker(pilot)
+        await pilot.press("enter")
+        screen.region_list.highlighted = options(screen.region_list).index("eu-west-1")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: pilot.app.switched_to is not None)
+        # the browser showed a bucket of the region left behind: back to the bucket list
+        await wait_until(pilot, lambda: not buckets.browsing)
+        assert buckets.table.has_focus

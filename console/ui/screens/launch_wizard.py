@@ -21,10 +21,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
+from console.instance_format import dollars, gpu_label
 from console.models import LaunchRequest
 from console.ui.failures import ReportsWorkerFailures
 from console.ui.guards import require_writable
-from console.ui.widgets.instance_format import dollars, gpu_label
 
 if TYPE_CHECKING:
     from console.services import Services

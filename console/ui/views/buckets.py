@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import ContentSwitcher, DataTable
 
 from console.models import Bucket
+from console.ui.screens.aws_target import AwsTargetChanged
 from console.ui.views.base import ResourceView
 from console.ui.widgets.resource_table import Column, ResourceTable, blank_if_none
 from console.ui.widgets.s3_browser import S3Browser
@@ -76,6 +77,14 @@ class BucketsView(ResourceView):
 
     def on_s3browser_leave_bucket(self, message: S3Browser.LeaveBucket) -> None:
         message.stop()
+        self._leave_bucket()
+
+    def on_aws_target_changed(self, message: AwsTargetChanged) -> None:
+        # the bucket being browsed belongs to the account or region left behind
+        if self.browsing:
+            self._leave_bucket()
+
+    def _leave_bucket(self) -> None:
         self.browser.workers.cancel_group(self.browser, "s3-list")
         self.query_one("#buckets-switcher", ContentSwitcher).current = "buckets-table"
         self.table.can_focus = True

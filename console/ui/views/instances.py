@@ -11,7 +11,6 @@ shutting down, the view reloads every ``TRANSITION_INTERVAL`` seconds until all 
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -117,14 +116,6 @@ SORT_KEYS: dict[str, Callable[[InstanceRow], Any]] = {
 }
 
 
-def _takes_first_page(list_instances: Callable[..., Any]) -> bool:
-    """Whether the backend's list_instances can hand its first page over early."""
-    try:
-        return "first_page" in inspect.signature(list_instances).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def sort_value(column: Column[InstanceRow], row: InstanceRow) -> Any:
     key = SORT_KEYS.get(column.key)
     return key(row) if key is not None else str(column.cell(row)).lower()
@@ -186,7 +177,7 @@ class InstancesView(ResourceView):
 
     def fetch(self) -> list[InstanceRow]:
         ec2 = self.services.ec2
-        if self.rows or not _takes_first_page(ec2.list_instances):
+        if self.rows:
             instances = ec2.list_instances()  # a reload: the rows shown stay until it is done
         else:
             instances = ec2.list_instances(first_page=self._post_first_rows)
@@ -408,7 +399,7 @@ class InstancesView(ResourceView):
             return
 
         def work() -> None:
-            argv = terminal_argv(self.services, instance, purpose)
+            argv = self.services.terminal_argv(instance, purpose)
             self.app.call_from_thread(self._run_in_terminal, argv, purpose)
 
         self.run_worker(
@@ -432,27 +423,3 @@ class InstancesView(ResourceView):
             self.notify(
                 f"Cannot use the terminal here: {error}", title="Terminal", severity="error"
             )
-
-
-def terminal_argv(services, instance: Instance, purpose: str) -> list[str]:
-    """The argument list for a shell or a Jupyter forward to ``instance`` (blocking: the demo
-    looks the instance's sandbox up). Raises HostConfigError."""
-    from console.aws.connect import (
-        ConnectSettings,
-        instance_jupyter_argv,
-        instance_shell_argv,
-        sandbox_shell_argv,
-    )
-    from console.errors import HostConfigError
-
-    settings = ConnectSettings.from_section(services.settings.section("instances"))
-    if services.demo is not None:
-        # demo instances are this machine: a local shell in the instance's sandbox folder
-        if purpose != "shell":
-            raise HostConfigError(
-                "The demo's instances are this machine: open Jupyter on localhost directly."
-            )
-        return sandbox_shell_argv(services.hosts.host_for(instance.id).home())
-    if purpose == "shell":
-        return instance_shell_argv(instance, settings)
-    return instance_jupyter_argv(instance, settings)
