@@ -151,9 +151,15 @@ def parse_proc_mounts(text: str) -> list[MountEntry]:
 def list_mounts(host: Host) -> list[MountEntry]:
     """The S3 mounts of ``host`` (``grep -E 'fuse.(s3fs|mountpoint-s3)' /proc/mounts``).
 
-    Raises HostError subclasses when the host cannot be reached or has no /proc/mounts.
+    Raises HostError subclasses when the host cannot be reached, MountError when it has no
+    /proc/mounts.
     """
-    entries = parse_proc_mounts(host.read_range("/proc/mounts").decode("utf-8", "replace"))
+    # `cat`, not a file read: /proc files say their size is 0, and a read over SFTP that
+    # trusts the size gets nothing
+    result = host.run(["cat", "/proc/mounts"], timeout=30)
+    if not result.ok:
+        raise MountError(f"Cannot read /proc/mounts on {host.name}: {_tail(result.stderr)}")
+    entries = parse_proc_mounts(result.stdout.decode("utf-8", "replace"))
     return [replace(entry, url=_recorded_url(host, entry.mountpoint)) for entry in entries]
 
 

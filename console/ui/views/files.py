@@ -1,10 +1,11 @@
-"""Files: counts, comparisons, unpacking and transfers — ``ls | wc -l``, ``find | xargs -P
-unzip`` and ``scp`` as one view.
+"""Files: counts, comparisons, unpacking, transfers and S3 mounts — ``ls | wc -l``, ``find |
+xargs -P unzip``, ``scp`` and ``s3fs`` as one view.
 
-Four panels, one per job (each a widget of its own in ``console/ui/widgets/files_*``): Count
-one location, Compare two or three side by side, Unpack a host folder of archives, and the
-Transfers queue. Their blocking work runs in thread workers they own; a failure goes through
-the app's one failure handler into the panel's status line. The view's keys (all with binding
+Five panels, one per job (each a widget of its own in ``console/ui/widgets/files_*``, sharing
+``FilesPanel``): Count one location, Compare two or three side by side, Unpack a host folder
+of archives, the Transfers queue, and the Mounts of a host. Their blocking work runs in thread
+workers they own; a failure goes through the app's one failure handler into the panel's status
+line. The view's keys (all with binding
 ids, so a keymap can move them) switch panels and start or cancel the visible panel's work.
 """
 
@@ -19,6 +20,7 @@ from textual.widgets import Input, TabbedContent, TabPane, Tabs
 from console.ui.views.base import ConsoleView
 from console.ui.widgets.files_compare_panel import ComparePanel
 from console.ui.widgets.files_count_panel import CountPanel
+from console.ui.widgets.files_mount_panel import MountPanel
 from console.ui.widgets.files_transfer_panel import TransferPanel
 from console.ui.widgets.files_unpack_panel import UnpackPanel
 
@@ -31,6 +33,7 @@ FIRST_INPUT = {
     "files-compare": "#compare-a",
     "files-unpack": "#unpack-location",
     "files-transfers": "#transfer-source",
+    "files-mounts": "#mount-bucket",
 }
 
 #: panel id -> the id of the widget inside it
@@ -39,6 +42,7 @@ PANEL_WIDGET = {
     "files-compare": "compare-panel",
     "files-unpack": "unpack-panel",
     "files-transfers": "transfer-panel",
+    "files-mounts": "mount-panel",
 }
 
 
@@ -52,6 +56,9 @@ class FilesView(ConsoleView):
         "count",
         "compare",
         "unpack",
+        "mount",
+        "mounts",
+        "s3fs",
     )
 
     BINDINGS = [
@@ -84,6 +91,13 @@ class FilesView(ConsoleView):
             tooltip="The transfer queue",
         ),
         Binding(
+            "o",
+            "show_panel('files-mounts')",
+            "Mounts",
+            id="files.mounts",
+            tooltip="S3 buckets mounted as folders on a host (s3fs, mount-s3)",
+        ),
+        Binding(
             "a",
             "add_transfer",
             "Add transfer",
@@ -95,7 +109,7 @@ class FilesView(ConsoleView):
             "start",
             "Start",
             id="files.start",
-            tooltip="Start the count, comparison or unpack (Enter in a field does too)",
+            tooltip="Start the count, comparison, unpack or mount (Enter in a field does too)",
         ),
         Binding(
             "escape",
@@ -119,6 +133,13 @@ class FilesView(ConsoleView):
             show=False,
             tooltip="Cancel the selected transfer (or the running work of this panel)",
         ),
+        Binding(
+            "delete",
+            "unmount",
+            "Unmount",
+            id="files.unmount",
+            tooltip="Unmount the selected S3 mount (asks first)",
+        ),
     ]
 
     def __init__(self, services: Services, *, refresh_interval: float = 10.0) -> None:
@@ -134,17 +155,27 @@ class FilesView(ConsoleView):
                 yield UnpackPanel(self.services, id="unpack-panel")
             with TabPane("Transfers", id="files-transfers"):
                 yield TransferPanel(self.services, id="transfer-panel")
+            with TabPane("Mounts", id="files-mounts"):
+                yield MountPanel(self.services, id="mount-panel")
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # our inner tabs: the main screen's own tab switching must not see them
         event.stop()
+        self.refresh_bindings()  # the footer shows the keys of the panel now shown
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that act on one panel's rows only are offered (and shown) on that panel."""
+        only_on = {"pause_transfer": "files-transfers", "unmount": "files-mounts"}
+        if action in only_on and self.is_mounted:
+            return self.panel_id == only_on[action]
+        return True
 
     @property
     def panel_id(self) -> str:
         return self.query_one("#files-panels", TabbedContent).active
 
     @property
-    def panel(self) -> CountPanel | ComparePanel | UnpackPanel | TransferPanel:
+    def panel(self) -> CountPanel | ComparePanel | UnpackPanel | TransferPanel | MountPanel:
         return self.query_one(f"#{PANEL_WIDGET[self.panel_id]}")  # type: ignore[return-value]
 
     # -- keys --------------------------------------------------------------------------------
@@ -175,7 +206,11 @@ class FilesView(ConsoleView):
         self.notify("Nothing is running here to cancel.", title="Files")
 
     def action_pause_transfer(self) -> None:
-        if not isinstance(self.panel, TransferPanel):
-            self.action_show_panel("files-transfers")
-            return
-        self.panel.toggle_pause()
+        panel = self.panel
+        if isinstance(panel, TransferPanel):
+            panel.toggle_pause()
+
+    def action_unmount(self) -> None:
+        panel = self.panel
+        if isinstance(panel, MountPanel):
+            panel.unmount_selected()

@@ -12,22 +12,20 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.message import Message
+from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label, Static, Switch
 from textual.worker import get_current_worker
 
 from console.files.count import CountError, CountOptions, compare_counts, parse_location
 from console.models import CountComparison, CountProgress, FileCount
-from console.ui.failures import BackendFailed, Failure, ReportsWorkerFailures
 from console.ui.widgets.files_backends import counter_for
 from console.ui.widgets.files_count_panel import PROGRESS_EVERY
 from console.ui.widgets.files_format import extension_label
+from console.ui.widgets.files_panel import FilesPanel
 
 if TYPE_CHECKING:
     from console.services import Services
 
-WORKER_GROUP = "files-compare"
 LOCATION_INPUTS = ("compare-a", "compare-b", "compare-c")
 #: paths listed per location under the table when comparing by path
 MAX_LISTED_PATHS = 20
@@ -59,74 +57,44 @@ def _number(value: int, style: str) -> Text:
     return Text(f"{value:,}", style=style if value else "")
 
 
-class ComparePanel(ReportsWorkerFailures, Vertical):
+class ComparePanel(FilesPanel):
     DEFAULT_CSS = """
-    ComparePanel .files-form { height: auto; }
-    ComparePanel .files-form Input { width: 1fr; }
-    ComparePanel .files-form Label { padding: 1 0 0 1; }
     ComparePanel #compare-summary.differs { color: $warning; text-style: bold; }
     ComparePanel #compare-summary.same { color: $success; text-style: bold; }
     ComparePanel #compare-table { height: 1fr; }
     ComparePanel #compare-paths { height: auto; max-height: 8; color: $text-muted; }
     """
-
-    class Progressed(Message):
-        def __init__(self, generation: int, index: int, progress: CountProgress) -> None:
-            super().__init__()
-            self.generation = generation
-            self.index = index
-            self.progress = progress
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, ComparePanel.Progressed) and message.index == self.index
-
-    class Compared(Message):
-        def __init__(self, generation: int, comparison: CountComparison) -> None:
-            super().__init__()
-            self.generation = generation
-            self.comparison = comparison
+    WORKER_GROUP = "files-compare"
+    STATUS_ID = "compare-status"
+    SUBMIT_INPUTS = LOCATION_INPUTS
+    CANCELLED_TEXT = "Comparison cancelled."
 
     def __init__(self, services: Services, **options) -> None:
-        super().__init__(**options)
-        self.services = services
-        self.running = False
+        super().__init__(services, **options)
         self.last_comparison: CountComparison | None = None
-        self.last_failure: Failure | None = None
         self.progress: dict[int, CountProgress] = {}
-        self._generation = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="files-form"):
-            yield Input(placeholder="[1] reference: path, HOST:path, s3://…", id="compare-a")
+            yield Input(
+                placeholder="[1] reference",
+                tooltip="The reference: a path, HOST:path or s3://bucket/prefix",
+                id="compare-a",
+            )
             yield Input(placeholder="[2] compared location", id="compare-b")
             yield Input(placeholder="[3] optional third", id="compare-c")
         with Horizontal(classes="files-form"):
             yield Label("recursive")
             yield Switch(value=True, id="compare-recursive")
-            yield Label("match by path (lists the missing files)")
+            yield Label("match by path (lists missing files)")
             yield Switch(value=False, id="compare-by-path")
-        yield Static(
-            "Type two or three locations and press Enter.",
-            id="compare-status",
-            classes="view-status",
-        )
+        yield self.status_line("Type two or three locations and press Enter.")
         yield Static("", id="compare-summary")
         yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="compare-paths")
 
-    def _say(self, text: str, *, error: bool = False) -> None:
-        status = self.query_one("#compare-status", Static)
-        status.set_class(error, "error")
-        status.update(text)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id in LOCATION_INPUTS:
-            event.stop()
-            self.start()
-
     def locations(self) -> list[str]:
-        texts = [self.query_one(f"#{name}", Input).value.strip() for name in LOCATION_INPUTS]
-        return [text for text in texts if text]
+        return [text for text in map(self.value_of, LOCATION_INPUTS) if text]
 
     def start(self) -> None:
         locations = self.locations()
@@ -136,7 +104,7 @@ class ComparePanel(ReportsWorkerFailures, Vertical):
             for text in locations:
                 parse_location(text)
         except CountError as error:
-            self.post_message(BackendFailed(self, error))
+            self.refuse(error)
             return
         options = CountOptions(
             recursive=self.query_one("#compare-recursive", Switch).value,
@@ -144,29 +112,12 @@ class ComparePanel(ReportsWorkerFailures, Vertical):
             with_paths=self.query_one("#compare-by-path", Switch).value,
             progress_every=PROGRESS_EVERY,
         )
-        self.workers.cancel_group(self, WORKER_GROUP)
-        self._generation += 1
-        generation = self._generation
-        self.running = True
         self.progress = {}
-        self.last_failure = None
-        self._say(f"Counting {len(locations)} locations…")
-        self.run_worker(
-            lambda: self._compare(generation, locations, options),
+        self.begin(
+            f"Counting {len(locations)} locations…",
+            lambda generation: self._compare(generation, locations, options),
             name="compare",
-            group=WORKER_GROUP,
-            thread=True,
-            exit_on_error=False,
         )
-
-    def cancel(self) -> bool:
-        if not self.running:
-            return False
-        self.workers.cancel_group(self, WORKER_GROUP)
-        self.running = False
-        self._generation += 1  # whatever the worker still sends is dropped
-        self._say("Comparison cancelled.")
-        return True
 
     def _compare(self, generation: int, locations: list[str], options: CountOptions) -> None:
         """Count every location at once (one thread each), streaming progress, then compare."""
@@ -179,7 +130,7 @@ class ComparePanel(ReportsWorkerFailures, Vertical):
                 results[index] = counter.count(
                     locations[index],
                     options,
-                    on_progress=lambda p: self.post_message(self.Progressed(generation, index, p)),
+                    on_progress=self.reporter(generation, key=index),
                     cancel=cancel,
                 )
             except BaseException as error:  # re-raised in the worker below
@@ -199,25 +150,17 @@ class ComparePanel(ReportsWorkerFailures, Vertical):
         if cancel.is_set():
             return
         counts = [r for r in results if isinstance(r, FileCount)]
-        self.post_message(self.Compared(generation, compare_counts(counts)))
+        self.post_message(self.Finished(generation, compare_counts(counts)))
 
-    def on_compare_panel_progressed(self, message: Progressed) -> None:
-        message.stop()
-        if message.generation != self._generation:
-            return
-        self.progress[message.index] = message.progress
+    def show_progress(self, progress: CountProgress, key: object) -> None:
+        self.progress[int(key)] = progress  # type: ignore[call-overload]
         parts = [f"[{i + 1}] {p.files:,} files" for i, p in sorted(self.progress.items())]
-        self._say("Counting… " + ", ".join(parts))
+        self.say("Counting… " + ", ".join(parts))
 
-    def on_compare_panel_compared(self, message: Compared) -> None:
-        message.stop()
-        if message.generation != self._generation:
-            return
-        self.running = False
-        comparison = message.comparison
+    def show_result(self, comparison: CountComparison) -> None:
         self.last_comparison = comparison
         counts = comparison.counts
-        self._say(
+        self.say(
             "  ".join(f"[{i + 1}] {c.location}: {c.files:,} files" for i, c in enumerate(counts))
         )
         summary = self.query_one("#compare-summary", Static)
@@ -266,8 +209,3 @@ class ComparePanel(ReportsWorkerFailures, Vertical):
                         + (f" … {more} more" if more else "")
                     )
         return "\n".join(lines)
-
-    def show_failure(self, failure: Failure) -> None:
-        self.running = False
-        self.last_failure = failure
-        self._say(failure.one_line(), error=True)

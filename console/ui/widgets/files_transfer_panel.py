@@ -13,23 +13,23 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Input, Label, ProgressBar, Select, Static, Switch
+from textual.widgets import DataTable, Input, Label, ProgressBar, Select, Switch
 from textual.worker import get_current_worker
 
 from console.errors import ConsoleError
 from console.models import TransferProgress, TransferResult, TransferState
-from console.ui.failures import BackendFailed, Failure, ReportsWorkerFailures
+from console.ui.failures import BackendFailed
 from console.ui.guards import require_writable, run_destructive
 from console.ui.widgets.files_backends import transfer_engine_for
 from console.ui.widgets.files_format import human_bytes, human_eta, human_rate, text_bar
+from console.ui.widgets.files_panel import FilesPanel
 
 if TYPE_CHECKING:
     from console.services import Services
 
-WORKER_GROUP = "files-transfer-submit"
 REDRAW_SECONDS = 0.25
 #: the engine's existing-file policies (``console.files.transfer.Policy`` values)
 POLICIES = (
@@ -53,15 +53,15 @@ def state_text(progress: TransferProgress, result: TransferResult | None) -> str
     return progress.state.value
 
 
-class TransferPanel(ReportsWorkerFailures, Vertical):
+class TransferPanel(FilesPanel):
     DEFAULT_CSS = """
-    TransferPanel .files-form { height: auto; }
-    TransferPanel .files-form Input { width: 1fr; }
-    TransferPanel .files-form Label { padding: 1 0 0 1; }
     TransferPanel #transfer-policy { width: 24; }
     TransferPanel #transfer-overall-bar { padding: 0 1; }
     TransferPanel #transfer-queue { height: 1fr; }
     """
+    WORKER_GROUP = "files-transfer-submit"
+    STATUS_ID = "transfer-status"
+    SUBMIT_INPUTS = ("transfer-source", "transfer-destination")
 
     class Submitted(Message):
         def __init__(self, handle: Any) -> None:
@@ -69,23 +69,25 @@ class TransferPanel(ReportsWorkerFailures, Vertical):
             self.handle = handle
 
     def __init__(self, services: Services, **options) -> None:
-        super().__init__(**options)
-        self.services = services
+        super().__init__(services, **options)
         self.engine: Any = None
         self.handles: list[Any] = []
-        self.last_failure: Failure | None = None
         self._reported: set[int] = set()
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="files-form"):
-            yield Input(placeholder="SRC: path, HOST:path or s3://bucket/key", id="transfer-source")
+            yield Input(
+                placeholder="SRC: path, HOST:path, s3://…",
+                tooltip="What to copy: a path here, HOST:path on a host, or s3://bucket/key",
+                id="transfer-source",
+            )
             yield Input(placeholder="DST — Enter adds to the queue", id="transfer-destination")
         with Horizontal(classes="files-form"):
             yield Label("folder (recursive)")
             yield Switch(value=True, id="transfer-recursive")
             yield Select(POLICIES, value="skip", allow_blank=False, id="transfer-policy")
-        yield Static("No transfers yet.", id="transfer-status", classes="view-status")
+        yield self.status_line("No transfers yet.")
         yield ProgressBar(id="transfer-overall-bar", show_eta=False)
         yield DataTable(id="transfer-queue", cursor_type="row", zebra_stripes=True)
 
@@ -100,27 +102,18 @@ class TransferPanel(ReportsWorkerFailures, Vertical):
         for handle in self.handles:
             handle.cancel()
 
-    def _say(self, text: str, *, error: bool = False) -> None:
-        status = self.query_one("#transfer-status", Static)
-        status.set_class(error, "error")
-        status.update(text)
-
     # -- adding ----------------------------------------------------------------------------
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id in ("transfer-source", "transfer-destination"):
-            event.stop()
-            self.add()
+    def start(self) -> None:
+        self.add()
 
     def add(self) -> None:
         """Queue SRC → DST (overwriting asks first; nothing is written in read-only mode)."""
-        source = self.query_one("#transfer-source", Input).value.strip()
-        destination = self.query_one("#transfer-destination", Input).value.strip()
+        source = self.value_of("transfer-source")
+        destination = self.value_of("transfer-destination")
         if not source or not destination:
             missing = "SRC" if not source else "DST"
-            self.post_message(
-                BackendFailed(self, TransferFailed(f"Type both SRC and DST: {missing} is empty."))
-            )
+            self.refuse(TransferFailed(f"Type both SRC and DST: {missing} is empty."))
             return
         recursive = self.query_one("#transfer-recursive", Switch).value
         policy = str(self.query_one("#transfer-policy", Select).value)
@@ -137,7 +130,7 @@ class TransferPanel(ReportsWorkerFailures, Vertical):
         self.run_worker(
             partial(self._submit, source, destination, recursive, policy),
             name=f"transfer {source}",
-            group=WORKER_GROUP,
+            group=self.WORKER_GROUP,
             thread=True,
             exit_on_error=False,
         )
@@ -230,7 +223,7 @@ class TransferPanel(ReportsWorkerFailures, Vertical):
         bar = self.query_one("#transfer-overall-bar", ProgressBar)
         bar.update(total=max(overall.bytes_total, 1), progress=overall.bytes_done)
         active = sum(1 for h in self.handles if not h.future.done())
-        self._say(
+        self.say(
             f"{len(self.handles)} transfers, {active} active · {overall.files_done}/"
             f"{overall.files_total} files · {human_bytes(overall.bytes_done)} of "
             f"{human_bytes(overall.bytes_total)} · {human_rate(overall.rate)} · "
@@ -247,7 +240,3 @@ class TransferPanel(ReportsWorkerFailures, Vertical):
             self._reported.add(handle.id)
             message = f"{result.source} → {result.destination}: {result.error}"
             self.post_message(BackendFailed(self, TransferFailed(message)))
-
-    def show_failure(self, failure: Failure) -> None:
-        self.last_failure = failure
-        self._say(failure.one_line(), error=True)

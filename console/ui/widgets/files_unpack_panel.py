@@ -10,22 +10,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Input, ProgressBar, Static
+from textual.widgets import DataTable, Input, ProgressBar
 from textual.worker import get_current_worker
 
 from console.files.count import parse_location
 from console.files.unpack import UnpackError, unpack_on_host
 from console.models import UnpackFailure, UnpackProgress, UnpackResult
-from console.ui.failures import BackendFailed, Failure, ReportsWorkerFailures
 from console.ui.guards import require_writable
 from console.ui.widgets.files_format import human_bytes
+from console.ui.widgets.files_panel import FilesPanel
 
 if TYPE_CHECKING:
     from console.services import Services
-
-WORKER_GROUP = "files-unpack"
 
 
 def parse_parallelism(text: str) -> int | None:
@@ -55,24 +53,18 @@ def host_and_folder(text: str) -> tuple[str, str]:
     return where.host or "local", where.path
 
 
-class UnpackPanel(ReportsWorkerFailures, Vertical):
+class UnpackPanel(FilesPanel):
     DEFAULT_CSS = """
-    UnpackPanel .files-form { height: auto; }
     UnpackPanel #unpack-location { width: 2fr; }
-    UnpackPanel #unpack-parallel { width: 24; }
+    UnpackPanel #unpack-parallel { width: 16; }
     UnpackPanel #unpack-dest { width: 1fr; }
     UnpackPanel #unpack-bar { padding: 0 1; }
     UnpackPanel #unpack-failures { height: 1fr; }
     """
-
-    class Progressed(Message):
-        def __init__(self, generation: int, progress: UnpackProgress) -> None:
-            super().__init__()
-            self.generation = generation
-            self.progress = progress
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, UnpackPanel.Progressed)
+    WORKER_GROUP = "files-unpack"
+    STATUS_ID = "unpack-status"
+    SUBMIT_INPUTS = ("unpack-location", "unpack-parallel", "unpack-dest")
+    CANCELLED_TEXT = "Unpack cancelled: archives already unpacked stay; the rest were not touched."
 
     class Failed(Message):
         """One archive failed (or one entry was refused); the unpack goes on."""
@@ -82,34 +74,30 @@ class UnpackPanel(ReportsWorkerFailures, Vertical):
             self.generation = generation
             self.failure = failure
 
-    class Finished(Message):
-        def __init__(self, generation: int, result: UnpackResult) -> None:
-            super().__init__()
-            self.generation = generation
-            self.result = result
-
     def __init__(self, services: Services, **options) -> None:
-        super().__init__(**options)
-        self.services = services
-        self.running = False
+        super().__init__(services, **options)
         self.last_progress: UnpackProgress | None = None
         self.last_result: UnpackResult | None = None
-        self.last_failure: Failure | None = None
         self.failures: list[UnpackFailure] = []
-        self._generation = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="files-form"):
             yield Input(
-                placeholder="HOST:DIR with the archives — Enter starts", id="unpack-location"
+                placeholder="HOST:DIR of archives",
+                tooltip="The folder with the archives, HOST:DIR (local:DIR here) — Enter starts",
+                id="unpack-location",
             )
-            yield Input(placeholder="workers (host cores)", id="unpack-parallel")
-            yield Input(placeholder="into (default: the same folder)", id="unpack-dest")
-        yield Static(
-            "Type HOST:DIR (local:DIR for this machine) and press Enter.",
-            id="unpack-status",
-            classes="view-status",
-        )
+            yield Input(
+                placeholder="workers",
+                tooltip="How many archives at once (empty: one per core of the host)",
+                id="unpack-parallel",
+            )
+            yield Input(
+                placeholder="into: same dir",
+                tooltip="Where to unpack (empty: beside the archives)",
+                id="unpack-dest",
+            )
+        yield self.status_line("Type HOST:DIR (local:DIR for this machine) and press Enter.")
         yield ProgressBar(id="unpack-bar", show_eta=False)
         yield DataTable(id="unpack-failures", cursor_type="row", zebra_stripes=True)
 
@@ -117,56 +105,29 @@ class UnpackPanel(ReportsWorkerFailures, Vertical):
         table = self.query_one("#unpack-failures", DataTable)
         table.add_columns("ARCHIVE", "PROBLEM", "ENTRY", "REASON")
 
-    def _say(self, text: str, *, error: bool = False) -> None:
-        status = self.query_one("#unpack-status", Static)
-        status.set_class(error, "error")
-        status.update(text)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id in ("unpack-location", "unpack-parallel", "unpack-dest"):
-            event.stop()
-            self.start()
-
     def start(self) -> None:
         if self.running:
             self.notify("An unpack is already running: cancel it first.", title="Unpack")
             return
-        text = self.query_one("#unpack-location", Input).value
         try:
-            host_name, folder = host_and_folder(text)
-            parallel = parse_parallelism(self.query_one("#unpack-parallel", Input).value)
+            host_name, folder = host_and_folder(self.value_of("unpack-location"))
+            parallel = parse_parallelism(self.value_of("unpack-parallel"))
         except UnpackError as error:
-            self.post_message(BackendFailed(self, error))
+            self.refuse(error)
             return
-        dest = self.query_one("#unpack-dest", Input).value.strip() or None
+        dest = self.value_of("unpack-dest") or None
         if not require_writable(self.app, f"Unpacking {host_name}:{folder}"):
             return
-        self._generation += 1
-        generation = self._generation
-        self.running = True
         self.failures = []
         self.last_progress = self.last_result = None
-        self.last_failure = None
         self.query_one("#unpack-failures", DataTable).clear()
         self.query_one("#unpack-bar", ProgressBar).update(total=None, progress=0)
         workers = f"{parallel} workers" if parallel else "one worker per core"
-        self._say(f"Unpacking {host_name}:{folder} with {workers}…")
-        self.run_worker(
-            lambda: self._unpack(generation, host_name, folder, dest, parallel),
+        self.begin(
+            f"Unpacking {host_name}:{folder} with {workers}…",
+            lambda generation: self._unpack(generation, host_name, folder, dest, parallel),
             name=f"unpack {host_name}:{folder}",
-            group=WORKER_GROUP,
-            thread=True,
-            exit_on_error=False,
         )
-
-    def cancel(self) -> bool:
-        if not self.running:
-            return False
-        self.workers.cancel_group(self, WORKER_GROUP)
-        self.running = False
-        self._generation += 1
-        self._say("Unpack cancelled: archives already unpacked stay; the rest were not touched.")
-        return True
 
     def _unpack(
         self, generation: int, host_name: str, folder: str, dest: str | None, parallel: int | None
@@ -179,7 +140,7 @@ class UnpackPanel(ReportsWorkerFailures, Vertical):
                 folder,
                 dest=dest,
                 parallel=parallel,
-                on_progress=lambda p: self.post_message(self.Progressed(generation, p)),
+                on_progress=self.reporter(generation),
                 on_failure=lambda f: self.post_message(self.Failed(generation, f)),
                 cancel=cancel,
             )
@@ -189,27 +150,21 @@ class UnpackPanel(ReportsWorkerFailures, Vertical):
             raise
         self.post_message(self.Finished(generation, result))
 
-    def on_unpack_panel_progressed(self, message: Progressed) -> None:
-        message.stop()
-        if message.generation != self._generation:
-            return
-        progress = message.progress
+    def show_progress(self, progress: UnpackProgress, key: object) -> None:
         self.last_progress = progress
         self.query_one("#unpack-bar", ProgressBar).update(
             total=max(progress.archives_total, 1) if progress.archives_total else None,
             progress=progress.archives_done,
         )
-        self._say(
+        self.say(
             f"{progress.archives_done}/{progress.archives_total} archives, "
             f"{human_bytes(progress.bytes_done)} of {human_bytes(progress.bytes_total)} read, "
             f"{progress.files_written:,} files written, {progress.failed} failed"
         )
 
     def on_unpack_panel_failed(self, message: Failed) -> None:
-        message.stop()
-        if message.generation != self._generation:
-            return
-        self._add_failure(message.failure)
+        if self.is_current(message):
+            self._add_failure(message.failure)
 
     def _add_failure(self, failure: UnpackFailure) -> None:
         if failure in self.failures:
@@ -219,12 +174,7 @@ class UnpackPanel(ReportsWorkerFailures, Vertical):
             failure.archive, failure.kind.value, failure.entry or "", failure.reason
         )
 
-    def on_unpack_panel_finished(self, message: Finished) -> None:
-        message.stop()
-        if message.generation != self._generation:
-            return
-        self.running = False
-        result = message.result
+    def show_result(self, result: UnpackResult) -> None:
         self.last_result = result
         for failure in result.failures:  # any not yet listed
             self._add_failure(failure)
@@ -232,7 +182,7 @@ class UnpackPanel(ReportsWorkerFailures, Vertical):
             total=max(result.archives_total, 1), progress=max(result.archives_total, 1)
         )
         problems = len({f.archive for f in result.failures})
-        self._say(
+        self.say(
             f"Done: {result.archives_ok} of {result.archives_total} archives unpacked cleanly "
             f"into {result.destination} — {result.files_written:,} files, "
             f"{human_bytes(result.written_bytes)} in {result.seconds:.1f} s with "
@@ -240,8 +190,3 @@ class UnpackPanel(ReportsWorkerFailures, Vertical):
             + (f"; {problems} with problems (listed below)" if problems else ""),
             error=bool(problems),
         )
-
-    def show_failure(self, failure: Failure) -> None:
-        self.running = False
-        self.last_failure = failure
-        self._say(failure.one_line(), error=True)
