@@ -374,6 +374,11 @@ class SshHost(Host):
         def read(sftp: paramiko.SFTPClient) -> bytes:
             with sftp.open(full, "rb") as handle:
                 size = handle.stat().st_size or 0
+                if size == 0:
+                    # /proc and /sys files say 0 bytes and still hold text: read to the end
+                    # (an empty regular file reads nothing either way)
+                    handle.seek(offset)
+                    return handle.read(length) if length is not None else handle.read()
                 end = size if length is None else min(size, offset + length)
                 if end <= offset:
                     return b""

@@ -235,6 +235,14 @@ def test_write_then_read_ranges(host):
     assert host.read_range(path, 0, 0) == b""
 
 
+def test_read_range_of_a_file_that_says_zero_bytes_reads_its_text(host):
+    # /proc files report size 0 and still hold text (mounts, meminfo): read to the end
+    text = host.read_range("/proc/meminfo")
+    assert text.startswith(b"MemTotal:")
+    assert host.read_range("/proc/meminfo", 0, 9) == b"MemTotal:"
+    assert host.read_range("/proc/meminfo", 3, 5) == b"Total"
+
+
 def test_read_range_rejects_negative_offsets(host):
     host.write(host.workdir + "/f", b"x")
     with pytest.raises(ValueError):
