@@ -211,7 +211,9 @@ def test_killed_connections_ten_times_still_identical(
     # progress reports often enough for ten kills to land before the copy is over
     monkeypatch.setattr(transfer, "PROGRESS_INTERVAL", 0.02)
     # downloads run faster (ssh writes straight into the file): give the kills more to cut
-    size = (256 if direction == "download" else 128) * 1024 * 1024
+    # (512 MiB: with the stream count chosen per file, a 256 MiB download could end before
+    # the tenth kill on a quiet machine)
+    size = (512 if direction == "download" else 128) * 1024 * 1024
     source = random_file(tmp_path / "big.bin", size)
     if direction == "download":
         engine.run(TransferSpec(str(source), f"testhost:{remote_dir}/big.bin"))
@@ -290,7 +292,11 @@ def test_full_disk_uploading(engine, tmp_path, small_tmpfs, size):
     assert sha256(source) == digest
 
 
-def test_cancel_leaves_nothing_under_the_final_name(engine, host, remote_dir, tmp_path):
+def test_cancel_leaves_nothing_under_the_final_name(
+    engine, host, remote_dir, tmp_path, monkeypatch
+):
+    # a report on every piece: with timed reports a fast copy can end before the first one
+    monkeypatch.setattr(transfer, "PROGRESS_INTERVAL", 0.0)
     source = random_file(tmp_path / "big.bin", 64 * 1024 * 1024)
     cancel = threading.Event()
 

@@ -187,8 +187,17 @@ async def test_logs_rerun_and_forget_act_on_the_group(build_app, local_jobs, nod
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
 
         await pilot.press("R")
-        await wait_until(pilot, lambda: len(rows(app)) == 2)
-        again = next(row for row in rows(app) if row.id != group.id)
+
+        def rerun():
+            # nodes start one after the other: a listing may catch the new group half-started
+            others = [row for row in rows(app) if row.id != group.id]
+            done = (
+                len(others) == 1 and isinstance(others[0], JobGroup) and len(others[0].members) == 2
+            )
+            return others[0] if done else None
+
+        await wait_until(pilot, rerun)
+        again = rerun()
         assert isinstance(again, JobGroup) and again.nodes == 2 and again.name == "envs"
         assert [job.host for job in again.members] == ["local", "node1"]
 
