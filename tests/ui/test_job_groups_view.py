@@ -96,7 +96,13 @@ async def test_the_form_starts_a_group_shown_as_one_row_that_expands(
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
 
-        await wait_until(pilot, lambda: (g := only_group(app)) is not None and g.status.finished)
+        # both nodes listed and finished (a listing may catch the group half-started)
+        await wait_until(
+            pilot,
+            lambda: (
+                (g := only_group(app)) is not None and len(g.members) == 2 and g.status.finished
+            ),
+        )
         group = only_group(app)
         row = cells(app, f"group:{group.id}")
         assert row["name"] == "▸ ddp" and row["host"] == "2 nodes"
