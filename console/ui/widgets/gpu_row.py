@@ -9,6 +9,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.widgets import Sparkline, Static
 
 from console.models import GpuSample
@@ -138,6 +139,27 @@ class GpuRow(Horizontal):
         if not self._ready:
             self._pending = (sample, util_history, memory_history)
             return
+        try:
+            self._draw(sample, util_history, memory_history)
+        except NoMatches:
+            # The row's cells are not there: mounted before its children (a busy
+            # event loop) or being removed. Keep the sample; the next one redraws.
+            self._pending = (sample, util_history, memory_history)
+            self.texts = {}
+            if self.is_attached:
+                self.call_after_refresh(self._flush_pending)
+
+    def _flush_pending(self) -> None:
+        if self._pending is not None and self.is_attached and self.children:
+            pending, self._pending = self._pending, None
+            self.show(*pending)
+
+    def _draw(
+        self,
+        sample: GpuSample,
+        util_history: Sequence[float | None],
+        memory_history: Sequence[float | None],
+    ) -> None:
         texts = {
             "gpu-index": UNKNOWN if sample.index is None else str(sample.index),
             "gpu-util": number(sample.utilization_gpu, "%"),
