@@ -107,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the interactive console is of no use without credentials: say so before it starts
         services = build_services(settings, require_credentials=args.command is None)
         if args.command is None:
+            # the Instances view opens first: its first page travels while the window builds
+            services.ec2.prefetch_first_page()
             return run_console(settings, services)
         needs_data = getattr(args, "needs_demo_data", args.command in DEMO_DATA_COMMANDS)
         if services.demo is not None and needs_data:

@@ -43,6 +43,11 @@ class Ec2Backend(Protocol):
         """
         ...
 
+    def prefetch_first_page(self) -> None:
+        """Ask for the instances' first page now, in a thread; the next listing starts from
+        it (the console's first rows arrive while its window is still being built)."""
+        ...
+
     def instance_types(self, names: Iterable[str]) -> dict[str, InstanceTypeInfo]:
         """vCPUs, memory and GPUs of each named type, cached (``aws ec2 describe-instance-types``).
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from typing import Any
 
 from botocore import exceptions as boto
@@ -37,6 +40,9 @@ STATE_ACTIONS = {
 #: margin (EC2 answers a small page in a fraction of a full one's time)
 FIRST_PAGE_SIZE = 50
 
+#: seconds a first page fetched ahead (``prefetch_first_page``) stays good to show
+PREFETCH_MAX_AGE = 15.0
+
 
 class Ec2Service:
     """The EC2 calls the console makes, in the region of ``aws_session``."""
@@ -48,6 +54,8 @@ class Ec2Service:
         self._types: dict[str, InstanceTypeInfo] = {}
         self._unknown_types: set[str] = set()
         self._price_book = None
+        #: (when it was asked, its answer to come) of ``prefetch_first_page``
+        self._prefetched: tuple[float, Future] | None = None
 
     # -- launching -------------------------------------------------------------------------
 
@@ -298,6 +306,38 @@ class Ec2Service:
             instances.extend(page)
         return instances
 
+    def prefetch_first_page(self) -> None:
+        """Ask for the first page (``FIRST_PAGE_SIZE`` instances) now, in a thread.
+
+        The console calls this before it builds its window, so creating the EC2 client and
+        the request's round trip overlap the window's start-up; the next
+        ``list_instances(first_page=…)`` within ``PREFETCH_MAX_AGE`` seconds starts from
+        that answer instead of asking again. A failure is kept and raised there, as the
+        call itself would have raised it.
+        """
+        answer: Future = Future()
+
+        def fetch() -> None:
+            try:
+                with self._aws.errors("ec2"):
+                    page = describe_page(
+                        self._aws.client("ec2"), max_results=_page_limit(FIRST_PAGE_SIZE)
+                    )
+            except BaseException as exc:  # handed to whoever takes the page
+                answer.set_exception(exc)
+            else:
+                answer.set_result(page)
+
+        self._prefetched = (time.monotonic(), answer)
+        threading.Thread(target=fetch, name="ec2-first-page", daemon=True).start()
+
+    def _take_prefetched(self) -> Future | None:
+        """The prefetched first page's answer, once, when it is still fresh."""
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is None or time.monotonic() - prefetched[0] > PREFETCH_MAX_AGE:
+            return None
+        return prefetched[1]
+
     def iter_instance_pages(self, first_page_size: int | None = None) -> Iterator[list[Instance]]:
         """The instances of the region page by page, lazily (one request per page consumed):
         a first page of ``first_page_size`` instances when given (quick to answer, for the
@@ -314,11 +354,15 @@ class Ec2Service:
         """(instances, whether more pages follow) for each page."""
         token: str | None = None
         size = first_page_size or self._page_size
+        prefetched = self._take_prefetched() if first_page_size == FIRST_PAGE_SIZE else None
         while True:
-            with self._aws.errors("ec2"):
-                page = describe_page(
-                    self._aws.client("ec2"), token=token, max_results=_page_limit(size)
-                )
+            if prefetched is not None:
+                page, prefetched = prefetched.result(), None
+            else:
+                with self._aws.errors("ec2"):
+                    page = describe_page(
+                        self._aws.client("ec2"), token=token, max_results=_page_limit(size)
+                    )
             token, size = page.next_token, self._page_size
             yield [instance_from_api(raw) for raw in page.instances], bool(token)
             if not token:

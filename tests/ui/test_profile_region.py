@@ -165,6 +165,10 @@ async def test_switching_profile_rebuilds_clients_and_keeps_hosts(alpha_app):
     old_ec2, old_s3, hosts = services.ec2, services.s3, services.hosts
     async with alpha_app.run_test(size=(120, 40)) as pilot:
         await wait_for_instances(pilot, {"east-box"})
+        await pilot.press("2")  # the buckets view loads for alpha, then back to instances
+        buckets_view = pilot.app.screen.query_one("#view-buckets")
+        await wait_until(pilot, lambda: buckets_view.loaded_once)
+        await pilot.press("1")
         screen = await open_picker(pilot)
         screen.profile_list.highlighted = options(screen.profile_list).index("profile:beta")
         await pilot.press("enter")
@@ -180,7 +184,7 @@ async def test_switching_profile_rebuilds_clients_and_keeps_hosts(alpha_app):
         assert services.hosts is hosts  # SSH connections and jobs stay
         await wait_for_instances(pilot, {"west-box"})
         # the buckets view, loaded before, loads again for the new account when shown
-        assert not pilot.app.screen_stack[0].query_one("#view-buckets").loaded_once
+        assert not buckets_view.loaded_once
         raised = [n.message for n in notifications(pilot.app) if n.title == "AWS"]
         assert any("profile beta · eu-west-1" in m and "account" in m for m in raised)
 

@@ -12,10 +12,11 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from console.models import Instance, InstanceDetail
 from console.ui.failures import ReportsWorkerFailures
+from console.ui.widgets.footer import ConsoleFooter
 
 if TYPE_CHECKING:
     from console.services import Services
@@ -86,7 +87,7 @@ class InstanceDetailScreen(ReportsWorkerFailures, Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(f"Loading {escape(self.instance.id)}…", id="instance-detail-body")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.action_reload()

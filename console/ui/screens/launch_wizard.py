@@ -19,12 +19,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from console.instance_format import dollars, gpu_label
 from console.models import LaunchRequest
 from console.ui.failures import ReportsWorkerFailures
 from console.ui.guards import require_writable
+from console.ui.widgets.footer import ConsoleFooter
 
 if TYPE_CHECKING:
     from console.services import Services
@@ -101,7 +102,7 @@ class LaunchWizardScreen(ReportsWorkerFailures, Screen[str | None]):
             with Horizontal():
                 yield Button("Launch", variant="success", id="launch-go")
                 yield Button("Cancel", id="launch-cancel")
-        yield Footer()
+        yield ConsoleFooter()
 
     # -- loading the choices ------------------------------------------------------------
 

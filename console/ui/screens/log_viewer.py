@@ -18,11 +18,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from console.errors import ConsoleError, RemoteFileError
 from console.models import LogChunk
 from console.ui.failures import Failure, ReportsWorkerFailures
+from console.ui.widgets.footer import ConsoleFooter
 from console.ui.widgets.log_view import LogView
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class LogViewerScreen(ReportsWorkerFailures, Screen[None]):
         yield LogView(max_lines=self.buffer.max_lines, id="log-view")
         yield Static("", id="log-pending")
         yield Input(id="log-prompt")
-        yield Footer()
+        yield ConsoleFooter()
 
     @property
     def view(self) -> LogView:
