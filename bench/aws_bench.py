@@ -270,11 +270,11 @@ def main() -> None:
         if not args.skip_ui:
             ui = ui_first_rows(settings)
             rows.insert(
-                1, ("instances: first rows (ui)", ui["instances"], rows[0][2], "app start → rows")
+                1, ("instances: first rows (ui)", ui["instances"], rows[0][2], "start → rows")
             )
             rows.insert(
                 3,
-                ("instances: all (ui)", ui["instances_all"], rows[2][2], "app start → all, priced"),
+                ("instances: all (ui)", ui["instances_all"], rows[2][2], "start → all, priced"),
             )
             rows.append(("s3 prefix: first rows (ui)", ui["s3"], t_cli, "open folder → rows drawn"))
         t_ours, count = timed(lambda: s3.count_prefix(BUCKET, PREFIX))
