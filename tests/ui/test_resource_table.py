@@ -1,6 +1,7 @@
 """ResourceTable.show: a refresh with the same rows in the same order redraws only the cells
 that changed (the cursor and scroll stay where the user left them); any other change of
-rows rebuilds the table and keeps the cursor on its item."""
+rows rebuilds the table and keeps the cursor on its item; a frame drawn before the columns
+widen to fit new rows is not kept (DataTable caches lines by its update count only)."""
 
 from __future__ import annotations
 
@@ -92,3 +93,19 @@ async def test_added_removed_or_reordered_rows_rebuild_and_follow_the_cursor_ite
         table.show(things(3))  # from empty: built, not "updated"
         await pilot.pause()
         assert [r[0] for r in row_texts(table)] == ["i-0000", "i-0001", "i-0002"]
+
+
+async def test_a_frame_drawn_before_the_columns_widen_is_not_kept():
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(ResourceTable)
+        table.show([Thing("short", "running", 1)])
+        await pilot.pause(0.3)  # laid out and idle, as a view's table is between refreshes
+        table.show([Thing("a-long-bucket-name", "running", 5)])
+        # a frame drawn at once, before the table's idle pass widens its columns
+        early = table.render_line(1).text
+        assert "a-long-bucket-name" not in early
+        await pilot.pause()
+        await pilot.pause()
+        assert "a-long-bucket-name" in table.render_line(1).text
+        assert "Uptime" in table.render_line(0).text
