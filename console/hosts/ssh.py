@@ -571,9 +571,13 @@ class _SshStream(CommandStream):
         return bytes(self._stderr)
 
     def _take_stderr(self) -> None:
-        while self._channel.recv_stderr_ready():
-            self._stderr += self._channel.recv_stderr(65536)
-            del self._stderr[:-_STDERR_TAIL]
+        try:
+            while self._channel.recv_stderr_ready():
+                self._stderr += self._channel.recv_stderr(65536)
+                del self._stderr[:-_STDERR_TAIL]
+        except OSError:
+            if not self._stopped:  # closed by close() from another thread: nothing to read
+                raise
 
     def __iter__(self) -> Iterator[bytes]:
         channel = self._channel
@@ -585,7 +589,14 @@ class _SshStream(CommandStream):
                 select.select([channel], [], [], 0.2)
                 self._take_stderr()
                 if channel.recv_ready():
-                    chunk = channel.recv(65536)
+                    try:
+                        chunk = channel.recv(65536)
+                    except OSError:
+                        # close() from another thread (the stream was stopped) took the
+                        # channel's pipe away under this read: the stop ends the stream
+                        if self._stopped:
+                            return
+                        raise
                     if chunk:
                         payload = self._splitter.feed(chunk)
                         if payload:
