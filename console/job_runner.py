@@ -24,6 +24,12 @@ import signal
 import sys
 import termios
 
+#: the signals that end a job (tmux kill-session hangs the pane up). They are held from the
+#: runner's first statement until its handlers are in: a kill in those first milliseconds
+#: used to end the runner by the default action, and the job, with no exit code, read "lost".
+_ENDING = {signal.SIGHUP, signal.SIGTERM}
+signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING)
+
 #: seconds a job gets to end after the tmux session was killed, before SIGKILL
 KILL_GRACE_SECONDS = 10
 
@@ -111,6 +117,7 @@ def main(job_dir):
 
     pid, master = pty.fork()
     if pid == 0:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _ENDING)  # the command gets them as usual
         _child(spec, cwd, env)
 
     pane_gone = [False]
@@ -136,6 +143,7 @@ def main(job_dir):
     signal.signal(signal.SIGTERM, on_hangup)
     signal.signal(signal.SIGALRM, on_alarm)
     signal.signal(signal.SIGWINCH, lambda signum, frame: _copy_window_size(master))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _ENDING)  # one held meanwhile is handled now
     _copy_window_size(master)
     stdin_open = os.isatty(0)
     if stdin_open:

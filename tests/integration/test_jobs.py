@@ -335,3 +335,17 @@ def test_template_from_settings():
         template_spec(templates, "broken")
     with pytest.raises(JobError, match="No job template 'nope'.*broken, train deepfashion"):
         template_spec(templates, "nope")
+
+
+def test_a_job_killed_the_moment_it_starts_still_records_how_it_ended(local_host, tmux_socket):
+    """The runner holds SIGHUP/SIGTERM from its first statement until its handlers are in, so
+    a kill right after start (before the command is even forked) is recorded as SIGHUP, never
+    as a lost job."""
+    manager = JobManager(local_host, tmux_socket=tmux_socket)
+    jobs = []
+    for _ in range(12):
+        job = manager.start(JobSpec(command=("sleep", "600")))
+        manager.kill(job.id)  # at once: the runner may not have read job.json yet
+        jobs.append(job)
+    codes = [wait_finished(manager, job.id).status.exit_code for job in jobs]
+    assert codes == [128 + signal.SIGHUP] * len(jobs)
