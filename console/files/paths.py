@@ -17,7 +17,7 @@ class UnsafeName(ValueError):
     """A name refused by the containment rule; ``reason`` says why in a few words."""
 
     def __init__(self, name, reason):
-        ValueError.__init__(self, "{!r}: {}".format(name, reason))
+        ValueError.__init__(self, f"{name!r}: {reason}")
         self.name = name
         self.reason = reason
 
@@ -25,8 +25,9 @@ class UnsafeName(ValueError):
 def name_parts(name):
     """The segments of a relative ``/``-separated name, or UnsafeName.
 
-    Refused: a NUL byte, an absolute path (``/x``, ``C:x``, ``\\\\server``), an empty
-    segment (``a//b``, a trailing ``/``), a ``..`` segment, and a name that names nothing.
+    Refused: a NUL byte, an absolute path (``/x``, ``C:/x``, ``\\\\server``; ``C:x`` on
+    Windows), an empty segment (``a//b``, a trailing ``/``), a ``..`` segment, and a name
+    that names nothing.
     ``.`` segments are dropped: they cannot lead anywhere (``./img/a.jpg`` is how many tar
     files spell ``img/a.jpg``). Bytes are decoded with surrogateescape (any byte is kept).
     """
@@ -37,7 +38,10 @@ def name_parts(name):
     if name.startswith("/") or name.startswith("\\"):
         raise UnsafeName(name, "an absolute path")
     if len(name) > 1 and name[1] == ":" and name[0].isalpha():
-        raise UnsafeName(name, "an absolute path (a drive letter)")
+        # ``C:/x`` and ``C:`` name a drive anywhere; ``C:x`` only where drives exist (on
+        # Linux ``a:b.txt`` is an ordinary file name, and tars of real data hold them)
+        if name[2:3] in ("", "/", "\\") or os.name == "nt":
+            raise UnsafeName(name, "an absolute path (a drive letter)")
     parts = []
     for part in name.split("/"):
         if part == "":
@@ -49,6 +53,34 @@ def name_parts(name):
     if not parts:
         raise UnsafeName(name, "the name is empty")
     return parts
+
+
+def link_parts(target):
+    """``(ups, names)`` of a symlink's target text from outside, or UnsafeName.
+
+    A link may climb from the folder it sits in (``ups`` leading ``..``) and then only
+    descend (``names``). Refused: a NUL byte, an empty target, an absolute target, and a
+    ``..`` after a name (``b/../x``): where that lands depends on what ``b`` is when the
+    link is read, and a later link named ``b`` (``b -> .``) would carry it one level higher
+    than it looked when it was written. Empty and ``.`` segments are dropped, as the file
+    system drops them. The caller checks that ``ups`` does not climb above its root and
+    that the descent, as it resolves on disk, stays inside.
+    """
+    if isinstance(target, bytes):
+        target = target.decode("utf-8", "surrogateescape")
+    if "\0" in target:
+        raise UnsafeName(target, "a NUL byte in the link's target")
+    if target == "":
+        raise UnsafeName(target, "an empty link target")
+    if target.startswith("/"):
+        raise UnsafeName(target, "a link to an absolute path")
+    parts = [part for part in target.split("/") if part not in ("", ".")]
+    ups = 0
+    while ups < len(parts) and parts[ups] == "..":
+        ups += 1
+    if ".." in parts[ups:]:
+        raise UnsafeName(target, "a '..' after a name in the link's target")
+    return ups, parts[ups:]
 
 
 def is_inside(root, path, pathmod=os.path):
