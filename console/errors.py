@@ -7,6 +7,8 @@ user can do something about it).
 
 from __future__ import annotations
 
+import shlex
+
 
 class ConsoleError(Exception):
     """Base of every error the console shows to a person."""
@@ -94,21 +96,61 @@ class UnknownHostKeyError(HostKeyError):
     """The host presented a key that is not in known_hosts.
 
     Carries what the UI needs to ask the user: the host as known_hosts names it, the key
-    type and its SHA256 fingerprint (the same text ``ssh-keygen -lf`` prints).
+    type and its SHA256 fingerprint (the same text ``ssh-keygen -lf`` prints), and where an
+    accepted key goes: ``known_hosts_path`` (hashed as ``HashKnownHosts`` says). ``acceptable``
+    is False when the config says ``StrictHostKeyChecking yes`` (ssh itself never asks then).
+    ``ssh_command`` is the ``ssh`` line that asks the same question in a terminal.
     """
 
     title = "Unknown SSH host key"
 
-    def __init__(self, hostname: str, key_type: str, fingerprint: str, key_base64: str):
+    def __init__(
+        self,
+        hostname: str,
+        key_type: str,
+        fingerprint: str,
+        key_base64: str,
+        *,
+        known_hosts_path: str | None = None,
+        hashed: bool = False,
+        acceptable: bool = True,
+        ssh_command: str | None = None,
+    ):
         super().__init__(
-            f"The host {hostname} presented an unknown {key_type} key {fingerprint}.",
-            hint="Compare it with the fingerprint the instance printed in its console output, "
-            "then accept it to add it to known_hosts.",
+            f"The host {hostname} presented an unknown {key_type} key {fingerprint}; "
+            "it is not trusted yet."
         )
         self.hostname = hostname
         self.key_type = key_type
         self.fingerprint = fingerprint
         self.key_base64 = key_base64
+        self.known_hosts_path = known_hosts_path
+        self.hashed = hashed
+        self.acceptable = acceptable
+        self.ssh_command = ssh_command
+
+    @property
+    def hint(self) -> str:  # type: ignore[override]
+        where = f" to {self.known_hosts_path}" if self.known_hosts_path else ""
+        if not self.acceptable:
+            return (
+                "The ssh config says StrictHostKeyChecking yes: compare the fingerprint with "
+                f"the one the host printed, then add its key{where} yourself."
+            )
+        how = (
+            f"run `{self.ssh_command}` and answer yes"
+            if self.ssh_command
+            else "accept it in the console"
+        )
+        return (
+            "Compare it with the fingerprint the instance printed in its console output; "
+            f"if they match, {how} (the key is added{where})."
+        )
+
+    @hint.setter
+    def hint(self, value: str | None) -> None:
+        # ConsoleError.__init__ assigns one; this error words its hint from its own fields
+        pass
 
 
 class ChangedHostKeyError(HostKeyError):
@@ -116,12 +158,23 @@ class ChangedHostKeyError(HostKeyError):
 
     title = "SSH host key changed"
 
-    def __init__(self, hostname: str, key_type: str, fingerprint: str, known_fingerprint: str):
+    def __init__(
+        self,
+        hostname: str,
+        key_type: str,
+        fingerprint: str,
+        known_fingerprint: str,
+        *,
+        known_hosts_path: str | None = None,
+    ):
+        remove = shlex.join(
+            ["ssh-keygen", "-R", hostname, *(["-f", known_hosts_path] if known_hosts_path else [])]
+        )
         super().__init__(
             f"The {key_type} key of {hostname} has changed: it is now {fingerprint}, "
             f"known_hosts has {known_fingerprint}. The connection was refused.",
-            hint="If the instance was replaced, remove the old key with "
-            f"`ssh-keygen -R {hostname}`; otherwise someone may be intercepting the connection.",
+            hint=f"If the instance was replaced, remove the old key with `{remove}`; "
+            "otherwise someone may be intercepting the connection.",
         )
         self.hostname = hostname
         self.key_type = key_type

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from console.errors import ConfigError, HostConfigError
+from console.errors import ConfigError, HostConfigError, UnknownHostKeyError
 from console.hosts.base import Host
 from console.models import (
     AwsProfile,
@@ -143,6 +143,13 @@ class S3Backend(Protocol):
 class HostResolver(Protocol):
     def host_for(self, target: str) -> Host:
         """The host for an instance id, an ssh alias, or "local". Raises HostConfigError."""
+        ...
+
+    def trust_host_key(self, error: UnknownHostKeyError) -> None:
+        """Add the key of an ``UnknownHostKeyError`` to the known_hosts file that was
+        checked, after the user compared its fingerprint and said yes (ssh's own question;
+        allowed read-only too: it changes what this machine trusts, nothing on AWS or a
+        host). Raises HostConfigError."""
         ...
 
 

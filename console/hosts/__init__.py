@@ -6,10 +6,12 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from console.errors import UnknownHostKeyError
 from console.hosts.base import CommandStream, Host
 from console.hosts.local import LocalHost
 
@@ -93,6 +95,17 @@ class HostPool:
 
     #: the name ``console.services.HostResolver`` asks for
     host_for = get
+
+    def trust_host_key(self, error: UnknownHostKeyError) -> None:
+        """The user compared the fingerprint of ``error`` and said yes: add the key to the
+        known_hosts file that was checked (``ssh`` answering "yes" to its question). The
+        next connection to that host succeeds. Raises HostConfigError (file not writable,
+        or ``StrictHostKeyChecking yes``)."""
+        from console.hosts.knownhosts import trust_host_key
+
+        trust_host_key(
+            error, os.path.expanduser(self._known_hosts_path or "~/.ssh/known_hosts")
+        )
 
     def close_all(self) -> None:
         """Close every connection; hosts stay usable and reconnect on their next call."""

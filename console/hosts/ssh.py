@@ -39,7 +39,7 @@ from console.hosts import sshconfig
 from console.hosts.argv import check_argv, check_env
 from console.hosts.base import CommandStream, Host, Progress
 from console.hosts.filestat import file_error, file_stat
-from console.hosts.knownhosts import add_known_host
+from console.hosts.knownhosts import trust_host_key
 from console.hosts.sshconfig import SshTarget
 from console.hosts.sshconnection import DEFAULT_POOL, ChannelSlot, Connection, ConnectionPool
 
@@ -165,13 +165,7 @@ class SshHost(Host):
         config says ``HashKnownHosts yes``). Works for a jump host's key as well: the error
         names the host the key belongs to. Raises HostConfigError if the file is not writable.
         """
-        add_known_host(
-            self.known_hosts_path,
-            error.hostname,
-            error.key_type,
-            error.key_base64,
-            hashed=self.target.hash_known_hosts,
-        )
+        trust_host_key(error, self.known_hosts_path, hashed=self.target.hash_known_hosts)
 
     # --- commands ----------------------------------------------------------------------
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
+import shlex
 import socket
 import threading
 import time
@@ -33,8 +35,18 @@ from console.errors import (
     HostUnreachableError,
     UnknownHostKeyError,
 )
-from console.hosts.knownhosts import fingerprint
-from console.hosts.sshconfig import SshTarget
+from console.hosts.interactive import SshOptions, ssh_argv
+from console.hosts.knownhosts import add_known_host, fingerprint
+from console.hosts.sshconfig import DEFAULT_KNOWN_HOSTS_PATH, SshTarget
+
+# paramiko logs what it meets on its own threads (a port that answers HTTP: "Exception
+# (client): Error reading SSH protocol banner" and a traceback). Every such failure reaches
+# the caller as a HostError already; with no handler, Python's last-resort handler would
+# print the log lines over the console or a command's output. Nothing of paramiko's is
+# shown, whatever the root logger is given.
+_paramiko_log = logging.getLogger("paramiko")
+_paramiko_log.addHandler(logging.NullHandler())
+_paramiko_log.propagate = False
 
 #: Session channels (commands and SFTP sessions together) one connection keeps open at once.
 #: OpenSSH's sshd refuses channels beyond MaxSessions, 10 by default, per connection. It
@@ -52,16 +64,49 @@ CHANNEL_WAIT_S = 120.0
 REFUSED_RETRY_S = 3.0
 
 
-class _RefuseUnknownHostKey(paramiko.MissingHostKeyPolicy):
-    """Never trust a key on first sight: raise with what the user needs to decide."""
+class _HostKeyPolicy(paramiko.MissingHostKeyPolicy):
+    """What to do with a key known_hosts does not have, as ``StrictHostKeyChecking`` says:
+    "ask" and "yes" refuse it with what the user needs to decide (never trusted on first
+    sight); "accept-new" and "no" add it to known_hosts, as ssh does."""
+
+    def __init__(self, target: SshTarget, known_hosts_path: str):
+        self.target = target
+        self.known_hosts_path = known_hosts_path
 
     def missing_host_key(self, client, hostname, key):  # noqa: ANN001 - paramiko's signature
+        strict = self.target.strict_host_key_checking
+        if strict in ("accept-new", "no"):
+            add_known_host(
+                self.known_hosts_path,
+                hostname,
+                key.get_name(),
+                key.get_base64(),
+                hashed=self.target.hash_known_hosts,
+            )
+            client.get_host_keys().add(hostname, key.get_name(), key)
+            return
         raise UnknownHostKeyError(
             hostname=hostname,
             key_type=key.get_name(),
             fingerprint=fingerprint(key.get_base64()),
             key_base64=key.get_base64(),
+            known_hosts_path=self.known_hosts_path,
+            hashed=self.target.hash_known_hosts,
+            acceptable=strict != "yes",
         )
+
+
+def ssh_command_for(target: SshTarget, known_hosts_path: str) -> str:
+    """The ``ssh`` line that reaches ``target`` as this console does (same config file,
+    known_hosts, user and port) and runs ``true``: where ssh asks about an unknown key."""
+    host = f"[{target.alias}]" if ":" in target.alias else target.alias
+    default = os.path.expanduser(DEFAULT_KNOWN_HOSTS_PATH)
+    options = SshOptions(
+        target=f"{target.user}@{host}:{target.port}",
+        config_path=target.config_file,
+        known_hosts_path=None if known_hosts_path == default else known_hosts_path,
+    )
+    return shlex.join([*ssh_argv(options, tty=False), "true"])
 
 
 # --- connections ---------------------------------------------------------------------------
@@ -112,7 +157,13 @@ class Connection:
             transport = client.get_transport() if client else None
             if transport is None or not transport.is_active():
                 self._drop_locked()
-                client = self._connect()
+                try:
+                    client = self._connect()
+                except UnknownHostKeyError as exc:
+                    # set at every level a jump host's error passes: the outermost, the
+                    # destination the user named, is the one whose ssh asks about every hop
+                    exc.ssh_command = ssh_command_for(self.target, self.known_hosts_path)
+                    raise
                 self._client = client
                 self._generation += 1
                 transport = client.get_transport()
@@ -188,7 +239,7 @@ class Connection:
                 raise HostConfigError(
                     f"Cannot read known_hosts {self.known_hosts_path}: {exc}"
                 ) from exc
-        client.set_missing_host_key_policy(_RefuseUnknownHostKey())
+        client.set_missing_host_key_policy(_HostKeyPolicy(target, self.known_hosts_path))
         try:
             client.connect(
                 target.hostname,
@@ -205,7 +256,7 @@ class Connection:
                 banner_timeout=target.connect_timeout,
                 auth_timeout=target.connect_timeout,
             )
-        except UnknownHostKeyError:
+        except HostError:  # an unknown key refused, or an accepted one that could not be saved
             client.close()
             raise
         except paramiko.BadHostKeyException as exc:
@@ -215,6 +266,7 @@ class Connection:
                 key_type=exc.key.get_name(),
                 fingerprint=fingerprint(exc.key.get_base64()),
                 known_fingerprint=fingerprint(exc.expected_key.get_base64()),
+                known_hosts_path=self.known_hosts_path,
             ) from exc
         except paramiko.PasswordRequiredException as exc:
             client.close()
@@ -240,9 +292,14 @@ class Connection:
                     hint="Give the host an IdentityFile in the ssh config, or add a key to "
                     "ssh-agent.",
                 ) from exc
+            where = f"{target.alias} ({target.hostname}:{target.port})"
+            if "protocol banner" in str(exc):
+                raise HostUnreachableError(
+                    f"{where} did not answer as an SSH server (no SSH banner): is "
+                    f"{target.port} the SSH port of the host?"
+                ) from exc
             raise HostUnreachableError(
-                f"SSH handshake with {target.alias} ({target.hostname}:{target.port}) failed: "
-                f"{exc or type(exc).__name__}"
+                f"SSH handshake with {where} failed: {exc or type(exc).__name__}"
             ) from exc
         transport = client.get_transport()
         assert transport is not None
