@@ -118,6 +118,13 @@ def ssh_argv(host: Host, remote: list[str]) -> list[str]:
         "-o", "ServerAliveCountMax=3",
         "-o", "ConnectTimeout=15",
         "-o", "LogLevel=ERROR",
+        # a stream of file bytes carries nothing else: none of the config's forwardings (a
+        # LocalForward would clash with the next stream's), no agent or X11 for the host to
+        # use, no terminal to mangle the bytes
+        "-o", "ClearAllForwardings=yes",
+        "-o", "ForwardAgent=no",
+        "-o", "ForwardX11=no",
+        "-o", "RequestTTY=no",
     ]  # fmt: skip
     return [*base_ssh_argv(options, tty=False, extra=extra), shlex.join(remote)]
 
