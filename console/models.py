@@ -482,6 +482,21 @@ class TransferProgress:
     #: bytes an earlier, interrupted run had already copied (counted in ``bytes_done``,
     #: not sent again)
     bytes_resumed: int = 0
+    #: names from the source refused so far (see ``RefusedName``)
+    refused: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedName:
+    """A name from outside (an S3 key, a host's listing) that a copy did not write, and why.
+
+    ``name`` is the name as the source gave it, relative to the copied folder (bytes that
+    were not UTF-8 kept as surrogate escapes); ``reason`` is the containment rule's words
+    (``console.files.paths``): "a '..' segment leads outside the destination", ...
+    """
+
+    name: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -506,6 +521,8 @@ class TransferResult:
     job_id: str | None = None
     #: bytes found already copied by an earlier, interrupted run (not sent again)
     bytes_resumed: int = 0
+    #: names skipped because writing them would leave the destination (the rest was copied)
+    refused: tuple[RefusedName, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

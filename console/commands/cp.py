@@ -7,20 +7,24 @@ big file that an earlier ``cp`` left half-copied (killed, crashed, connection go
 continued where it stopped, once the bytes already there are checked. A copy between a host and
 S3 starts on the host as a job (``aws s3 cp`` there) and prints the job's id. Progress goes
 to stderr when it is a terminal; with ``--json`` the result is printed as JSON at the end.
-Exit status 0 when everything was copied or skipped as identical.
+A name inside a copied folder that would be written outside the destination (an S3 key
+``data/../../x``, a link on the way that leads out) is skipped: the rest is copied, and the
+refused names are listed with their reasons (``refused`` in the JSON). Exit status 0 when
+everything was copied or skipped as identical, 1 when names were refused.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
-from console.commands import add_json_flag, print_json
+from console.commands import add_json_flag, print_json, print_table
 from console.errors import ReadOnlyError
 from console.files.transfer import Policy, TransferSpec, engine_for
 from console.files.transfer_ssh import MAX_STREAMS
-from console.models import TransferProgress, TransferState
+from console.models import RefusedName, TransferProgress, TransferState
 
 
 def register(subparsers: Any) -> None:
@@ -86,7 +90,16 @@ def run(args: Any, services: Any) -> int:
                 else ""
             )
         )
-    return 0
+    if result.refused and not args.json:
+        print(f"refused: {len(result.refused)} name(s) from the source were not written:")
+        print_table(result.refused, [("NAME", _name), ("REASON", lambda r: r.reason)])
+    return 1 if result.refused else 0
+
+
+def _name(refused: RefusedName) -> str:
+    # a name that was not UTF-8 shows its bytes as \xNN (the table shows every control
+    # character as an escape too)
+    return os.fsencode(refused.name).decode("utf-8", "backslashreplace")
 
 
 def _stream_count(text: str) -> int:

@@ -20,6 +20,7 @@ from console.errors import ConsoleError, HostError
 from console.files.location import Location
 from console.files.location import parse_location as parse_any_location
 from console.files.remote_helpers import count_tree, python_command
+from console.hosts.argv import tool_path
 from console.hosts.base import Host
 from console.models import (
     CountComparison,
@@ -138,6 +139,8 @@ def count_on_host(
     unreadable, HostError subclasses when the host cannot be reached.
     """
     label = f"{host.name}:{path}"
+    if not path or "\0" in path:
+        raise CountError(f"Cannot count {label}: name a folder.")
     root = expand_home(host, path)
     if method in ("auto", "scandir"):
         argv = python_command("count_tree", *options.helper_args(), "--", root, python=python)
@@ -267,8 +270,12 @@ _FIND_KINDS = {"f": "files", "d": "dirs", "l": "symlinks"}
 
 
 def find_command(root: str, recursive: bool) -> list[str]:
-    """``find -H ROOT -mindepth 1 [-maxdepth 1] -printf '%y\\t%s\\t%P\\0'``."""
-    argv = ["find", "-H", root, "-mindepth", "1"]
+    """``find -H ROOT -mindepth 1 [-maxdepth 1] -printf '%y\\t%s\\t%P\\0'``.
+
+    ROOT is made absolute or ``./``-prefixed (``tool_path``): ``find`` takes no ``--``
+    before its start points, and a root named ``-delete`` would otherwise be its action.
+    """
+    argv = ["find", "-H", tool_path(root), "-mindepth", "1"]
     if not recursive:
         argv += ["-maxdepth", "1"]
     return argv + ["-printf", "%y\\t%s\\t%P\\0"]
@@ -287,7 +294,7 @@ def _count_with_find(
     exit_code = ended.exit_code
     if tally.records == 0 and exit_code not in (0, None):
         # nothing listed and a failure: the root itself is missing or unreadable
-        result = host.run(["test", "-d", root])
+        result = host.run(["test", "-d", tool_path(root)])
         reason = "no such directory" if not result.ok else f"find exited {exit_code}"
         raise CountError(f"Cannot count {label}: {reason}.")
     errors = ()

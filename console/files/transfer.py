@@ -18,6 +18,15 @@ next copy of the same source to the same place (transfer_resume.py). A file that
 exists is handled by the policy: ``skip`` (identical files are skipped, a different one is
 an error: nothing is overwritten), ``overwrite``, or ``keep-both`` (the new copy gets a
 `` (1)`` suffix).
+
+The names inside a copied folder come from outside (S3 keys, a host's ``find`` listing) and
+pass the containment rule (``console.files.paths``) before anything is created: a name with
+a ``..``, an empty segment, a leading ``/`` or a NUL, or one whose folder resolves (links
+on disk followed, on a host by the host) outside the destination, is skipped and reported
+in ``TransferResult.refused`` with its reason; the rest of the copy goes on. On the sending
+side a link on this machine whose target lies outside the copied folder is refused the same
+way (a link an archive planted must not carry a private file away); a host's links are
+never followed (``find -type f``; ``aws s3 cp --no-follow-symlinks``).
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import contextlib
 import errno as errno_module
 import hashlib
 import itertools
+import json
 import os
 import posixpath
 import queue
@@ -44,6 +54,8 @@ from console.errors import ConsoleError, HostError, HostUnreachableError, Remote
 from console.files import transfer_resume, transfer_s3, transfer_ssh
 from console.files.location import Location
 from console.files.location import parse_location as parse_any_location
+from console.files.paths import UnsafeName, contained_path, is_inside, name_parts
+from console.files.remote_helpers import python_command
 from console.files.transfer_remote import helper_argv
 from console.files.transfer_ssh import (
     Control,
@@ -52,9 +64,17 @@ from console.files.transfer_ssh import (
     TransferError,
     remote_call,
 )
+from console.hosts.argv import tool_path
 from console.hosts.base import Host
 from console.hosts.local import LocalHost
-from console.models import FileKind, JobSpec, TransferProgress, TransferResult, TransferState
+from console.models import (
+    FileKind,
+    JobSpec,
+    RefusedName,
+    TransferProgress,
+    TransferResult,
+    TransferState,
+)
 
 __all__ = [
     "DiskFullError",
@@ -73,6 +93,8 @@ __all__ = [
 SMALL_FILE = 8 * 1024 * 1024
 #: round trips timed to measure a host's RTT (the least is kept: the others queued)
 RTT_PROBES = 3
+#: refused keys a host <-> S3 job leaves out with ``--exclude`` (each one is an argument)
+MAX_EXCLUDES = 5000
 PROGRESS_INTERVAL = 0.2
 RATE_WINDOW = 5.0
 
@@ -119,6 +141,7 @@ class _Tracker:
         self.files_done = 0
         self.files_total = 0
         self.current = ""
+        self.refused = 0
         self.state = TransferState.QUEUED
         self.samples: deque[tuple[float, int]] = deque()
         self.last_report = 0.0
@@ -161,6 +184,7 @@ class _Tracker:
                 current=self.current,
                 resumes=self.control.resumes if self.control else 0,
                 bytes_resumed=self.bytes_resumed,
+                refused=self.refused,
             )
 
     def emit(self, force: bool = False) -> None:
@@ -286,6 +310,7 @@ class TransferEngine:
             eta=(total - done) / rate if rate > 0 else None,
             resumes=sum(p.resumes for p in items),
             bytes_resumed=sum(p.bytes_resumed for p in items),
+            refused=sum(p.refused for p in items),
         )
 
     def _work(self) -> None:
@@ -350,6 +375,7 @@ class TransferEngine:
             error=str(error) if error else None,
             job_id=job.job_id,
             bytes_resumed=tracker.bytes_resumed,
+            refused=tuple(job.refused),
         )
         if error is not None and raise_errors:
             raise error
@@ -397,6 +423,11 @@ class _FilePlan:
     #: the source's modification time (part of the resume key: a changed source never
     #: resumes into an old partial file)
     mtime: float = 0.0
+    #: for a file inside a copied folder: the destination folder and the file's name below
+    #: it, which came from outside and is checked where it is written (None: a file the
+    #: user named)
+    root: str | None = None
+    rel: str | None = None
 
 
 class _Job:
@@ -411,6 +442,7 @@ class _Job:
         self.skipped = 0
         self.verified: set[str] = set()
         self.written: list[str] = []
+        self.refused: list[RefusedName] = []
         self.job_id: str | None = None
         self.streams = spec.streams or engine.streams
         #: the measured round trip per host name (once per transfer)
@@ -487,7 +519,7 @@ class _Job:
                     return None
                 raise
             if info.kind is FileKind.SYMLINK:
-                result = side.host.run(["stat", "-L", "-c", "%F", "--", path])
+                result = side.host.run(["stat", "-L", "-c", "%F", "--", tool_path(path)])
                 kind = "dir" if b"directory" in result.stdout else "file"
             else:
                 kind = {FileKind.DIRECTORY: "dir", FileKind.FILE: "file"}.get(info.kind, "other")
@@ -499,33 +531,27 @@ class _Job:
             return "dir", 0, 0o755, 0.0
         return None
 
+    def _refuse(self, name: str, reason: str) -> None:
+        """Skip ``name`` (from the source, relative to the copied folder) and report why."""
+        self.refused.append(RefusedName(name, reason))
+        with self.tracker.lock:
+            self.tracker.refused += 1
+
     def _walk(self, side: _Side, root: str) -> list[tuple[str, int, int, float]]:
         """(relative path, size, mode, mtime) of every file under a folder."""
-        files: list[tuple[str, int, int, float]] = []
         if side.kind == "local":
-            for directory, _dirs, names in os.walk(root):
-                for name in sorted(names):
-                    full = os.path.join(directory, name)
-                    st = os.stat(full)
-                    if stat_module.S_ISREG(st.st_mode):
-                        files.append(
-                            (
-                                os.path.relpath(full, root),
-                                st.st_size,
-                                stat_module.S_IMODE(st.st_mode),
-                                st.st_mtime,
-                            )
-                        )
-            return files
+            return self._walk_local(root)
         if side.kind == "host":
             result = side.host.run(
-                ["find", root, "-mindepth", "1", "-type", "f", "-printf", "%s %m %T@ %P\\0"],
+                ["find", tool_path(root), "-mindepth", "1", "-type", "f",
+                 "-printf", "%s %m %T@ %P\\0"],
                 timeout=600,
-            )
+            )  # fmt: skip
             if result.exit_code != 0:
                 raise RemoteFileError(
                     f"Cannot list {side.label(root)}: {result.stderr.decode(errors='replace')}"
                 )
+            files: list[tuple[str, int, int, float]] = []
             for record in result.stdout.split(b"\0"):
                 if record:
                     size, mode, mtime, rel = record.decode("utf-8", "surrogateescape").split(" ", 3)
@@ -537,6 +563,32 @@ class _Job:
             for key, size in transfer_s3.list_objects(self._s3(), side.bucket, prefix)
             if not key.endswith("/")
         ]
+
+    def _walk_local(self, root: str) -> list[tuple[str, int, int, float]]:
+        """The files under a folder here. A link is copied as the file it points to only
+        when that file lies inside the folder: one that leads out (a private key, say, that
+        an archive linked to) is refused, and so is a link to nothing."""
+        files: list[tuple[str, int, int, float]] = []
+        real_root = os.path.realpath(root)
+        for directory, _dirs, names in os.walk(root):
+            for name in sorted(names):
+                full = os.path.join(directory, name)
+                rel = os.path.relpath(full, root)
+                try:
+                    if os.path.islink(full):
+                        if not is_inside(real_root, os.path.realpath(full)):
+                            self._refuse(rel, "a link that leads outside the copied folder")
+                            continue
+                    st = os.stat(full)
+                except FileNotFoundError:
+                    self._refuse(rel, "a link to nothing")
+                    continue
+                except OSError as exc:
+                    raise TransferError(f"Cannot read {full}: {exc.strerror}") from exc
+                if stat_module.S_ISREG(st.st_mode):
+                    mode = stat_module.S_IMODE(st.st_mode)
+                    files.append((rel, st.st_size, mode, st.st_mtime))
+        return files
 
     def _plan(self, source: _Side, destination: _Side) -> list[_FilePlan]:
         info = self._stat(source, source.path)
@@ -553,23 +605,62 @@ class _Job:
             name = _basename(source.path)
             # S3 has no folders: a trailing "/" alone says "into"
             inside = into_folder and (target is not None or destination.kind == "s3")
+            if inside:
+                _check_own_name(source, name)
             root = destination.join(name) if inside else destination.path
             if target is not None and target[0] != "dir":
                 raise TransferError(f"{destination.label()} exists and is not a folder.")
-            return [
-                _FilePlan(source.join(*rel.split("/")), _join(destination, root, rel), s, m, t)
-                for rel, s, m, t in self._walk(source, source.path)
-            ]
+            plans = []
+            for rel, s, m, t in self._walk(source, source.path):
+                try:
+                    parts = name_parts(rel)
+                except UnsafeName as exc:
+                    self._refuse(rel, exc.reason)
+                    continue
+                # the source is read under its own name; the copy is written under the
+                # checked one ("./" segments dropped)
+                clean = "/".join(parts)
+                plans.append(
+                    _FilePlan(
+                        source.join(*rel.split("/")), _join(destination, root, clean), s, m, t,
+                        root=root, rel=clean,
+                    )
+                )  # fmt: skip
+            if destination.kind == "host":
+                plans = self._refuse_on_host(destination, root, plans)
+            return plans
         if kind != "file":
             raise TransferError(f"{source.label()} is not a regular file.")
+        if into_folder:
+            _check_own_name(source, _basename(source.path))
         final = destination.join(_basename(source.path)) if into_folder else destination.path
         if into_folder and target is None and destination.kind != "s3":
             raise TransferError(f"The destination folder {destination.label()} does not exist.")
         return [_FilePlan(source.path, final, size, mode, mtime)]
 
+    def _refuse_on_host(self, side: _Side, root: str, plans: list[_FilePlan]) -> list[_FilePlan]:
+        """The plans whose names the host lets in under ``root`` (its links counted); the
+        others are refused with the host's reason."""
+        refused = refused_on_host(side.host, self.engine.python, root, [p.rel for p in plans])
+        kept = []
+        for index, plan in enumerate(plans):
+            if index in refused:
+                self._refuse(plan.rel or plan.source, refused[index])
+            else:
+                kept.append(plan)
+        return kept
+
     # -- one file --
 
     def _copy(self, source: _Side, destination: _Side, plan: _FilePlan) -> None:
+        if plan.rel is not None and destination.kind == "local":
+            # resolved now, just before its folder is made: links already on disk count
+            try:
+                plan = replace(plan, destination=contained_path(plan.root, plan.rel))
+            except UnsafeName as exc:
+                self._refuse(plan.rel, exc.reason)
+                self.tracker.add(plan.size)
+                return
         self._ensure_folder(destination, plan.destination)
         final = self._apply_policy(source, destination, plan)
         if final is None:
@@ -869,23 +960,79 @@ class _Job:
 
     # host <-> s3
     def _host_s3_job(self, source: _Side, destination: _Side) -> None:
+        """``aws s3 cp`` on the host, as a job. From S3, the keys are listed here first and
+        judged by the containment rule on the host: a refused key is reported and left out
+        with an ``--exclude`` that matches it alone (a key added after the listing meets
+        the CLI's own parent-folder check). To S3, links on the host are not followed."""
         host = source.host if source.kind == "host" else destination.host
         if self.engine.jobs_for is None:
             raise TransferError("Copies between a host and S3 need the job runner.")
         argv = [*self.engine.aws_cli, "s3", "cp"]
         if self.spec.recursive:
             argv.append("--recursive")
-        argv += [
-            source.path if source.kind != "s3" else f"s3://{source.bucket}/{source.path}",
-            destination.path
-            if destination.kind != "s3"
-            else f"s3://{destination.bucket}/{destination.path}",
-        ]
-        if destination.kind == "s3":
+        if source.kind == "s3":
+            argv += [f"s3://{source.bucket}/{source.path}", tool_path(destination.path)]
+            if self.spec.recursive:
+                excludes = self._keys_refused_on_host(source, destination)
+                if excludes is None:
+                    return  # every key was refused: nothing to start
+                for rel in excludes:
+                    argv += ["--exclude", _glob_literal(rel)]
+            elif self.spec.destination.endswith("/") or _is_host_dir(destination):
+                _check_own_name(source, _basename(source.path))
+        else:
+            argv += [tool_path(source.path), f"s3://{destination.bucket}/{destination.path}"]
             argv += ["--checksum-algorithm", "SHA256"]
+            if self.spec.recursive:
+                argv.append("--no-follow-symlinks")
         name = f"cp {_basename(source.path) or source.path}"
         job = self.engine.jobs_for(host).start(JobSpec(command=tuple(argv), name=name))
         self.job_id = job.id
+
+    def _keys_refused_on_host(self, source: _Side, destination: _Side) -> list[str] | None:
+        """The names (relative to the source prefix) to leave out of a recursive copy from
+        S3 to a host, each reported; None when no file would be left to copy."""
+        base = source.path.rstrip("/")
+        prefix = f"{base}/" if base else ""
+        files: list[str] = []
+        refused: list[str] = []
+        for key, _size in transfer_s3.list_objects(self._s3(), source.bucket, prefix):
+            rel = key[len(prefix) :]
+            if not rel:
+                continue  # the prefix's own folder marker
+            marker = rel.endswith("/")  # a folder marker: the CLI makes at most a folder
+            try:
+                name_parts(rel[:-1] if marker else rel)
+            except UnsafeName as exc:
+                self._refuse(rel, exc.reason)
+                refused.append(rel)
+                continue
+            if not marker:
+                files.append(rel)
+        judged = refused_on_host(destination.host, self.engine.python, destination.path, files)
+        for index, reason in sorted(judged.items()):
+            self._refuse(files[index], reason)
+            refused.append(files[index])
+        if files and len(judged) == len(files):
+            return None
+        if len(refused) > MAX_EXCLUDES:
+            raise TransferError(
+                f"{len(refused)} keys under {source.label()} cannot be written on "
+                f"{destination.label()}: too many to leave out of one copy.",
+                hint="Copy the prefix to this machine first (the refused keys are reported there).",
+            )
+        return refused
+
+
+def _is_host_dir(side: _Side) -> bool:
+    try:
+        info = side.host.stat(side.path)
+    except RemoteFileError:
+        return False
+    if info.kind is FileKind.SYMLINK:
+        result = side.host.run(["test", "-d", tool_path(side.path)], timeout=30)
+        return result.ok
+    return info.kind is FileKind.DIRECTORY
 
 
 def measure_rtt(host: Host, probes: int = RTT_PROBES) -> float | None:
@@ -987,6 +1134,59 @@ def _temp_name(pathmod: Any, final: str) -> str:
 
 def _basename(path: str) -> str:
     return posixpath.basename(path.rstrip("/")) or path
+
+
+def _check_own_name(source: _Side, name: str) -> None:
+    """A file or folder copied *into* a folder keeps its name: that name must be one plain
+    name (``s3://b/x/..`` would land above the destination). Raises TransferError."""
+    try:
+        parts = name_parts(name)
+    except UnsafeName as exc:
+        raise TransferError(
+            f"{source.label()} cannot be copied into a folder under its name: {exc.reason}."
+        ) from exc
+    if len(parts) != 1:
+        raise TransferError(f"{source.label()} has no name of its own to copy it under.")
+
+
+def refused_on_host(host: Host, python: str, root: str, names: Sequence[str]) -> dict[int, str]:
+    """{index: reason} of the ``names`` (from outside, relative to ``root``) that may not
+    be written under ``root`` on ``host``: one round trip, the host resolving its own links
+    (``remote_helpers/contained_names.py`` with the containment rule shipped ahead).
+
+    Raises TransferError when the host cannot run the check (no ``python3``).
+    """
+    if not names:
+        return {}
+    data = b"".join(os.fsencode(name) + b"\0" for name in names)
+    argv = python_command("contained_names", root, python=python)
+    result = host.run(argv, stdin=data, timeout=600)
+    refused: dict[int, str] = {}
+    done = None
+    for line in result.stdout.splitlines():
+        with contextlib.suppress(ValueError, TypeError, KeyError):
+            record = json.loads(line)
+            if "done" in record:
+                done = int(record["done"])
+            else:
+                refused[int(record["index"])] = str(record["reason"])
+    if result.exit_code != 0 or done != len(names):
+        error = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise TransferError(
+            f"Cannot check the names to write under {host.name}:{root}: "
+            f"{error[-1] if error else f'exit status {result.exit_code}'}",
+            hint=f"The host needs {python} (3.6 or later) on its PATH.",
+        )
+    return refused
+
+
+def _glob_literal(name: str) -> str:
+    """A pattern of ``aws s3 cp --exclude`` that matches ``name`` only (fnmatch has no
+    escape character: ``*``, ``?`` and ``[`` become one-character classes). A leading ``/``
+    is a class too: the CLI joins the pattern to the source folder with ``os.path.join``,
+    which would drop the folder for an absolute-looking pattern."""
+    escaped = "".join(f"[{char}]" if char in "*?[" else char for char in name)
+    return f"[/]{escaped[1:]}" if escaped.startswith("/") else escaped
 
 
 def _join(side: _Side, root: str, rel: str) -> str:

@@ -1,4 +1,5 @@
-"""Checks every host applies to an argument list and an environment before running it."""
+"""Checks every host applies to an argument list and an environment before running it, and
+the one way a path is handed to a host tool (``tool_path``)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,23 @@ def check_env(env: Mapping[str, str] | None) -> dict[str, str]:
             raise ValueError(f"the value of {key} contains a NUL byte")
         result[key] = value
     return result
+
+
+def tool_path(path: str) -> str:
+    """``path`` as an argument that no tool can read as an option or an expression.
+
+    An absolute path is returned as it is; a relative one gets ``./`` in front, so a folder
+    named ``-delete`` reaches ``find`` as ``./-delete`` (a start point, not an action) and
+    a file named ``-rf`` reaches ``rm`` as a file. Use it for every path given to ``find``,
+    ``ls``, ``tar``, ``du``, ``stat``, ``rm``, ``test``, ``tail``…, and put it after ``--``
+    where the tool takes one (``find`` takes none before its start points: the prefix is
+    what keeps it a path there). A leading ``~`` is not expanded here: callers resolve it
+    against the host's home first. Raises ValueError for an empty path or a NUL byte.
+    """
+    if not isinstance(path, str):
+        raise ValueError(f"a path must be text, not {type(path).__name__}")
+    if not path:
+        raise ValueError("an empty path names nothing")
+    if "\0" in path:
+        raise ValueError(f"the path {path!r} contains a NUL byte")
+    return path if path.startswith("/") else f"./{path}"

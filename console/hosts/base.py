@@ -117,6 +117,13 @@ class Host(ABC):
         """``mkdir -p path``."""
 
     @abstractmethod
+    def realpath(self, path: str) -> str:
+        """``path`` as the host resolves it (``realpath -m``): absolute, every symlink on
+        it followed, ``.`` and ``..`` gone; components that do not exist yet are kept as
+        they are. What the containment rule (``console.files.paths``) asks of a host before
+        a file is written there from an outside name. Raises RemoteFileError."""
+
+    @abstractmethod
     def remove(self, path: str) -> None:
         """Remove one file."""
 

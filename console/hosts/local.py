@@ -241,6 +241,10 @@ class LocalHost(Host):
         except OSError as exc:
             raise file_error("create directory", full, exc) from exc
 
+    def realpath(self, path: str) -> str:
+        """``realpath -m PATH`` (``os.path.realpath``: links followed, missing parts kept)."""
+        return os.path.realpath(self.expand(path))
+
     def remove(self, path: str) -> None:
         """``rm PATH`` (one file, not a directory). Raises RemoteFileError."""
         full = self.expand(path)

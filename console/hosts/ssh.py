@@ -487,6 +487,42 @@ class SshHost(Host):
         full = self.expand(path)
         self._sftp_call("remove", full, lambda sftp: sftp.remove(full))
 
+    def realpath(self, path: str) -> str:
+        """``realpath -m PATH`` on the host: SFTP's own resolver (``normalize``), which
+        follows every link but wants all but the last component to exist; below a missing
+        folder the rest is resolved here the same way. Raises RemoteFileError."""
+        full = self.expand(path)
+        return self._sftp_call("resolve", full, lambda sftp: _sftp_realpath(sftp, full, 0))
+
+
+#: links followed while resolving one path (the kernel's own limit)
+_MAX_LINK_HOPS = 40
+
+
+def _sftp_realpath(sftp: paramiko.SFTPClient, path: str, hops: int) -> str:
+    """``path`` resolved on the SFTP server, links followed, missing parts kept."""
+    try:
+        return sftp.normalize(path)
+    except FileNotFoundError:
+        pass  # a missing folder on the way: resolve its parent, then this name
+    parent, name = posixpath.split(path.rstrip("/") or "/")
+    if name in ("", "."):
+        return _sftp_realpath(sftp, parent, hops) if name else "/"
+    if name == "..":
+        return posixpath.dirname(_sftp_realpath(sftp, parent, hops))
+    base = _sftp_realpath(sftp, parent, hops)
+    here = posixpath.join(base, name)
+    try:
+        is_link = stat_module.S_ISLNK(sftp.lstat(here).st_mode or 0)
+    except FileNotFoundError:
+        return here
+    if not is_link:
+        return here
+    if hops >= _MAX_LINK_HOPS:
+        raise OSError(40, f"too many levels of symbolic links at {here}")
+    target = sftp.readlink(here) or ""
+    return _sftp_realpath(sftp, posixpath.join(base, target), hops + 1)
+
 
 def _send_eof(channel: paramiko.Channel) -> None:
     """``channel.shutdown_write()`` whose EOF can never reach the server after our CLOSE.

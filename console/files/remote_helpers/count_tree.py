@@ -315,7 +315,9 @@ def _parse_args(argv):
             options["with_paths"] = True
         elif arg == "--progress-every":
             options["progress_every"] = float(args.pop(0))
-        elif arg == "--":
+        elif arg == "--":  # the root follows, whatever it looks like (``-delete``)
+            if len(args) != 1:
+                raise SystemExit("count_tree: exactly one root path after --")
             root = args.pop(0)
         elif root is None and not arg.startswith("--"):
             root = arg
