@@ -86,7 +86,8 @@ def instance_shell_argv(instance: Instance, settings: ConnectSettings) -> list[s
 
 
 def instance_jupyter_argv(instance: Instance, settings: ConnectSettings) -> list[str]:
-    """``ssh [-i KEY] -N -o ExitOnForwardFailure=yes -L PORT:localhost:PORT -- USER@IP``."""
+    """``ssh [-i KEY] -N -o ExitOnForwardFailure=yes -L 127.0.0.1:PORT:localhost:PORT --
+    USER@IP``: the notebook is reachable from this machine only."""
     options, identity = _ssh_options(instance, settings)
     return _with_identity(port_forward_argv(options, settings.jupyter_port), identity)
 

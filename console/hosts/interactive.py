@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from console.errors import HostConfigError
 
 DEFAULT_JUPYTER_PORT = 8888
+#: where a forwarded port listens on this machine
+LOOPBACK = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -116,14 +118,18 @@ def port_forward_argv(
     remote_host: str = "localhost",
 ) -> list[str]:
     """Forward a local port to the host until Ctrl-C (Jupyter):
-    ``ssh -N -o ExitOnForwardFailure=yes -L 8888:localhost:8888 HOST``."""
+    ``ssh -N -o ExitOnForwardFailure=yes -L 127.0.0.1:8888:localhost:8888 HOST``.
+
+    The local end is bound to the loopback address by name: without it ssh binds where the
+    config's ``GatewayPorts`` says, and ``GatewayPorts yes`` would offer the notebook (and
+    its token-less terminal) to the whole network."""
     remote_port = local_port if remote_port is None else remote_port
     for port in (local_port, remote_port):
         if not 0 < int(port) < 65536:
             raise ValueError(f"port {port} is out of range")
     if not remote_host or any(ch.isspace() or ch == ":" for ch in remote_host):
         raise ValueError(f"{remote_host!r} is not a host name")
-    forward = f"{local_port}:{remote_host}:{remote_port}"
+    forward = f"{LOOPBACK}:{local_port}:{remote_host}:{remote_port}"
     return ssh_argv(options, tty=False, extra=["-N", "-o", "ExitOnForwardFailure=yes", "-L", forward])
 
 

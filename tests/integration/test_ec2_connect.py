@@ -46,4 +46,4 @@ def test_real_account_shell_is_ssh_to_the_public_address(tmp_path):
     argv = services.terminal_argv(INSTANCE, "shell")
     assert argv[0] == "ssh" and argv[-1] == "ubuntu@192.0.2.1"
     forward = services.terminal_argv(INSTANCE, "jupyter")
-    assert "8888:localhost:8888" in forward
+    assert forward[forward.index("-L") + 1] == "127.0.0.1:8888:localhost:8888"

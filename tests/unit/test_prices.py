@@ -105,7 +105,7 @@ def test_shell_argv_uses_the_key_file_and_configured_user(tmp_path):
 def test_jupyter_argv_forwards_the_configured_port():
     settings = ConnectSettings.from_section({"jupyter_port": "8890"})
     argv = instance_jupyter_argv(make(), settings)
-    assert argv[argv.index("-L") + 1] == "8890:localhost:8890"
+    assert argv[argv.index("-L") + 1] == "127.0.0.1:8890:localhost:8890"
     assert argv[-1] == "ubuntu@203.0.113.5"
 
 

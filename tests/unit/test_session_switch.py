@@ -282,7 +282,7 @@ def test_regions_on_offer_always_include_the_current_one():
 def test_terminal_argv_is_ssh_for_an_account_and_a_sandbox_shell_for_the_demo(tmp_path):
     account = Services(Settings(), None, None, HostPool())  # type: ignore[arg-type]
     assert account.terminal_argv(INSTANCE, "shell")[-1] == "ubuntu@192.0.2.1"
-    assert "8888:localhost:8888" in account.terminal_argv(INSTANCE, "jupyter")
+    assert "127.0.0.1:8888:localhost:8888" in account.terminal_argv(INSTANCE, "jupyter")
     with pytest.raises(HostConfigError, match="'browser'"):
         account.terminal_argv(INSTANCE, "browser")
     stopped = Instance("i-0def", "idle", "g5.xlarge", InstanceState.STOPPED)

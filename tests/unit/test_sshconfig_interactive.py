@@ -73,7 +73,7 @@ def test_port_forward_defaults_to_jupyter_8888():
         "-o",
         "ExitOnForwardFailure=yes",
         "-L",
-        "8888:localhost:8888",
+        "127.0.0.1:8888:localhost:8888",
         "--",
         "gpu",
     ]
@@ -82,7 +82,7 @@ def test_port_forward_defaults_to_jupyter_8888():
 def test_port_forward_with_other_ports_keeps_the_destination_last():
     argv = port_forward_argv(SshOptions("u@h:2200", config_path="/c"), 9999, 8888)
     assert argv[-4:] == ["-p", "2200", "--", "u@h"]
-    assert "9999:localhost:8888" in argv
+    assert "127.0.0.1:9999:localhost:8888" in argv
     assert argv[1:3] == ["-F", "/c"]
 
 
