@@ -872,7 +872,7 @@ class _Job:
         else:
             key = transfer_resume.resume_key("download", host.name, source, plan.size, plan.mtime)
             temp = transfer_resume.part_name(os.path, final, key)
-            store = transfer_resume.LocalJournalFile(temp + transfer_resume.JOURNAL_SUFFIX)
+            store = transfer_resume.LocalJournalFile(transfer_resume.local_journal_path(temp))
             lock, here, there = temp, temp, source
 
         def discard() -> None:
@@ -1097,7 +1097,11 @@ def _drop_stale_parts(host: Host | None, pathmod: Any, final: str) -> None:
         if host is None:
             for entry in os.listdir(folder):
                 if entry.startswith(prefix):
-                    os.remove(os.path.join(folder, entry))
+                    stale = os.path.join(folder, entry)
+                    os.remove(stale)
+                    transfer_resume.LocalJournalFile(
+                        transfer_resume.local_journal_path(stale)
+                    ).remove()
             return
         stale = [entry.path for entry in host.listdir(folder) if entry.name.startswith(prefix)]
         if stale:

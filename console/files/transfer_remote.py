@@ -6,7 +6,7 @@ into the script or a shell line. Modes:
 - ``read PATH OFFSET LENGTH``: send bytes OFFSET…OFFSET+LENGTH of PATH to stdout, then
   their SHA-256 on stderr (``awsc-sha256 HEX``);
 - ``write PATH OFFSET``: write stdin into PATH from OFFSET (created 0600 if missing, never
-  truncated), printing ``ack N`` after every MiB that reached the file (after a dropped
+  truncated, never through a link), printing ``ack N`` after every MiB that reached the file (after a dropped
   connection the sender resumes from the last acknowledged byte), and at the end the
   SHA-256 of what it wrote (``sha256 HEX``);
 - ``hashranges PATH START:LENGTH…``: the SHA-256 of each span, one per line (the spans a
@@ -64,7 +64,8 @@ try:
         sys.stderr.write("awsc-sha256 %s\n" % h.hexdigest())
     elif mode == "write":
         path, offset = sys.argv[2], int(sys.argv[3])
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        # never through a link planted under the (predictable) partial name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
         h = hashlib.sha256()
         done = acked = 0
         buf = bytearray(1 << 20)

@@ -16,6 +16,15 @@ than sending it again over a slow link). A range whose prefix differs starts ove
 
 One copy at a time may write a given partial file: a lock file here (``flock``, released
 by the kernel when the process dies, even with ``kill -9``) refuses a second one.
+
+The locks, and the journals of downloads, live in a folder of the user's own: the
+platform's state folder for awsconsole (``~/.local/state/awsconsole/transfers`` on Linux),
+made 0700 and checked before every use. A folder or lock file another user owns, a folder
+others may write, or a link in their place is refused with one line saying which and why;
+a predictable name in a shared ``/tmp`` would let another user hold every lock or point a
+journal at a file of ours. An upload's journal lies on the host beside its partial file
+(the host is the user's account there); every range it vouches for is checked by SHA-256
+on both sides before it is trusted.
 """
 
 from __future__ import annotations
@@ -25,11 +34,14 @@ import fcntl
 import hashlib
 import json
 import os
-import tempfile
+import stat as stat_module
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import platformdirs
 
 from console.errors import ConsoleError
 from console.files.transfer_ssh import TransferError
@@ -49,6 +61,72 @@ def resume_key(*identity: object) -> str:
     """16 hex digits naming one version of one source (its place, size and mtime)."""
     text = "\0".join(str(part) for part in identity)
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+class PrivateFolderError(TransferError):
+    """The folder for transfer locks and journals, or a lock in it, is not the user's own."""
+
+    title = "Transfer state"
+
+
+#: what the folder of locks and journals is called inside the platform's state folder
+STATE_FOLDER = "transfers"
+_FIX_HINT = (
+    "Remove it (or make it yours, mode 700) and copy again; XDG_STATE_HOME moves the "
+    "folder elsewhere."
+)
+
+
+def private_folder() -> str:
+    """The folder of transfer locks and download journals, created 0700 when missing and
+    checked on every call. Raises PrivateFolderError."""
+    folder = os.path.join(platformdirs.user_state_dir("awsconsole"), STATE_FOLDER)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise PrivateFolderError(
+            f"Cannot create {folder} for transfer locks: {exc.strerror or exc}.", hint=_FIX_HINT
+        ) from exc
+    check_private_folder(folder)
+    return folder
+
+
+def check_private_folder(folder: str) -> None:
+    """Refuse ``folder`` unless it is a real folder (not a link) that this user owns and no
+    one else may write; one that others may only read is closed to them (it is ours).
+    Raises PrivateFolderError."""
+    try:
+        info = os.lstat(folder)
+    except OSError as exc:
+        raise PrivateFolderError(f"Cannot use {folder}: {exc.strerror or exc}.") from exc
+    if stat_module.S_ISLNK(info.st_mode) or not stat_module.S_ISDIR(info.st_mode):
+        raise PrivateFolderError(
+            f"{folder} is not a folder but a link or a file: transfer locks need a folder "
+            "of your own.",
+            hint=_FIX_HINT,
+        )
+    if info.st_uid != os.getuid():
+        raise PrivateFolderError(
+            f"{folder} belongs to another user (uid {info.st_uid}): transfer locks need a "
+            "folder of your own.",
+            hint=_FIX_HINT,
+        )
+    mode = stat_module.S_IMODE(info.st_mode)
+    if mode & 0o022:
+        raise PrivateFolderError(
+            f"{folder} may be written by other users (mode {mode:o}): transfer locks need a "
+            "folder only you can write.",
+            hint=_FIX_HINT,
+        )
+    if mode & 0o077:
+        os.chmod(folder, 0o700)
+
+
+def local_journal_path(partial: str) -> str:
+    """Where the journal of the partial file ``partial`` (on this machine) is kept: in the
+    private folder, named after the partial file's absolute path."""
+    digest = hashlib.sha256(os.fsencode(os.path.abspath(partial))).hexdigest()[:32]
+    return os.path.join(private_folder(), f"{digest}{JOURNAL_SUFFIX}")
 
 
 def part_name(pathmod: Any, final: str, key: str) -> str:
@@ -105,28 +183,36 @@ class Journal:
 
 
 class LocalJournalFile:
-    """A journal on this machine (a download's), replaced atomically on every write."""
+    """A journal on this machine (a download's, in the private folder: see
+    ``local_journal_path``), replaced atomically on every write; never read or written
+    through a link."""
 
     def __init__(self, path: str):
         self.path = path
 
     def read(self) -> bytes | None:
         try:
-            with open(self.path, "rb") as handle:
-                return handle.read()
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
         except OSError:
             return None
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read()
 
     def write(self, data: bytes) -> None:
-        temp = f"{self.path}.new"
-        with open(temp, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, self.path)
+        temp = f"{self.path}.{uuid.uuid4().hex[:8]}.new"
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(temp)
+            raise
 
     def remove(self) -> None:
-        for path in (self.path, f"{self.path}.new"):
-            with contextlib.suppress(OSError):
-                os.remove(path)
+        with contextlib.suppress(OSError):
+            os.remove(self.path)
 
 
 class HostJournalFile:
@@ -241,11 +327,23 @@ def hash_spans(path: str, spans: Sequence[tuple[int, int]]) -> list[str]:
 
 @contextlib.contextmanager
 def exclusive(label: str) -> Iterator[None]:
-    """Hold the lock of one partial file; raises TransferError when another copy holds it."""
-    folder = os.path.join(tempfile.gettempdir(), f"awsconsole-transfers-{os.getuid()}")
-    os.makedirs(folder, mode=0o700, exist_ok=True)
+    """Hold the lock of one partial file; raises TransferError when another copy holds it,
+    PrivateFolderError when the lock's folder or file is not the user's own."""
     name = hashlib.sha256(label.encode("utf-8", "surrogateescape")).hexdigest()[:24]
-    fd = os.open(os.path.join(folder, f"{name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    path = os.path.join(private_folder(), f"{name}.lock")
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        raise PrivateFolderError(
+            f"Cannot open the lock {path}: {exc.strerror or exc}.", hint=_FIX_HINT
+        ) from exc
+    info = os.fstat(fd)
+    if info.st_uid != os.getuid() or not stat_module.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise PrivateFolderError(
+            f"The lock {path} belongs to another user (uid {info.st_uid}).", hint=_FIX_HINT
+        )
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

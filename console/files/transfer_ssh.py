@@ -334,9 +334,11 @@ def download(
     Raises DiskFullError (naming ``local_final``), RemoteFileError, HostUnreachableError,
     TransferCancelled.
     """
-    flags = os.O_WRONLY | os.O_CREAT | (0 if resume else os.O_TRUNC)
+    # the partial file's name is predictable: a link planted under it is refused (ELOOP),
+    # never written through
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (0 if resume else os.O_TRUNC)
     fd = os.open(local_temp, flags, 0o600)
-    reader = os.open(local_temp, os.O_RDONLY)
+    reader = os.open(local_temp, os.O_RDONLY | os.O_NOFOLLOW)
     describe = f"the download of {host.name}:{remote_path}"
     spans = _Unchecked()
 
@@ -347,7 +349,7 @@ def download(
         # ssh writes straight into the file at the range's offset: no copy through this
         # process. The file offset it advances is shared with ``out`` (same open file
         # description), which tells how far it got; the bytes are hashed right behind it.
-        out = os.open(local_temp, os.O_WRONLY)
+        out = os.open(local_temp, os.O_WRONLY | os.O_NOFOLLOW)
         os.lseek(out, start, os.SEEK_SET)
         process = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.PIPE

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from console.files.transfer import TransferEngine, TransferSpec
-from console.files.transfer_resume import PART_MARK, Journal
+from console.files.transfer_resume import PART_MARK, Journal, local_journal_path
 from console.models import TransferState
 
 MIB = 1024 * 1024
@@ -85,9 +85,16 @@ def remote_dir(host, ssh_env):
 
 
 def journal_of(folder: Path, name: str) -> Journal | None:
+    """The journal of the partial file of ``name`` in ``folder``: beside it on the host (an
+    upload), in this user's private state folder here (a download)."""
     for entry in folder.iterdir():
         if entry.name.startswith(f".{name}{PART_MARK}") and entry.name.endswith(".ranges"):
             return Journal.from_bytes(entry.read_bytes())
+    for entry in folder.iterdir():
+        if entry.name.startswith(f".{name}{PART_MARK}"):
+            journal = Path(local_journal_path(str(entry)))
+            if journal.exists():
+                return Journal.from_bytes(journal.read_bytes())
     return None
 
 
@@ -146,7 +153,13 @@ def test_a_killed_copy_resumes_on_the_next_run(ssh_env, host, remote_dir, tmp_pa
 
     arrived = run_and_kill(ssh_env, spec.source, spec.destination, mode, folder, "copy.bin")
     assert not final.exists()
-    assert len(partial_files(folder)) == 2  # the partial file and its journal
+    if direction == "upload":
+        assert len(partial_files(folder)) == 2  # the partial file and its journal
+    else:  # the partial file; its journal is in the private state folder, not beside it
+        [partial] = partial_files(folder)
+        journal = Path(local_journal_path(str(folder / partial)))
+        assert journal.exists()
+        assert journal.parent.stat().st_mode & 0o777 == 0o700
 
     reports = []
     result = TransferEngine(lambda name: host).run(spec, reports.append)
@@ -162,6 +175,8 @@ def test_a_killed_copy_resumes_on_the_next_run(ssh_env, host, remote_dir, tmp_pa
     print(f"{direction}: killed with {arrived} bytes in the journal; resumed "
           f"{last.bytes_resumed}, sent again {sent_again} of {SIZE}")  # fmt: skip
     assert partial_files(folder) == []
+    if direction == "download":
+        assert not journal.exists()
 
 
 @pytest.fixture(autouse=True)

@@ -147,6 +147,120 @@ def test_a_second_copy_of_the_same_partial_is_refused():
         pass
 
 
+# --- the private folder of locks and download journals -----------------------------------
+
+
+@pytest.fixture
+def state_home(tmp_path, monkeypatch):
+    """The platform's state folder moved into the test's own folder (XDG_STATE_HOME)."""
+    home = tmp_path / "state"
+    home.mkdir()
+    monkeypatch.setenv("XDG_STATE_HOME", str(home))
+    return home / "awsconsole" / transfer_resume.STATE_FOLDER
+
+
+def someone_else() -> tuple[int, int]:
+    if os.geteuid() != 0:
+        pytest.skip("handing a file to another user needs root")
+    import pwd
+
+    entry = pwd.getpwnam("nobody")
+    return entry.pw_uid, entry.pw_gid
+
+
+def test_locks_live_in_a_private_folder_not_in_tmp(state_home):
+    with exclusive("box:/srv/.x.awsc-part-1"):
+        [lock] = os.listdir(state_home)
+    assert lock.endswith(".lock")
+    assert os.stat(state_home).st_mode & 0o777 == 0o700
+    assert os.stat(state_home / lock).st_mode & 0o777 == 0o600
+    assert os.stat(state_home).st_uid == os.getuid()
+
+
+def test_a_download_journal_lives_in_the_private_folder(state_home, tmp_path):
+    partial = tmp_path / "dest" / ".big.bin.awsc-part-0123"
+    path = transfer_resume.local_journal_path(str(partial))
+    assert os.path.dirname(path) == str(state_home)
+    store = LocalJournalFile(path)
+    store.write(Journal("k", 10, ((0, 10, 4),)).to_bytes())
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert os.listdir(state_home) == [os.path.basename(path)]  # no temporary name left
+    assert Journal.from_bytes(store.read()).arrived == 4
+
+
+def test_a_private_folder_of_another_user_is_refused_in_one_line(state_home):
+    uid, gid = someone_else()
+    state_home.mkdir(parents=True, mode=0o700)
+    os.chown(state_home, uid, gid)
+    with pytest.raises(transfer_resume.PrivateFolderError) as caught:
+        with exclusive("box:/srv/.x.awsc-part-1"):
+            pytest.fail("a lock was taken in another user's folder")
+    message = caught.value.message  # the one line; the hint says what to do
+    assert "belongs to another user" in message and str(state_home) in message
+    assert "\n" not in message
+    assert os.listdir(state_home) == []  # nothing was created there
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o703, 0o777])
+def test_a_private_folder_others_may_write_is_refused(state_home, mode):
+    state_home.mkdir(parents=True)
+    os.chmod(state_home, mode)
+    with pytest.raises(transfer_resume.PrivateFolderError, match="written by other users"):
+        with exclusive("box:/srv/.x.awsc-part-1"):
+            pytest.fail("a lock was taken in a folder others may write")
+    assert os.listdir(state_home) == []
+
+
+def test_a_private_folder_others_may_only_read_is_closed(state_home):
+    state_home.mkdir(parents=True)
+    os.chmod(state_home, 0o755)
+    with exclusive("box:/srv/.x.awsc-part-1"):
+        pass
+    assert os.stat(state_home).st_mode & 0o777 == 0o700
+
+
+def test_a_link_in_place_of_the_private_folder_is_refused(state_home, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    state_home.parent.mkdir(parents=True)
+    state_home.symlink_to(elsewhere)
+    with pytest.raises(transfer_resume.PrivateFolderError, match="not a folder but a link"):
+        with exclusive("box:/srv/.x.awsc-part-1"):
+            pytest.fail("a lock was taken through a link")
+    assert os.listdir(elsewhere) == []
+
+
+def test_a_lock_file_of_another_user_is_refused_in_one_line(state_home):
+    uid, gid = someone_else()
+    with exclusive("box:/srv/.x.awsc-part-1"):
+        [lock] = os.listdir(state_home)
+    os.chown(state_home / lock, uid, gid)
+    with pytest.raises(transfer_resume.PrivateFolderError) as caught:
+        with exclusive("box:/srv/.x.awsc-part-1"):
+            pytest.fail("another user's lock was taken")
+    assert "belongs to another user" in caught.value.message
+    assert "\n" not in caught.value.message
+
+
+def test_a_link_planted_as_a_lock_or_journal_is_not_followed(state_home, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious\n")
+    with exclusive("box:/srv/.x.awsc-part-1"):
+        [lock] = os.listdir(state_home)
+    os.remove(state_home / lock)
+    os.symlink(victim, state_home / lock)
+    with pytest.raises(transfer_resume.PrivateFolderError, match="Cannot open the lock"):
+        with exclusive("box:/srv/.x.awsc-part-1"):
+            pytest.fail("a lock was taken through a link")
+    journal = transfer_resume.local_journal_path(str(tmp_path / ".a.awsc-part-1"))
+    os.symlink(victim, journal)
+    store = LocalJournalFile(journal)
+    assert store.read() is None  # a link is not a journal
+    store.write(Journal("k", 10, ((0, 10, 4),)).to_bytes())  # replaces the link
+    assert victim.read_bytes() == b"precious\n"
+    assert not os.path.islink(journal)
+
+
 def test_the_journal_writer_records_what_arrived_and_never_more(tmp_path, monkeypatch):
     monkeypatch.setattr(transfer_resume, "JOURNAL_INTERVAL", 0.01)
     store = LocalJournalFile(str(tmp_path / "j"))
