@@ -29,6 +29,7 @@ def __getattr__(name: str) -> Any:
         return SshHost
     raise AttributeError(name)
 
+
 LOCAL = "local"
 
 
@@ -103,9 +104,7 @@ class HostPool:
         or ``StrictHostKeyChecking yes``)."""
         from console.hosts.knownhosts import trust_host_key
 
-        trust_host_key(
-            error, os.path.expanduser(self._known_hosts_path or "~/.ssh/known_hosts")
-        )
+        trust_host_key(error, os.path.expanduser(self._known_hosts_path or "~/.ssh/known_hosts"))
 
     def close_all(self) -> None:
         """Close every connection; hosts stay usable and reconnect on their next call."""

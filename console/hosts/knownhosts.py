@@ -89,7 +89,9 @@ def _already_there(path: str, hostname: str, key_type: str, key_base64: str) -> 
     return known is not None and key_type in known and known[key_type].get_base64() == key_base64
 
 
-def trust_host_key(error: UnknownHostKeyError, path: str | None = None, hashed: bool = False) -> None:
+def trust_host_key(
+    error: UnknownHostKeyError, path: str | None = None, hashed: bool = False
+) -> None:
     """Add the key of ``error`` to known_hosts once the user compared its fingerprint and
     said yes: to the file that was checked (``error.known_hosts_path``, hashed as that
     host's config says), else to ``path``. Raises HostConfigError when the config forbids it

@@ -12,13 +12,13 @@ Without it, paramiko's parser reads the one file (it ignores ``Include``).
 ``ssh -G`` prints a configuration for any name, known or not (the host name is then the name
 itself). A name counts as *known* when the config gives it something the console uses
 (HostName, User, Port, keys, jumps, …) that it does not give to a name no block mentions: the
-same ``ssh -G`` is run for a made-up name, and the two answers compared. So ``Host *`` blocks
-alone do not make a typo "known"; ``Host gpu-*`` or ``Match host gpu`` do.
+same lookup is run for a made-up name, and the two answers compared (with either reader). So
+``Host *`` blocks alone do not make a typo "known"; ``Host gpu-*`` or ``Match host gpu`` do.
+A name that is not known must resolve as a host name to be used.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import getpass
 import ipaddress
@@ -28,7 +28,7 @@ import shutil
 import socket
 import subprocess
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import paramiko
@@ -188,11 +188,26 @@ class _ParamikoReader(_Reader):
         self.config, self.path = load_config(config_path)
         self.config_file = os.path.expanduser(config_path) if config_path else None
 
+    def _lookup(self, name: str) -> dict[str, object]:
+        try:
+            return dict(self.config.lookup(name))
+        except Exception as exc:  # paramiko raises plain exceptions for Match it cannot do
+            raise HostConfigError(
+                f"Cannot apply the ssh config {self.path} to {name}: {exc}"
+            ) from exc
+
     def options(self, alias: str, user: str | None, port: int | None) -> _Options:
-        found = self.config.lookup(alias)
-        identity = list(found.get("identityfile", []))
+        found = self._lookup(alias)
+        identity = [str(name) for name in found.get("identityfile", [])]  # type: ignore[attr-defined]
         values = {key: str(value) for key, value in found.items() if key != "identityfile"}
-        return _Options(values, identity, bool(identity), _named_in_config(alias, self.config))
+        probe_name = _probe_name()
+        probe = {
+            key: str(value).replace(probe_name, alias)
+            for key, value in self._lookup(probe_name).items()
+        }
+        mine = {key: str(value) for key, value in found.items()}
+        named = _used(mine.items()) != _used(probe.items())
+        return _Options(values, identity, bool(identity), named)
 
 
 class _OpenSshReader(_Reader):
@@ -242,7 +257,7 @@ class _OpenSshReader(_Reader):
         return pairs
 
     def options(self, alias: str, user: str | None, port: int | None) -> _Options:
-        probe_name = f"awsconsole-unnamed-{uuid.uuid4().hex[:12]}.invalid"
+        probe_name = _probe_name()
         mine = self._run(alias, user, port)
         probe = self._run(probe_name, user, port)
         pairs = self._answer(mine, alias)
@@ -256,10 +271,19 @@ class _OpenSshReader(_Reader):
         known_default = _openssh_default_known_hosts()
         if values.get("userknownhostsfile") == known_default:
             values.pop("userknownhostsfile")
-        used = [(key, value) for key, value in pairs if key in USED_OPTIONS]
-        probe_used = [(key, value) for key, value in probe_pairs if key in USED_OPTIONS]
         configured = identity != _openssh_default_identities(self.ssh)
-        return _Options(values, identity if configured else [], configured, used != probe_used)
+        named = _used(pairs) != _used(probe_pairs)
+        return _Options(values, identity if configured else [], configured, named)
+
+
+def _probe_name() -> str:
+    """A name no block of anyone's config mentions (see the module's docstring)."""
+    return f"awsconsole-unnamed-{uuid.uuid4().hex[:12]}.invalid"
+
+
+def _used(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (keyword, value) pairs the console acts on, in a comparable order."""
+    return sorted((key, value) for key, value in pairs if key in USED_OPTIONS)
 
 
 def _openssh_config(config_path: str | None) -> tuple[list[str], str, str | None]:
@@ -275,12 +299,14 @@ def _openssh_config(config_path: str | None) -> tuple[list[str], str, str | None
             raise HostConfigError(f"The ssh config file {path} does not exist.")
         return ["-F", path], path, path
     path = os.path.expanduser(DEFAULT_CONFIG_PATH)
-    if _same_home():
+    if ssh_home_is_home():
         return [], path, None
-    return ["-F", path if os.path.exists(path) else os.devnull], path, None
+    given = path if os.path.exists(path) else os.devnull
+    return ["-F", given], path, given
 
 
-def _same_home() -> bool:
+def ssh_home_is_home() -> bool:
+    """Whether ssh's ``~`` (the password database's home) is the console's (``$HOME``)."""
     try:
         ssh_home = pwd.getpwuid(os.getuid()).pw_dir
     except KeyError:
@@ -489,16 +515,6 @@ def _resolve_jumps(jump_spec: str, reader: _Reader, seen: tuple[str, ...]) -> tu
             hop = replace(hop, jumps=tuple(chain))
         chain.append(hop)
     return tuple(chain)
-
-
-def _named_in_config(alias: str, config: paramiko.SSHConfig) -> bool:
-    """Whether a ``Host`` pattern other than the catch-all ``*`` names ``alias``."""
-    for pattern in config.get_hostnames():
-        if pattern in ("*", "") or pattern.startswith("!"):
-            continue
-        if fnmatch.fnmatchcase(alias, pattern):
-            return True
-    return False
 
 
 def _resolvable(name: str) -> bool:

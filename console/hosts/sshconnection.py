@@ -37,7 +37,7 @@ from console.errors import (
 )
 from console.hosts.interactive import SshOptions, ssh_argv
 from console.hosts.knownhosts import add_known_host, fingerprint
-from console.hosts.sshconfig import DEFAULT_KNOWN_HOSTS_PATH, SshTarget
+from console.hosts.sshconfig import DEFAULT_KNOWN_HOSTS_PATH, SshTarget, ssh_home_is_home
 
 # paramiko logs what it meets on its own threads (a port that answers HTTP: "Exception
 # (client): Error reading SSH protocol banner" and a traceback). Every such failure reaches
@@ -100,11 +100,13 @@ def ssh_command_for(target: SshTarget, known_hosts_path: str) -> str:
     """The ``ssh`` line that reaches ``target`` as this console does (same config file,
     known_hosts, user and port) and runs ``true``: where ssh asks about an unknown key."""
     host = f"[{target.alias}]" if ":" in target.alias else target.alias
+    # ssh finds its default file under its own idea of home: name ours unless both agree
     default = os.path.expanduser(DEFAULT_KNOWN_HOSTS_PATH)
+    implied = known_hosts_path == default and ssh_home_is_home()
     options = SshOptions(
         target=f"{target.user}@{host}:{target.port}",
         config_path=target.config_file,
-        known_hosts_path=None if known_hosts_path == default else known_hosts_path,
+        known_hosts_path=None if implied else known_hosts_path,
     )
     return shlex.join([*ssh_argv(options, tty=False), "true"])
 

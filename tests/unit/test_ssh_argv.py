@@ -48,7 +48,7 @@ def effective(argv: list[str]) -> dict[str, list[str]]:
     prints the configuration and connects nowhere. The remote command is left off."""
     assert argv[0] == "ssh"
     destination = argv.index("--") + 1
-    probe = ["ssh", "-G", *argv[1:destination + 1]]
+    probe = ["ssh", "-G", *argv[1 : destination + 1]]
     output = subprocess.run(
         probe, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True
     ).stdout
