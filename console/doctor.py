@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from console.errors import CommandTimeoutError, HostUnreachableError
 from console.gpu import classify_failure, looks_like_table, parse_table
+from console.hosts.argv import tool_path
 from console.hosts.base import Host
 from console.models import CommandResult, DoctorCheck, GpuStatus
 
@@ -194,7 +195,7 @@ class Doctor:
 
     def disk(self) -> list[DoctorCheck]:
         """``df -Pk ~`` (free space of the home directory's filesystem)."""
-        result = self._run(["df", "-Pk", self.host.home()])
+        result = self._run(["df", "-Pk", "--", tool_path(self.host.home())])
         if result is None or result.exit_code != 0:
             return [
                 DoctorCheck(

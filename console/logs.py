@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from console.errors import ConsoleError, HostError, RemoteFileError
+from console.hosts.argv import tool_path
 from console.hosts.base import CommandStream, Host
 from console.models import LogChunk
 
@@ -122,7 +123,7 @@ class LogFollower:
         # until the file exists, and holds the offset, before asking tail for it.
         if not self._wait_for_file():
             return  # cancelled while waiting
-        argv = ["tail", "-c", f"+{self.offset + 1}", "-F", self.path]
+        argv = ["tail", "-c", f"+{self.offset + 1}", "-F", "--", tool_path(self.path)]
         stream = self.host.stream(argv, cancel=self.cancel)
         with self._lock:
             self._stream = stream

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from console.errors import ConsoleError, HostError
+from console.hosts.argv import tool_path
 from console.hosts.base import Host
 from console.models import FileKind
 
@@ -112,13 +113,27 @@ class MountEntry:
         return "s3fs" if self.fstype == S3FS_TYPE else "mount-s3"
 
 
+#: a bucket name as S3 allows it (older regions also allowed capitals and underscores): it
+#: starts with a letter or digit, so s3fs and mount-s3 can never read it as an option
+_BUCKET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+
+
 def parse_s3_url(url: str) -> tuple[str, str]:
-    """``s3://bucket[/prefix]`` → (bucket, prefix without slashes at either end)."""
+    """``s3://bucket[/prefix]`` → (bucket, prefix without slashes at either end).
+
+    Raises MountError for another scheme, a missing or impossible bucket name, or a NUL."""
     if not url.startswith("s3://"):
         raise MountError(f"{url!r} is not an S3 location: write s3://bucket[/prefix].")
     bucket, _, prefix = url[len("s3://") :].partition("/")
     if not bucket:
         raise MountError(f"{url!r} names no bucket: write s3://bucket[/prefix].")
+    if not _BUCKET_NAME.fullmatch(bucket):
+        raise MountError(
+            f"{bucket!r} is not a bucket name: letters, digits, '.', '-' and '_', starting "
+            "with a letter or a digit."
+        )
+    if "\0" in prefix:
+        raise MountError(f"{url!r} holds a NUL byte.")
     return bucket, prefix.strip("/")
 
 
@@ -159,13 +174,14 @@ def list_mounts(host: Host) -> list[MountEntry]:
     result = host.run(["cat", "/proc/mounts"], timeout=30)
     if not result.ok:
         raise MountError(f"Cannot read /proc/mounts on {host.name}: {_tail(result.stderr)}")
-    entries = parse_proc_mounts(result.stdout.decode("utf-8", "replace"))
+    # surrogateescape: a mountpoint whose name is not UTF-8 still reads back as itself
+    entries = parse_proc_mounts(result.stdout.decode("utf-8", "surrogateescape"))
     return [replace(entry, url=_recorded_url(host, entry.mountpoint)) for entry in entries]
 
 
 def _state_path(host: Host, mountpoint: str, suffix: str) -> str:
     """Per-mountpoint files (record, log, password) under STATE_DIR on the host."""
-    digest = hashlib.sha256(mountpoint.encode()).hexdigest()[:16]
+    digest = hashlib.sha256(mountpoint.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     return _absolute(host, f"{STATE_DIR}/{digest}{suffix}")
 
 
@@ -208,7 +224,13 @@ def s3fs_argv(
     log_file: str | None = None,
     binary: str = "s3fs",
 ) -> list[str]:
-    """The s3fs command line (no secrets on it: they are in ``passwd_file``)."""
+    """The s3fs command line (no secrets on it: they are in ``passwd_file``).
+
+    The bucket starts with a letter or digit (``parse_s3_url``) and the mountpoint is
+    absolute, so neither reads as an option. s3fs splits ``-o`` values at commas: a value
+    holding one would add an option of its choosing, and is refused (MountError).
+    """
+    _check_bucket(bucket)
     source = f"{bucket}:/{prefix}" if prefix else bucket
     opts = [f"passwd_file={passwd_file}"]
     if options.cache_dir:
@@ -231,21 +253,34 @@ def s3fs_argv(
     if log_file:
         # s3fs daemonizes: its own errors (bad bucket, endpoint down) only reach this log
         opts += ["dbglevel=err", f"logfile={log_file}"]
-    argv = [binary, source, mountpoint]
+    argv = [binary, source, tool_path(mountpoint)]
     for opt in opts:
+        if "," in opt:
+            raise MountError(
+                f"s3fs reads its -o options up to a comma: {opt!r} cannot be passed to it.",
+                hint="Choose a path (or endpoint) without a comma.",
+            )
         argv += ["-o", opt]
     return argv
+
+
+def _check_bucket(bucket: str) -> None:
+    if not _BUCKET_NAME.fullmatch(bucket):
+        raise MountError(f"{bucket!r} is not a bucket name.")
 
 
 def mount_s3_argv(
     bucket: str, prefix: str, mountpoint: str, options: MountOptions, *, binary: str = "mount-s3"
 ) -> list[str]:
-    """The mount-s3 command line (credentials come through its environment)."""
-    argv = [binary, bucket, mountpoint]
+    """The mount-s3 command line (credentials come through its environment). Values are
+    joined to their option (``--prefix=VALUE``): a prefix that starts with ``-`` stays a
+    value."""
+    _check_bucket(bucket)
+    argv = [binary, bucket, tool_path(mountpoint)]
     if prefix:
-        argv += ["--prefix", prefix + "/"]
+        argv.append(f"--prefix={prefix}/")
     if options.cache_dir:
-        argv += ["--cache", options.cache_dir]
+        argv.append(f"--cache={options.cache_dir}")
     if options.allow_other:
         argv.append("--allow-other")
     if options.uid is not None:
@@ -253,7 +288,7 @@ def mount_s3_argv(
     if options.gid is not None:
         argv += ["--gid", str(options.gid)]
     if options.endpoint_url:
-        argv += ["--endpoint-url", options.endpoint_url, "--force-path-style"]
+        argv += [f"--endpoint-url={options.endpoint_url}", "--force-path-style"]
     if options.read_only:
         argv.append("--read-only")
     else:
@@ -353,7 +388,7 @@ def _prepare_state_dir(host: Host) -> None:
     """``mkdir -p STATE_DIR && chmod 700 STATE_DIR``: secret files are written there under a
     temporary name first, before their 0600 mode is set."""
     host.makedirs(STATE_DIR)
-    result = host.run(["chmod", "700", _absolute(host, STATE_DIR)], timeout=30)
+    result = host.run(["chmod", "700", "--", tool_path(_absolute(host, STATE_DIR))], timeout=30)
     if not result.ok:
         raise MountError(f"Cannot protect {STATE_DIR} on {host.name}: {_tail(result.stderr)}")
 
@@ -435,7 +470,7 @@ def _wait_for_mount(
     deadline = time.monotonic() + wait_seconds
     while _mounted_at(host, mountpoint) is None and time.monotonic() < deadline:
         time.sleep(0.1)
-    listing = host.run(["ls", "-A", "--", mountpoint], timeout=wait_seconds + 30)
+    listing = host.run(["ls", "-A", "--", tool_path(mountpoint)], timeout=wait_seconds + 30)
     entry = _mounted_at(host, mountpoint)
     if entry is not None and listing.ok:
         return entry
@@ -494,7 +529,7 @@ def unmount(
         raise MountpointError(f"{mountpoint} on {host.name} is not an S3 mount.")
     errors = []
     for command in commands:
-        result = host.run([*command, mountpoint], timeout=60)
+        result = host.run([*command, tool_path(mountpoint)], timeout=60)
         if result.exit_code == 127:
             continue
         if result.ok and _mounted_at(host, mountpoint) is None:
@@ -510,6 +545,7 @@ def unmount(
 
 def _force_unmount(host: Host, mountpoint: str) -> None:
     """``fusermount3 -u``, then ``umount -l``: clear a half-started mount."""
-    for argv in (["fusermount3", "-u", mountpoint], ["umount", "-l", mountpoint]):
+    target = tool_path(mountpoint)
+    for argv in (["fusermount3", "-u", target], ["umount", "-l", target]):
         if host.run(argv, timeout=60).ok:
             return
