@@ -18,6 +18,7 @@ from pathlib import Path
 from console import __version__
 from console.errors import ConfigError, ConsoleError
 from console.settings import Settings
+from console.terminal import visible
 
 #: subcommand modules under console.commands; each exposes ``register(subparsers)``
 COMMAND_MODULES: tuple[str, ...] = (
@@ -138,11 +139,12 @@ def run_console(settings: Settings, services: object) -> int:
 
 
 def report(error: ConsoleError) -> None:
-    """``Title: message`` and the hint, on stderr."""
+    """``Title: message`` and the hint, on stderr. The message often quotes what AWS or a
+    host said, or a name from outside: its control characters are shown, never obeyed."""
     lines = [f"{error.title}: {error.message}"]
     if error.hint:
         lines.append(error.hint)
-    print("\n".join(lines), file=sys.stderr)
+    print(visible("\n".join(lines), newlines=True), file=sys.stderr)
 
 
 if __name__ == "__main__":

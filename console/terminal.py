@@ -1,16 +1,70 @@
-"""Run an interactive program in the user's real terminal (``tmux attach``, ``ssh -t``).
+"""The user's terminal: what may be written to it, and programs run in it.
 
-The UI suspends itself (``with app.suspend():``) and calls ``run_in_terminal``; the program
-owns the terminal until it exits (a tmux detach, ``exit`` in a shell), then the console
-comes back. Kept out of ``console.ui`` so the UI never starts processes itself.
+``visible`` is the rule for text that came from outside (a tag, a key, a job's output, a
+host's error message) on its way to the terminal, for the CLI and the Textual UI alike:
+every character that could drive the terminal instead of being shown — C0 controls but
+tab (and newline where lines are wanted), ESC and so every escape sequence, DEL, C1
+controls, the bidirectional overrides that reorder what is shown, and lone surrogates (bytes
+that were not UTF-8) — is written as a visible escape such as ``\\x1b``. A name can then
+never clear the screen, set the clipboard (OSC 52) or reset the terminal.
+
+``run_in_terminal`` hands the terminal to an interactive program (``tmux attach``,
+``ssh -t``): the UI suspends itself (``with app.suspend():``), the program owns the terminal
+until it exits, then the console comes back. Kept out of ``console.ui`` so the UI never
+starts processes itself.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Sequence
 
 from console.errors import ConsoleError
+
+#: what ``visible`` escapes: C0 but tab and newline, DEL, C1, the Unicode line and paragraph
+#: separators, the bidirectional embeddings, overrides and isolates, and lone surrogates
+_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_UNSAFE_IN_LINE = re.compile(f"[\n{_UNSAFE}]")
+_UNSAFE_IN_LINES = re.compile(f"[{_UNSAFE}]")
+#: the escapes people know by sight; any other character is written by its code
+_NAMED = {"\n": "\\n", "\r": "\\r"}
+#: an ANSI colour or text-style command (SGR): what a plain table leaves out of a cell
+_SGR = re.compile(r"\x1b\[[0-9;:]*m")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape): that byte
+        return f"\\x{code - 0xDC00:02x}"
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"
+
+
+def visible(text: str, *, newlines: bool = False) -> str:
+    r"""``text`` with every character that could drive a terminal written as an escape:
+    ESC shows as the four characters ``\x1b``, so a screen clear or an OSC 52 clipboard
+    write inside a name is shown, never obeyed. Tabs stay; newlines stay when ``newlines``
+    (a CRLF becomes a plain newline), else they show as ``\n`` and one name stays one line.
+    Text with nothing to escape comes back as it is.
+    """
+    if text.isprintable():
+        return text
+    if newlines:
+        return _UNSAFE_IN_LINES.sub(_escape, text.replace("\r\n", "\n"))
+    return _UNSAFE_IN_LINE.sub(_escape, text)
+
+
+def plain_cell(text: str) -> str:
+    """One line of a plain table: ANSI colour commands left out (a job's last output line
+    is often coloured), everything else that could drive the terminal made ``visible``."""
+    if "\x1b" in text:
+        text = _SGR.sub("", text)
+    return visible(text)
 
 
 class TerminalError(ConsoleError):

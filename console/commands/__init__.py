@@ -3,7 +3,10 @@
 Each module exposes ``register(subparsers)``, which adds its parser and sets
 ``func(args, services) -> int`` as the parser's default. ``console.cli.COMMAND_MODULES``
 lists them. The helpers here keep every command's output alike: a plain aligned table for
-people, ``--json`` (an array of objects with stable keys) for scripts.
+people, ``--json`` (an array of objects with stable keys) for scripts. Names from outside
+cannot drive the terminal through either: a table cell is one line with every control
+character made visible (``console.terminal.plain_cell``), and the JSON escapes every
+character a terminal could obey, so it still reads back to the exact names.
 """
 
 from __future__ import annotations
@@ -12,12 +15,19 @@ import dataclasses
 import datetime as dt
 import enum
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TextIO
 
+from console.terminal import plain_cell
+
 #: what a missing value looks like in a table
 MISSING = "-"
+#: what json.dumps(ensure_ascii=False) leaves raw that a terminal may obey or cannot encode:
+#: DEL, C1 controls, line separators, bidirectional controls and lone surrogates (it
+#: escapes only the controls below 0x20)
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def jsonable(value: Any) -> Any:
@@ -35,10 +45,17 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def json_text(value: Any) -> str:
+    """``value`` as indented JSON: readable UTF-8, but every character a terminal could
+    obey written as a ``\\uXXXX`` escape (outside strings JSON has none of them, so this
+    changes only how strings are spelt: ``json.loads`` gives back the exact text)."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
 def print_json(records: Iterable[dict[str, Any]], out: TextIO | None = None) -> None:
     out = out or sys.stdout
-    json.dump([jsonable(r) for r in records], out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    out.write(json_text([jsonable(r) for r in records]) + "\n")
 
 
 def print_table(
@@ -46,7 +63,9 @@ def print_table(
     columns: Sequence[tuple[str, Callable[[Any], Any]]],
     out: TextIO | None = None,
 ) -> None:
-    """Columns are (HEADER, getter); None and "" print as ``-``; widths fit the content."""
+    """Columns are (HEADER, getter); None and "" print as ``-``; widths fit the content.
+    Each cell is one line whatever it holds: colour codes are left out and every other
+    control character is shown as an escape (``\\x1b``, ``\\n``), never sent as it is."""
     out = out or sys.stdout
     cells = [[_cell(getter(row)) for _, getter in columns] for row in rows]
     headers = [header for header, _ in columns]
@@ -62,7 +81,7 @@ def _cell(value: Any) -> str:
         return str(value.value)
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return str(value)
+    return plain_cell(str(value))
 
 
 def add_json_flag(parser: Any) -> None:

@@ -12,7 +12,8 @@ from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widgets import DataTable
+
+from console.ui.widgets.literal import DataTable
 
 #: actions Textual offers by itself that the palette must not offer as a command of its own
 _NOT_COMMANDS = {"command_palette"}

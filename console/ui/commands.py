@@ -1,12 +1,18 @@
-"""Command-palette entries: one per console action reachable from the current screen."""
+"""Command-palette entries: one per console action reachable from the current screen.
+
+Textual's palette reads a str prompt or help line as markup: ours are literal ``Content``
+(the keys shown come from the user's keymap; a title or a key is never read as markup)."""
 
 from __future__ import annotations
 
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
 
+from console.terminal import visible
 from console.ui.bindings_info import BindingEntry, command_entries
+from console.ui.text import highlight, literal
 
 
 class ConsoleCommands(Provider):
@@ -19,13 +25,20 @@ class ConsoleCommands(Provider):
         return partial(self.app.run_action, entry.binding.action, entry.node)
 
     @staticmethod
-    def _help(entry: BindingEntry) -> str:
+    def _help(entry: BindingEntry) -> Content:
         keys = "key: " + ", ".join(entry.keys)
-        return f"{entry.help} · {keys}" if entry.help else keys
+        # a Content, not a str: the palette reads a str help line as markup
+        help_line = f"{entry.help} · {keys}" if entry.help else keys
+        return Content(visible(help_line))
 
     async def discover(self) -> Hits:
         for entry in self._entries():
-            yield DiscoveryHit(entry.command_title, self._run(entry), help=self._help(entry))
+            yield DiscoveryHit(
+                literal(entry.command_title),
+                self._run(entry),
+                text=entry.command_title,
+                help=self._help(entry),
+            )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -34,7 +47,7 @@ class ConsoleCommands(Provider):
             if score > 0:
                 yield Hit(
                     score,
-                    matcher.highlight(entry.command_title),
+                    highlight(matcher, entry.command_title),
                     self._run(entry),
                     text=entry.command_title,
                     help=self._help(entry),

@@ -19,11 +19,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList, Static
-from textual.widgets.option_list import Option
 
 from console.models import AwsProfile, AwsRegion, AwsTarget
 from console.ui.failures import Failure, ReportsWorkerFailures
+from console.ui.text import assemble
+from console.ui.widgets.literal import Label, Option, OptionList, Static
 
 if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
     from console.services import Services
@@ -73,20 +73,20 @@ def profile_option_id(name: str | None) -> str:
 
 
 def profile_prompt(profile: AwsProfile, current: bool) -> Text:
-    text = Text("● " if current else "  ")
-    text.append(profile.label, style="bold" if current else "")
-    text.append(f"  {KIND_LABELS.get(profile.kind, profile.kind)}", style="dim")
-    if profile.region:
-        text.append(f"  {profile.region}", style="dim")
-    return text
+    return assemble(
+        "● " if current else "  ",
+        (profile.label, "bold" if current else ""),
+        (f"  {KIND_LABELS.get(profile.kind, profile.kind)}", "dim"),
+        (f"  {profile.region}" if profile.region else "", "dim"),
+    )
 
 
 def region_prompt(region: AwsRegion, current: bool) -> Text:
-    text = Text("● " if current else "  ")
-    text.append(region.name, style="bold" if current else "")
-    if region.description:
-        text.append(f"  {region.description}", style="dim")
-    return text
+    return assemble(
+        "● " if current else "  ",
+        (region.name, "bold" if current else ""),
+        (f"  {region.description}" if region.description else "", "dim"),
+    )
 
 
 class AwsTargetScreen(ReportsWorkerFailures, ModalScreen[AwsChoice | None]):
@@ -134,7 +134,7 @@ class AwsTargetScreen(ReportsWorkerFailures, ModalScreen[AwsChoice | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="aws-dialog"):
             yield Label("Switch AWS profile / region", id="aws-title")
-            yield Label(f"Now: {describe_target(self.current)}", id="aws-now", markup=False)
+            yield Label(f"Now: {describe_target(self.current)}", id="aws-now")
             with Horizontal(id="aws-lists"):
                 with Vertical():
                     yield Label("Profiles")
@@ -142,12 +142,11 @@ class AwsTargetScreen(ReportsWorkerFailures, ModalScreen[AwsChoice | None]):
                 with Vertical():
                     yield Label("Regions")
                     yield OptionList(id="aws-regions")
-            yield Static("Loading profiles and regions…", id="aws-status", markup=False)
+            yield Static("Loading profiles and regions…", id="aws-status")
             yield Label(
                 "Enter on a profile, then Enter on a region switches · Tab: other list · "
                 "Escape: cancel",
                 id="aws-help",
-                markup=False,
             )
 
     @property

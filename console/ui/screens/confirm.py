@@ -1,4 +1,8 @@
-"""A yes/no question before something that cannot be undone."""
+"""A yes/no question before something that cannot be undone.
+
+The question usually names what it acts on (an instance's Name tag, a job, an S3 key): it is
+shown as written, never read as markup.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input
+
+from console.terminal import visible
+from console.ui.text import assemble
+from console.ui.widgets.literal import Label
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -30,7 +38,10 @@ class ConfirmScreen(ModalScreen[bool]):
             if self.detail:
                 yield Label(self.detail, id="confirm-detail")
             if self.typed_confirmation is not None:
-                yield Label(f"Type [b]{self.typed_confirmation}[/b] to confirm:", markup=True)
+                yield Label(
+                    assemble("Type ", (self.typed_confirmation, "bold"), " to confirm:"),
+                    id="confirm-typed-label",
+                )
                 yield Input(id="confirm-typed")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Yes", variant="error", id="confirm-yes")
@@ -49,9 +60,11 @@ class ConfirmScreen(ModalScreen[bool]):
     def action_answer(self, yes: bool) -> None:
         if yes and self.typed_confirmation is not None:
             typed = self.query_one("#confirm-typed", Input).value
-            if typed != self.typed_confirmation:
+            # a name with control characters is shown with escapes (\x1b…): typing what is
+            # shown confirms too, as the name itself cannot be typed
+            if typed not in (self.typed_confirmation, visible(self.typed_confirmation)):
                 self.notify(
-                    f"Type {self.typed_confirmation!r} exactly to confirm.",
+                    f"Type '{visible(self.typed_confirmation)}' exactly to confirm.",
                     title="Not confirmed",
                     severity="warning",
                 )

@@ -15,7 +15,6 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label
 from textual.worker import get_current_worker
 
 from console.commands.doctor import options_from
@@ -23,6 +22,7 @@ from console.doctor import run_doctor
 from console.models import DoctorCheck
 from console.ui.background import Abandoned, call_until_cancelled
 from console.ui.failures import Failure, ReportsWorkerFailures
+from console.ui.widgets.literal import DataTable, Label
 
 if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
     from console.services import Services

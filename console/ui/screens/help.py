@@ -8,9 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label
 
 from console.ui.bindings_info import BindingEntry
+from console.ui.widgets.literal import DataTable, Label
 
 
 class HelpScreen(ModalScreen[None]):

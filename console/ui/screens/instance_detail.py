@@ -6,65 +6,82 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Static
 
 from console.models import Instance, InstanceDetail
+from console.terminal import visible
 from console.ui.failures import ReportsWorkerFailures
+from console.ui.text import Part, assemble, lines
 from console.ui.widgets.footer import ConsoleFooter
+from console.ui.widgets.literal import Static
 
 if TYPE_CHECKING:
     from console.services import Services
 
 
-def detail_text(detail: InstanceDetail) -> str:
-    """The screen's body as Rich markup (every value escaped)."""
+def _heading(words: str, note: str = "") -> Text:
+    return assemble((words, "bold"), note)
+
+
+def detail_text(detail: InstanceDetail) -> Text:
+    """The screen's body: every value from EC2 (tags, names, rules) shown as written."""
     i = detail.instance
-    lines = [
-        f"[b]{escape(i.name or i.id)}[/b]  {escape(i.id)}  {escape(i.type)}  {escape(str(i.state))}",
+    rows: list[Part | None] = [
+        assemble((i.name or i.id, "bold"), "  ", i.id, "  ", i.type, "  ", str(i.state)),
         "",
-        f"AMI:       {escape(i.image_id or '-')}  {escape(detail.image_name or '')}",
-        f"Key pair:  {escape(i.key_name or '-')}",
-        f"IAM role:  {escape(detail.iam_role or '-')}",
-        f"Zone:      {escape(i.availability_zone or '-')}   market: {escape(i.market)}",
-        f"Addresses: public {escape(i.public_ip or '-')}  private {escape(i.private_ip or '-')}",
+        assemble("AMI:       ", i.image_id or "-", "  ", detail.image_name or ""),
+        assemble("Key pair:  ", i.key_name or "-"),
+        assemble("IAM role:  ", detail.iam_role or "-"),
+        assemble("Zone:      ", i.availability_zone or "-", "   market: ", i.market),
+        assemble("Addresses: public ", i.public_ip or "-", "  private ", i.private_ip or "-"),
         "",
-        "[b]Tags[/b]",
+        _heading("Tags"),
     ]
-    lines += [f"  {escape(k)} = {escape(v)}" for k, v in i.tags] or ["  (none)"]
-    lines += ["", "[b]Security groups[/b]"]
-    lines += [f"  {escape(g)} {escape(n)}" for g, n in detail.security_groups] or ["  (none)"]
+    rows += [assemble("  ", k, " = ", v) for k, v in i.tags] or ["  (none)"]
+    rows += ["", _heading("Security groups")]
+    rows += [assemble("  ", g, " ", n) for g, n in detail.security_groups] or ["  (none)"]
     for rule in detail.rules:
         arrow = "from" if rule.direction == "inbound" else "to"
-        lines.append(
-            f"    {rule.direction:<8} {escape(rule.protocol):<4} port {escape(rule.port_range):<11}"
-            f" {arrow} {escape(rule.source)}  ({escape(rule.group_id)})"
+        rows.append(
+            assemble(
+                f"    {rule.direction:<8} ",
+                f"{visible(rule.protocol):<4}",
+                f" port {visible(rule.port_range):<11} ",
+                arrow,
+                " ",
+                rule.source,
+                "  (",
+                rule.group_id,
+                ")",
+            )
         )
-    lines += ["", "[b]Volumes[/b]"]
+    rows += ["", _heading("Volumes")]
     for v in detail.volumes:
         size = f"{v.size_gib} GiB" if v.size_gib is not None else "? GiB"
         keep = "deleted with the instance" if v.delete_on_termination else "kept on terminate"
-        lines.append(
-            f"  {escape(v.device)} {escape(v.volume_id)} {size} {escape(v.volume_type or '')}"
-            f" ({keep})"
+        rows.append(
+            assemble(
+                "  ", v.device, " ", v.volume_id, " ", size, " ", v.volume_type or "", f" ({keep})"
+            )
         )
     if not detail.volumes:
-        lines.append("  (none)")
-    lines += ["", "[b]SSH host key fingerprints[/b] (from the console output)"]
+        rows.append("  (none)")
+    rows += ["", _heading("SSH host key fingerprints", " (from the console output)")]
     if detail.host_key_fingerprints:
-        lines += [
-            f"  {escape(t or '?'):<12} {escape(fp)}" for t, fp in detail.host_key_fingerprints
+        rows += [
+            assemble("  ", f"{visible(t or '?'):<12} ", fp)
+            for t, fp in detail.host_key_fingerprints
         ]
     elif detail.console_output_available:
-        lines.append("  none printed in the console output")
+        rows.append("  none printed in the console output")
     else:
-        lines.append("  no console output yet (it appears a few minutes after boot)")
-    return "\n".join(lines)
+        rows.append("  no console output yet (it appears a few minutes after boot)")
+    return lines(*rows)
 
 
 class InstanceDetailScreen(ReportsWorkerFailures, Screen[None]):
@@ -86,7 +103,7 @@ class InstanceDetailScreen(ReportsWorkerFailures, Screen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(f"Loading {escape(self.instance.id)}…", id="instance-detail-body")
+            yield Static(f"Loading {self.instance.id}…", id="instance-detail-body")
         yield ConsoleFooter()
 
     def on_mount(self) -> None:
@@ -112,4 +129,4 @@ class InstanceDetailScreen(ReportsWorkerFailures, Screen[None]):
         self.query_one("#instance-detail-body", Static).update(detail_text(message.detail))
 
     def show_failure(self, failure) -> None:
-        self.query_one("#instance-detail-body", Static).update(escape(failure.one_line()))
+        self.query_one("#instance-detail-body", Static).update(failure.one_line())

@@ -24,10 +24,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Input
 
 from console.errors import ConsoleError
 from console.models import JobSpec
+from console.ui.text import assemble
+from console.ui.widgets.literal import Label, Select, Static, TextArea
 
 
 def _jobs():
@@ -151,7 +153,9 @@ class JobFormScreen(ModalScreen[JobRequest | None]):
     def compose(self) -> ComposeResult:
         start = self.initial
         with VerticalScroll(id="jobform-dialog"):
-            yield Static("[b]New job[/b] — runs in tmux on the host; survives the console.")
+            yield Static(
+                assemble(("New job", "bold"), " — runs in tmux on the host; survives the console.")
+            )
             if self.templates:
                 yield Label("Template")
                 yield Select(

@@ -18,12 +18,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from console.errors import ConsoleError, RemoteFileError
 from console.models import LogChunk
 from console.ui.failures import Failure, ReportsWorkerFailures
 from console.ui.widgets.footer import ConsoleFooter
+from console.ui.widgets.literal import Static
 from console.ui.widgets.log_view import LogView
 
 if TYPE_CHECKING:

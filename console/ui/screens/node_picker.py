@@ -6,10 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList
-from textual.widgets.option_list import Option
 
 from console.models import Job, JobGroup
+from console.ui.widgets.literal import Label, Option, OptionList
 
 
 class NodePickerScreen(ModalScreen[Job | None]):

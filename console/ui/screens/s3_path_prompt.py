@@ -6,7 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label
+from textual.widgets import Input
+
+from console.ui.widgets.literal import Label
 
 
 class S3PathPrompt(ModalScreen[str | None]):

@@ -1,11 +1,13 @@
-"""The text of a small S3 object, read-only (Escape or q closes)."""
+"""The text of a small S3 object, read-only (Escape or q closes), its control characters
+shown as escapes."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
-from textual.widgets import Label, TextArea
+
+from console.ui.widgets.literal import Label, TextArea
 
 
 class S3PreviewScreen(ModalScreen[None]):

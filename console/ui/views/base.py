@@ -17,11 +17,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from console.ui.background import Abandoned, call_until_cancelled
 from console.ui.failures import Failure, ReportsWorkerFailures
+from console.ui.widgets.literal import Static
 
 if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
     from console.services import Services

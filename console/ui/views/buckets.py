@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from textual.app import ComposeResult
-from textual.widgets import ContentSwitcher, DataTable
+from textual.widgets import ContentSwitcher
 
 from console.models import Bucket
 from console.ui.screens.aws_target import AwsTargetChanged
 from console.ui.views.base import ResourceView
+from console.ui.widgets.literal import DataTable
 from console.ui.widgets.resource_table import Column, ResourceTable, blank_if_none
 from console.ui.widgets.s3_browser import S3Browser
 

@@ -19,7 +19,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from console.errors import ConsoleError
@@ -45,6 +44,7 @@ from console.ui.widgets.gpu_host_picker import LOCAL, GpuHostPicker
 from console.ui.widgets.gpu_list import GpuList
 from console.ui.widgets.gpu_processes import GpuProcessTable
 from console.ui.widgets.host_panel import HostPanel
+from console.ui.widgets.literal import Static
 
 if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
     from console.services import Services

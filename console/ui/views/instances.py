@@ -20,13 +20,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from console.errors import ConsoleError
 from console.instance_format import dollars, duration, gpu_label, uptime_seconds
 from console.models import HourlyPrice, Instance, InstanceState, InstanceTypeInfo
 from console.ui.guards import require_writable, run_destructive
 from console.ui.views.base import ResourceView
+from console.ui.widgets.literal import DataTable
 from console.ui.widgets.resource_table import Column, ResourceTable, blank_if_none
 
 STATE_STYLES = {

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Input, Label, Static, Switch
+from textual.widgets import Input, Switch
 from textual.worker import get_current_worker
 
 from console.files.count import CountError, CountOptions, compare_counts, parse_location
@@ -22,6 +22,7 @@ from console.ui.widgets.files_backends import counter_for
 from console.ui.widgets.files_count_panel import PROGRESS_EVERY
 from console.ui.widgets.files_format import extension_label
 from console.ui.widgets.files_panel import FilesPanel
+from console.ui.widgets.literal import DataTable, Label, Static
 
 if TYPE_CHECKING:
     from console.services import Services

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Input, Label, Static, Switch
+from textual.widgets import Input, Switch
 from textual.worker import get_current_worker
 
 from console.files.count import CountOptions, iter_extension_rows, parse_location
@@ -20,6 +20,7 @@ from console.models import CountProgress, FileCount
 from console.ui.widgets.files_backends import counter_for
 from console.ui.widgets.files_format import extension_label, human_bytes
 from console.ui.widgets.files_panel import FilesPanel
+from console.ui.widgets.literal import DataTable, Label, Static
 
 if TYPE_CHECKING:
     from console.services import Services

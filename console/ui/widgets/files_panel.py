@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from console.ui.failures import BackendFailed, Failure, ReportsWorkerFailures
+from console.ui.widgets.literal import Static
 
 if TYPE_CHECKING:
     from console.services import Services

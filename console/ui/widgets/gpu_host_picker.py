@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Input, Label, Select
+from textual.widgets import Input
 
 from console.models import Instance
+from console.ui.widgets.literal import Label, Select
 
 LOCAL = "local"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from console.gpu import GpuHistory
 from console.models import GpuSample
 from console.ui.widgets.gpu_format import models
 from console.ui.widgets.gpu_row import GpuHeaderRow, GpuRow
+from console.ui.widgets.literal import Static
 
 
 class GpuList(VerticalScroll):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual.widgets import DataTable
-
 from console.models import GpuProcess, GpuSample
 from console.ui.widgets.gpu_format import UNKNOWN, mib
+from console.ui.widgets.literal import DataTable
 
 COLUMNS = (
     ("pid", "PID"),

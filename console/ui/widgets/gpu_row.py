@@ -10,10 +10,12 @@ from rich.text import Text
 from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
-from textual.widgets import Sparkline, Static
+from textual.widgets import Sparkline
 
 from console.models import GpuSample
+from console.ui.text import literal
 from console.ui.widgets.gpu_format import UNKNOWN, gpu_memory, known, number, pair
+from console.ui.widgets.literal import Static
 
 #: the cells of a row, left to right: (css class, header label)
 CELLS: tuple[tuple[str, str], ...] = (
@@ -175,7 +177,8 @@ class GpuRow(Horizontal):
         self.texts = texts
         self._plot(".gpu-util-spark", known(util_history), 100.0)
         self._plot(".gpu-mem-spark", known(memory_history), sample.memory_total_mib)
-        tooltip = f"{sample.name or 'unknown model'} · {sample.uuid or 'no UUID'}"
+        # the model name is what nvidia-smi printed: a tooltip would read a str as markup
+        tooltip = literal(f"{sample.name or 'unknown model'} · {sample.uuid or 'no UUID'}")
         if self.tooltip != tooltip:
             self.tooltip = tooltip
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from textual.widgets import Static
-
 from console.models import HostSample
 from console.ui.widgets.gpu_format import UNKNOWN, byte_size, number, rate
+from console.ui.widgets.literal import Static
 
 
 def gib(value: float | None) -> float | None:

@@ -21,15 +21,18 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from console.ui.text import ansi_line, ansi_plain
+
 MATCH_STYLE = "black on yellow"
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 #: rendered lines kept for redrawing (the rows on screen and a little around them)
 CACHE_LINES = 512
 
 
 def render_line(line: str, pattern: str = "") -> Text:
-    """One log line as styled text: its ANSI colours, with ``pattern`` (case-blind) marked."""
-    text = Text.from_ansi(line, no_wrap=True, end="")
+    """One log line as styled text: its ANSI colours, with ``pattern`` (case-blind) marked.
+    Nothing in it drives the terminal: other escapes and controls show as text
+    (``console.ui.text.ansi_line``)."""
+    text = ansi_line(line)
     if pattern:
         text.highlight_regex(re.compile(re.escape(pattern), re.IGNORECASE), MATCH_STYLE)
     return text
@@ -40,7 +43,7 @@ def _cells(line: str) -> int:
     # len() instead of rich's per-character table is what keeps a 50,000 lines/s flood cheap.
     if line.isascii() and line.isprintable():
         return len(line)
-    return cell_len(_ANSI.sub("", line) if "\x1b" in line else line)
+    return cell_len(ansi_plain(line))
 
 
 class LogView(ScrollView, can_focus=True):

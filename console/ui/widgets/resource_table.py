@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from rich.text import Text
-from textual.widgets import DataTable
+
+from console.ui.widgets.literal import DataTable
 
 Item = TypeVar("Item")
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import ProgressBar, Static
+from textual.widgets import ProgressBar
 
 from console.models import TransferProgress, TransferResult
 from console.ui.widgets.files_format import human_bytes, human_eta, human_rate
+from console.ui.widgets.literal import Static
 
 
 class S3Activity(Horizontal):
@@ -29,7 +30,7 @@ class S3Activity(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield ProgressBar(total=100, show_eta=False, id="s3-activity-bar")
-        yield Static("", id="s3-activity-text", markup=False)
+        yield Static("", id="s3-activity-text")
 
     @property
     def bar(self) -> ProgressBar:

@@ -21,12 +21,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from console.models import CountProgress, FileCount, S3Page, TransferProgress, TransferResult
 from console.ui.failures import Failure, ReportsWorkerFailures
 from console.ui.widgets.files_format import human_bytes
+from console.ui.widgets.literal import Static
 from console.ui.widgets.s3_activity import S3Activity
 from console.ui.widgets.s3_object_list import HEADER, S3ObjectList
 from console.ui.widgets.s3_rows import S3Row, S3RowStore
@@ -122,9 +123,9 @@ class S3Browser(ReportsWorkerFailures, Vertical):
         self.page_failed: int | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="s3-path", markup=False)
+        yield Static("", id="s3-path")
         yield Input(placeholder="filter names…", id="s3-filter")
-        yield Static(HEADER, id="s3-header", markup=False)
+        yield Static(HEADER, id="s3-header")
         yield S3ObjectList(self.store, id="s3-list")
         yield S3Activity(id="s3-activity")
 

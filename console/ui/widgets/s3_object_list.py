@@ -17,6 +17,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from console.terminal import visible
 from console.ui.widgets.files_format import human_bytes
 from console.ui.widgets.s3_rows import S3Row, S3RowStore
 
@@ -26,13 +27,16 @@ NAME_WIDTH = 48
 
 
 def format_row(row: S3Row) -> str:
-    """One line: name, size, modified time (UTC) and storage class in fixed columns."""
+    """One line: name, size, modified time (UTC) and storage class in fixed columns. The
+    line is drawn as segments, with no Text in between: the key (anyone's name) has its
+    control characters shown as escapes here."""
+    name = visible(row.name)
     if row.is_folder:
-        return f"▸ {row.name:<{NAME_WIDTH}} {'':>10}  {'':16}  {'folder'}"
+        return f"▸ {name:<{NAME_WIDTH}} {'':>10}  {'':16}  {'folder'}"
     modified = row.modified.strftime("%Y-%m-%d %H:%M") if row.modified else ""
     return (
-        f"  {row.name:<{NAME_WIDTH}} {human_bytes(row.size):>10}  {modified:16}  "
-        f"{row.storage_class}"
+        f"  {name:<{NAME_WIDTH}} {human_bytes(row.size):>10}  {modified:16}  "
+        f"{visible(row.storage_class)}"
     )
 
 
