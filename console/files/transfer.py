@@ -48,7 +48,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, BinaryIO
 
 from console.errors import ConsoleError, HostError, HostUnreachableError, RemoteFileError
 from console.files import transfer_resume, transfer_s3, transfer_ssh
@@ -752,7 +752,7 @@ class _Job:
         temp = _temp_name(os.path, final)
         digest = hashlib.sha256()
         try:
-            with open(source, "rb") as reader, open(temp, "xb") as writer:
+            with open(source, "rb") as reader, _create_local(temp, final) as writer:
                 while block := reader.read(transfer_ssh.CHUNK):
                     self.control.checkpoint()
                     digest.update(block)
@@ -1119,6 +1119,15 @@ def _local_sha256(path: str) -> str:
         while block := handle.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _create_local(temp: str, final: str) -> BinaryIO:
+    """``temp`` created for writing (never an existing file); a folder that refuses new
+    files (read-only file system, /proc, no permission) is a TransferError naming ``final``."""
+    try:
+        return open(temp, "xb")  # noqa: SIM115 - the caller's with closes it
+    except OSError as exc:
+        raise _local_write_error(exc, final) from exc
 
 
 def _local_write_error(exc: OSError, final: str) -> TransferError:
