@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import dataclasses
 import json
 import statistics
 import time
-import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -25,26 +25,6 @@ from trainer.engine import Runtime, attribute_scores, resolve_runtime
 from trainer.losses import LossWeights, compute_losses
 from trainer.metrics import heatmap_argmax
 from trainer.model import LandmarkAttentionNet, parameter_report
-
-
-def add_bench_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--image-size", type=int, default=224)
-    p.add_argument("--width", type=float, default=1.0, help="channel multiplier (1.0 = the paper's network)")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--steps", type=int, default=3, help="timed training steps per set-up")
-    p.add_argument("--warmup", type=int, default=1, help="untimed steps first (kernel selection, caches)")
-    p.add_argument("--latency-runs", type=int, default=10, help="timed single-image inferences")
-    p.add_argument("--compare-images", type=int, default=16, help="images for the equal-results check")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--checkpoint", help="use these trained weights (and their width and input size)")
-    p.add_argument("--data-root", help="compare outputs on this dataset's val images, not noise")
-    p.add_argument("--baseline-tf32", choices=("default", "off"), default="default",
-                   help="CUDA baseline: PyTorch's default TF32 settings (cuDNN convolutions in TF32) "
-                        "or strict fp32 everywhere")
-    p.add_argument("--compile", action="store_true", help="also time ours with torch.compile")
-    p.add_argument("--json-out", metavar="PATH", help="also write every figure to this JSON file")
 
 
 @dataclass(frozen=True)
@@ -117,13 +97,10 @@ def train_throughput(base: LandmarkAttentionNet, setup: Setup, batches, warmup: 
         optimizer.zero_grad(set_to_none=True)
         if scaler is not None:
             scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
             scaler.step(optimizer)
             scaler.update()
         else:
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
             optimizer.step()
         losses.append(loss.item())
         _sync(rt.device)

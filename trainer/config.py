@@ -15,6 +15,8 @@ from typing import Any
 
 from trainer.errors import ConfigError
 
+ATTRIBUTE_SCORES = ("positive", "margin")
+
 
 def _f(default: Any, help: str) -> Any:
     return field(default=default, metadata={"help": help})
@@ -31,21 +33,25 @@ class TrainConfig:
     lr: float = _f(1e-4, "Adam learning rate")
     lr_decay: float = _f(0.8, "learning-rate factor applied after every epoch")
     weight_decay: float = _f(0.0, "Adam weight decay")
-    grad_clip: float = _f(10.0, "clip the gradient norm to this (0 = off)")
+    grad_clip: float = _f(0.0, "clip the gradient norm to this value; 0 = off, as the paper trained "
+                                "(a limit such as 10 steadies runs with a raised learning rate)")
     seed: int = _f(0, "seed for weights, shuffling and augmentation")
     workers: int = _f(2, "data-loading worker processes per training process (0 = in-process)")
     threads: int = _f(0, "CPU threads torch may use per process (0 = torch's default)")
     augment: bool = _f(False, "light augmentation: horizontal flip and brightness/contrast jitter")
     device: str = _f("auto", "auto, cpu, cuda or cuda:N")
-    precision: str = _f("auto", "auto (bf16/fp16 AMP on CUDA, fp32 on CPU), fp32, bf16 or fp16")
+    precision: str = _f("auto", "training maths: auto (bf16/fp16 AMP on CUDA, fp32 on CPU), fp32, bf16 or fp16")
+    eval_precision: str = _f("fp32", "evaluation maths: fp32 (strict, no TF32: the metrics the paper's "
+                                     "table compares with), or auto/bf16/fp16 as for training")
     channels_last: str = _f("auto", "auto (on with CUDA or bf16), on or off")
     compile: str = _f("auto", "torch.compile the model: auto (on with CUDA), on or off")
     log_every: int = _f(20, "steps between progress lines and metrics.jsonl records")
-    checkpoint_every: int = _f(0, "also save latest.pt every N steps inside an epoch (0 = epoch end only)")
+    checkpoint_every: int = _f(0, "also save last.pt every N steps inside an epoch (0 = epoch end only)")
     max_steps_per_epoch: int = _f(0, "cap on steps per epoch (0 = the whole training split)")
     eval_split: str = _f("val", "split evaluated after each epoch (train, val or test)")
-    resume: str = _f("", "'auto' (latest checkpoint of run_dir, else of the S3 URI), a path, or empty")
-    backbone_weights: str = _f("", "optional torchvision VGG16 state dict to initialise the backbone")
+    resume: str = _f("", "'auto' (last.pt of run_dir, else of the S3 URI), a path to a last.pt, or empty")
+    backbone_weights: str = _f("", "ImageNet VGG16 state dict for conv1-conv5 (e.g. torchvision's vgg16-397923af.pth); "
+                                       "without it the network starts from random weights")
     s3_uri: str = _f("", "upload every checkpoint to this s3://bucket/prefix")
     s3_endpoint: str = _f("", "S3 endpoint override (for S3-compatible stores and tests)")
     spot_watch: str = _f("auto", "auto (on when the metadata service answers), on or off")
@@ -55,6 +61,8 @@ class TrainConfig:
     loss_weight_attribute: float = _f(20.0, "weight of the attribute cross-entropy")
     loss_weight_landmark: float = _f(10.0, "weight of the landmark heatmap MSE")
     heatmap_radius: float = _f(8.0, "R of the target heatmaps exp(-0.5*d/R) at 224 px, scaled with image_size")
+    attribute_score: str = _f("positive", "what attribute recall@k ranks by: positive (the positive logit, as "
+                                          "the paper's evaluator) or margin (positive minus negative logit)")
 
     def __post_init__(self) -> None:
         if self.image_size <= 0 or self.image_size % 32:
@@ -70,6 +78,8 @@ class TrainConfig:
         if self.lr <= 0 or not 0 < self.lr_decay <= 1:
             raise ConfigError(f"lr must be > 0 and lr_decay in (0, 1], got {self.lr} and {self.lr_decay}")
         _choice("precision", self.precision, ("auto", "fp32", "bf16", "fp16"))
+        _choice("eval_precision", self.eval_precision, ("auto", "fp32", "bf16", "fp16"))
+        _choice("attribute_score", self.attribute_score, ATTRIBUTE_SCORES)
         _choice("channels_last", self.channels_last, ("auto", "on", "off"))
         _choice("compile", self.compile, ("auto", "on", "off"))
         _choice("spot_watch", self.spot_watch, ("auto", "on", "off"))

@@ -1,23 +1,28 @@
 """Reader for the DeepFashion Category & Attribute benchmark layout (see layout.py).
 
-``load_index`` parses and cross-checks the seven annotation files once; ``DeepFashionDataset``
-turns one record into network input: bounding-box crop, resize to the configured square size,
-ImageNet normalisation, landmarks in [0, 1] coordinates of the crop with a visibility mask.
-Every problem with a file is a DatasetError naming the file and the line.
+``load_index`` streams and cross-checks the seven annotation files once (annotations.py) into
+compact arrays, caches them next to the data as one memory-mapped file (index_cache.py) and
+maps that file on every later load, in every process; ``DeepFashionDataset`` turns one row into
+network input: bounding-box crop, resize to the configured square size, ImageNet normalisation,
+landmarks in [0, 1] coordinates of the crop with a visibility mask. Every problem with a file is
+a DatasetError naming the file and the line.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image, ImageEnhance
 
-from trainer import layout
+from trainer import index_cache, layout
+from trainer.annotations import IndexArrays, parse_index, read_labels
 from trainer.errors import DatasetError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -37,15 +42,53 @@ class Record:
     bbox: tuple[int, int, int, int]
 
 
-@dataclass(frozen=True)
+class RecordView(Sequence[Record]):
+    """``index.records[i]``: a Record built on demand from the arrays (none is kept)."""
+
+    def __init__(self, index: DatasetIndex) -> None:
+        self._index = index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self._index.record(j) for j in range(*i.indices(len(self)))]
+        return self._index.record(i)
+
+    def __iter__(self) -> Iterator[Record]:
+        return (self._index.record(i) for i in range(len(self)))
+
+
+@dataclass(frozen=True, eq=False)
 class DatasetIndex:
     root: Path
     category_names: list[str]
     category_types: list[int]
     attribute_names: list[str]
     attribute_types: np.ndarray  # int64 (A,), values 1..5
-    records: list[Record]
-    splits: dict[str, list[int]]  # split name -> indices into records
+    arrays: IndexArrays
+    has_variation: bool = False
+    cache_path: Path | None = None  # the mapped cache file, when there is one
+    cache_status: str = "in memory"  # "built" (parsed now and cached), "loaded" (mapped) or "in memory"
+    build_id: str = ""
+    seconds: float = 0.0  # how long load_index took
+    splits: dict[str, list[int]] = field(init=False)  # split name -> row numbers
+
+    def __post_init__(self) -> None:
+        split = np.asarray(self.arrays.split)
+        object.__setattr__(self, "splits", {name: np.flatnonzero(split == code).tolist()
+                                            for code, name in enumerate(layout.SPLITS)})
+
+    def __len__(self) -> int:
+        return len(self.arrays.category)
+
+    def __reduce__(self):
+        # DataLoader workers started with "spawn" get the index pickled: they map the same cache
+        # file instead of receiving a copy of every array.
+        if self.cache_path is not None:
+            return (_reopen, (self.root, self.cache_path, self.build_id))
+        return object.__reduce__(self)
 
     @property
     def num_categories(self) -> int:
@@ -54,6 +97,23 @@ class DatasetIndex:
     @property
     def num_attributes(self) -> int:
         return len(self.attribute_names)
+
+    @property
+    def records(self) -> RecordView:
+        return RecordView(self)
+
+    def name(self, i: int) -> str:
+        offsets = self.arrays.names_offsets
+        return self.arrays.names_blob[offsets[i]:offsets[i + 1]].tobytes().decode("utf-8")
+
+    def record(self, i: int) -> Record:
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        a = self.arrays
+        x1, y1, x2, y2 = (int(v) for v in a.bbox[i])
+        return Record(self.name(i), int(a.category[i]), int(a.clothes_type[i]), np.array(a.attributes[i]),
+                      a.landmarks[i].astype(np.float32), np.array(a.visibility[i]), (x1, y1, x2, y2))
 
     def metadata(self) -> dict:
         """What predict needs to label outputs without the dataset (stored in checkpoints)."""
@@ -65,149 +125,79 @@ class DatasetIndex:
         }
 
 
-def _rows(root: Path, rel: str, header: list[str] | None) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line number, tokens) of a table file after checking its count and header lines."""
-    path = root / rel
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DatasetError(rel, f"missing (looked for {path})") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(rel, f"unreadable: {exc}") from None
-    lines = text.splitlines()
-    if not lines or not lines[0].strip().isdigit():
-        raise DatasetError(rel, "line 1 must be the number of rows", 1)
-    expected = int(lines[0])
-    if len(lines) < 2:
-        raise DatasetError(rel, "missing the header line", 2)
-    if header is not None and lines[1].split() != header:
-        raise DatasetError(rel, f"header must be {'  '.join(header)!r}, found {lines[1].strip()!r}", 2)
-    rows = [(n, line.split()) for n, line in enumerate(lines[2:], start=3) if line.strip()]
-    if len(rows) != expected:
-        raise DatasetError(rel, f"line 1 says {expected} rows but the file has {len(rows)}", 1)
-    yield from rows
-
-
-def _int(rel: str, line: int, token: str, what: str) -> int:
-    try:
-        return int(token)
-    except ValueError:
-        raise DatasetError(rel, f"{what} must be an integer, found {token!r}", line) from None
-
-
-def _named_types(root: Path, rel: str) -> tuple[list[str], list[int]]:
-    """Rows ``<name words…> <type>`` (names may contain spaces; the type is the last token)."""
-    names, types = [], []
-    for line, tokens in _rows(root, rel, layout.HEADERS[rel]):
-        if len(tokens) < 2:
-            raise DatasetError(rel, "expected a name and a type", line)
-        names.append(" ".join(tokens[:-1]))
-        types.append(_int(rel, line, tokens[-1], "the type"))
-    return names, types
-
-
-def _per_image(root: Path, rel: str, header: list[str] | None, width: int | None):
-    """{image name: (line, values)} for a per-image file; ``width`` = values after the name."""
-    table: dict[str, tuple[int, list[str]]] = {}
-    for line, tokens in _rows(root, rel, header):
-        if width is not None and len(tokens) != width + 1:
-            raise DatasetError(rel, f"expected the image name and {width} values, found {len(tokens) - 1}", line)
-        if tokens[0] in table:
-            raise DatasetError(rel, f"{tokens[0]} listed twice", line)
-        table[tokens[0]] = (line, tokens[1:])
-    return table
-
-
-def _landmark_table(root: Path) -> tuple[dict[str, tuple[int, list[str]]], bool]:
-    rel = layout.LANDMARKS
-    path = root / rel
-    try:
-        with path.open(encoding="utf-8") as fh:
-            fh.readline()
-            header = fh.readline().split()
-    except FileNotFoundError:
-        raise DatasetError(rel, f"missing (looked for {path})") from None
-    has_variation = len(header) > 2 and header[2] == "variation_type"
-    if header != layout.landmark_header(has_variation):
-        raise DatasetError(rel, "header must be 'image_name  clothes_type  [variation_type]  "
-                                "landmark_visibility_1  landmark_location_x_1  …'", 2)
-    return _per_image(root, rel, None, None), has_variation
-
-
-def load_index(root: Path | str) -> DatasetIndex:
-    """Parse and cross-check the seven annotation files under ``root``.
+def load_index(root: Path | str, cache: bool = True) -> DatasetIndex:
+    """Parse and cross-check the seven annotation files under ``root``, or map their cache.
 
     Raises DatasetError (naming the file and line) for a missing file, a wrong count or header
     line, a malformed row, an unknown category or split, or an image missing from a file.
+    ``cache=False`` parses into memory and touches no cache file.
     """
     root = Path(root)
-    cat_names, cat_types = _named_types(root, layout.CATEGORY_CLOTH)
-    for t in set(cat_types) - {1, 2, 3}:
-        raise DatasetError(layout.CATEGORY_CLOTH, f"category_type must be 1, 2 or 3, found {t}")
-    attr_names, attr_types = _named_types(root, layout.ATTR_CLOTH)
-    if set(attr_types) - {1, 2, 3, 4, 5}:
-        raise DatasetError(layout.ATTR_CLOTH, "attribute_type must be 1 to 5")
-    n_attr = len(attr_names)
+    start = time.perf_counter()
+    key = index_cache.source_key(root) if cache else None
+    if key is not None:
+        for path in index_cache.candidate_paths(root):
+            found = index_cache.open_cache(path, key)
+            if found is not None:
+                return _from_cache(root, found, "loaded", start)
+        for path in index_cache.candidate_paths(root):
+            try:
+                with index_cache.build_lock(path):
+                    found = index_cache.open_cache(path, key)  # built by another process meanwhile
+                    if found is not None:
+                        return _from_cache(root, found, "loaded", start)
+                    index_cache.remove_stale_temporaries(path)
+                    _build_cache(root, path, key)
+                    found = index_cache.open_cache(path, key)
+                    if found is not None:
+                        return _from_cache(root, found, "built", start)
+            except OSError:
+                continue  # not writable here (or the files changed while parsing): next place
+    labels = read_labels(root)
+    holder: dict[str, np.ndarray] = {}
 
-    categories = _per_image(root, layout.CATEGORY_IMG, layout.HEADERS[layout.CATEGORY_IMG], 1)
-    attributes = _per_image(root, layout.ATTR_IMG, layout.HEADERS[layout.ATTR_IMG], n_attr)
-    bboxes = _per_image(root, layout.BBOX, layout.HEADERS[layout.BBOX], 4)
-    partition = _per_image(root, layout.PARTITION, layout.HEADERS[layout.PARTITION], 1)
-    landmarks, has_variation = _landmark_table(root)
+    def memory_sink(rows: int):
+        holder["attributes"] = np.zeros((rows, len(labels.attribute_names)), dtype=np.int8)
 
-    records: list[Record] = []
-    splits: dict[str, list[int]] = {s: [] for s in layout.SPLITS}
-    for name, (line, (label_token,)) in categories.items():
-        label = _int(layout.CATEGORY_IMG, line, label_token, "category_label")
-        if not 1 <= label <= len(cat_names):
-            raise DatasetError(layout.CATEGORY_IMG, f"category_label {label} is not a row of {layout.CATEGORY_CLOTH}", line)
-        for rel, table in ((layout.ATTR_IMG, attributes), (layout.BBOX, bboxes),
-                           (layout.PARTITION, partition), (layout.LANDMARKS, landmarks)):
-            if name not in table:
-                raise DatasetError(rel, f"has no row for {name} (listed in {layout.CATEGORY_IMG} line {line})")
-        a_line, a_tokens = attributes[name]
-        try:
-            attrs = np.array([int(t) for t in a_tokens], dtype=np.int8)
-        except ValueError:
-            raise DatasetError(layout.ATTR_IMG, "attribute labels must be -1, 0 or 1", a_line) from None
-        if np.any((attrs < -1) | (attrs > 1)):
-            raise DatasetError(layout.ATTR_IMG, "attribute labels must be -1, 0 or 1", a_line)
-        b_line, b_tokens = bboxes[name]
-        bbox = tuple(_int(layout.BBOX, b_line, t, "a coordinate") for t in b_tokens)
-        if bbox[2] <= bbox[0] or bbox[3] <= bbox[1]:
-            raise DatasetError(layout.BBOX, f"empty box {bbox} for {name}", b_line)
-        p_line, (split,) = partition[name]
-        if split not in splits:
-            raise DatasetError(layout.PARTITION, f"evaluation_status must be train, val or test, found {split!r}", p_line)
-        clothes_type, points, vis = _parse_landmarks(landmarks[name], has_variation)
-        records.append(Record(name, label - 1, clothes_type, attrs, points, vis, bbox))  # type: ignore[arg-type]
-        splits[split].append(len(records) - 1)
-    return DatasetIndex(root, cat_names, cat_types, attr_names, np.array(attr_types, dtype=np.int64),
-                        records, splits)
+        def sink(first_row: int, block: np.ndarray) -> None:
+            holder["attributes"][first_row:first_row + len(block)] = block
+
+        return sink
+
+    arrays = parse_index(root, labels, memory_sink)
+    arrays.attributes = holder["attributes"]
+    return DatasetIndex(root, labels.category_names, labels.category_types, labels.attribute_names,
+                        np.array(labels.attribute_types, dtype=np.int64), arrays, labels.has_variation,
+                        seconds=time.perf_counter() - start)
 
 
-def _parse_landmarks(row: tuple[int, list[str]], has_variation: bool):
-    line, tokens = row
-    rel = layout.LANDMARKS
-    if not tokens:
-        raise DatasetError(rel, "missing clothes_type", line)
-    clothes_type = _int(rel, line, tokens[0], "clothes_type")
-    if clothes_type not in layout.SLOTS_BY_CLOTHES_TYPE:
-        raise DatasetError(rel, f"clothes_type must be 1, 2 or 3, found {clothes_type}", line)
-    values = tokens[2 if has_variation else 1:]
-    slots = layout.SLOTS_BY_CLOTHES_TYPE[clothes_type]
-    if len(values) != 3 * len(slots):
-        raise DatasetError(rel, f"clothes_type {clothes_type} needs {len(slots)} landmark triplets "
-                                f"({3 * len(slots)} values), found {len(values)} values", line)
-    points = np.zeros((8, 2), dtype=np.float32)
-    vis = np.full(8, -1, dtype=np.int8)
-    for k, slot in enumerate(slots):
-        v, x, y = (_int(rel, line, t, "a landmark value") for t in values[3 * k:3 * k + 3])
-        if v not in (layout.VISIBLE, layout.OCCLUDED, layout.TRUNCATED):
-            raise DatasetError(rel, f"landmark visibility must be 0, 1 or 2, found {v}", line)
-        vis[slot] = v
-        points[slot] = (x, y)
-    return clothes_type, points, vis
+def _build_cache(root: Path, path: Path, key: dict[str, list[int]]) -> None:
+    labels = read_labels(root)
+    with index_cache.CacheWriter(path) as writer:
+        arrays = parse_index(root, labels, lambda rows: writer.reserve_attributes(rows, len(labels.attribute_names)))
+        for name in IndexArrays.ARRAY_NAMES:
+            if name != "attributes":
+                writer.add(name, getattr(arrays, name))
+        if index_cache.source_key(root) != key:
+            raise OSError("the annotation files changed while they were read")
+        writer.commit(key, {"category_names": labels.category_names, "category_types": labels.category_types,
+                            "attribute_names": labels.attribute_names, "attribute_types": labels.attribute_types,
+                            "has_variation": labels.has_variation})
+
+
+def _from_cache(root: Path, cached: index_cache.CachedIndex, status: str, start: float) -> DatasetIndex:
+    labels: dict[str, Any] = cached.labels
+    arrays = IndexArrays(**{name: cached.arrays[name] for name in IndexArrays.ARRAY_NAMES})
+    return DatasetIndex(root, labels["category_names"], labels["category_types"], labels["attribute_names"],
+                        np.array(labels["attribute_types"], dtype=np.int64), arrays, labels["has_variation"],
+                        cached.path, status, cached.build_id, time.perf_counter() - start)
+
+
+def _reopen(root: Path, path: Path, build_id: str) -> DatasetIndex:
+    cached = index_cache.open_cache(path, None)
+    if cached is None or cached.build_id != build_id:
+        raise DatasetError(str(path), "the index cache changed while the data loader was starting; start again")
+    return _from_cache(root, cached, "loaded", time.perf_counter())
 
 
 def load_image(path: Path) -> Image.Image:
@@ -262,7 +252,7 @@ class DeepFashionDataset(torch.utils.data.Dataset):
         return len(self.indices)
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        rec = self.index.records[self.indices[i]]
+        rec = self.index.record(self.indices[i])
         img = load_image(self.index.root / rec.name)
         box = crop_box(rec.bbox, img.size)
         x1, y1, x2, y2 = box

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sys
 import time
@@ -17,6 +18,7 @@ from trainer.distributed import DistInfo, all_reduce_sum
 from trainer.losses import LossWeights, compute_losses
 from trainer.metrics import MetricAccumulator, heatmap_argmax
 from trainer.model import ModelOutput
+from trainer.progress import Meter, bar, duration
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,13 @@ class RunLog:
             self.stream.write(text + "\n")
         self.stream.flush()
 
+    def end_progress(self) -> None:
+        """Finish a progress line left open on a terminal."""
+        if self._open_progress:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open_progress = False
+
     def record(self, obj: dict) -> None:
         if self.path is None:
             return
@@ -138,10 +147,42 @@ class EpochOptions:
     heatmap_radius: float = 8.0
 
 
-def attribute_scores(out: ModelOutput) -> torch.Tensor:
-    """Positive-class score per attribute (the logit margin: ranks as the softmax does)."""
+def attribute_scores(out: ModelOutput, score: str = "positive") -> torch.Tensor:
+    """Per-attribute score that recall@k ranks by: the positive logit, as the paper's evaluator
+    ranks (``positive``), or the logit margin, which ranks as the two-way softmax does (``margin``)."""
     logits = out.attributes.float()
-    return logits[..., 1] - logits[..., 0]
+    if score == "margin":
+        return logits[..., 1] - logits[..., 0]
+    if score != "positive":
+        raise ValueError(f"unknown attribute score {score!r}")
+    return logits[..., 1]
+
+
+@contextlib.contextmanager
+def eval_math(rt: Runtime):
+    """fp32 evaluation on CUDA means fp32: no TF32 in convolutions or matrix products while it
+    runs (PyTorch lets cuDNN use TF32 by default), restored afterwards."""
+    if rt.device.type != "cuda" or rt.precision != "fp32":
+        yield
+        return
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+def eval_runtime(rt: Runtime, eval_precision: str) -> Runtime:
+    """The runtime evaluation uses: the training one with its own precision (fp32 by default,
+    so the reported metrics do not depend on the training's AMP)."""
+    if eval_precision == "auto":
+        return rt
+    if eval_precision == "fp16" and rt.device.type != "cuda":
+        from trainer.errors import ConfigError
+
+        raise ConfigError("fp16 needs CUDA; on the CPU evaluate in bf16 or fp32")
+    return dataclasses.replace(rt, precision=eval_precision)
 
 
 def train_one_epoch(
@@ -163,6 +204,7 @@ def train_one_epoch(
     model.train()
     sums = torch.zeros(4, device=rt.device)
     seen, window_start = 0, time.perf_counter()
+    meter = Meter(max(0, opts.steps_in_epoch - progress.epoch_step))  # this call's steps: the time left
     for batch in loader:
         if progress.epoch_step >= opts.steps_in_epoch:
             break
@@ -187,8 +229,9 @@ def train_one_epoch(
         progress.global_step += 1
         sums += torch.stack([losses[k].detach().float() for k in ("loss", "category", "attribute", "landmark")])
         seen += batch["image"].shape[0]
+        meter.update(1, batch["image"].shape[0])
         if progress.epoch_step % opts.log_every == 0 or progress.epoch_step == opts.steps_in_epoch:
-            _log_window(log, sums, seen, window_start, optimizer, rt, opts, progress)
+            _log_window(log, sums, seen, window_start, optimizer, rt, opts, progress, meter.eta_s)
             sums.zero_()
             seen, window_start = 0, time.perf_counter()
         if after_step():
@@ -196,15 +239,16 @@ def train_one_epoch(
     return False
 
 
-def _log_window(log: RunLog, sums, seen, start, optimizer, rt: Runtime, opts: EpochOptions, progress: Progress) -> None:
+def _log_window(log: RunLog, sums, seen, start, optimizer, rt: Runtime, opts: EpochOptions, progress: Progress,
+                eta_s: float) -> None:
     steps = max(1, (progress.epoch_step - 1) % opts.log_every + 1)
     loss, cat, attr, lmk = (sums / steps).tolist()  # one device sync per log window, not per step
     rate = seen * rt.dist.world_size / max(time.perf_counter() - start, 1e-9)
     lr = optimizer.param_groups[0]["lr"]
     log.progress(
-        f"epoch {progress.epoch + 1}/{opts.epochs} step {progress.epoch_step}/{opts.steps_in_epoch} "
-        f"loss {loss:.4f} (category {cat:.4f} attribute {attr:.4f} landmark {lmk:.5f}) "
-        f"lr {lr:.2e} {rate:.1f} img/s")
+        f"epoch {progress.epoch + 1}/{opts.epochs} {bar(progress.epoch_step, opts.steps_in_epoch)} "
+        f"step {progress.epoch_step}/{opts.steps_in_epoch} {rate:.1f} img/s ETA {duration(eta_s)} "
+        f"loss {loss:.4f} (category {cat:.4f} attribute {attr:.4f} landmark {lmk:.5f}) lr {lr:.2e}")
     log.record({"kind": "train", "epoch": progress.epoch + 1, "step": progress.global_step,
                 "epoch_step": progress.epoch_step, "loss": loss, "loss_category": cat,
                 "loss_attribute": attr, "loss_landmark": lmk, "lr": lr, "images_per_s": rate})
@@ -212,12 +256,18 @@ def _log_window(log: RunLog, sums, seen, start, optimizer, rt: Runtime, opts: Ep
 
 def evaluate(model: nn.Module, loader: Iterable[dict[str, torch.Tensor]], rt: Runtime,
              attribute_types: torch.Tensor, loss_weights: LossWeights,
-             heatmap_radius: float = 8.0) -> dict[str, float]:
-    """The paper's metrics and the mean losses over a loader, summed across processes."""
+             heatmap_radius: float = 8.0, attribute_score: str = "positive",
+             log: RunLog | None = None, label: str = "eval", log_every: int = 20) -> dict[str, float]:
+    """The paper's metrics and the mean losses over a loader, summed across processes.
+
+    With ``log``, a progress bar (batches, images/s, time left) every ``log_every`` batches and
+    at the end, as training shows.
+    """
     model.eval()
     acc = MetricAccumulator(attribute_types)
     loss_sums = torch.zeros(5, dtype=torch.float64)  # images, loss, category, attribute, landmark
-    with torch.inference_mode():
+    meter = Meter(len(loader) if hasattr(loader, "__len__") else 0)
+    with torch.inference_mode(), eval_math(rt):
         for batch in loader:
             batch = rt.to_device(batch)
             with rt.autocast():
@@ -226,7 +276,12 @@ def evaluate(model: nn.Module, loader: Iterable[dict[str, torch.Tensor]], rt: Ru
             n = batch["image"].shape[0]
             loss_sums += torch.tensor([n] + [losses[k].item() * n for k in ("loss", "category", "attribute", "landmark")],
                                       dtype=torch.float64)
-            acc.update(out.category, attribute_scores(out), heatmap_argmax(out.heatmaps.float()), batch)
+            acc.update(out.category, attribute_scores(out, attribute_score), heatmap_argmax(out.heatmaps.float()), batch)
+            meter.update(1, n * rt.dist.world_size)
+            if log is not None and (meter.done % log_every == 0 or meter.done == meter.total):
+                log.progress(meter.line(label, "batches"))
+    if log is not None and meter.done == 0:
+        log.progress(meter.line(label, "batches"))
     acc.load_state(all_reduce_sum(acc.state(), rt.dist, rt.device))
     loss_sums = all_reduce_sum(loss_sums, rt.dist, rt.device)
     result = acc.compute()

@@ -46,6 +46,20 @@ LANDMARK_NAMES = (
 # Pairs swapped by a horizontal flip.
 MIRROR_SLOTS = (1, 0, 3, 2, 5, 4, 7, 6)
 
+# The benchmark's 50 categories in list_category_cloth.txt order, with their clothes types
+# (1 upper, 2 lower, 3 full body); a category's label is its 1-based position.
+BENCHMARK_CATEGORIES: tuple[tuple[str, int], ...] = tuple(
+    [(n, 1) for n in (
+        "Anorak", "Blazer", "Blouse", "Bomber", "Button-Down", "Cardigan", "Flannel", "Halter",
+        "Henley", "Hoodie", "Jacket", "Jersey", "Parka", "Peacoat", "Poncho", "Sweater", "Tank",
+        "Tee", "Top", "Turtleneck")]
+    + [(n, 2) for n in (
+        "Capris", "Chinos", "Culottes", "Cutoffs", "Gauchos", "Jeans", "Jeggings", "Jodhpurs",
+        "Joggers", "Leggings", "Sarong", "Shorts", "Skirt", "Sweatpants", "Sweatshorts", "Trunks")]
+    + [(n, 3) for n in (
+        "Caftan", "Cape", "Coat", "Coverup", "Dress", "Jumpsuit", "Kaftan", "Kimono", "Nightdress",
+        "Onesie", "Robe", "Romper", "Shirtdress", "Sundress")]
+)
 VISIBLE, OCCLUDED, TRUNCATED = 0, 1, 2
 ATTRIBUTE_TYPE_NAMES = {1: "texture", 2: "fabric", 3: "shape", 4: "part", 5: "style"}
 SPLITS = ("train", "val", "test")

@@ -1,4 +1,5 @@
-"""The paper's losses: category CE + attribute CE (class weights 0.1/1) + masked heatmap MSE."""
+"""The paper's losses: category CE + attribute CE (class weights 0.1/1) + masked heatmap MSE
+averaged over all maps of the batch."""
 
 from __future__ import annotations
 
@@ -37,10 +38,14 @@ def target_heatmaps(landmarks: torch.Tensor, visible: torch.Tensor, height: int,
 
 
 def heatmap_loss(pred: torch.Tensor, target: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
-    """Mean squared error over the maps of visible landmarks only (0 when none is visible)."""
-    per_map = ((pred.float() - target) ** 2).mean(dim=(-2, -1))  # (B, 8)
-    mask = visible.float()
-    return (per_map * mask).sum() / mask.sum().clamp(min=1.0)
+    """Squared error of the visible landmarks' maps, averaged over every map of the batch.
+
+    The maps of invisible landmarks count as zero error but stay in the average (B x 8 maps of
+    H x W pixels), as the paper's reference code computes it: a batch with few visible
+    landmarks gets a smaller landmark loss, not a larger weight per landmark.
+    """
+    squared = (pred.float() - target) ** 2
+    return (squared * visible[..., None, None].float()).mean()
 
 
 def compute_losses(out: ModelOutput, batch: dict[str, torch.Tensor], weights: LossWeights,

@@ -16,7 +16,7 @@ import torch
 from trainer import checkpoint as ckpt
 from trainer.config import TrainConfig
 from trainer.data import crop_box, load_image, to_input
-from trainer.errors import ConfigError
+from trainer.errors import CheckpointError, ConfigError
 from trainer.layout import ATTRIBUTE_TYPE_NAMES, LANDMARK_NAMES
 from trainer.model import LandmarkAttentionNet
 
@@ -33,12 +33,14 @@ def load_for_inference(path: Path | str, device: str = "cpu") -> LoadedModel:
     """Rebuild the network from the checkpoint's own config (no backbone download or file) and
     load its weights with map_location, so a CUDA-saved file opens on a CPU-only machine."""
     state = ckpt.load(path)
+    if not isinstance(state.get("config"), dict) or not isinstance(state.get("meta"), dict):
+        raise CheckpointError(f"{path} lacks the config and labels a trainer checkpoint carries")
     config = TrainConfig.from_dict(state["config"])
     meta = state["meta"]
     dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
                        "cpu" if device == "auto" else device)
     model = LandmarkAttentionNet(len(meta["category_names"]), len(meta["attribute_names"]), config.width)
-    model.load_state_dict(state["model"])
+    ckpt.load_weights(model, state["model"], path)
     model.to(dev).eval()  # eval: BatchNorm uses its running statistics, not one image's
     return LoadedModel(model, config, meta, dev)
 
@@ -63,13 +65,13 @@ def predict_image(loaded: LoadedModel, image_path: Path | str,
     categories = [{"name": meta["category_names"][i], "probability": round(p, 4)}
                   for p, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)]
     attr_prob = out.attributes.float().softmax(dim=-1)[0, :, 1]
-    scores = attribute_scores(out)[0]
+    scores = attribute_scores(out, loaded.config.attribute_score)[0]
     types = torch.tensor(meta["attribute_types"])
     attributes: dict[str, list[dict[str, Any]]] = {}
     for t in sorted(set(meta["attribute_types"])):
         idx = torch.nonzero(types == t).flatten()
         best = idx[scores[idx].topk(min(top_attributes, idx.numel())).indices]
-        attributes[ATTRIBUTE_TYPE_NAMES.get(t, str(t))] = [
+        attributes[ATTRIBUTE_TYPE_NAMES.get(t, "attributes")] = [
             {"name": meta["attribute_names"][i], "probability": round(attr_prob[i].item(), 4)} for i in best.tolist()]
     uv = heatmap_argmax(out.heatmaps.float())[0]
     x1, y1, x2, y2 = box
@@ -117,12 +119,18 @@ def predict_command(args: argparse.Namespace) -> int:
 
 
 def evaluate_checkpoint(args: argparse.Namespace) -> int:
-    """``eval``: the paper's metrics of a checkpoint on one split of a dataset."""
+    """``eval``: the paper's metrics of a checkpoint on one split of a dataset.
+
+    fp32 unless ``--precision`` says otherwise, on CUDA too (strict: no TF32), so the figures
+    do not depend on the GPU's fast paths. Progress goes to stderr; the metrics to stdout.
+    """
+    import sys
+
     from torch.utils.data import DataLoader
 
     from trainer.data import DeepFashionDataset, load_index
     from trainer.distributed import DistInfo
-    from trainer.engine import evaluate, resolve_runtime
+    from trainer.engine import RunLog, evaluate, resolve_runtime
     from trainer.losses import LossWeights
 
     loaded = load_for_inference(args.checkpoint, "cpu")
@@ -135,13 +143,20 @@ def evaluate_checkpoint(args: argparse.Namespace) -> int:
     if index.num_categories != len(loaded.meta["category_names"]):
         raise ConfigError(f"the checkpoint has {len(loaded.meta['category_names'])} categories, "
                           f"the dataset {index.num_categories}")
+    score = args.attribute_score or cfg.attribute_score
+    progress = RunLog(None, True, sys.stderr)
+    progress.line(f"eval {args.checkpoint} on {args.split}: device {rt.device}, precision {rt.precision}, "
+                  f"attributes ranked by {score} score")
     loader = DataLoader(DeepFashionDataset(index, args.split, cfg.image_size), batch_size=args.batch_size,
                         num_workers=args.workers)
     metrics = evaluate(model, loader, rt, torch.tensor(index.attribute_types),
                        LossWeights(cfg.loss_weight_category, cfg.loss_weight_attribute, cfg.loss_weight_landmark),
-                       cfg.heatmap_radius)
+                       cfg.heatmap_radius, score, log=progress, label=f"eval {args.split}",
+                       log_every=args.log_every)
+    progress.end_progress()
     if args.json:
-        print(json.dumps({"split": args.split, **metrics}))
+        print(json.dumps({"split": args.split, "precision": rt.precision, "attribute_score": score,
+                          **{k: (None if isinstance(v, float) and v != v else v) for k, v in metrics.items()}}))
     else:
         for key, value in metrics.items():
             print(f"{key:<32} {value:.4f}" if isinstance(value, float) else f"{key:<32} {value}")

@@ -17,18 +17,7 @@ from PIL import Image, ImageDraw
 from trainer import layout
 
 # The benchmark's 50 categories and their clothes types (1 upper, 2 lower, 3 full body).
-CATEGORIES: tuple[tuple[str, int], ...] = tuple(
-    [(n, 1) for n in (
-        "Anorak", "Blazer", "Blouse", "Bomber", "Button-Down", "Cardigan", "Flannel", "Halter",
-        "Henley", "Hoodie", "Jacket", "Jersey", "Parka", "Peacoat", "Poncho", "Sweater", "Tank",
-        "Tee", "Top", "Turtleneck")]
-    + [(n, 2) for n in (
-        "Capris", "Chinos", "Culottes", "Cutoffs", "Gauchos", "Jeans", "Jeggings", "Jodhpurs",
-        "Joggers", "Leggings", "Sarong", "Shorts", "Skirt", "Sweatpants", "Sweatshorts", "Trunks")]
-    + [(n, 3) for n in (
-        "Caftan", "Cape", "Coat", "Coverup", "Dress", "Jumpsuit", "Kaftan", "Kimono", "Nightdress",
-        "Onesie", "Robe", "Romper", "Shirtdress", "Sundress")]
-)
+CATEGORIES = layout.BENCHMARK_CATEGORIES
 ATTRIBUTE_COUNTS = {1: 156, 2: 218, 3: 180, 4: 216, 5: 230}  # the real split, 1000 in all
 PATTERNS = ("solid", "striped", "dotted", "checked")
 STYLE_WORDS = ("Classic", "Printed", "Soft", "Relaxed", "Fitted")

@@ -26,8 +26,9 @@ from trainer.engine import (
     EpochOptions,
     Progress,
     RunLog,
-    evaluate,
     configure_backends,
+    eval_runtime,
+    evaluate,
     resolve_runtime,
     train_one_epoch,
 )
@@ -78,6 +79,23 @@ def build_model(cfg: TrainConfig, index_meta: dict[str, Any]) -> LandmarkAttenti
     return LandmarkAttentionNet(len(index_meta["category_names"]), len(index_meta["attribute_names"]), cfg.width)
 
 
+def weights_line(cfg: TrainConfig, resume_path: Path | None) -> str:
+    """The line that says, at start, where the network's weights come from."""
+    if resume_path is not None:
+        skipped = f" ({cfg.backbone_weights} not read: the checkpoint has every weight)" if cfg.backbone_weights else ""
+        return f"weights: resumed from {resume_path}{skipped}"
+    if cfg.backbone_weights:
+        return f"weights: backbone conv1_1-conv5_3 loaded from {cfg.backbone_weights}; branches and heads random"
+    return ("WARNING weights: RANDOM INITIALISATION of the whole network (no --backbone-weights); the paper's "
+            "numbers need ImageNet VGG16 weights, e.g. --backbone-weights vgg16-397923af.pth")
+
+
+def describe_index(index: DatasetIndex) -> str:
+    where = {"built": f"parsed and cached in {index.cache_path}", "loaded": f"mapped from {index.cache_path}",
+             "in memory": "parsed (no writable place for a cache)"}[index.cache_status]
+    return f"index: {len(index):,} images, {where} in {index.seconds:.2f} s"
+
+
 class Trainer:
     """One training run; ``run()`` returns the process exit status."""
 
@@ -124,17 +142,17 @@ class Trainer:
             return None
         if cfg.resume != "auto":
             return Path(cfg.resume)
-        latest = self.run_dir / ckpt.LATEST
-        if latest.is_file():
-            return latest
+        last = self.run_dir / ckpt.LAST
+        if last.is_file():
+            return last
         if self.store is not None:
             # A fresh instance after a spot interruption: the run folder is empty, S3 is not.
             # One process per node fetches it (each node has its own run folder).
-            if self.dist.local_rank == 0 and self.store.download(ckpt.LATEST, latest):
-                self.log.line(f"fetched {self.store.uri}/{ckpt.LATEST}")
+            if self.dist.local_rank == 0 and self.store.download(ckpt.LAST, last):
+                self.log.line(f"fetched {self.store.uri}/{ckpt.LAST}")
             distributed.barrier(self.dist)
-            if latest.is_file():
-                return latest
+            if last.is_file():
+                return last
         return None
 
     # ----- running --------------------------------------------------------------------------
@@ -150,14 +168,17 @@ class Trainer:
             torch.set_num_threads(cfg.threads)
         seed_everything(cfg.seed)
         index = load_index(cfg.data_root)
+        log.line(describe_index(index))
         self.meta = index.metadata()
         model = build_model(cfg, self.meta)
         resume_path = self._resume_source()
-        state = ckpt.load(resume_path) if resume_path is not None else None
+        state = ckpt.load_full(resume_path) if resume_path is not None else None
         if state is None and cfg.backbone_weights:
             model.load_backbone(cfg.backbone_weights)  # only for a fresh start: a checkpoint has them
         if state is not None:
-            model.load_state_dict(state["model"])
+            ckpt.load_weights(model, state["model"], resume_path)
+        weights = weights_line(cfg, resume_path)
+        log.line(weights)
         model.to(rt.device)
         if rt.channels_last:
             model.to(memory_format=torch.channels_last)
@@ -196,7 +217,10 @@ class Trainer:
             "compile": use_compile, "world_size": self.dist.world_size, "num_categories": index.num_categories,
             "num_attributes": index.num_attributes, "train_images": len(self.train_set),
             "steps_per_epoch": steps_in_epoch, "parameters": parameter_report(model),
-            "torch": torch.__version__,
+            "torch": torch.__version__, "weights": weights,
+            "eval_precision": eval_runtime(rt, cfg.eval_precision).precision,
+            "index": {"status": index.cache_status, "cache": str(index.cache_path or ""),
+                      "seconds": round(index.seconds, 3)},
         }
         if self.dist.is_main:
             write_resolved(cfg, derived, self.run_dir)
@@ -239,14 +263,17 @@ class Trainer:
                     return EXIT_SPOT_INTERRUPTED
                 scheduler.step()
                 self.train_sampler.skip = 0
-                metrics = evaluate(net, eval_loader, rt, torch.tensor(self.meta["attribute_types"]),
-                                   opts.loss_weights, cfg.heatmap_radius)
+                metrics = evaluate(net, eval_loader, eval_runtime(rt, cfg.eval_precision),
+                                   torch.tensor(self.meta["attribute_types"]), opts.loss_weights,
+                                   cfg.heatmap_radius, cfg.attribute_score, log=log,
+                                   label=f"eval {cfg.eval_split}", log_every=cfg.log_every)
                 progress.epoch, progress.epoch_step = progress.epoch + 1, 0
                 self._report_eval(metrics, progress)
                 score = metrics[BEST_METRIC]
                 is_best = score > best
                 best = max(best, score)
-                self._save(progress, best, reason=f"end of epoch {progress.epoch}", is_best=is_best)
+                self._save(progress, best, reason=f"end of epoch {progress.epoch}", is_best=is_best,
+                           metrics=metrics)
         finally:
             if watcher is not None:
                 watcher.stop()
@@ -272,29 +299,34 @@ class Trainer:
         self.log.record({"kind": "eval", "split": self.cfg.eval_split, "epoch": progress.epoch,
                          "step": progress.global_step, **metrics})
 
-    def _save(self, progress: Progress, best: float, reason: str, is_best: bool = False, notice: str = "") -> None:
-        """Rank 0 writes latest.pt (and best.pt) atomically, then uploads when an S3 URI is set."""
+    def _save(self, progress: Progress, best: float, reason: str, is_best: bool = False, notice: str = "",
+              metrics: dict[str, float] | None = None) -> None:
+        """Rank 0 writes last.pt (full state) and, for a new best, best.pt (weights only),
+        atomically; then uploads them when an S3 URI is set."""
         if not self.dist.is_main:
             return
         model, optimizer, scheduler, scaler = self._parts
         state = {
+            "format": ckpt.FORMAT, "kind": ckpt.KIND_FULL,
             "model": model.state_dict(), "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict() if scaler else None,
             "epoch": progress.epoch, "epoch_step": progress.epoch_step, "global_step": progress.global_step,
             "best": best, "rng": ckpt.rng_state(), "config": self.cfg.to_dict(), "meta": self.meta,
             "reason": reason, "saved_at": time.time(),
+            "metrics": {k: v for k, v in (metrics or {}).items() if v == v},  # NaN: undefined, left out
         }
-        latest = self.run_dir / ckpt.LATEST
-        ckpt.atomic_save(state, latest)
-        written = [latest]
+        last = self.run_dir / ckpt.LAST
+        ckpt.atomic_save(state, last)
+        written = [last]
         if is_best:
-            ckpt.atomic_copy(latest, self.run_dir / ckpt.BEST)
+            ckpt.atomic_save(ckpt.weights_only_state(state), self.run_dir / ckpt.BEST)
             written.append(self.run_dir / ckpt.BEST)
         if notice:
             marker = self.run_dir / INTERRUPTED_MARKER
             marker.write_text(json.dumps({"notice": notice, "global_step": progress.global_step,
                                           "exit_status": EXIT_SPOT_INTERRUPTED}) + "\n")
-        self.log.line(f"checkpoint ({reason}): {latest} at global step {progress.global_step}")
+        self.log.line(f"checkpoint ({reason}): {last}{' and best.pt' if is_best else ''} "
+                      f"at global step {progress.global_step}")
         if self.store is not None:
             for path in written:
                 self.log.line(f"uploaded {self.store.upload(path)}")

@@ -43,7 +43,7 @@ def run_trainer(*args: str, timeout: float = 240) -> subprocess.CompletedProcess
 
 @pytest.fixture(scope="session")
 def trained_run(tiny_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A run folder after one short epoch on the tiny dataset (latest.pt, best.pt, metrics)."""
+    """A run folder after one short epoch on the tiny dataset (last.pt, best.pt, metrics)."""
     run_dir = tmp_path_factory.mktemp("trained")
     result = run_trainer("train", "--data-root", str(tiny_dataset), "--run-dir", str(run_dir),
                          "--epochs", "1", *TINY)

@@ -20,7 +20,7 @@ def test_compiled_training_writes_checkpoints_an_uncompiled_model_loads(tiny_dat
     derived = json.loads((run_dir / "config.json").read_text())["derived"]
     assert derived["compile"] is True
     assert "compile True" in result.stdout
-    state = ckpt.load(run_dir / ckpt.LATEST)
+    state = ckpt.load(run_dir / ckpt.LAST)
     # compiled in place: no "_orig_mod." prefixes, the keys of the plain network
     plain = LandmarkAttentionNet(derived["num_categories"], derived["num_attributes"], 0.125)
     assert set(state["model"]) == set(plain.state_dict())

@@ -1,4 +1,5 @@
-"""Network shapes for several input sizes, parameter budget, conv5 computed once, losses."""
+"""Network shapes for several input sizes, the reference's layer plan and parameter counts,
+conv5 computed once, losses."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def small_net() -> LandmarkAttentionNet:
     return LandmarkAttentionNet(num_categories=7, num_attributes=20, width=0.125).eval()
 
 
-@pytest.mark.parametrize("size", [(32, 32), (64, 64), (96, 96), (64, 128)])
+@pytest.mark.parametrize("size", [(32, 32), (64, 64), (96, 96), (64, 128), (192, 192), (256, 256)])
 def test_output_shapes_follow_the_input(small_net, size):
     with torch.inference_mode():
         out = small_net(torch.randn(2, 3, *size))
@@ -29,15 +30,75 @@ def test_input_not_a_multiple_of_32_is_refused(small_net):
         small_net(torch.randn(1, 3, 48, 64))
 
 
-def test_full_network_parameter_count_and_no_spare_conv5():
+def test_full_network_parameter_counts_match_the_reference_layer_plan():
     net = LandmarkAttentionNet(num_categories=50, num_attributes=1000)
     report = parameter_report(net)
-    # VGG16 convolutions 14.71M + two 25088->1024 heads 51.4M + outputs 2.1M + branches ~1.4M.
-    # The reference had 76.3M including 7.08M of conv5 weights that never ran.
-    assert 68e6 < report["total"] < 71e6
-    assert abs(report["conv5"] - 7_079_424) < 1  # 3 x (512*512*9 + 512), present exactly once
+    # The reference's own blocks: landmark branch 447,496 and attention U-Net 574,944 parameters.
+    assert report["landmarks"] == 447_496
+    assert report["attention"] == 574_944
+    assert report["backbone"] == 7_635_264  # VGG16 conv1_1-conv4_3
+    assert report["conv5"] == 7_079_424  # 3 x (512*512*9 + 512), present exactly once
+    assert report["category_head"] == 25088 * 1024 + 1024 + 1024 * 50 + 50
+    assert report["attribute_head"] == 25088 * 1024 + 1024 + 1024 * 2000 + 2000
+    # The reference had 76,298,024 with 48 categories: ours + 2 x 1024 + 2 fewer outputs + its
+    # unused 7,079,424-parameter conv5 copy.
+    assert report["total"] == 69_220_650
     convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d) and m.in_channels == 512 and m.out_channels == 512 and m.kernel_size == (3, 3)]
     assert len(convs) == 5  # conv4_2, conv4_3, conv5_1, conv5_2, conv5_3: no second conv5
+
+
+def _layers(module: torch.nn.Module) -> list[tuple[str, int, int, int, int]]:
+    return [(type(m).__name__, m.in_channels, m.out_channels, m.kernel_size[0], m.stride[0])
+            for m in module.modules() if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d)]
+
+
+def test_landmark_branch_and_attention_follow_the_reference_plan():
+    net = LandmarkAttentionNet(num_categories=50, num_attributes=1000)
+    C, T = "Conv2d", "ConvTranspose2d"
+    assert _layers(net.landmarks) == [
+        (C, 512, 64, 1, 1), (C, 64, 64, 3, 1), (C, 64, 64, 3, 1), (C, 64, 128, 3, 1),
+        (T, 128, 64, 4, 2), (C, 64, 64, 3, 1), (C, 64, 64, 3, 1),
+        (T, 64, 32, 4, 2), (C, 32, 32, 3, 1), (C, 32, 32, 3, 1),
+        (T, 32, 16, 4, 2), (C, 16, 16, 3, 1),
+        (C, 16, 8, 1, 1),
+    ]
+    assert _layers(net.attention) == [
+        (C, 513, 32, 1, 1),  # in: [landmark map, conv4_3]
+        (C, 32, 64, 4, 2), (C, 64, 128, 4, 2),  # down, BatchNorm after each
+        (C, 128, 128, 1, 1), (T, 128, 128, 1, 1),  # bottom
+        (T, 256, 64, 4, 2), (T, 128, 32, 4, 2),  # up, each after its skip connection
+        (T, 64, 512, 1, 1),  # out, tanh
+    ]
+    norms = [m.num_features for m in net.attention.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms == [64, 128, 128, 64, 32]
+
+
+def test_attention_sees_the_landmark_map_resized_bilinearly():
+    torch.manual_seed(1)
+    net = LandmarkAttentionNet(num_categories=7, num_attributes=20, width=0.125).eval()
+    seen = {}
+    net.attention.register_forward_hook(lambda module, args, out: seen.update(x=args[0]))
+    net.landmarks.register_forward_hook(lambda module, args, out: seen.update(maps=out, conv4=args[0]))
+    with torch.inference_mode():
+        net(torch.randn(1, 3, 96, 96))
+    expected = torch.nn.functional.interpolate(seen["maps"].amax(dim=1, keepdim=True), size=(12, 12),
+                                               mode="bilinear", align_corners=False)
+    assert seen["x"].shape[1] == seen["conv4"].shape[1] + 1
+    assert torch.allclose(seen["x"][:, :1], expected)
+    assert torch.equal(seen["x"][:, 1:], seen["conv4"])
+    pooled = torch.nn.functional.adaptive_max_pool2d(seen["maps"].amax(dim=1, keepdim=True), (12, 12))
+    assert not torch.allclose(seen["x"][:, :1], pooled)  # not max-pooling
+
+
+def test_the_paper_network_runs_at_192_and_256_pixels():
+    torch.manual_seed(0)
+    net = LandmarkAttentionNet(num_categories=50, num_attributes=1000).eval()
+    with torch.inference_mode():
+        for side in (192, 256):
+            out = net(torch.randn(1, 3, side, side))
+            assert out.heatmaps.shape == (1, 8, side, side)
+            assert out.category.shape == (1, 50) and out.attributes.shape == (1, 1000, 2)
+            assert torch.isfinite(out.category).all()
 
 
 def test_every_parameter_gets_a_gradient(small_net):
@@ -67,13 +128,15 @@ def test_target_heatmap_peaks_at_the_landmark_and_scales_with_size():
     assert torch.allclose(small[0, 0, 32, 16 + 8], big[0, 0, 64, 32 + 16], atol=0.02)
 
 
-def test_heatmap_loss_ignores_invisible_maps():
-    pred = torch.zeros(1, 8, 4, 4)
-    target = torch.ones(1, 8, 4, 4)
-    visible = torch.zeros(1, 8, dtype=torch.bool)
+def test_heatmap_loss_averages_over_every_map_with_invisible_ones_at_zero():
+    pred = torch.zeros(2, 8, 4, 4)
+    target = torch.ones(2, 8, 4, 4)
+    visible = torch.zeros(2, 8, dtype=torch.bool)
     assert heatmap_loss(pred, target, visible) == 0
-    visible[0, 2] = True
-    assert heatmap_loss(pred, target, visible) == 1
+    visible[0, 2] = True  # one map of sixteen is wrong everywhere (error 1 per pixel)
+    assert heatmap_loss(pred, target, visible) == pytest.approx(1 / 16)
+    visible[1, :] = True  # nine of sixteen
+    assert heatmap_loss(pred, target, visible) == pytest.approx(9 / 16)
 
 
 def test_backbone_weights_load_into_conv1_to_conv5(tmp_path):
@@ -97,3 +160,18 @@ def test_backbone_weights_load_into_conv1_to_conv5(tmp_path):
         LandmarkAttentionNet(num_categories=7, num_attributes=20, width=0.25).load_backbone(path)
     with pytest.raises(ConfigError, match="not found"):
         net.load_backbone(tmp_path / "missing.pth")
+
+
+def test_a_pickled_module_as_backbone_names_what_to_pass_instead(tmp_path):
+    from torchvision.models.vgg import cfgs, make_layers
+
+    from trainer.errors import ConfigError
+
+    path = tmp_path / "vgg16_module.pt"
+    torch.save(make_layers([v if v == "M" else 4 for v in cfgs["D"]]), path)  # torch.save(model)
+    net = LandmarkAttentionNet(num_categories=7, num_attributes=20, width=0.125)
+    with pytest.raises(ConfigError) as err:
+        net.load_backbone(path)
+    message = str(err.value)
+    assert "pickled module (torch.nn.modules.container.Sequential)" in message
+    assert "state dict" in message and "vgg16-397923af.pth" in message and "\n" not in message

@@ -20,7 +20,7 @@ from trainer.predict import load_for_inference, predict_image
 # machine: a location tagger registered ahead of the built-in CPU one.
 RETAG = """
 import sys, torch
-state = torch.load(sys.argv[1], map_location="cpu", weights_only=False)
+state = torch.load(sys.argv[1], map_location="cpu", weights_only=True)
 torch.serialization.register_package(0, lambda storage: "cuda:0", lambda storage, location: None)
 torch.save(state, sys.argv[2])
 """
@@ -34,7 +34,7 @@ def _first_image(data_root: Path) -> tuple[Path, list[str]]:
 @pytest.fixture(scope="module")
 def cuda_checkpoint(trained_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cuda") / "from_gpu.pt"
-    subprocess.run([sys.executable, "-c", RETAG, str(trained_run / ckpt.LATEST), str(out)],
+    subprocess.run([sys.executable, "-c", RETAG, str(trained_run / ckpt.LAST), str(out)],
                    check=True, timeout=120)
     return out
 
@@ -67,7 +67,7 @@ def test_predict_cli_on_cpu_from_cuda_checkpoint(cuda_checkpoint: Path, trained_
         assert img.size == original.size
 
     # Same answer as the CPU-saved original, and the model is in eval mode.
-    loaded = load_for_inference(trained_run / ckpt.LATEST)
+    loaded = load_for_inference(trained_run / ckpt.LAST)
     assert not loaded.model.training
     direct = predict_image(loaded, image, tuple(int(v) for v in bbox))
     assert [c["name"] for c in direct["categories"]] == [c["name"] for c in answer["categories"]]
@@ -82,7 +82,7 @@ def test_predict_text_output_and_whole_image_without_bbox(trained_run: Path, tin
 
 
 def test_eval_cli_reports_the_paper_metrics(trained_run: Path, tiny_dataset: Path, capsys):
-    status = main(["eval", str(trained_run / ckpt.LATEST), "--data-root", str(tiny_dataset),
+    status = main(["eval", str(trained_run / ckpt.LAST), "--data-root", str(tiny_dataset),
                    "--split", "test", "--workers", "0", "--json"])
     assert status == 0
     metrics = json.loads(capsys.readouterr().out)

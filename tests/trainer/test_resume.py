@@ -44,7 +44,7 @@ def test_kill_9_mid_epoch_then_resume_auto(tiny_dataset: Path, tmp_path: Path):
             proc.kill()
             proc.wait()
     assert proc.returncode == -signal.SIGKILL
-    state = ckpt.load(killed / ckpt.LATEST)  # complete and readable after the kill
+    state = ckpt.load(killed / ckpt.LAST)  # complete and readable after the kill
     saved_step = state["global_step"]
     assert saved_step >= 8 and state["epoch"] == 1 and state["epoch_step"] == saved_step - 7
 
@@ -53,14 +53,14 @@ def test_kill_9_mid_epoch_then_resume_auto(tiny_dataset: Path, tmp_path: Path):
     assert f"global step {saved_step}" in resumed.stdout and "resumed from" in resumed.stdout
     after_kill = [r["step"] for r in _train_records(killed) if r["step"] > saved_step]
     assert after_kill[-(14 - saved_step):] == list(range(saved_step + 1, 15))  # carries on, no repeats
-    final = ckpt.load(killed / ckpt.LATEST)
+    final = ckpt.load(killed / ckpt.LAST)
     assert (final["epoch"], final["epoch_step"], final["global_step"]) == (2, 0, 14)
     assert not list(killed.glob(".*.tmp"))
 
     straight = tmp_path / "straight"
     result = run_trainer("train", "--run-dir", str(straight), *common)
     assert result.returncode == 0, result.stdout + result.stderr
-    reference = ckpt.load(straight / ckpt.LATEST)["model"]
+    reference = ckpt.load(straight / ckpt.LAST)["model"]
     for name, value in final["model"].items():
         assert torch.allclose(value.float(), reference[name].float(), atol=1e-5), name
 

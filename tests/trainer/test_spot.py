@@ -127,12 +127,12 @@ def test_interruption_notice_checkpoints_uploads_and_exits_75(
     output = "".join(lines)
     assert proc.returncode == EXIT_SPOT_INTERRUPTED, output
     assert "interruption notice" in output
-    state = ckpt.load(run_dir / ckpt.LATEST)
+    state = ckpt.load(run_dir / ckpt.LAST)
     assert state["reason"] == "spot interruption" and state["global_step"] >= 2
     marker = json.loads((run_dir / "interrupted.json").read_text())
     assert marker["exit_status"] == 75 and "terminate" in marker["notice"]
-    body = s3.get_object(Bucket="checkpoints", Key="runs/spot/latest.pt")["Body"].read()
-    assert body == (run_dir / ckpt.LATEST).read_bytes()
+    body = s3.get_object(Bucket="checkpoints", Key="runs/spot/last.pt")["Body"].read()
+    assert body == (run_dir / ckpt.LAST).read_bytes()
     assert ("PUT", "/latest/api/token", "21600") in metadata_service.requests
 
     # The replacement instance has an empty run folder: --resume auto fetches from S3.
@@ -142,4 +142,4 @@ def test_interruption_notice_checkpoints_uploads_and_exits_75(
                           "--s3-uri", "s3://checkpoints/runs/spot", "--s3-endpoint", aws_endpoint)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert f"global step {state['global_step']}" in resumed.stdout
-    assert ckpt.load(fresh / ckpt.LATEST)["epoch"] == state["epoch"] + 1
+    assert ckpt.load(fresh / ckpt.LAST)["epoch"] == state["epoch"] + 1

@@ -27,4 +27,4 @@ def test_two_process_torchrun_gloo(tiny_dataset: Path, tmp_path: Path):
     evals = [r for r in records if r["kind"] == "eval"]
     assert len(evals) == 1 and evals[0]["images"] == 6  # the 6 validation images, each counted once
     assert result.stdout.count("processes 2") == 1
-    assert ckpt.load(run_dir / ckpt.LATEST)["global_step"] == 3
+    assert ckpt.load(run_dir / ckpt.LAST)["global_step"] == 3
