@@ -103,6 +103,8 @@ class ConsoleApp(App[None]):
         return " · ".join(parts)
 
     def watch_read_only(self) -> None:
+        # the services refuse every change themselves, asked at the moment it runs
+        self.services.lock(self.read_only)
         self.sub_title = self.describe_target()
 
     # -- profile and region --------------------------------------------------------------
@@ -170,7 +172,7 @@ class ConsoleApp(App[None]):
         run_destructive(self, what, action, **options)  # type: ignore[arg-type]
 
     def action_toggle_read_only(self) -> None:
-        if self.read_only and (self.settings.read_only or self.services.read_only):
+        if self.read_only and (self.settings.read_only or self.services.settings.read_only):
             self.notify(
                 "Started with --read-only: restart without it to allow changes.",
                 title="Read-only",

@@ -2,8 +2,10 @@
 
 Each step is one EC2 call the tutorial would have the user click through in the web console.
 Key files are written with mode 0600 and never overwrite an existing file; a security group
-opened to the whole internet needs ``allow_world=True``; the launch is a dry run first, so a
-missing permission or a wrong parameter fails before anything is created.
+rule wider than one address (any IPv4 prefix shorter than /32, any IPv6 one shorter than
+/128: ``0.0.0.0/0`` and ``::/0``, but also ``10.0.0.0/8`` or ``1.2.3.0/24``) needs the
+range typed back as ``confirmed``; the launch is a dry run first, so a missing permission or
+a wrong parameter fails before anything is created.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from console.models import ImageInfo, Instance, KeyPairInfo, LaunchRequest
 #: Deep Learning AMIs (PyTorch, Ubuntu) carry names like "Deep Learning OSS Nvidia Driver
 #: AMI GPU PyTorch 2.3 (Ubuntu 22.04) 20240611"
 DEEP_LEARNING_FILTER = "Deep Learning*"
-WORLD = "0.0.0.0/0"
 #: answers the caller's public address as plain text (AWS's own service)
 PUBLIC_IP_URL = "https://checkip.amazonaws.com"
 
@@ -144,34 +145,35 @@ class Launcher:
 
     # -- security groups ---------------------------------------------------------------------
 
-    def create_ssh_group(self, name: str, cidr: str, *, allow_world: bool = False) -> str:
+    def create_ssh_group(self, name: str, cidr: str, *, confirmed: str | None = None) -> str:
         """A security group allowing SSH (tcp 22) from ``cidr`` only; returns its id.
 
         Shell equivalent: ``aws ec2 create-security-group --group-name NAME …`` then
         ``aws ec2 authorize-security-group-ingress --group-id ID --protocol tcp --port 22
-        --cidr CIDR``. A bare address becomes ``/32``. Raises LaunchError for a malformed
-        CIDR and for 0.0.0.0/0 without ``allow_world``; AwsError.
+        --cidr CIDR`` (``--ip-permissions …Ipv6Ranges…`` for IPv6). A bare address becomes
+        ``/32`` (``/128``). A range wider than one address is refused unless ``confirmed``
+        is that same range (what the user typed to confirm it). Raises LaunchError for a
+        malformed CIDR and an unconfirmed wide one (before anything is created); AwsError.
         """
         cidr = normalise_cidr(cidr)
-        if cidr == WORLD and not allow_world:
+        if is_wide(cidr) and not (confirmed is not None and _same_range(confirmed, cidr)):
             raise LaunchError(
-                "Opening SSH to 0.0.0.0/0 (the whole internet) needs explicit confirmation.",
-                hint="Use your own address /32, or confirm the open rule.",
+                f"SSH from {cidr} opens the instance to {describe_range(cidr)}: "
+                "type the range to confirm it.",
+                hint="Use your own address (/32), or confirm the wider rule.",
             )
+        network = ipaddress.ip_network(cidr)
+        if network.version == 4:
+            ranges: dict[str, Any] = {"IpRanges": [{"CidrIp": cidr, "Description": "SSH"}]}
+        else:
+            ranges = {"Ipv6Ranges": [{"CidrIpv6": cidr, "Description": "SSH"}]}
         with self._aws.errors("ec2"):
             group_id = self._ec2.create_security_group(
                 GroupName=name, Description=f"SSH from {cidr} (awsconsole)"
             )["GroupId"]
             self._ec2.authorize_security_group_ingress(
                 GroupId=group_id,
-                IpPermissions=[
-                    {
-                        "IpProtocol": "tcp",
-                        "FromPort": 22,
-                        "ToPort": 22,
-                        "IpRanges": [{"CidrIp": cidr, "Description": "SSH"}],
-                    }
-                ],
+                IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, **ranges}],
             )
         return group_id
 
@@ -259,15 +261,41 @@ def public_key_candidates(ssh_dir: str = "~/.ssh") -> list[str]:
 
 
 def normalise_cidr(text: str) -> str:
-    """``203.0.113.7`` -> ``203.0.113.7/32``; raises LaunchError naming bad input."""
+    """``203.0.113.7`` -> ``203.0.113.7/32``, ``2001:db8::7`` -> ``2001:db8::7/128``, and a
+    range to its network (``10.1.2.3/8`` -> ``10.0.0.0/8``); raises LaunchError naming bad
+    input."""
     text = text.strip()
     try:
-        network = ipaddress.ip_network(text if "/" in text else f"{text}/32", strict=False)
+        network = ipaddress.ip_network(text, strict=False)
     except ValueError as exc:
-        raise LaunchError(f"{text!r} is not an IPv4 address or CIDR block.") from exc
-    if network.version != 4:
-        raise LaunchError(f"{text!r} is not IPv4 (security group rules here use IPv4).")
+        raise LaunchError(f"{text!r} is not an IP address or CIDR block.") from exc
     return str(network)
+
+
+def is_wide(cidr: str) -> bool:
+    """True for a range holding more than one address: an IPv4 prefix shorter than /32, an
+    IPv6 one shorter than /128 (``0.0.0.0/0``, ``0.0.0.0/1``, ``10.0.0.0/8``, ``::/0``).
+    Raises LaunchError for malformed input."""
+    network = ipaddress.ip_network(normalise_cidr(cidr))
+    return network.prefixlen < network.max_prefixlen
+
+
+def describe_range(cidr: str) -> str:
+    """``0.0.0.0/0`` -> "the whole IPv4 internet", ``10.0.0.0/8`` -> "16,777,216
+    addresses"."""
+    network = ipaddress.ip_network(normalise_cidr(cidr))
+    if network.prefixlen == 0:
+        return f"the whole IPv{network.version} internet"
+    if network.num_addresses > 10**12:
+        return f"2^{network.max_prefixlen - network.prefixlen} addresses"
+    return f"{network.num_addresses:,} addresses"
+
+
+def _same_range(typed: str, cidr: str) -> bool:
+    try:
+        return normalise_cidr(typed) == cidr
+    except LaunchError:
+        return False
 
 
 def my_public_ip(timeout: float = 3.0) -> str | None:

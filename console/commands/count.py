@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
-from console.files.count import CountError, CountOptions, FileCounter, iter_extension_rows
+from console.files.count import CountError, CountOptions, iter_extension_rows
 from console.models import CountComparison, CountProgress, FileCount
 
 #: paths listed per location under a comparison table (the JSON output has them all)
@@ -50,14 +50,10 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def counter_for(services: Any) -> FileCounter:
-    """A FileCounter on the services' hosts and S3 session."""
-    return FileCounter(host_for=services.hosts.host_for, s3_client=lambda: s3_client(services))
-
-
-def s3_client(services: Any) -> Any:
-    """The shared boto3 S3 client of the services' AWS session."""
-    return services.s3.client()
+def counter_for(services: Any) -> Any:
+    """The services' counts: their files backend (a FileCounter on the bundle's hosts and
+    S3 session), with ``count`` and ``compare``."""
+    return services.files
 
 
 def run(args: Any, services: Any) -> int:
@@ -91,7 +87,7 @@ def run(args: Any, services: Any) -> int:
     return 0
 
 
-def _run_compare(args: Any, counter: FileCounter) -> int:
+def _run_compare(args: Any, counter: Any) -> int:
     if not 2 <= len(args.locations) <= 3:
         raise CountError(f"--compare takes two or three locations, not {len(args.locations)}.")
     options = CountOptions(

@@ -21,8 +21,7 @@ import sys
 from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
-from console.errors import ReadOnlyError
-from console.files.transfer import Policy, TransferSpec, engine_for
+from console.files.transfer import Policy, TransferSpec
 from console.files.transfer_ssh import MAX_STREAMS
 from console.models import RefusedName, TransferProgress, TransferState
 
@@ -57,9 +56,6 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: Any, services: Any) -> int:
-    if getattr(services.settings, "read_only", False):
-        raise ReadOnlyError(f"Copying writes {args.destination}: refused in read-only mode.")
-    engine = engine_for(services)
     spec = TransferSpec(
         args.source,
         args.destination,
@@ -69,7 +65,9 @@ def run(args: Any, services: Any) -> int:
     )
     line = _ProgressLine() if sys.stderr.isatty() else None
     try:
-        result = engine.run(spec, on_progress=line)
+        # the services' transfer queue refuses, when read-only, a copy to S3 or a host and
+        # any overwrite (a download into new files here may run)
+        result = services.files.transfers.run(spec, on_progress=line)
     finally:
         if line is not None:
             line.clear()

@@ -7,6 +7,8 @@ its node count and its combined status, followed by one indented line per node.
 Known hosts are "local", with ``--demo`` every running demo instance, and each ``--host``;
 which hosts those are and which job a reference names is console.job_directory, shared
 with the Jobs view. The tmux socket comes from the config file: ``[jobs] tmux_socket = "…"``.
+A job's environment is shown by name only, its values masked (``--json``: ``"KEY": "***"``):
+they may hold tokens.
 """
 
 from __future__ import annotations
@@ -46,10 +48,14 @@ def add_host_flag(parser: Any) -> None:
     )
 
 
+#: what a job's environment value is shown as
+MASKED = "***"
+
+
 def collect(services: Any, extra: list[str]) -> tuple[list[Job], dict[str, JobManager]]:
     """Every job of the known hosts (see console.job_directory), and the manager of each
     host by name. Hosts that cannot be read are reported on stderr and skipped."""
-    listing = job_directory.collect(services, extra)
+    listing = services.jobs.list(extra)
     for host, error in listing.errors.items():
         print(f"warning: {host}: {error}", file=sys.stderr)
     return listing.jobs, listing.managers
@@ -65,7 +71,7 @@ def as_record(job: Job) -> dict[str, Any]:
         "exit_code": job.status.exit_code,
         "command": list(job.spec.command),
         "cwd": job.spec.cwd,
-        "env": dict(job.spec.env),
+        "env": masked_env(job),
         "group": job.spec.group,
         "node_rank": job.spec.node_rank,
         "group_name": job.spec.group_name or None,
@@ -78,6 +84,11 @@ def as_record(job: Job) -> dict[str, Any]:
         "log_size": job.log_size,
         "last_line": job.last_line,
     }
+
+
+def masked_env(job: Job) -> dict[str, str]:
+    """The job's environment by name, every value masked (values may be secrets)."""
+    return {name: MASKED for name, _ in job.spec.env}
 
 
 def _duration(job: Job | JobGroup) -> str:

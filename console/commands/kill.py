@@ -14,9 +14,7 @@ import sys
 from typing import Any
 
 from console.commands.jobs import add_host_flag, confirm
-from console.errors import ReadOnlyError
-from console.job_directory import find_job_or_group
-from console.jobs import JobError, control_group
+from console.jobs import JobError
 from console.models import JobGroup
 
 EXIT_DECLINED = 1
@@ -41,10 +39,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: Any, services: Any) -> int:
-    if services.read_only:
-        action = "interrupt" if args.interrupt else "kill"
-        raise ReadOnlyError(f"Refusing to {action} job {args.job!r}: the console is read-only.")
-    found, handle = find_job_or_group(services, args.job, args.host)
+    # refused before the question too (the jobs backend refuses the kill itself anyway)
+    services.refuse_if_read_only(f"{'interrupt' if args.interrupt else 'kill'} job {args.job!r}")
+    found, handle = services.jobs.find(args.job, args.host)
     if isinstance(found, JobGroup):
         return _kill_group(args, services, found, handle)
     job, manager = found, handle
@@ -53,9 +50,9 @@ def run(args: Any, services: Any) -> int:
         print("Not done.", file=sys.stderr)
         return EXIT_DECLINED
     if args.interrupt:
-        manager.interrupt(job.id, read_only=services.read_only)
+        manager.interrupt(job.id)
     else:
-        manager.kill(job.id, read_only=services.read_only)
+        manager.kill(job.id)
     print(f"{'Interrupted' if args.interrupt else 'Killed'} job {job.id} on {job.host}.")
     return 0
 
@@ -73,9 +70,7 @@ def _kill_group(args: Any, services: Any, group: JobGroup, members: list) -> int
     if not confirm(question, args.yes):
         print("Not done.", file=sys.stderr)
         return EXIT_DECLINED
-    errors = control_group(
-        running, "interrupt" if args.interrupt else "kill", read_only=services.read_only
-    )
+    errors = services.jobs.control_group(running, "interrupt" if args.interrupt else "kill")
     done = "Interrupted" if args.interrupt else "Killed"
     for manager, job in running:
         if job.id in errors:

@@ -12,26 +12,17 @@ with --demo from the demo's account; they reach s3fs through a 0600 file that is
 once the mount has started, never through the command line. The global --endpoint-url is
 passed on to s3fs (``-o url=… -o use_path_request_style``).
 
-Mounting and unmounting change no data, so --read-only allows both; with --read-only the
-mount itself is read-only (``-o ro``).
+Mounting and unmounting change the host (what its folders show, what programs using the
+mount can read): --read-only refuses both, and allows ``--list``. ``--ro`` makes the mount
+itself read-only (``-o ro``).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
-from console.errors import CredentialsError
-from console.files.mount import (
-    Credentials,
-    MountEntry,
-    MountError,
-    MountOptions,
-    list_mounts,
-    mount,
-    unmount,
-)
+from console.files.mount import Credentials, MountEntry, MountError, MountOptions
 
 
 def register(subparsers: Any) -> None:
@@ -72,19 +63,9 @@ def split_target(text: str) -> tuple[str, str]:
 
 def credentials_for(services: Any) -> Credentials:
     """The demo's account with --demo, else the AWS_* variables of the environment."""
-    demo = getattr(services, "demo", None)
-    if demo is not None:
-        creds = demo.credentials
-        return Credentials(creds.access_key_id, creds.secret_access_key, creds.session_token)
-    key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
-    if not key or not secret:
-        raise CredentialsError(
-            "Mounting needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment: "
-            "s3fs on the host signs its own requests.",
-            hint='Export them (for a profile: `eval "$(aws configure export-credentials '
-            '--format env)"`), or attach an instance role and mount on the instance.',
-        )
-    return Credentials(key, secret, os.environ.get("AWS_SESSION_TOKEN") or None)
+    from console.services_backends import mount_credentials
+
+    return mount_credentials(services)
 
 
 def run(args: Any, services: Any) -> int:
@@ -92,7 +73,7 @@ def run(args: Any, services: Any) -> int:
         return _run_list(args, services)
     if args.unmount is not None:
         host_name, mountpoint = split_target(args.unmount)
-        unmount(services.hosts.host_for(host_name), mountpoint)
+        services.mounts.unmount(host_name, mountpoint)
         print(f"Unmounted {mountpoint} on {host_name}.")
         return 0
     if args.target is None or args.source is None:
@@ -109,13 +90,12 @@ def run(args: Any, services: Any) -> int:
         umask=args.umask,
         multireq_max=args.multireq_max,
         endpoint_url=services.settings.endpoint_url,
-        read_only=args.ro or services.read_only,
+        read_only=args.ro,
     )
-    entry = mount(
-        services.hosts.host_for(host_name),
+    entry = services.mounts.mount(
+        host_name,
         args.source,
         mountpoint,
-        credentials_for(services),
         options,
         prefer_mount_s3=args.mount_s3,
         make_mountpoint=args.mkdir,
@@ -128,7 +108,7 @@ def run(args: Any, services: Any) -> int:
 
 
 def _run_list(args: Any, services: Any) -> int:
-    entries = list_mounts(services.hosts.host_for(args.list))
+    entries = services.mounts.list(args.list)
     if args.json:
         print_json([mount_record(entry) for entry in entries])
     else:

@@ -17,7 +17,6 @@ from typing import Any, NoReturn
 
 from console.commands import print_json
 from console.commands.jobs import as_record
-from console.job_directory import manager_for, start_on_nodes
 from console.jobs import DEFAULT_MASTER_PORT, JobError, parse_env, template_spec
 from console.models import JobSpec
 
@@ -134,20 +133,21 @@ def run(args: Any, services: Any) -> int:
     targets = split_targets(args.target)
     if len(targets) > 1:
         return _run_group(args, services, targets, spec)
-    manager = manager_for(services, args.target)
-    job = manager.start(spec)
+    # through the services' jobs backend: refused there when the console is read-only
+    [job] = services.jobs.start(targets, spec)
     if args.json:
         print_json([as_record(job)])
     else:
         print(f"Started job {job.id} on {job.host}.")
         print(f"  follow:  awsconsole logs {job.host}:{job.id} -f")
-        print(f"  attach:  {shlex.join(manager.attach_argv(job.id))}")
+        attach = services.jobs.manager(args.target).attach_argv(job.id)
+        print(f"  attach:  {shlex.join(attach)}")
     return 0
 
 
 def _run_group(args: Any, services: Any, targets: list[str], spec: JobSpec) -> int:
-    jobs = start_on_nodes(
-        services, targets, spec, master_addr=args.master_addr, master_port=args.master_port
+    jobs = services.jobs.start(
+        targets, spec, master_addr=args.master_addr, master_port=args.master_port
     )
     if args.json:
         print_json(as_record(job) for job in jobs)

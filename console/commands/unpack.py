@@ -12,9 +12,8 @@ import sys
 from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
-from console.errors import ReadOnlyError
 from console.files.count import parse_location
-from console.files.unpack import UnpackError, unpack_on_host
+from console.files.unpack import UnpackError
 from console.models import UnpackProgress, UnpackResult
 
 
@@ -43,13 +42,11 @@ def run(args: Any, services: Any) -> int:
         )
     if args.parallel is not None and args.parallel < 1:
         raise UnpackError(f"-P must be at least 1, not {args.parallel}.")
-    if services.read_only:
-        raise ReadOnlyError(f"Unpacking writes files on {where.host}: refused in read-only mode.")
-    host = services.hosts.host_for(where.host)
     progress = _ProgressLine() if not args.json and sys.stderr.isatty() else None
     try:
-        result = unpack_on_host(
-            host, where.path, dest=args.dest, parallel=args.parallel, on_progress=progress
+        # refused by the services' files backend when the console is read-only
+        result = services.files.unpack(
+            where.host, where.path, dest=args.dest, parallel=args.parallel, on_progress=progress
         )
     finally:
         if progress is not None:

@@ -97,7 +97,7 @@ def test_world_open_group_needs_explicit_confirmation(launcher, ec2):
     with pytest.raises(LaunchError, match="0.0.0.0/0"):
         launcher.create_ssh_group("open", "0.0.0.0/0")
     assert len(ec2.describe_security_groups()["SecurityGroups"]) == before
-    group_id = launcher.create_ssh_group("open", "0.0.0.0/0", allow_world=True)
+    group_id = launcher.create_ssh_group("open", "0.0.0.0/0", confirmed="0.0.0.0/0")
     group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
     assert group["IpPermissions"][0]["IpRanges"][0]["CidrIp"] == "0.0.0.0/0"
     with pytest.raises(LaunchError, match="not-an-ip"):

@@ -203,16 +203,29 @@ def test_cli_mount_list_unmount(host, s3, aws_endpoint, tmp_path, mountpoints, c
     assert "is not an S3 mount" in capsys.readouterr().err
 
 
-def test_read_only_console_mounts_read_only(s3, aws_endpoint, tmp_path, mountpoints):
+def test_ro_mounts_read_only_and_a_read_only_console_neither_mounts_nor_unmounts(
+    s3, aws_endpoint, tmp_path, mountpoints, capsys
+):
     point = _mountpoint(tmp_path, mountpoints, "ro")
-    argv = ["--endpoint-url", aws_endpoint, "--read-only", "mount", f"local:{point}"]
-    assert cli.main([*argv, f"s3://{BUCKET}/img"]) == 0
+    base = ["--endpoint-url", aws_endpoint]
+    refused = [*base, "--read-only", "mount", f"local:{point}", f"s3://{BUCKET}/img"]
+    assert cli.main(refused) == cli.EXIT_ERROR
+    assert "read-only" in capsys.readouterr().err
+    assert str(point) not in [m.mountpoint for m in parse_proc_mounts(_proc_mounts())]
+
+    assert cli.main([*base, "mount", f"local:{point}", f"s3://{BUCKET}/img", "--ro"]) == 0
     assert (point / "shirt.txt").read_bytes() == b"a blue shirt\n"
     with pytest.raises(OSError) as caught:
         (point / "new.txt").write_text("refused")
     assert caught.value.errno == errno.EROFS
     assert "new.txt" not in [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
-    assert cli.main(["--read-only", "mount", "--unmount", f"local:{point}"]) == 0
+
+    assert cli.main(["--read-only", "mount", "--unmount", f"local:{point}"]) == cli.EXIT_ERROR
+    assert "read-only" in capsys.readouterr().err
+    assert str(point) in [m.mountpoint for m in parse_proc_mounts(_proc_mounts())]
+    assert (point / "shirt.txt").read_bytes() == b"a blue shirt\n"
+    assert cli.main([*base, "--read-only", "mount", "--list", "local"]) == 0  # looking is fine
+    assert cli.main(["mount", "--unmount", f"local:{point}"]) == 0
 
 
 def test_cli_without_credentials_says_which_variables(

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from console.app import make_app
+from console.ui.screens.confirm import ConfirmScreen
 from console.ui.screens.launch_wizard import NEW_KEY, LaunchWizardScreen
 from tests.ui.conftest import notifications, wait_until
 
@@ -73,7 +74,7 @@ async def test_wizard_launches_with_a_new_key_and_an_ssh_group(
         assert any(n.title == "Launched" for n in notifications(app))
 
 
-async def test_wizard_refuses_the_whole_internet_unless_ticked(
+async def test_wizard_asks_to_type_the_whole_internet_before_opening_ssh_to_it(
     ec2, moto_settings, make_services, home
 ):
     app = make_app(moto_settings, make_services(moto_settings))
@@ -84,13 +85,47 @@ async def test_wizard_refuses_the_whole_internet_unless_ticked(
         quota = screen.query_one("#launch-quota")
         await wait_until(pilot, lambda: "vCPU quota" in str(quota.render()))
         screen.action_launch()
-        await pilot.pause()
-        assert "whole internet" in str(screen.query_one("#launch-status").render())
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert app.screen.typed_confirmation == "0.0.0.0/0"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+        assert "not confirmed" in str(screen.query_one("#launch-status").render())
         assert ec2.describe_instances()["Reservations"] == []
-        fill(screen, **{"allow-world": True})
+        assert not [g for g in ec2.describe_security_groups()["SecurityGroups"]
+                    if g["GroupName"] == "open-ssh"]  # fmt: skip
+
         screen.action_launch()
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press(*"0.0.0.0/0", "enter")
         await wait_until(pilot, lambda: not isinstance(app.screen, LaunchWizardScreen))
-        assert len(ec2.describe_instances()["Reservations"]) == 1
+        [reservation] = ec2.describe_instances()["Reservations"]
+        group_id = reservation["Instances"][0]["SecurityGroups"][0]["GroupId"]
+        group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+        assert group["IpPermissions"][0]["IpRanges"][0]["CidrIp"] == "0.0.0.0/0"
+
+
+async def test_a_narrower_but_still_wide_range_needs_the_same_typed_confirmation(
+    ec2, moto_settings, make_services, home
+):
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(160, 60)) as pilot:
+        screen = await open_wizard(app, pilot)
+        fill(screen, type="g4dn.xlarge", cidr="1.2.3.77/24", name="office")
+        await pilot.pause()
+        screen.action_launch()
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert app.screen.typed_confirmation == "1.2.3.0/24"
+        await pilot.press(*"1.2.3.77", "enter")  # one address of it is not the range
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert ec2.describe_instances()["Reservations"] == []
+        app.screen.query_one("#confirm-typed").value = ""
+        await pilot.press(*"1.2.3.0/24", "enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, LaunchWizardScreen))
+        [reservation] = ec2.describe_instances()["Reservations"]
+        group_id = reservation["Instances"][0]["SecurityGroups"][0]["GroupId"]
+        group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+        assert group["IpPermissions"][0]["IpRanges"][0]["CidrIp"] == "1.2.3.0/24"
 
 
 async def test_wizard_is_refused_read_only(ec2, moto_settings, make_services, home):

@@ -3,14 +3,17 @@
 AMI (Deep Learning AMIs newest first by a name filter, or any AMI id), GPU instance type with
 GPUs/vCPU/memory/$ per hour, key pair (existing, create and save ``~/.ssh/<name>.pem``, or
 import ``~/.ssh/id_*.pub``), a new security group allowing SSH from the user's address /32
-(0.0.0.0/0 only with its box ticked), spot or on-demand, root volume size and Name. The vCPU
-quota of the chosen family is shown where Service Quotas answers. ``Launch`` runs the steps
-in a thread worker; the backend does a dry run before the real call. Dismisses with the new
-instance's id (None when cancelled).
+(a wider range, any IPv4 prefix shorter than /32 or IPv6 one shorter than /128, is asked
+about and must be typed back), spot or on-demand, root volume size and Name. The vCPU quota
+of the chosen family is shown where Service Quotas answers. ``Launch`` runs the steps in a
+thread worker through the services (which refuse it while the console is read-only); the
+backend does a dry run before the real call. Dismisses with the new instance's id (None when
+cancelled).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +28,7 @@ from console.instance_format import dollars, gpu_label
 from console.models import LaunchRequest
 from console.ui.failures import ReportsWorkerFailures
 from console.ui.guards import require_writable
+from console.ui.screens.confirm import ConfirmScreen
 from console.ui.widgets.footer import ConsoleFooter
 
 if TYPE_CHECKING:
@@ -44,6 +48,27 @@ class WizardChoices:
     key_pairs: list[str]
     public_keys: list[str]
     my_ip: str | None
+
+
+def wide_range(text: str) -> str | None:
+    """The range ``text`` names when it holds more than one address (``0.0.0.0/0``,
+    ``10.0.0.0/8``, ``1.2.3.0/24``, ``::/0``), as the backend will write it; None for one
+    address (or text that is no address: the form says so first)."""
+    try:
+        network = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
+    return str(network) if network.prefixlen < network.max_prefixlen else None
+
+
+def range_size(cidr: str) -> str:
+    """How many addresses a range holds, in words."""
+    network = ipaddress.ip_network(cidr)
+    if network.prefixlen == 0:
+        return f"the whole IPv{network.version} internet"
+    if network.num_addresses > 10**12:
+        return f"2^{network.max_prefixlen - network.prefixlen} addresses"
+    return f"{network.num_addresses:,} addresses"
 
 
 def type_label(info: Any, price: Any) -> str:
@@ -91,9 +116,11 @@ class LaunchWizardScreen(ReportsWorkerFailures, Screen[str | None]):
             yield Label("Key pair")
             yield Select([], id="launch-key", prompt="key pair")
             yield Input(placeholder="name for a new or imported key pair", id="launch-key-name")
-            yield Label("SSH allowed from (your public address; a new security group)")
+            yield Label(
+                "SSH allowed from (your public address; a new security group; a wider range "
+                "is asked about)"
+            )
             yield Input(placeholder="type your public IP, e.g. 203.0.113.7", id="launch-cidr")
-            yield Checkbox("Allow 0.0.0.0/0 (the whole internet)", id="launch-allow-world")
             yield Checkbox("Spot instance (cheaper, may be interrupted)", id="launch-spot")
             yield Label("Root volume (GiB)")
             yield Input(str(DEFAULT_VOLUME_GIB), id="launch-volume", type="integer")
@@ -228,8 +255,10 @@ class LaunchWizardScreen(ReportsWorkerFailures, Screen[str | None]):
         cidr = value("#launch-cidr")
         if not cidr:
             return "Type the public address SSH may come from (your IP)."
-        if cidr in ("0.0.0.0/0", "0.0.0.0") and not self.query_one("#launch-allow-world").value:
-            return "0.0.0.0/0 opens SSH to the whole internet: tick its box to confirm."
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            return f"{cidr!r} is not an IP address or CIDR block."
         volume = value("#launch-volume")
         if not volume.isdigit() or not 8 <= int(volume) <= 16384:
             return f"Root volume {volume!r} GiB: give a whole number from 8 to 16384."
@@ -244,17 +273,42 @@ class LaunchWizardScreen(ReportsWorkerFailures, Screen[str | None]):
         if problem is not None:
             self.set_status(problem, error=True)
             return
+        wide = wide_range(self.query_one("#launch-cidr", Input).value)
+        if wide is None:
+            self._launch(confirmed=None)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._launch(confirmed=wide)
+            else:
+                self.set_status(
+                    f"Not launched: SSH from {wide} was not confirmed. Use your own address "
+                    "(/32) or confirm the range.",
+                    error=True,
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Open SSH (port 22) to {wide}",
+                detail=f"{wide} is {range_size(wide)}, not only your address: anyone there "
+                "can try to log in.",
+                typed_confirmation=wide,
+            ),
+            callback=answered,
+        )
+
+    def _launch(self, *, confirmed: str | None) -> None:
+        """Run the launch steps in a worker; ``confirmed`` is the wide range typed back."""
         value = lambda wid: self.query_one(wid, Input).value.strip()  # noqa: E731
         ami = value("#launch-ami-id") or str(self.query_one("#launch-ami", Select).value)
         instance_type = str(self.query_one("#launch-type", Select).value)
         key = self.query_one("#launch-key", Select).value
         key_name = value("#launch-key-name")
         cidr = value("#launch-cidr")
-        allow_world = self.query_one("#launch-allow-world", Checkbox).value
         spot = self.query_one("#launch-spot", Checkbox).value
         name = value("#launch-name")
         volume = int(value("#launch-volume"))
-        read_only = bool(getattr(self.app, "read_only", False))
         ec2 = self.services.ec2
         self.launching = True
         self.set_status(f"Launching {name} ({instance_type})…")
@@ -270,7 +324,7 @@ class LaunchWizardScreen(ReportsWorkerFailures, Screen[str | None]):
                 chosen_key = launcher.import_key_pair(key_name, key[len(IMPORT_PREFIX) :]).name
             else:
                 chosen_key = None if key is Select.NULL else str(key)
-            group = launcher.create_ssh_group(f"{name}-ssh", cidr, allow_world=allow_world)
+            group = launcher.create_ssh_group(f"{name}-ssh", cidr, confirmed=confirmed)
             instance = launcher.launch(
                 LaunchRequest(
                     image_id=ami,
@@ -281,7 +335,6 @@ class LaunchWizardScreen(ReportsWorkerFailures, Screen[str | None]):
                     spot=spot,
                     root_volume_gib=volume,
                 ),
-                read_only=read_only,
             )
             self.post_message(self.Launched(instance.id, notes))
 

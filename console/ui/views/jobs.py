@@ -1,9 +1,9 @@
 """Jobs: every job of every known host, with its status, and what can be done with it.
 
-The list comes from ``console.job_directory.collect`` in a thread worker (one listing
-command per host, in parallel); a host that cannot be read is named in the status line and
-hides none of the others. Every action that touches a host runs in a thread worker too;
-kill and forget ask first and, like Ctrl-C, are refused in read-only mode.
+The list comes from the services' jobs backend in a thread worker (one listing command per
+host, in parallel); a host that cannot be read is named in the status line and hides none of
+the others. Every action that touches a host runs in a thread worker too, through that
+backend, which refuses it while the console is read-only; kill and forget ask first.
 
 A multi-node launch (one job per node sharing a group id) is one row: its name, "N nodes",
 and the combined status of ``JobGroup``. Enter (or ``e``) shows its nodes under it. Actions
@@ -180,7 +180,7 @@ class JobsView(ResourceView):
     # -- loading ---------------------------------------------------------------------------
 
     def fetch(self) -> FetchedJobs:
-        listing = _directory().collect(self.services, list(self.extra_targets))
+        listing = self.services.jobs.list(list(self.extra_targets))
         return FetchedJobs(listing.jobs, listing.managers, listing.errors)
 
     def show_items(self, items: Sequence[Job]) -> None:
@@ -365,9 +365,7 @@ class JobsView(ResourceView):
             self._on_group(
                 row,
                 "jobs-interrupt",
-                lambda members: _jobs().control_group(
-                    members, "interrupt", read_only=self._read_only
-                ),
+                lambda members: self.services.jobs.control_group(members, "interrupt"),
                 f"Sent Ctrl-C to the {row.nodes} nodes of {row.name}.",
             )
             return
@@ -376,7 +374,7 @@ class JobsView(ResourceView):
             return
         self._in_background(
             "jobs-interrupt",
-            lambda: manager.interrupt(row.id, read_only=self._read_only),
+            lambda: manager.interrupt(row.id),
             f"Sent Ctrl-C to {row.name}.",
         )
 
@@ -395,7 +393,7 @@ class JobsView(ResourceView):
             f"Kill job {row.name}",
             lambda: self._in_background(
                 "jobs-kill",
-                lambda: manager.kill(row.id, read_only=self._read_only),
+                lambda: manager.kill(row.id),
                 f"Killed {row.name}.",
             ),
             detail=f"{row.host}: {row.id} ({row.status})",
@@ -417,7 +415,7 @@ class JobsView(ResourceView):
             f"Kill job group {group.name} ({group.nodes} nodes)",
             lambda: self._in_background(
                 "jobs-kill",
-                lambda: _jobs().control_group(members, "kill", read_only=self._read_only),
+                lambda: self.services.jobs.control_group(members, "kill"),
                 f"Killed the {group.nodes} nodes of {group.name}.",
             ),
             detail=f"{group.id}: {hosts} ({group.status_text()})",
@@ -441,7 +439,7 @@ class JobsView(ResourceView):
                 f"Forget job group {row.name} ({row.nodes} nodes)",
                 lambda: self._in_background(
                     "jobs-forget",
-                    lambda: _jobs().forget_group(members, read_only=self._read_only),
+                    lambda: self.services.jobs.forget_group(members),
                     f"Forgot {row.name} on its {row.nodes} nodes.",
                 ),
                 detail="Deletes each node's job folder and log: "
@@ -456,7 +454,7 @@ class JobsView(ResourceView):
             f"Forget job {row.name}",
             lambda: self._in_background(
                 "jobs-forget",
-                lambda: manager.forget(row.id, read_only=self._read_only),
+                lambda: manager.forget(row.id),
                 f"Forgot {row.name}.",
             ),
             detail=f"Deletes {row.host}:{row.log_path.rsplit('/', 1)[0]} and its log.",
@@ -470,7 +468,7 @@ class JobsView(ResourceView):
             self._on_group(
                 row,
                 "jobs-rerun",
-                lambda members: _jobs().rerun_group(members),
+                lambda members: self.services.jobs.rerun_group(members),
                 f"Started {row.name} again on {row.nodes} nodes.",
             )
             return
@@ -498,15 +496,11 @@ class JobsView(ResourceView):
         services = self.services
 
         def start() -> None:
-            _directory().start_on_nodes(
-                services, request.nodes, request.spec,
+            services.jobs.start(
+                request.nodes, request.spec,
                 master_addr=request.master_addr, master_port=request.master_port,
             )  # fmt: skip
 
         name = request.spec.name or request.spec.command[0]
         where = request.target if len(request.nodes) == 1 else f"{len(request.nodes)} nodes"
         self._in_background("jobs-start", start, f"Started {name} on {where}.")
-
-    @property
-    def _read_only(self) -> bool:
-        return bool(getattr(self.app, "read_only", False))

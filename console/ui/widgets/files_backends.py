@@ -1,44 +1,28 @@
-"""The Files view's way to its backends: counts, unpacking, the transfer engine and the mount
-clients of a host, built on what ``services`` exposes (hosts by name, the shared S3 client)
-and nothing else."""
+"""The Files view's way to its backends: counts and the transfer queue of the services'
+files backend (which refuses, while the console is read-only, every copy that changes
+something), and the mount clients of a host."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from console.files.count import CountError, FileCounter
 from console.hosts.base import Host
 
 if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
-    from console.services import Services
+    from console.services import FilesBackend, Services, TransferQueue
 
 
-def s3_client_of(services: Services) -> Any:
-    """The services' shared S3 client (blocking: creating it reads the service model).
-
-    Raises CountError when the S3 backend offers no client (S3 locations cannot be used).
-    """
-    client = getattr(services.s3, "client", None)
-    if not callable(client):
-        raise CountError("This console's S3 backend offers no client: S3 prefixes cannot be used.")
-    return client()
+def counter_for(services: Services) -> FilesBackend:
+    """Counts of local paths, hosts and S3 through ``services`` (the CLI's ``count`` twin):
+    ``count(location, options, …)`` and ``compare(locations, options, …)``."""
+    return services.files
 
 
-def counter_for(services: Services) -> FileCounter:
-    """A FileCounter reaching hosts and S3 through ``services`` (the CLI's ``count`` twin)."""
-    return FileCounter(host_for=services.hosts.host_for, s3_client=lambda: s3_client_of(services))
-
-
-def transfer_engine_for(services: Services) -> Any:
-    """The transfer queue engine of ``awsconsole cp`` on these services.
-
-    Imported here, on first use: the engine's S3 side loads boto3, which the UI must not
-    load merely by being imported.
-    """
-    from console.files.transfer import engine_for
-
-    return engine_for(services)
+def transfer_engine_for(services: Services) -> TransferQueue:
+    """The transfer queue of ``awsconsole cp`` on these services (blocking on first use:
+    the engine's S3 side loads boto3)."""
+    return services.files.transfers
 
 
 @dataclass(frozen=True, slots=True)

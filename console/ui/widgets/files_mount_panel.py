@@ -22,16 +22,13 @@ from textual.containers import Horizontal
 from textual.events import Show
 from textual.widgets import DataTable, Input, Label, Static, Switch
 
-from console.commands.mount import credentials_for
 from console.files.mount import (
     MountEntry,
     MountError,
     MountOptions,
     MountpointError,
     list_mounts,
-    mount,
     parse_s3_url,
-    unmount,
 )
 from console.ui.guards import require_writable, run_destructive
 from console.ui.widgets.files_backends import MountTools, mount_tools_of
@@ -328,11 +325,11 @@ class MountPanel(FilesPanel):
     def _mount(self, generation: int, request: MountRequest) -> None:
         host = self._host(request.host)
         options = replace(request.options, endpoint_url=self.services.settings.endpoint_url)
-        entry = mount(
-            host,
+        # the services' mounts backend refuses it while the console is read-only
+        entry = self.services.mounts.mount(
+            request.host,
             request.url,
             request.mountpoint,
-            credentials_for(self.services),
             options,
             prefer_mount_s3=request.prefer_mount_s3,
             s3fs_binary=self.s3fs_binary,
@@ -344,7 +341,7 @@ class MountPanel(FilesPanel):
 
     def _unmount(self, generation: int, host_name: str, mountpoint: str) -> None:
         host = self._host(host_name)
-        unmount(host, mountpoint)
+        self.services.mounts.unmount(host_name, mountpoint)
         self._post(generation, host_name, host, f"Unmounted {mountpoint} on {host_name}.")
 
     # -- what comes back -------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Input, ProgressBar
 from textual.worker import get_current_worker
 
 from console.files.count import parse_location
-from console.files.unpack import UnpackError, unpack_on_host
+from console.files.unpack import UnpackError
 from console.models import UnpackFailure, UnpackProgress, UnpackResult
 from console.ui.guards import require_writable
 from console.ui.widgets.files_format import human_bytes
@@ -133,10 +133,10 @@ class UnpackPanel(FilesPanel):
         self, generation: int, host_name: str, folder: str, dest: str | None, parallel: int | None
     ) -> None:
         cancel = get_current_worker().cancelled_event
-        host = self.services.hosts.host_for(host_name)
         try:
-            result = unpack_on_host(
-                host,
+            # the services' files backend refuses it while the console is read-only
+            result = self.services.files.unpack(
+                host_name,
                 folder,
                 dest=dest,
                 parallel=parallel,
