@@ -3,7 +3,8 @@
 The app owns what is global: the quit and read-only keys, the user's keymap, the header's
 subtitle, the command palette, the AWS profile and region switch (``P``), and the single
 handler that turns a failed worker anywhere into a notification plus an error line in the
-view that ran it.
+view that ran it. Its notifications and header are literal text (``LiteralApp``): a message
+quoting AWS, a host or a name is shown as written, never read as markup.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from console.ui.screens.aws_target import (
 from console.ui.screens.confirm import ConfirmScreen
 from console.ui.screens.help import HelpScreen
 from console.ui.screens.main import MainScreen
+from console.ui.text import LiteralApp
 from console.ui.views import VIEWS
 from console.ui.views.base import ConsoleView, ResourceView
 from console.ui.widgets.jump_prompt import JumpPrompt
@@ -40,7 +42,7 @@ if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
     from console.services import Services
 
 
-class ConsoleApp(App[None]):
+class ConsoleApp(LiteralApp, App[None]):
     CSS_PATH = "ui/app.tcss"
     TITLE = "awsconsole"
     COMMANDS = {ConsoleCommands}

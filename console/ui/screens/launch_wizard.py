@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input
 
 from console.instance_format import dollars, gpu_label
 from console.models import LaunchRequest
@@ -30,6 +30,7 @@ from console.ui.failures import ReportsWorkerFailures
 from console.ui.guards import require_writable
 from console.ui.screens.confirm import ConfirmScreen
 from console.ui.widgets.footer import ConsoleFooter
+from console.ui.widgets.literal import Label, Select, Static
 
 if TYPE_CHECKING:
     from console.services import Services

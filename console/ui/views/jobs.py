@@ -20,14 +20,15 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable
 
 from console.models import Job, JobGroup, JobState
 from console.ui.guards import require_writable, run_destructive
 from console.ui.screens.job_form import JobFormScreen, JobRequest
 from console.ui.screens.log_viewer import LogSource, LogViewerScreen
 from console.ui.screens.node_picker import NodePickerScreen
+from console.ui.text import ansi_line
 from console.ui.views.base import ResourceView
+from console.ui.widgets.literal import DataTable
 from console.ui.widgets.resource_table import Column, ResourceTable
 
 if TYPE_CHECKING:
@@ -85,8 +86,9 @@ def runtime_cell(job: Row) -> str:
 
 
 def last_line_cell(job: Row) -> Text:
-    # The last line may carry colours; render them rather than show escape codes.
-    return Text.from_ansi(job.last_line[:200], no_wrap=True, end="")
+    # The last line may carry colours: draw them; anything else it holds that could drive
+    # the terminal (a screen clear, a clipboard write) shows as text.
+    return ansi_line(job.last_line[:200])
 
 
 def name_cell(row: Row, expanded: bool = False) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Show
-from textual.widgets import DataTable, Input, Label, Static, Switch
+from textual.widgets import Input, Switch
 
 from console.files.mount import (
     MountEntry,
@@ -33,6 +33,7 @@ from console.files.mount import (
 from console.ui.guards import require_writable, run_destructive
 from console.ui.widgets.files_backends import MountTools, mount_tools_of
 from console.ui.widgets.files_panel import FilesPanel
+from console.ui.widgets.literal import DataTable, Label, Static
 
 if TYPE_CHECKING:
     from console.hosts.base import Host

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Input, Label, ProgressBar, Select, Switch
+from textual.widgets import Input, ProgressBar, Switch
 from textual.worker import get_current_worker
 
 from console.errors import ConsoleError
@@ -26,6 +26,7 @@ from console.ui.guards import require_writable, run_destructive
 from console.ui.widgets.files_backends import transfer_engine_for
 from console.ui.widgets.files_format import human_bytes, human_eta, human_rate, text_bar
 from console.ui.widgets.files_panel import FilesPanel
+from console.ui.widgets.literal import DataTable, Label, Select
 
 if TYPE_CHECKING:
     from console.services import Services

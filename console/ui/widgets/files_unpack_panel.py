@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Input, ProgressBar
+from textual.widgets import Input, ProgressBar
 from textual.worker import get_current_worker
 
 from console.files.count import parse_location
@@ -21,6 +21,7 @@ from console.models import UnpackFailure, UnpackProgress, UnpackResult
 from console.ui.guards import require_writable
 from console.ui.widgets.files_format import human_bytes
 from console.ui.widgets.files_panel import FilesPanel
+from console.ui.widgets.literal import DataTable
 
 if TYPE_CHECKING:
     from console.services import Services
