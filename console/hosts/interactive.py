@@ -12,6 +12,7 @@ Everything here is pure: it builds lists, it runs nothing.
 from __future__ import annotations
 
 import os
+import pwd
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,17 +39,33 @@ class SshOptions:
 
     @classmethod
     def for_host(cls, host: object) -> SshOptions:
-        """The options of an ``SshHost`` (read by attribute, so the UI need not import it)."""
+        """The options of an ``SshHost`` (read by attribute, so the UI need not import it).
+
+        ``ssh`` finds its default files under the password database's home; where that is
+        not ``$HOME`` (the console's), the config and known_hosts the host was resolved
+        with are named, so ``ssh`` reaches the same host the same way."""
         target = getattr(host, "target_spec", None)
         if target is None:
             raise HostConfigError(f"{host!r} is not reached over ssh.")
         known_hosts = getattr(host, "known_hosts_path", None)
-        explicit = getattr(host, "known_hosts_explicit", True)
+        explicit = getattr(host, "known_hosts_explicit", True) or not ssh_home_is_home()
+        config = getattr(host, "config_path", None)
+        if config is None:
+            config = getattr(getattr(host, "target", None), "config_file", None)
         return cls(
             target=target,
-            config_path=getattr(host, "config_path", None),
+            config_path=config,
             known_hosts_path=known_hosts if explicit else None,
         )
+
+
+def ssh_home_is_home() -> bool:
+    """Whether ssh's ``~`` (the password database's home) is the console's (``$HOME``)."""
+    try:
+        ssh_home = pwd.getpwuid(os.getuid()).pw_dir
+    except KeyError:
+        return False
+    return os.path.realpath(os.path.expanduser("~")) == os.path.realpath(ssh_home)
 
 
 def ssh_argv(options: SshOptions, *, tty: bool, extra: Sequence[str] = ()) -> list[str]:
@@ -130,7 +147,9 @@ def port_forward_argv(
     if not remote_host or any(ch.isspace() or ch == ":" for ch in remote_host):
         raise ValueError(f"{remote_host!r} is not a host name")
     forward = f"{LOOPBACK}:{local_port}:{remote_host}:{remote_port}"
-    return ssh_argv(options, tty=False, extra=["-N", "-o", "ExitOnForwardFailure=yes", "-L", forward])
+    return ssh_argv(
+        options, tty=False, extra=["-N", "-o", "ExitOnForwardFailure=yes", "-L", forward]
+    )
 
 
 def local_shell_argv(home: str) -> list[str]:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 import paramiko
 
 from console.errors import HostConfigError
+from console.hosts.interactive import ssh_home_is_home
 from console.hosts.knownhosts import known_hosts_name
 
 DEFAULT_CONFIG_PATH = "~/.ssh/config"
@@ -303,15 +304,6 @@ def _openssh_config(config_path: str | None) -> tuple[list[str], str, str | None
         return [], path, None
     given = path if os.path.exists(path) else os.devnull
     return ["-F", given], path, given
-
-
-def ssh_home_is_home() -> bool:
-    """Whether ssh's ``~`` (the password database's home) is the console's (``$HOME``)."""
-    try:
-        ssh_home = pwd.getpwuid(os.getuid()).pw_dir
-    except KeyError:
-        return False
-    return os.path.realpath(os.path.expanduser("~")) == os.path.realpath(ssh_home)
 
 
 @functools.cache

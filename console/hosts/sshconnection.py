@@ -35,9 +35,9 @@ from console.errors import (
     HostUnreachableError,
     UnknownHostKeyError,
 )
-from console.hosts.interactive import SshOptions, ssh_argv
+from console.hosts.interactive import SshOptions, ssh_argv, ssh_home_is_home
 from console.hosts.knownhosts import add_known_host, fingerprint
-from console.hosts.sshconfig import DEFAULT_KNOWN_HOSTS_PATH, SshTarget, ssh_home_is_home
+from console.hosts.sshconfig import DEFAULT_KNOWN_HOSTS_PATH, SshTarget
 
 # paramiko logs what it meets on its own threads (a port that answers HTTP: "Exception
 # (client): Error reading SSH protocol banner" and a traceback). Every such failure reaches
