@@ -22,7 +22,7 @@ from console.models import AwsTarget
 from console.settings import Settings
 from console.ui.bindings_catalog import binding_ids, ui_node_classes
 from console.ui.commands import ConsoleCommands
-from console.ui.failures import BackendFailed
+from console.ui.failures import BackendFailed, offer_to_trust_host_key
 from console.ui.guards import run_destructive
 from console.ui.screens.aws_target import (
     AwsChoice,
@@ -160,6 +160,8 @@ class ConsoleApp(LiteralApp, App[None]):
 
     def on_backend_failed(self, event: BackendFailed) -> None:
         """The one place a failed worker turns into something the user reads."""
+        if offer_to_trust_host_key(self, event):
+            return  # ssh's first-connection question, asked in a dialog
         failure = event.failure
         # a view retrying on its timer while the network is down says it once, not every time
         if getattr(event.origin_widget, "last_failure", None) != failure:
