@@ -85,6 +85,8 @@ NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(
 #: what an open with O_NOFOLLOW says about a link (Linux: ENOTDIR with O_DIRECTORY or
 #: ELOOP, FreeBSD: EMLINK)
 _NOT_A_FOLDER = (errno.ENOTDIR, errno.ELOOP, errno.EMLINK)
+#: what stat/readlink say when the name was removed or replaced since the open
+_CHANGED_MEANWHILE = (errno.ENOENT, errno.ENOTDIR, errno.EINVAL)
 #: the standard library's tar filter, where this Python has it
 DATA_FILTER = getattr(tarfile, "data_filter", None)
 FILTER_ERROR = getattr(tarfile, "FilterError", ())
@@ -219,29 +221,35 @@ class Tree:
     def _walk(self, names, create):
         """Follow ``names`` from the root: (fd, physical names, whether a link was followed).
 
-        With ``create`` false the walk stops quietly where a name is missing or is not a
-        folder (returns None for the fd): a link may point at what does not exist yet."""
+        With ``create``, missing folders among ``names`` themselves are made; a link that
+        leads to nothing is refused (its target is not made). Without it, the walk stops
+        quietly where a name is missing or is not a folder (None for the fd): a link may
+        point at what does not exist yet."""
         stack = [(os.dup(self.root_fd), None)]
-        pending = list(reversed(names))
+        # (name, whether it comes from the entry itself rather than from a link's text)
+        pending = [(name, True) for name in reversed(names)]
         hops = 0
         try:
             while pending:
-                name = pending.pop()
+                name, own = pending.pop()
                 if name == "..":
                     if len(stack) == 1:
                         raise Refused("a link on its path leads outside the destination")
                     os.close(stack.pop()[0])
                     continue
-                fd, link = self._child(stack[-1][0], name, create)
+                fd, link = self._child(stack[-1][0], name, create and own)
                 if link is not None:
                     hops += 1
                     if hops > MAX_LINK_HOPS:
                         raise Refused("too many links on its path")
                     if link.startswith("/"):
                         raise Refused("a link on its path leads to the absolute path " + link)
-                    pending.extend(reversed([p for p in link.split("/") if p not in ("", ".")]))
+                    parts = [part for part in link.split("/") if part not in ("", ".")]
+                    pending.extend((part, False) for part in reversed(parts))
                     continue
                 if fd is None:
+                    if create:
+                        raise Refused("a link on its path leads to no folder")
                     return None, None, hops > 0
                 stack.append((fd, name))
             physical = tuple(name for _, name in stack[1:])
@@ -275,9 +283,9 @@ class Tree:
                 found = os.stat(raw, dir_fd=parent, follow_symlinks=False)
                 if stat.S_ISLNK(found.st_mode):
                     return None, _text(os.readlink(raw, dir_fd=parent))
-            except (FileNotFoundError, NotADirectoryError):
-                continue  # replaced meanwhile: look again
             except OSError as exc:
+                if exc.errno in _CHANGED_MEANWHILE:
+                    continue  # gone or replaced between the two calls: look again
                 raise write_error("read", raw, exc) from exc
             if stat.S_ISDIR(found.st_mode):
                 continue  # a link was replaced by a folder meanwhile
@@ -556,6 +564,9 @@ def _filtered(member, tree):
         raise Refused(str(exc)) from exc
     except ValueError as exc:  # a name the file system cannot hold (an embedded NUL)
         raise Refused(str(exc)) from exc
+    except OSError as exc:
+        # its realpath() raises when a link on the path changes while it reads it
+        raise Refused(f"the tar data filter cannot judge it: {_why(exc)}") from exc
 
 
 def extract_tar(path, tree, outcome):
