@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from console.errors import ChangedHostKeyError, UnknownHostKeyError
+from console.errors import ChangedHostKeyError, HostConfigError, UnknownHostKeyError
+from console.hosts import HostPool
 
 
 def _keygen_finds(known_hosts, name: str) -> bool:
@@ -94,3 +95,58 @@ def test_unknown_key_of_a_jump_host_names_the_jump_host(ssh_env):
     assert caught.value.fingerprint == ssh_env.jump_server.keygen_fingerprint()
     host.accept_host_key(caught.value)
     assert host.run(["echo", "through"]).stdout == b"through\n"
+
+
+def test_accept_new_adds_a_new_key_as_ssh_does_and_still_refuses_a_changed_one(ssh_env):
+    config = ssh_env.config_path.read_text()
+    ssh_env.config_path.write_text("Host testhost\n    StrictHostKeyChecking accept-new\n" + config)
+    ssh_env.known_hosts_path.write_text("")
+    assert ssh_env.host().run(["echo", "first"]).stdout == b"first\n"
+    assert ssh_env.known_hosts_path.read_text() == ssh_env.server.known_hosts_line()
+    assert _keygen_finds(ssh_env.known_hosts_path, ssh_env.server.known_hosts_name)
+    # a changed key is refused whatever accept-new says
+    key_type, other_key = ssh_env.jump_server.public_key()
+    changed = f"{ssh_env.server.known_hosts_name} {key_type} {other_key}\n"
+    ssh_env.known_hosts_path.write_text(changed)
+    with pytest.raises(ChangedHostKeyError):
+        ssh_env.host().run(["true"])
+    assert ssh_env.known_hosts_path.read_text() == changed
+
+
+def test_strict_yes_refuses_and_never_offers_to_accept(ssh_env):
+    config = ssh_env.config_path.read_text()
+    ssh_env.config_path.write_text("Host testhost\n    StrictHostKeyChecking yes\n" + config)
+    ssh_env.known_hosts_path.write_text("")
+    host = ssh_env.host()
+    with pytest.raises(UnknownHostKeyError) as caught:
+        host.run(["true"])
+    error = caught.value
+    assert error.acceptable is False
+    assert "StrictHostKeyChecking yes" in error.hint
+    pool = HostPool(
+        config_path=str(ssh_env.config_path), known_hosts_path=str(ssh_env.known_hosts_path)
+    )
+    with pytest.raises(HostConfigError, match="not trusted yet"):
+        pool.trust_host_key(error)
+    assert ssh_env.known_hosts_path.read_text() == ""
+
+
+def test_trusting_through_the_pool_writes_the_file_that_was_checked(ssh_env, tmp_path):
+    """The pool the UI asks writes where the refusing connection looked, even when that is
+    the config's UserKnownHostsFile rather than the pool's own default."""
+    elsewhere = tmp_path / "from-config" / "known_hosts"
+    config = ssh_env.config_path.read_text()
+    ssh_env.config_path.write_text(f"Host testhost\n    UserKnownHostsFile {elsewhere}\n" + config)
+    pool = HostPool(config_path=str(ssh_env.config_path))
+    try:
+        host = pool.get("testhost")
+        with pytest.raises(UnknownHostKeyError) as caught:
+            host.run(["true"])
+        assert caught.value.known_hosts_path == str(elsewhere)
+        pool.trust_host_key(caught.value)
+        assert elsewhere.read_text() == ssh_env.server.known_hosts_line()
+        assert elsewhere.parent.stat().st_mode & 0o777 == 0o700
+        assert elsewhere.stat().st_mode & 0o777 == 0o600
+        assert host.run(["echo", "ok"]).stdout == b"ok\n"
+    finally:
+        pool.close_all()
