@@ -31,6 +31,7 @@ from console.files.mount import (
     parse_s3_url,
 )
 from console.ui.guards import require_writable, run_destructive
+from console.ui.text import literal
 from console.ui.widgets.files_backends import MountTools, mount_tools_of
 from console.ui.widgets.files_panel import FilesPanel
 from console.ui.widgets.literal import DataTable, Label, Static
@@ -196,11 +197,15 @@ class MountPanel(FilesPanel):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="files-form"):
             for field_id, value, placeholder, tooltip in WHERE_FIELDS:
-                yield Input(value=value, placeholder=placeholder, tooltip=tooltip, id=field_id)
+                yield Input(
+                    value=value, placeholder=placeholder, tooltip=literal(tooltip), id=field_id
+                )
         with Horizontal(classes="files-form mount-options"):
             for field_id, value, placeholder, tooltip in OPTION_FIELDS:
                 yield Label(field_id.removeprefix("mount-"))
-                yield Input(value=value, placeholder=placeholder, tooltip=tooltip, id=field_id)
+                yield Input(
+                    value=value, placeholder=placeholder, tooltip=literal(tooltip), id=field_id
+                )
         with Horizontal(classes="files-form"):
             for label, switch_id, on in SWITCHES:
                 yield Label(label)
