@@ -905,3 +905,41 @@ def test_a_python_36_host_in_the_c_locale_applies_the_same_rules(tmp_path):
     assert os.stat(scene.dest / "img" / "h.jpg").st_ino == os.stat(scene.dest / "img/a.jpg").st_ino
     assert result is not None and result.files_written == 5
     scene.assert_contained()
+
+
+# --- what `awsconsole unpack` prints about hostile entries ---------------------------------------
+
+
+def test_the_unpack_command_lists_refused_entries_as_inert_text(tmp_path, capsys):
+    import argparse
+    import json
+
+    from console.commands import unpack as unpack_cli
+    from console.hosts import HostPool
+    from console.services import Services
+    from console.settings import Settings
+
+    scene = Scene(Place(LocalHost(), tmp_path, None))
+    osc = "../\x1b]52;c;ZXZpbA==\x07canary-\x1b[2J\udcff.txt"
+    scene.add("names.tar", [f(osc, b"evil", ok=False), f("fine.txt", b"fine")])
+    scene.freeze()
+    parser = argparse.ArgumentParser(prog="awsconsole")
+    unpack_cli.register(parser.add_subparsers(dest="command"))
+    services = Services(settings=Settings(), ec2=None, s3=None, hosts=HostPool())
+    location = f"local:{scene.archives}"
+    try:
+        for extra in ([], ["--json"]):
+            args = parser.parse_args(["unpack", location, "--dest", str(scene.dest), *extra])
+            assert args.func(args, services) == 1
+            printed = capsys.readouterr().out
+            assert "\x1b" not in printed and "\x07" not in printed
+            if extra:
+                [record] = json.loads(printed)
+                assert [f["entry"] for f in record["failures"]] == [osc]
+            else:
+                assert "names.tar" in printed and "refused" in printed
+                assert "canary-" in printed and ".." in printed
+    finally:
+        services.close()
+    assert (scene.dest / "fine.txt").read_bytes() == b"fine"
+    scene.assert_contained()
