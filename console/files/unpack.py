@@ -1,8 +1,10 @@
 """Unpack many archives in a host folder with bounded parallelism, progress and failures.
 
 The work is done on the host by one ``python3`` command
-(``remote_helpers/unpack_archives.py`` shipped inside it) that forks P workers; the
-console only reads its JSON lines. ``unpack_command`` gives the same command as an argument
+(``remote_helpers/unpack_archives.py`` shipped inside it, with the containment rule of
+``paths.py`` ahead of it) that forks P workers; the console only reads its JSON lines. What
+it refuses (entries and links that would lead out of the destination, special files, what
+the tar ``data`` filter refuses) comes back as failures of kind ``refused`` with a reason. ``unpack_command`` gives the same command as an argument
 list, so the jobs engine can start it inside tmux where it survives a lost connection.
 """
 

@@ -317,15 +317,25 @@ class Tree:
 
     def new_file(self, folder, mode):
         """(name, fd) of a new temporary file in ``folder``."""
+        fds = []
+
+        def create(name):
+            fds.append(os.open(name, NEW_FILE_FLAGS, mode, dir_fd=folder.fd))
+
+        return self.make_temporary(create, "create a file for"), fds[0]
+
+    def make_temporary(self, create, what):
+        """The name ``create(name)`` made: a fresh temporary name in the entry's folder."""
         for _attempt in range(100):
             name = self.temporary()
             try:
-                return name, os.open(name, NEW_FILE_FLAGS, mode, dir_fd=folder.fd)
+                create(name)
+                return name
             except FileExistsError:
                 continue  # left by an earlier run with the same pid
             except OSError as exc:
-                raise write_error("create a file in", name, exc) from exc
-        raise WriteFailure("cannot create a temporary file")
+                raise write_error(what, name, exc) from exc
+        raise WriteFailure("cannot create a temporary name")
 
 
 def _refuse_folder(folder, name, what):
@@ -400,11 +410,10 @@ def make_symlink(tree, names, target):
     with tree.folder(names[:-1]) as folder:
         tree.check_link(folder, target)
         _refuse_folder(folder, names[-1], "symlink")
-        temporary = tree.temporary()
-        try:
-            os.symlink(_os_name(target), temporary, dir_fd=folder.fd)
-        except OSError as exc:
-            raise write_error("create the symlink", _os_name("/".join(names)), exc) from exc
+        temporary = tree.make_temporary(
+            lambda name: os.symlink(_os_name(target), name, dir_fd=folder.fd),
+            "create the symlink " + "/".join(names) + " as",
+        )
         _rename_over(folder, temporary, names[-1], "symlink")
 
 
@@ -423,18 +432,21 @@ def make_hard_link(tree, names, source_names, extracted):
             raise Refused(f"a hard link to {source}, which is not a regular file")
         with tree.folder(names[:-1]) as folder:
             _refuse_folder(folder, names[-1], "hard link")
-            temporary = tree.temporary()
-            try:
-                os.link(
+            temporary = tree.make_temporary(
+                lambda name: os.link(
                     raw_source,
-                    temporary,
+                    name,
                     src_dir_fd=origin.fd,
                     dst_dir_fd=folder.fd,
-                    follow_symlinks=False,
-                )
+                    follow_symlinks=False,  # the link itself, never what a link names
+                ),
+                "create the hard link " + "/".join(names) + " as",
+            )
+            try:
+                made = os.stat(temporary, dir_fd=folder.fd, follow_symlinks=False)
             except OSError as exc:
-                raise write_error("link", _os_name("/".join(names)), exc) from exc
-            made = os.stat(temporary, dir_fd=folder.fd, follow_symlinks=False)
+                _discard(folder, temporary)
+                raise write_error("read", temporary, exc) from exc
             if (made.st_dev, made.st_ino) != (before.st_dev, before.st_ino) or not stat.S_ISREG(
                 made.st_mode
             ):
@@ -640,6 +652,10 @@ def unpack_one(job):
 def _init_worker(live_written):
     global _LIVE_WRITTEN
     _LIVE_WRITTEN = live_written
+    # a file-size limit (ulimit -f) must fail the write with EFBIG, not kill the worker
+    # (a killed worker's archive would never report back, and the unpack would hang)
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
 def default_parallelism():
@@ -690,10 +706,6 @@ def main(argv, out=None):
     except OSError as exc:
         emit({"event": "error", "message": f"{dest}: {_why(exc)}"})
         return 2
-    # a file-size limit (ulimit -f) must fail the write with EFBIG, not kill a worker
-    # (a killed worker's archive would never report back)
-    if hasattr(signal, "SIGXFSZ"):
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     started = time.monotonic()
     archives = find_archives(directory, skip=dest if dest != directory else None)
     sizes = {relative: os.path.getsize(path) for path, relative in archives}
