@@ -991,37 +991,38 @@ class _Job:
 
     def _keys_refused_on_host(self, source: _Side, destination: _Side) -> list[str] | None:
         """The names (relative to the source prefix) to leave out of a recursive copy from
-        S3 to a host, each reported; None when no file would be left to copy."""
+        S3 to a host: the refused ones, each reported, and the folder markers (keys ending
+        in ``/``: nothing to write, and the CLI fails on them). None when no file would be
+        left to copy."""
         base = source.path.rstrip("/")
         prefix = f"{base}/" if base else ""
         files: list[str] = []
-        refused: list[str] = []
+        excluded: list[str] = []
         for key, _size in transfer_s3.list_objects(self._s3(), source.bucket, prefix):
             rel = key[len(prefix) :]
-            if not rel:
-                continue  # the prefix's own folder marker
-            marker = rel.endswith("/")  # a folder marker: the CLI makes at most a folder
+            if not rel or rel.endswith("/"):
+                excluded.append(rel)
+                continue
             try:
-                name_parts(rel[:-1] if marker else rel)
+                name_parts(rel)
             except UnsafeName as exc:
                 self._refuse(rel, exc.reason)
-                refused.append(rel)
+                excluded.append(rel)
                 continue
-            if not marker:
-                files.append(rel)
+            files.append(rel)
         judged = refused_on_host(destination.host, self.engine.python, destination.path, files)
         for index, reason in sorted(judged.items()):
             self._refuse(files[index], reason)
-            refused.append(files[index])
-        if files and len(judged) == len(files):
+            excluded.append(files[index])
+        if len(judged) == len(files) and self.refused:
             return None
-        if len(refused) > MAX_EXCLUDES:
+        if len(excluded) > MAX_EXCLUDES:
             raise TransferError(
-                f"{len(refused)} keys under {source.label()} cannot be written on "
+                f"{len(excluded)} keys under {source.label()} cannot be written on "
                 f"{destination.label()}: too many to leave out of one copy.",
                 hint="Copy the prefix to this machine first (the refused keys are reported there).",
             )
-        return refused
+        return excluded
 
 
 def _is_host_dir(side: _Side) -> bool:

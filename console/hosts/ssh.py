@@ -173,10 +173,12 @@ class SshHost(Host):
         """A channel running ``line`` and its slot of the channel budget (release it after
         closing the channel); waits for a free slot, retries once on a connection found dead.
         """
+        # bytes that were not UTF-8 in a name (surrogate escapes) go as those bytes
+        wire = line.encode("utf-8", "surrogateescape")
         for attempt in (1, 2):
             conn = self._conn
             try:
-                return conn.open_channel(lambda channel: channel.exec_command(line))
+                return conn.open_channel(lambda channel: channel.exec_command(wire))
             except HostError:
                 raise
             except (paramiko.SSHException, OSError, EOFError) as exc:
@@ -312,9 +314,13 @@ class SshHost(Host):
             conn = self._conn
             try:
                 with conn.sftp() as sftp:
-                    return action(sftp)
+                    return action(_ByteNames(sftp))
             except HostError:
                 raise
+            except UnicodeError as exc:
+                raise RemoteFileError(
+                    f"Cannot {what} {path} on {self.name}: a name there is not UTF-8 text"
+                ) from exc
             except (OSError, EOFError, paramiko.SSHException) as exc:
                 if conn.is_alive():
                     raise file_error(what, path, exc, self.name) from exc
@@ -497,6 +503,37 @@ class SshHost(Host):
 
 #: links followed while resolving one path (the kernel's own limit)
 _MAX_LINK_HOPS = 40
+
+
+class _ByteNames:
+    """An SFTP client whose path arguments may name files that are not UTF-8 text.
+
+    A host's names are bytes; the console holds them as text with the bytes that were not
+    UTF-8 as surrogate escapes (``os.fsdecode``), which paramiko cannot encode. Such an
+    argument is handed to paramiko as the bytes it stands for; every other one as it is.
+    """
+
+    def __init__(self, sftp: paramiko.SFTPClient):
+        self._sftp = sftp
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self._sftp, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args, **kwargs):
+            return attribute(*(_wire_name(arg) for arg in args), **kwargs)
+
+        return call
+
+
+def _wire_name(value: object) -> object:
+    if isinstance(value, str) and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogateescape")
+    return value
 
 
 def _sftp_realpath(sftp: paramiko.SFTPClient, path: str, hops: int) -> str:
