@@ -1,7 +1,8 @@
 """Reads every job of a host in one command: ``python3 -I -S -c <this file> JOBS_ROOT [ID...]``.
 
 One round trip per host, however many jobs it holds: for each ``JOBS_ROOT/<id>/`` it
-reports job.json, exit_code (and when it was written), the size of output.log and its
+reports job.json (with the environment of env.json, which a re-run needs: the console
+shows its names only), exit_code (and when it was written), the size of output.log and its
 last line, plus the tmux sessions alive on every tmux socket those jobs were started on
 (``tmux -L SOCKET list-sessions -F '#{session_name}'``). Prints one JSON document.
 
@@ -61,9 +62,16 @@ def main(root, wanted):
         if raw is None:
             continue
         try:
-            specs.append((job_dir, json.loads(raw.decode("utf-8"))))
+            spec = json.loads(raw.decode("utf-8"))
         except ValueError:
             continue
+        env = _read(os.path.join(job_dir, "env.json"))
+        if env is not None and isinstance(spec, dict):
+            try:
+                spec["env"] = json.loads(env.decode("utf-8"))
+            except ValueError:
+                pass
+        specs.append((job_dir, spec))
     # The sessions are listed BEFORE the exit codes are read. A job writes its exit code
     # before its session ends, so a job ending in between is seen either way as running
     # or exited; the other order could miss both and call a job that just ended "lost".

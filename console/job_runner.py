@@ -6,10 +6,12 @@ through the host's file API), so no user text ever passes through a shell or thr
 command parser: quotes, ``$(...)``, ``;``, newlines and unicode reach ``execvpe`` unchanged.
 
 The command runs on its own pseudo-terminal (so it sees a tty: line-buffered output, tqdm
-bars, colours). Everything it prints is appended to ``JOB_DIR/output.log`` and copied to the
+bars, colours), with the environment of ``JOB_DIR/env.json`` (values are never printed nor
+logged). Everything it prints is appended to ``JOB_DIR/output.log`` and copied to the
 tmux pane; keys typed in the pane (``tmux send-keys C-c``, an attached user) are passed on
 to it. When it ends, its status goes to ``JOB_DIR/exit_code`` (128 + N for signal N),
-written atomically, before the pane closes.
+written atomically, before the pane closes. What the runner creates is 0600 (umask 077);
+the command itself runs with the umask the runner was started with.
 
 Runs on whatever ``python3`` the host has: standard library only, Python 3.6 syntax.
 """
@@ -29,6 +31,8 @@ import termios
 #: used to end the runner by the default action, and the job, with no exit code, read "lost".
 _ENDING = {signal.SIGHUP, signal.SIGTERM}
 signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING)
+#: the job's own files (exit_code, its temporary name) are the user's alone
+_COMMAND_UMASK = os.umask(0o077)
 
 #: seconds a job gets to end after the tmux session was killed, before SIGKILL
 KILL_GRACE_SECONDS = 10
@@ -50,6 +54,7 @@ def _resolve_cwd(cwd, home):
 
 def _child(spec, cwd, env):
     """In the forked child: the pty is our stdin/stdout/stderr and controlling terminal."""
+    os.umask(_COMMAND_UMASK)
     try:
         attrs = termios.tcgetattr(1)
         attrs[1] &= ~termios.ONLCR  # keep "\n" in output.log, not the terminal's "\r\n"
@@ -99,12 +104,21 @@ def _write_exit_code(job_dir, code):
     os.rename(tmp, os.path.join(job_dir, "exit_code"))
 
 
+def _job_env(job_dir, spec):
+    """env.json's values; a job.json written before env.json existed held them itself."""
+    try:
+        with open(os.path.join(job_dir, "env.json"), encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return spec.get("env") or {}
+
+
 def main(job_dir):
     with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as f:
         spec = json.load(f)
     home = spec["home"]
     env = dict(os.environ)
-    env.update(spec.get("env") or {})
+    env.update(_job_env(job_dir, spec))
     env["HOME"] = home
     # Where the job may leave more state (the trainer writes metrics.jsonl there).
     env["AWSCONSOLE_JOB_DIR"] = job_dir
@@ -113,7 +127,7 @@ def main(job_dir):
     env.pop("TMUX", None)  # the job is not a tmux client
     env.pop("TMUX_PANE", None)
     cwd = _resolve_cwd(spec.get("cwd") or "~", home)
-    log = os.open(os.path.join(job_dir, "output.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    log = os.open(os.path.join(job_dir, "output.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
     pid, master = pty.fork()
     if pid == 0:

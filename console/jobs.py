@@ -1,8 +1,12 @@
 """Training jobs in tmux on a host, with their state on the host itself.
 
-A job lives in ``~/.awsconsole/jobs/<id>/`` on its host:
+A job lives in ``~/.awsconsole/jobs/<id>/`` on its host, a folder of mode 0700 whose files
+are 0600 (see ``console/job_folder.py``, which creates them in one round trip):
 
-- ``job.json``   what to run (argv list, cwd, env, name, group), when, where;
+- ``job.json``   what to run (argv list, cwd, the environment's names, name, group), when,
+  where;
+- ``env.json``   the environment's values (tokens, keys): read by the runner and by a
+  re-run, never shown (the CLI and the Jobs view show names only);
 - ``output.log`` everything the command printed (also visible in the tmux pane);
 - ``exit_code``  written by the job's runner when the command ends.
 
@@ -39,8 +43,11 @@ from console.models import FileKind, Job, JobGroup, JobSpec, JobState, JobStatus
 
 JOBS_ROOT = ".awsconsole/jobs"  # under the host's home
 DEFAULT_TMUX_SOCKET = "awsconsole"
+#: tries of ``tmux new-session`` when the server was exiting as it was reached
+TMUX_START_TRIES = 3
 _RUNNER_SOURCE = (Path(__file__).with_name("job_runner.py")).read_text(encoding="utf-8")
 _LISTER_SOURCE = (Path(__file__).with_name("job_lister.py")).read_text(encoding="utf-8")
+_FOLDER_SOURCE = (Path(__file__).with_name("job_folder.py")).read_text(encoding="utf-8")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]+\Z")
 # tmux's format separator and session names are not ASCII-safe under a C locale.
@@ -172,7 +179,9 @@ class JobManager:
     def start(self, spec: JobSpec) -> Job:
         """Start ``spec`` in a new tmux session and return the running job.
 
-        Stands for ``mkdir -p ~/.awsconsole/jobs/ID``, writing job.json, then
+        Stands for ``mkdir -m 700 ~/.awsconsole/jobs/ID`` with job.json, env.json and
+        output.log in it, 0600 (``python3 -I -S -c FOLDER ROOT ID``, the record and the
+        environment on stdin: no value on a command line), then
         ``tmux -L SOCKET new-session -d -s ID python3 -I -S -c RUNNER JOB_DIR``.
         Raises JobError (empty command, bad env name, missing working directory, tmux or
         python3 missing or failing on the host) and HostError subclasses.
@@ -201,7 +210,8 @@ class JobManager:
             "name": spec.name,
             "command": list(spec.command),
             "cwd": spec.cwd or "~",
-            "env": dict(spec.env),
+            # names only: the values live in env.json, which nothing shows
+            "env_names": [name for name, _ in spec.env],
             "group": spec.group,
             "node_rank": spec.node_rank,
             "group_name": spec.group_name,
@@ -212,16 +222,28 @@ class JobManager:
             "tmux_socket": self.tmux_socket,
             "session": job_id,
         }
-        self.host.makedirs(job_dir)
-        self.host.write(f"{job_dir}/job.json", json.dumps(record, indent=1).encode("utf-8"))
-        self.host.write(f"{job_dir}/output.log", b"")
-        result = self.host.run(
-            self._tmux(
-                "new-session", "-d", "-s", job_id, "-x", "200", "-y", "50",
-                self.python, "-I", "-S", "-c", _RUNNER_SOURCE, job_dir,
-            ),
+        document = {"job": record, "env": dict(spec.env)}
+        made = self.host.run(
+            [self.python, "-I", "-S", "-c", _FOLDER_SOURCE, self.jobs_root, job_id],
+            stdin=json.dumps(document).encode("utf-8"),
             timeout=self.timeout,
+        )
+        if not made.ok:
+            raise JobError(
+                f"Could not create the job's folder on {self.host.name}: "
+                f"{made.stderr.decode('utf-8', 'replace').strip() or made.exit_code}",
+                hint="The host needs python3 and a writable home folder.",
+            )
+        new_session = self._tmux(
+            "new-session", "-d", "-s", job_id, "-x", "200", "-y", "50",
+            self.python, "-I", "-S", "-c", _RUNNER_SOURCE, job_dir,
         )  # fmt: skip
+        for _ in range(TMUX_START_TRIES):
+            result = self.host.run(new_session, timeout=self.timeout)
+            # a client that reaches the socket while its server exits (its last session just
+            # ended) is turned away with this; a new server starts on the next try
+            if result.ok or b"server exited unexpectedly" not in result.stderr:
+                break
         if not result.ok:
             # Leave nothing behind that would later show as a lost job.
             self.host.run(["rm", "-rf", "--", job_dir], timeout=self.timeout)
@@ -230,8 +252,8 @@ class JobManager:
                 f"{result.stderr.decode('utf-8', 'replace').strip() or result.exit_code}",
                 hint="The host needs tmux (3.0 or later) and python3.",
             )
-        return self._job_from(record, job_dir, sessions={job_id}, exit_text=None, ended=None,
-                              log_size=0, last_line="")  # fmt: skip
+        return self._job_from({**record, "env": dict(spec.env)}, job_dir, sessions={job_id},
+                              exit_text=None, ended=None, log_size=0, last_line="")  # fmt: skip
 
     def rerun(self, job_id: str) -> Job:
         """Start a new job with the same spec as ``job_id`` (see ``start``)."""
