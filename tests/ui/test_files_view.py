@@ -421,6 +421,42 @@ async def test_transfer_copies_a_folder_and_shows_it_done(tmp_path, files_app):
         assert handle.future.result().state is TransferState.DONE
 
 
+async def test_transfer_lists_refused_names_as_text_and_copies_the_rest(tmp_path, s3, files_app):
+    s3.create_bucket(Bucket="hostile-data")
+    s3.put_object(Bucket="hostile-data", Key="data/../../escaped.txt", Body=b"canary")
+    osc = "../[b]\x1b]52;c;Y2FuYXJ5\x07[/b]"
+    s3.put_object(Bucket="hostile-data", Key=f"data/{osc}", Body=b"canary")
+    s3.put_object(Bucket="hostile-data", Key="data/img/ok.jpg", Body=b"fine")
+    target = tmp_path / "outside" / "received"
+    target.mkdir(parents=True)
+    app = files_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_files(pilot)
+        await pilot.press("t")
+        panel = app.screen.query_one(TransferPanel)
+        await type_into(pilot, "#transfer-source", "s3://hostile-data/data")
+        await type_into(pilot, "#transfer-destination", str(target))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(panel.handles) == 1)
+        await wait_until(pilot, lambda: panel.handles[0].future.done(), within=60)
+        result = panel.handles[0].future.result()
+        assert result.state is TransferState.DONE, result.error
+        await wait_until(pilot, lambda: "2 refused" in table_of(app, "#transfer-queue")[0][3])
+        box = app.screen.query_one("#transfer-refused")
+        await wait_until(pilot, lambda: box.display)
+        shown = str(box.render())
+        assert "2 name(s) refused" in shown
+        assert "../../escaped.txt" in shown
+        # the name is shown as it is written: brackets kept, the OSC 52 write as escapes
+        assert "../[b]\\x1b]52;c;Y2FuYXJ5\\x07[/b]" in shown
+        assert "\x1b" not in shown and "\x07" not in shown
+        assert "'..' segment leads outside the destination" in shown
+        assert "2 name(s) refused" in str(app.screen.query_one("#transfer-status").render())
+    assert (target / "data" / "img" / "ok.jpg").read_bytes() == b"fine"
+    assert not (tmp_path / "escaped.txt").exists()
+    assert sorted(os.listdir(tmp_path / "outside")) == ["received"]
+
+
 async def test_transfer_needs_both_sides(files_app):
     app = files_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -5,6 +5,10 @@ this panel only submits specs (from a thread worker: resolving a host may block)
 timer while something is queued or running, reads each handle's progress and the queue's
 overall progress and redraws. A failed transfer is reported once through the app's failure
 handler and stays in the list with its reason.
+
+Names inside a copied folder that the containment rule refused (an S3 key with ``..``, a
+link on the way that leads out) are counted in the STATE column and listed, name and
+reason, under the queue for the selected transfer: as plain text, whatever they hold.
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ from console.errors import ConsoleError
 from console.models import TransferProgress, TransferResult, TransferState
 from console.ui.failures import BackendFailed
 from console.ui.guards import require_writable, run_destructive
+from console.ui.text import assemble, lines
 from console.ui.widgets.files_backends import transfer_engine_for
 from console.ui.widgets.files_format import human_bytes, human_eta, human_rate, text_bar
 from console.ui.widgets.files_panel import FilesPanel
-from console.ui.widgets.literal import DataTable, Label, Select
+from console.ui.widgets.literal import DataTable, Label, Select, Static
 
 if TYPE_CHECKING:
     from console.services import Services
@@ -39,6 +44,8 @@ POLICIES = (
     ("keep both", "keep-both"),
 )
 ACTIVE = {TransferState.QUEUED, TransferState.RUNNING, TransferState.PAUSED}
+#: refused names listed under the queue (the CLI's --json has them all)
+MAX_REFUSED_SHOWN = 20
 COLUMNS = ("ID", "SOURCE", "DESTINATION", "STATE", "PROGRESS", "BYTES", "RATE", "ETA")
 
 
@@ -47,11 +54,30 @@ class TransferFailed(ConsoleError):
 
 
 def state_text(progress: TransferProgress, result: TransferResult | None) -> str:
+    refused = len(result.refused) if result is not None else progress.refused
+    more = f" · {refused} refused" if refused else ""
     if result is not None and result.job_id:
-        return f"job {result.job_id}"
+        return f"job {result.job_id}{more}"
     if result is not None and result.error:
-        return f"{result.state.value}: {result.error.splitlines()[0]}"
-    return progress.state.value
+        return f"{result.state.value}: {result.error.splitlines()[0]}{more}"
+    return f"{progress.state.value}{more}"
+
+
+def refused_text(result: TransferResult) -> Any:
+    """The refused names of a finished transfer, one per line with its reason, as text
+    (a name is shown as it is written: no markup, control characters as escapes)."""
+    shown = result.refused[:MAX_REFUSED_SHOWN]
+    rows = [
+        assemble(
+            f"Transfer {result.transfer_id}: {len(result.refused)} name(s) refused, "
+            "not written (the rest was copied):",
+            style="bold",
+        )
+    ]
+    rows += [assemble("  ", refused.name, ("  — ", "dim"), refused.reason) for refused in shown]
+    if len(result.refused) > len(shown):
+        rows.append(assemble(f"  … and {len(result.refused) - len(shown)} more", style="dim"))
+    return lines(*rows)
 
 
 class TransferPanel(FilesPanel):
@@ -59,6 +85,7 @@ class TransferPanel(FilesPanel):
     TransferPanel #transfer-policy { width: 24; }
     TransferPanel #transfer-overall-bar { padding: 0 1; }
     TransferPanel #transfer-queue { height: 1fr; }
+    TransferPanel #transfer-refused { max-height: 12; overflow-y: auto; padding: 0 1; }
     """
     WORKER_GROUP = "files-transfer-submit"
     STATUS_ID = "transfer-status"
@@ -91,6 +118,9 @@ class TransferPanel(FilesPanel):
         yield self.status_line("No transfers yet.")
         yield ProgressBar(id="transfer-overall-bar", show_eta=False)
         yield DataTable(id="transfer-queue", cursor_type="row", zebra_stripes=True)
+        refused = Static("", id="transfer-refused")
+        refused.display = False
+        yield refused
 
     def on_mount(self) -> None:
         table = self.query_one("#transfer-queue", DataTable)
@@ -229,9 +259,25 @@ class TransferPanel(FilesPanel):
             f"{overall.files_total} files · {human_bytes(overall.bytes_done)} of "
             f"{human_bytes(overall.bytes_total)} · {human_rate(overall.rate)} · "
             f"ETA {human_eta(overall.eta)}"
+            + (f" · {overall.refused} name(s) refused" if overall.refused else "")
         )
         if active == 0 and self._timer is not None:
             self._timer.pause()
+        self._show_refused()
+
+    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+        self._show_refused()
+
+    def _show_refused(self) -> None:
+        """The refused names of the selected transfer (once it has finished), if any."""
+        box = self.query_one("#transfer-refused", Static)
+        handle = self.selected()
+        result = self._result(handle) if handle is not None else None
+        if result is None or not result.refused:
+            box.display = False
+            return
+        box.update(refused_text(result))
+        box.display = True
 
     def _report_failure(self, handle: Any) -> None:
         result = self._result(handle)
