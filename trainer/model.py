@@ -169,7 +169,9 @@ class LandmarkAttentionNet(nn.Module):
         from trainer.weights_file import WeightsFileError, load_plain
 
         try:
-            state = load_plain(path, "backbone file", _BACKBONE_HINT)
+            state = load_plain(path, "backbone file", _BACKBONE_HINT + "; to convert a model you trust once: "
+                               f"python -c \"import torch; torch.save(torch.load('{path}', weights_only=False)"
+                               ".state_dict(), 'vgg16.pth')\"")
         except WeightsFileError as exc:
             raise ConfigError(str(exc)) from None
         if not isinstance(state, dict):
@@ -195,8 +197,7 @@ class LandmarkAttentionNet(nn.Module):
             raise ConfigError(f"{path} lacks {len(vgg_missing)} backbone tensors, e.g. {vgg_missing[0]}")
 
 
-_BACKBONE_HINT = ("pass a VGG16 state dict (keys 'features.N.weight'), e.g. torchvision's vgg16-397923af.pth, "
-                  "or torch.save(model.state_dict(), 'vgg16.pth') of a model you trust")
+_BACKBONE_HINT = "pass a VGG16 state dict (keys 'features.N.weight'), e.g. torchvision's vgg16-397923af.pth"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -75,3 +75,33 @@ def test_bad_option_and_bad_dataset_exit_2_with_a_message(tmp_path, capsys):
                    "--spot-watch", "off"])
     assert status == 2
     assert "Anno/list_category_cloth.txt: missing" in capsys.readouterr().err
+
+
+def _one_step(grad_clip: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(parameter change, gradient) of one SGD step (lr 1) of the tiny network on a fixed batch."""
+    from trainer.engine import EpochOptions, Progress, train_one_epoch
+    from trainer.losses import LossWeights
+    from trainer.model import LandmarkAttentionNet
+
+    torch.manual_seed(0)
+    net = LandmarkAttentionNet(num_categories=5, num_attributes=10, width=0.125)
+    before = torch.cat([p.detach().flatten().clone() for p in net.parameters()])
+    gen = torch.Generator().manual_seed(1)
+    batch = {"image": torch.randn(2, 3, 64, 64, generator=gen), "category": torch.tensor([1, 3]),
+             "attributes": torch.randint(0, 2, (2, 10), generator=gen), "landmarks": torch.rand(2, 8, 2, generator=gen),
+             "visible": torch.ones(2, 8, dtype=torch.bool)}
+    opts = EpochOptions(1, 1, 1, grad_clip, LossWeights())
+    train_one_epoch(net, [batch], torch.optim.SGD(net.parameters(), lr=1.0), None,
+                    resolve_runtime("cpu", "fp32", "off", DistInfo()), opts, Progress(), RunLog(None, False))
+    after = torch.cat([p.detach().flatten() for p in net.parameters()])
+    grad = torch.cat([p.grad.flatten() for p in net.parameters()])
+    return after - before, grad
+
+
+def test_gradient_clipping_is_off_by_default_and_an_option():
+    assert TrainConfig().grad_clip == 0
+    unclipped, grad = _one_step(TrainConfig().grad_clip)
+    assert torch.allclose(unclipped, -grad, atol=1e-6)  # the step is the full gradient
+    clipped, _ = _one_step(1e-3)
+    assert clipped.norm().item() == pytest.approx(1e-3, rel=1e-3)
+    assert grad.norm().item() > 10 * 1e-3

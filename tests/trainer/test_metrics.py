@@ -87,3 +87,19 @@ def test_accumulator_combines_batches_and_reports_undefined_recall_as_nan():
     assert m["landmark_left_collar"] == 0.25
     assert "landmark_right_collar" not in m  # never visible
     assert m["landmark_mean"] == 0.25
+
+
+def test_attribute_recall_ranks_by_the_positive_logit_unless_the_margin_is_asked_for():
+    from trainer.engine import attribute_scores
+    from trainer.model import ModelOutput
+
+    # Attribute 0: logits (5, 6), margin 1; attribute 1: logits (-4, 2), margin 6.
+    logits = torch.tensor([[[5.0, 6.0], [-4.0, 2.0], [0.0, -1.0]]])
+    out = ModelOutput(torch.zeros(1, 2), logits, torch.zeros(1, 8, 4, 4))
+    assert attribute_scores(out).tolist() == [[6.0, 2.0, -1.0]]  # the paper's evaluator: positive logit
+    assert attribute_scores(out, "margin").tolist() == [[1.0, 6.0, -1.0]]
+    labels = torch.tensor([[0, 1, 0]])
+    groups = [torch.arange(3)]
+    hits_positive, _ = attribute_hits(attribute_scores(out), labels, groups, ks=(1,))
+    hits_margin, _ = attribute_hits(attribute_scores(out, "margin"), labels, groups, ks=(1,))
+    assert hits_positive.tolist() == [[0.0]] and hits_margin.tolist() == [[1.0]]
