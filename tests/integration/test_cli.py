@@ -218,6 +218,26 @@ def test_broken_settings_file_is_named(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_a_misspelled_setting_stops_the_command_with_one_line_naming_the_fix(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text('readonly = true\n[jobs]\ntmux_sockett = "x"\n')
+    result = awsconsole("--config", str(config), "instances", env=clean_env(tmp_path))
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert str(config) in line
+    assert "'readonly' (did you mean 'read_only'?)" in line
+    assert "'tmux_sockett' (did you mean 'tmux_socket'?)" in line
+    assert result.stdout == ""
+
+
+def test_an_environment_value_that_does_not_parse_names_its_variable(tmp_path):
+    env = clean_env(tmp_path, AWSCONSOLE_READ_ONLY="sometimes")
+    result = awsconsole("instances", env=env)
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Configuration: AWSCONSOLE_READ_ONLY='sometimes': not a boolean")
+
+
 def test_settings_file_supplies_the_endpoint(aws_endpoint, fleet, tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(f'endpoint_url = "{aws_endpoint}"\nregion = "us-east-1"\n')
