@@ -104,3 +104,66 @@ async def test_typed_confirmation_needs_the_exact_name(writable_app):
         await pilot.press(*"-train", "enter")
         await pilot.pause()
         assert done == ["terminated"] and isinstance(app.screen, MainScreen)
+
+
+# --- the services refuse too, at the moment the action runs --------------------------------------
+
+
+@pytest.fixture
+def jobs_app(tmp_path, aws_endpoint, tmux_socket, make_services, local_host):
+    from tests.ui.test_jobs_view import app_builder
+
+    return app_builder(tmp_path, aws_endpoint, tmux_socket, make_services, local_host)
+
+
+async def test_a_kill_confirmed_after_locking_is_refused_by_the_services(jobs_app, local_jobs):
+    """The dialog was opened while writable; the session is locked (ctrl+l's action: the
+    dialog holds the keys meanwhile) before the yes: the jobs backend itself refuses the
+    kill (the view's own check had passed before asking), and unlocking allows it."""
+    from console.models import JobSpec, JobState
+    from tests.integration.test_jobs import wait_finished
+    from tests.ui.conftest import wait_until
+    from tests.ui.test_jobs_view import select, show_jobs
+
+    job = local_jobs.start(JobSpec(command=("sleep", "600"), name="precious"))
+    app = jobs_app()
+    async with app.run_test(size=(180, 40)) as pilot:
+        await show_jobs(pilot)
+        await select(pilot, job.id)
+        await pilot.press("k")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        app.action_toggle_read_only()
+        await wait_until(pilot, lambda: app.read_only and app.services.read_only)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await wait_until(
+            pilot,
+            lambda: any(
+                n.title == "Read-only" and f"Refusing to kill job {job.id!r}" in n.message
+                for n in notifications(app)
+            ),
+        )
+        assert local_jobs.get(job.id).status.state is JobState.RUNNING
+
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: not app.read_only and not app.services.read_only)
+        await select(pilot, job.id)
+        await pilot.press("k")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        assert wait_finished(local_jobs, job.id).status.state is JobState.EXITED
+
+
+async def test_a_read_only_console_hands_the_ui_guarded_services(read_only_app, s3):
+    """Whatever a view calls, the bundle it was given refuses the change itself."""
+    from console.errors import ReadOnlyError
+
+    s3.create_bucket(Bucket="kept")
+    s3.put_object(Bucket="kept", Key="a.txt", Body=b"a")
+    app = read_only_app
+    async with app.run_test(size=(120, 40)):
+        with pytest.raises(ReadOnlyError, match="delete s3://kept/a.txt"):
+            app.services.s3.delete("kept", "a.txt")
+        with pytest.raises(ReadOnlyError, match="unmount local:/mnt/x"):
+            app.services.mounts.unmount("local", "/mnt/x")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="kept")["Contents"]] == ["a.txt"]
