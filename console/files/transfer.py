@@ -474,6 +474,12 @@ class _Job:
                 "Copying from one host to another is not supported: copy to this machine "
                 "first, or through S3."
             )
+        if destination.kind == "s3" and ".." in destination.path.split("/"):
+            # a key with a '..' segment is a trap for whoever downloads the bucket later
+            raise TransferError(
+                f"{destination.label()} has a '..' segment: S3 keys are written as they are "
+                "typed, and such a key would climb out of a folder when downloaded."
+            )
         # a host's side of an S3 copy runs on the host, even when the host is this machine
         # (the demo's sandboxed instances): as a job it outlives the console
         on_host = source.host is not None or destination.host is not None
@@ -614,6 +620,8 @@ class _Job:
             for rel, s, m, t in self._walk(source, source.path):
                 try:
                     parts = name_parts(rel)
+                    if destination.kind == "s3":
+                        _check_key_text(rel)
                 except UnsafeName as exc:
                     self._refuse(rel, exc.reason)
                     continue
@@ -1161,6 +1169,14 @@ def _check_own_name(source: _Side, name: str) -> None:
         ) from exc
     if len(parts) != 1:
         raise TransferError(f"{source.label()} has no name of its own to copy it under.")
+
+
+def _check_key_text(name: str) -> None:
+    """An S3 key is UTF-8 text: a local name whose bytes are not cannot become one."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnsafeName(name, "a name that is not UTF-8 text cannot be an S3 key") from None
 
 
 def refused_on_host(host: Host, python: str, root: str, names: Sequence[str]) -> dict[int, str]:

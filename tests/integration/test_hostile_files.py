@@ -41,7 +41,7 @@ from console.errors import RemoteFileError
 from console.files.count import CountError, CountOptions, count_local, count_on_host
 from console.files.mount import Credentials, MountOptions, list_mounts, mount, unmount
 from console.files.paths import UnsafeName, name_parts
-from console.files.transfer import TransferEngine, TransferSpec
+from console.files.transfer import TransferEngine, TransferError, TransferSpec
 from console.hosts import HostPool
 from console.hosts.local import LocalHost
 from console.hosts.ssh import ConnectionPool, SshHost
@@ -339,7 +339,7 @@ def test_cli_cp_lists_refused_names_as_text(s3, services_for, tmp_path, capsys):
     assert files_holding(tmp_path, CANARY) == []
 
 
-@settings(max_examples=20, **FEW)
+@settings(max_examples=15, **FEW)
 @given(rels=st.lists(s3_rel, min_size=1, max_size=8, unique=True))
 def test_s3_download_of_hostile_keys(s3, tmp_path_factory, rels):
     rels = [*rels, "../CANARY", "../../CANARY", "a/../../CANARY", "/CANARY", "x//CANARY"]
@@ -367,6 +367,75 @@ def test_s3_download_of_hostile_keys(s3, tmp_path_factory, rels):
     assert all(refused.values())
     assert result.files_copied == len(expected)
     assert result.state is TransferState.DONE
+
+
+def test_a_key_named_dotdot_is_not_copied_into_a_folder_under_that_name(s3, tmp_path):
+    bucket = fresh_bucket(s3)
+    dest = sentinel_tree(tmp_path)
+    s3.put_object(Bucket=bucket, Key="data/..", Body=CANARY)
+    before = snapshot(tmp_path, skip=dest)
+    engine = TransferEngine(lambda name: pytest.fail(name), lambda: s3)
+    with pytest.raises(TransferError, match="cannot be copied into a folder under its name"):
+        engine.run(TransferSpec(f"s3://{bucket}/data/..", f"{dest}/"))
+    assert snapshot(tmp_path, skip=dest) == before
+    assert files_holding(tmp_path, CANARY) == []
+
+
+# --- this machine -> S3 ---------------------------------------------------------------------
+
+
+@settings(max_examples=10, **FEW)
+@given(
+    paths=st.lists(
+        host_path.filter(lambda segments: not any(b"\n" in s for s in segments)),  # moto
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_s3_upload_keys_from_hostile_local_names(s3, tmp_path_factory, paths):
+    bucket = fresh_bucket(s3)
+    base = tmp_path_factory.mktemp("s3-upload")
+    source = base / "src"
+    source.mkdir()
+    made = make_host_tree(source, paths)
+    (base / "secret.txt").write_bytes(SECRET)
+    (source / "leak").symlink_to("../secret.txt")
+
+    result = TransferEngine(lambda name: pytest.fail(name), lambda: s3).run(
+        TransferSpec(str(source), f"s3://{bucket}/up/", recursive=True)
+    )
+
+    keys = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            keys[item["Key"]] = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+    assert SECRET not in keys.values()
+    for key in keys:
+        assert ".." not in key.split("/") and "" not in key.split("/")
+    texts = {}
+    for rel, body in made.items():
+        try:
+            texts[rel.decode("utf-8")] = body
+        except UnicodeDecodeError:
+            pass
+    by_text = {name for name in texts if clean(name) is None}
+    assert keys == {f"up/src/{name}": body for name, body in texts.items() if name not in by_text}
+    refused = {r.name: r.reason for r in result.refused}
+    assert refused.pop("leak") == "a link that leads outside the copied folder"
+    not_text = {os.fsdecode(rel) for rel in made} - set(texts)
+    assert set(refused) == not_text | by_text
+    for name in not_text:
+        if clean(name) is not None:  # else the rule refused it first, for its own reason
+            assert refused[name] == "a name that is not UTF-8 text cannot be an S3 key"
+
+
+def test_an_s3_destination_with_a_dotdot_segment_is_refused(s3, tmp_path):
+    bucket = fresh_bucket(s3)
+    (tmp_path / "model.pt").write_bytes(b"weights")
+    engine = TransferEngine(lambda name: pytest.fail(name), lambda: s3)
+    with pytest.raises(TransferError, match="'..' segment"):
+        engine.run(TransferSpec(str(tmp_path / "model.pt"), f"s3://{bucket}/runs/../x.pt"))
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
 
 
 # --- a host -> this machine ----------------------------------------------------------------
@@ -683,7 +752,7 @@ MOUNTPOINT_NAMES = [
     "a b\nc",
     "$(touch canary)",
     "`touch canary`",
-    "[/]x [b]",
+    "[@click=app.quit]x [b]",
     "x,y;z|w&",
     "\x1b[2J",
     "é\u202e",
