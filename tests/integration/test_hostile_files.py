@@ -849,3 +849,36 @@ def test_a_host_resolves_links_and_keeps_missing_parts(kind, ssh_env, user_area)
     else:  # SFTP answers with text: a folder that is not UTF-8 is one clear error
         with pytest.raises(RemoteFileError, match="not UTF-8"):
             host.realpath(f"{dest}/\udcffname/x")
+
+
+# --- the lock of a big copy -------------------------------------------------------------
+
+
+def test_a_lock_folder_of_another_user_stops_a_big_copy_with_one_line(
+    ssh_env, user_area, services_for, tmp_path, monkeypatch, capsys
+):
+    """``awsconsole cp BIG HOST:DIR/`` whose lock folder someone else owns: one clear line
+    (as ``awsconsole`` prints it), no traceback, nothing written on the host."""
+    from console.cli import report
+    from console.files.transfer_resume import PrivateFolderError
+
+    state = tmp_path / "state"
+    folder = state / "awsconsole" / "transfers"
+    folder.mkdir(parents=True, mode=0o700)
+    nobody = pwd.getpwnam("nobody")
+    os.chown(folder, nobody.pw_uid, nobody.pw_gid)
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(9 * 1024 * 1024))  # over SMALL_FILE: the resumable path
+    dest = user_subfolder(user_area, ssh_env)
+
+    with pytest.raises(PrivateFolderError) as caught:
+        run_command(cp_command, ["cp", str(big), f"testhost:{dest}/"], services_for())
+
+    report(caught.value)
+    title, *rest = capsys.readouterr().err.splitlines()
+    assert title.startswith("Transfer state: ") and "belongs to another user" in title
+    assert str(folder) in title
+    assert "Traceback" not in "\n".join(rest)
+    assert os.listdir(dest) == []  # not even a partial file
+    assert os.listdir(folder) == []
