@@ -696,6 +696,9 @@ def test_count_of_a_root_named_delete_without_python_deletes_nothing(
     for name in ("-delete", "-exec", "--help", "-fprint"):
         with pytest.raises(CountError):
             count_on_host(host_without_python, name, CountOptions(recursive=True))
+        # with python3 the helper takes the root after "--": a name, never an option
+        with pytest.raises(CountError, match="No such file"):
+            count_on_host(ssh_env.host("testhost"), name, CountOptions(recursive=True))
 
     assert snapshot(home) == before
 
