@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from console.app import make_app
+from console.jobs import start_group
 from console.models import JobSpec
 from console.terminal import visible
 from console.ui.screens.aws_target import AwsTargetScreen
@@ -28,9 +29,12 @@ from console.ui.screens.confirm import ConfirmScreen
 from console.ui.screens.doctor import DoctorScreen
 from console.ui.screens.help import HelpScreen
 from console.ui.screens.instance_detail import InstanceDetailScreen
+from console.ui.screens.job_form import JobFormScreen
 from console.ui.screens.launch_wizard import LaunchWizardScreen
 from console.ui.screens.log_viewer import LogViewerScreen
 from console.ui.screens.main import MainScreen
+from console.ui.screens.node_picker import NodePickerScreen
+from console.ui.screens.s3_path_prompt import S3PathPrompt
 from console.ui.screens.s3_preview import S3PreviewScreen
 from console.ui.views.jobs import JobsView
 from tests.integration.test_gpu_standin import RECORDINGS, make_standin
@@ -229,6 +233,12 @@ async def test_bucket_browser_shows_keys_as_written(s3, moto_settings, make_serv
         await until_shown(pilot, f"s3://hostile-bkt/{CLEAR}/: 1 objects")
 
         browser.object_list.cursor = names.index("[bold red]x.txt")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, S3PathPrompt))
+        await until_shown(pilot, "Download s3://hostile-bkt/[bold red]x.txt to (a local folder)")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await until_shown(pilot, "Delete s3://hostile-bkt/[bold red]x.txt?")
@@ -285,6 +295,35 @@ async def test_jobs_view_log_and_kill_with_a_markup_name(build_jobs_app, local_j
         await wait_until(pilot, lambda: local_jobs.get(job.id).status.finished)
         await wait_until(pilot, lambda: any(f"Killed {JOB_NAME}." in t for t in toasts(app)))
         assert_shown_literally(app, JOB_NAME)
+
+
+async def test_job_group_node_picker_and_job_form_show_names_as_written(build_jobs_app, local_jobs):
+    start_group(
+        [local_jobs, local_jobs],
+        JobSpec(command=("python3", "-c", PRINT_AND_WAIT, *JOB_LINES), name="[/] grp"),
+        master_addr="127.0.0.1",
+    )
+    app = build_jobs_app()
+    async with shown_fully(app) as pilot:
+        await pilot.press("3")
+        view = app.screen.query_one(JobsView)
+        await wait_until(pilot, lambda: view.loaded_once and len(view.table.items) == 1)
+        await until_shown(pilot, "▸ [/] grp", "2 nodes")
+
+        await pilot.press("L")
+        await wait_until(pilot, lambda: isinstance(app.screen, NodePickerScreen))
+        await until_shown(pilot, "([/] grp, 2 nodes)", "node 0  local  running")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+
+        # the hosts offered (ssh aliases, instances) and the templates of the config
+        form = JobFormScreen(hosts=[UNREACHABLE], templates={f"[/]tpl{OSC52}": {"command": "x"}})
+        app.call_later(app.push_screen, form)
+        await wait_until(pilot, lambda: app.screen is form)
+        form.query_one("#jobform-template").value = f"[/]tpl{OSC52}"
+        await until_shown(pilot, f"Host (local, {UNREACHABLE} or an ssh alias", f"[/]tpl{OSC52}")
+        await pilot.press("escape")
+        assert app.is_running
 
 
 # -- GPU: process and model names from nvidia-smi, a typed host, the doctor ------------------
