@@ -148,7 +148,9 @@ class Guarded:
         return f"Guarded({self._backend!r}, {self._protocol.__name__})"
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"A guarded {self._protocol.__name__} cannot be changed.")
+        # set on the backend itself (a test replacing a method): reading it back still
+        # passes the guard, which looks every member up on the Protocol
+        setattr(self._backend, name, value)
 
     def __getattr__(self, name: str) -> Any:
         effect = effect_of(self._protocol, name)
