@@ -167,3 +167,41 @@ async def test_a_read_only_console_hands_the_ui_guarded_services(read_only_app, 
         with pytest.raises(ReadOnlyError, match="unmount local:/mnt/x"):
             app.services.mounts.unmount("local", "/mnt/x")
     assert [o["Key"] for o in s3.list_objects_v2(Bucket="kept")["Contents"]] == ["a.txt"]
+
+
+async def test_an_upload_from_the_bucket_browser_is_refused_and_a_download_runs(
+    read_only_app, s3, tmp_path
+):
+    """The browser asks nothing before a copy: the S3 backend it was given decides."""
+    from console.ui.screens.s3_path_prompt import S3PathPrompt
+    from tests.ui.conftest import wait_until
+    from tests.ui.test_s3_browser import goto, names, open_bucket, seed
+
+    seed(s3)
+    source = tmp_path / "model.pt"
+    source.write_bytes(b"weights")
+    app = read_only_app
+    async with app.run_test(size=(140, 40)) as pilot:
+        b = await open_bucket(pilot, app)
+        await pilot.press("u")
+        await wait_until(pilot, lambda: isinstance(app.screen, S3PathPrompt))
+        app.screen.query_one("#s3-path-input").value = str(source)
+        await pilot.press("enter")
+        await wait_until(
+            pilot,
+            lambda: any(n.title == "Read-only" and "model.pt" in n.message
+                        for n in notifications(app)),
+        )  # fmt: skip
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="deepfashion-data")["Contents"]]
+        assert "model.pt" not in keys
+
+        out = tmp_path / "out"
+        out.mkdir()
+        await goto(pilot, b, "README.txt")
+        assert "README.txt" in names(b)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, S3PathPrompt))
+        app.screen.query_one("#s3-path-input").value = str(out)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: (out / "README.txt").exists())
+        assert (out / "README.txt").read_bytes() == b"readme\n"
