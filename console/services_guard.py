@@ -100,6 +100,7 @@ def _function_of(member: Any) -> Any:
     return member.fget if isinstance(member, property) else member
 
 
+@functools.cache
 def effect_of(protocol: type, name: str) -> Effect | None:
     """The classification of ``protocol``'s member ``name`` (None: undeclared or unmarked)."""
     member = _member(protocol, name)
@@ -123,6 +124,11 @@ def describe(effect: Effect, arguments: Mapping[str, Any]) -> str:
     """What a ``changes`` call would do, in words, from its arguments."""
     what = effect.what
     return what(arguments) if callable(what) else what.format_map(arguments)
+
+
+@functools.cache
+def _signature(protocol: type, name: str) -> inspect.Signature:
+    return inspect.signature(_function_of(_member(protocol, name)))
 
 
 def refusal(what: str) -> ReadOnlyError:
@@ -181,7 +187,7 @@ class Guarded:
         return call
 
     def _refusing(self, name: str, method: Callable[..., Any], effect: Effect) -> Callable[..., Any]:
-        signature = inspect.signature(_function_of(_member(self._protocol, name)))
+        signature = _signature(self._protocol, name)
 
         @functools.wraps(method)
         def call(*args: Any, **kwargs: Any) -> Any:
