@@ -122,7 +122,8 @@ def build_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock for building the cache at ``path``. Raises OSError when the lock
     file cannot be created (a read-only folder): the caller tries the next place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    # O_NOFOLLOW: a link planted under the lock's name is refused, never opened for writing.
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

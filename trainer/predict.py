@@ -33,16 +33,32 @@ def load_for_inference(path: Path | str, device: str = "cpu") -> LoadedModel:
     """Rebuild the network from the checkpoint's own config (no backbone download or file) and
     load its weights with map_location, so a CUDA-saved file opens on a CPU-only machine."""
     state = ckpt.load(path)
-    if not isinstance(state.get("config"), dict) or not isinstance(state.get("meta"), dict):
-        raise CheckpointError(f"{path} lacks the config and labels a trainer checkpoint carries")
-    config = TrainConfig.from_dict(state["config"])
-    meta = state["meta"]
+    meta = state.get("meta")
+    if not isinstance(state.get("config"), dict) or not _labels_ok(meta) or not isinstance(state["model"], dict):
+        raise CheckpointError(f"{path} lacks the config, labels or weights a trainer checkpoint carries")
+    try:
+        config = TrainConfig.from_dict(state["config"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path} carries a config this trainer cannot use: {exc}") from None
     dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
                        "cpu" if device == "auto" else device)
     model = LandmarkAttentionNet(len(meta["category_names"]), len(meta["attribute_names"]), config.width)
     ckpt.load_weights(model, state["model"], path)
     model.to(dev).eval()  # eval: BatchNorm uses its running statistics, not one image's
     return LoadedModel(model, config, meta, dev)
+
+
+def _labels_ok(meta: Any) -> bool:
+    if not isinstance(meta, dict):
+        return False
+    lists = [meta.get(k) for k in ("category_names", "attribute_names", "attribute_types")]
+    return (all(isinstance(v, list) for v in lists) and len(lists[1]) == len(lists[2])
+            and all(isinstance(n, str) for n in lists[0] + lists[1]) and all(isinstance(t, int) for t in lists[2]))
+
+
+def _printable(text: str) -> str:
+    """A label from a checkpoint as plain text: control characters (terminal escapes) shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def predict_image(loaded: LoadedModel, image_path: Path | str,
@@ -96,11 +112,11 @@ def draw_landmarks(image_path: Path | str, result: dict[str, Any], out: Path | s
 
 
 def format_result(result: dict[str, Any]) -> str:
-    lines = [result["image"], "  categories:"]
-    lines += [f"    {c['probability']:7.2%}  {c['name']}" for c in result["categories"]]
+    lines = [_printable(result["image"]), "  categories:"]
+    lines += [f"    {c['probability']:7.2%}  {_printable(c['name'])}" for c in result["categories"]]
     lines.append("  attributes:")
     for kind, items in result["attributes"].items():
-        lines.append(f"    {kind:<8} " + ", ".join(f"{a['name']} ({a['probability']:.0%})" for a in items))
+        lines.append(f"    {kind:<8} " + ", ".join(f"{_printable(a['name'])} ({a['probability']:.0%})" for a in items))
     lines.append("  landmarks (x, y in image pixels):")
     lines += [f"    {lm['name']:<16} {lm['x']:7.1f} {lm['y']:7.1f}" for lm in result["landmarks"]]
     return "\n".join(lines)

@@ -144,3 +144,30 @@ def test_every_torch_load_in_the_trainer_is_weights_only():
     assert calls, "no torch.load found: the scan is broken"
     for name, line, value in calls:
         assert isinstance(value, ast.Constant) and value.value is True, f"{name}:{line}"
+
+
+def test_plain_but_malformed_checkpoints_are_one_clear_line(trained_run: Path, tiny_dataset: Path, tmp_path: Path):
+    state = torch.load(trained_run / ckpt.BEST, weights_only=True)
+    cases = {
+        "labels not lists": {**state, "meta": {**state["meta"], "category_names": "Anorak"}},
+        "config of the wrong types": {**state, "config": {**state["config"], "image_size": "big"}},
+        "weights of another network": {**state, "model": {"w": torch.ones(3)}},
+        "weights not a mapping": {**state, "model": [torch.ones(3)]},
+    }
+    for name, bad in cases.items():
+        path = tmp_path / f"{name.replace(' ', '_')}.pt"
+        torch.save(bad, path)
+        result = run_trainer("predict", str(path), str(_first_image(tiny_dataset)))
+        assert result.returncode == 2 and "Traceback" not in result.stderr, (name, result.stderr)
+        assert result.stderr.startswith(f"error: {path}") and result.stderr.count("\n") == 1, (name, result.stderr)
+
+
+def test_labels_from_a_checkpoint_are_printed_as_text(trained_run: Path, tiny_dataset: Path, tmp_path: Path):
+    state = torch.load(trained_run / ckpt.BEST, weights_only=True)
+    hostile = "\x1b]52;c;ZWNobyBoaQ==\x07\x1b[2J"  # a clipboard write and a screen clear
+    state["meta"]["category_names"] = [hostile + name for name in state["meta"]["category_names"]]
+    path = tmp_path / "labels.pt"
+    torch.save(state, path)
+    result = run_trainer("predict", str(path), str(_first_image(tiny_dataset)))
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\\x1b]52;c;ZWNobyBoaQ==\\x07\\x1b[2J" in result.stdout
