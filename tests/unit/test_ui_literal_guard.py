@@ -25,8 +25,10 @@ WRAPPERS = {UI / "text.py", UI / "widgets" / "literal.py"}
 
 #: Textual widgets the UI may take from Textual itself: they show no outside text (their
 #: labels are our own words: Button, Checkbox, TabbedContent, TabPane, Tabs), or show what
-#: is typed into them (Input), or no text at all (ProgressBar, Sparkline, ContentSwitcher);
-#: Header and Footer draw titles and keys the app makes literal (LiteralApp.format_title).
+#: the user typed (Input: it reads no markup but draws its value as it is, so the UI puts
+#: only the user's own words in one), or no text at all (ProgressBar, Sparkline,
+#: ContentSwitcher); Header and Footer draw titles and keys the app makes literal
+#: (LiteralApp.format_title).
 #: Any other (Static, Label, DataTable, OptionList, Select, TextArea, Log, RichLog, Tree,
 #: Markdown, …) comes from console.ui.widgets.literal, or gets a literal twin there first.
 TEXTUAL_WIDGETS_ALLOWED = {
