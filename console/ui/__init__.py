@@ -11,4 +11,7 @@ A new view: subclass ``ResourceView`` (``fetch`` in a worker thread, ``show_item
 UI thread, columns declared as ``Column`` tuples) or ``ConsoleView``, and list it in
 ``views.VIEWS``; its number key, ``:`` name, tab, help and palette entries follow from that.
 Destructive actions go through ``app.run_destructive`` (asks first, refused in read-only).
+Text from outside (names, keys, output, error messages) is shown as written: text widgets
+come from ``widgets.literal``, styled text is built with ``text`` (never markup), and the
+app's notifications are literal (tests/unit/test_ui_literal_guard.py holds the UI to it).
 """
