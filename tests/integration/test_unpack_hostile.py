@@ -168,6 +168,7 @@ class Scene:
         os.symlink("../secret", self.sentinel / "secret-link")
         self.before: dict[bytes, tuple] = {}
         self.links_before: set[bytes] = set()
+        self.above_before: dict = {}
 
     def add(self, name: str, entries: list[Entry]) -> Path:
         path = self.archives / name
@@ -180,6 +181,13 @@ class Scene:
         self.place.hand_over()
         self.before = tree_state(self.root, skip=self.dest)
         self.links_before = set(self._links())
+        self.above_before = {above: set(os.listdir(os.fsencode(above))) for above in self._above()}
+
+    def _above(self):
+        """One and two levels above the scene: where ``../..`` and ``../../..`` would land.
+        Other tests' folders live there too (one is named after canary payloads), so only
+        what appeared since ``freeze`` counts."""
+        return (self.place.directory, self.place.directory.parent)
 
     def unpack(self, parallel: int = 1):
         if not self.before:
@@ -202,10 +210,10 @@ class Scene:
             for path in tree_state(self.root, skip=self.dest)
             if b"canary" in os.path.basename(path)
         ]
-        # one and two levels above the scene: where ``../..`` and ``../../..`` would land
-        for above in (self.place.directory, self.place.directory.parent):
+        for above in self._above():
             folder = os.fsencode(above)
-            hits += [os.path.join(folder, n) for n in os.listdir(folder) if b"canary" in n]
+            new_names = set(os.listdir(folder)) - self.above_before.get(above, set())
+            hits += [os.path.join(folder, n) for n in new_names if b"canary" in n]
         hits += [os.fsencode(p) for p in glob.glob("/tmp/awsc-canary-*")]
         return hits
 
