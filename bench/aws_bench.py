@@ -46,11 +46,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from console.aws.ec2 import FIRST_PAGE_SIZE, Ec2Service  # noqa: E402
-from console.aws.s3 import S3Service  # noqa: E402
+from console.aws.ec2.service import FIRST_PAGE_SIZE, Ec2Service  # noqa: E402
+from console.aws.s3.service import S3Service  # noqa: E402
 from console.aws.session import AwsSession  # noqa: E402
 from console.settings import Settings  # noqa: E402
-from console.ui.widgets.s3_browser import FIRST_PAGE_SIZE as FIRST_S3_PAGE  # noqa: E402
+from console.ui.buckets.browser import FIRST_PAGE_SIZE as FIRST_S3_PAGE  # noqa: E402
 
 BUCKET = "bench-data"
 PREFIX = "img/"
@@ -167,7 +167,7 @@ def ui_first_rows(settings: Settings) -> dict[str, float]:
     """
     from console.app import make_app
     from console.services import build_services
-    from console.ui.widgets.s3_browser import S3Browser
+    from console.ui.buckets.browser import S3Browser
 
     # as `awsconsole` starts: the services, the Instances view's first page asked for ahead,
     # then the window (the clock runs from the services' creation)

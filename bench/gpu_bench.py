@@ -65,7 +65,7 @@ import paramiko  # noqa: E402
 import psutil  # noqa: E402
 
 from console.gpu import GpuMonitor  # noqa: E402
-from console.hosts.ssh import ConnectionPool, SshHost  # noqa: E402
+from console.hosts.ssh.host import ConnectionPool, SshHost  # noqa: E402
 from tests.fixtures.sshd import create_material, start_sshd, stop_sshd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

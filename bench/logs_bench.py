@@ -36,12 +36,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from console.hosts.ssh import ConnectionPool, SshHost  # noqa: E402
-from console.jobs import JobManager, list_all  # noqa: E402
-from console.logs import LogFollower  # noqa: E402
+from console.hosts.ssh.host import ConnectionPool, SshHost  # noqa: E402
+from console.jobs.manager import JobManager, list_all  # noqa: E402
+from console.logs.follower import LogFollower  # noqa: E402
 from console.models import JobSpec  # noqa: E402
-from console.ui.screens.log_viewer import LogSource, LogViewerScreen  # noqa: E402
-from console.ui.widgets.log_view import LogView  # noqa: E402
+from console.ui.jobs.log_view import LogView  # noqa: E402
+from console.ui.jobs.log_viewer import LogSource, LogViewerScreen  # noqa: E402
 from tests.fixtures import sshd as sshd_fixture  # noqa: E402
 
 # Appends RATE lines/s for SECONDS in batches every 10 ms; each line: seq, write time (ns).

@@ -39,9 +39,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console.files.transfer import TransferEngine, TransferSpec, measure_rtt  # noqa: E402
-from console.files.transfer_ssh import choose_streams  # noqa: E402
-from console.hosts.ssh import ConnectionPool, SshHost  # noqa: E402
+from console.files.transfer.engine import TransferEngine, TransferSpec, measure_rtt  # noqa: E402
+from console.files.transfer.ssh_streams import choose_streams  # noqa: E402
+from console.hosts.ssh.host import ConnectionPool, SshHost  # noqa: E402
 from tests.fixtures.sshd import (  # noqa: E402
     SSHD,
     SshMaterial,

@@ -17,26 +17,26 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from console.keymap import cleaned, keymap_problems
 from console.models import AwsTarget
 from console.settings import Settings
-from console.ui.bindings_catalog import binding_ids, ui_node_classes
-from console.ui.commands import ConsoleCommands
-from console.ui.failures import BackendFailed, offer_to_trust_host_key
-from console.ui.guards import run_destructive
-from console.ui.screens.aws_target import (
+from console.settings.keymap import cleaned, keymap_problems
+from console.ui.account.aws_target import (
     AwsChoice,
     AwsTargetChanged,
     AwsTargetScreen,
     describe_target,
 )
-from console.ui.screens.confirm import ConfirmScreen
-from console.ui.screens.help import HelpScreen
-from console.ui.screens.main import MainScreen
-from console.ui.text import LiteralApp
-from console.ui.views import VIEWS
-from console.ui.views.base import ConsoleView, ResourceView
-from console.ui.widgets.jump_prompt import JumpPrompt
+from console.ui.common.bindings_catalog import binding_ids, ui_node_classes
+from console.ui.common.confirm import ConfirmScreen
+from console.ui.common.failures import BackendFailed, offer_to_trust_host_key
+from console.ui.common.guards import run_destructive
+from console.ui.common.help import HelpScreen
+from console.ui.common.jump_prompt import JumpPrompt
+from console.ui.common.palette import ConsoleCommands
+from console.ui.common.text import LiteralApp
+from console.ui.common.view_base import ConsoleView, ResourceView
+from console.ui.main_screen import MainScreen
+from console.ui.registry import VIEWS
 
 if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
     from console.services import Services
@@ -172,7 +172,7 @@ class ConsoleApp(LiteralApp, App[None]):
             show_failure(failure)
 
     def run_destructive(self, what: str, action: Callable[[], object], **options: object) -> None:
-        """Ask before ``action``, refuse it in read-only mode (see console.ui.guards)."""
+        """Ask before ``action``, refuse it in read-only mode (see console.ui.common.guards)."""
         run_destructive(self, what, action, **options)  # type: ignore[arg-type]
 
     def action_toggle_read_only(self) -> None:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from console import __version__
 from console.errors import ConfigError, ConsoleError
+from console.format.terminal import visible
 from console.settings import Settings
-from console.terminal import visible
 
 #: subcommand modules under console.commands; each exposes ``register(subparsers)``
 COMMAND_MODULES: tuple[str, ...] = (

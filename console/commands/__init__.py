@@ -5,7 +5,7 @@ Each module exposes ``register(subparsers)``, which adds its parser and sets
 lists them. The helpers here keep every command's output alike: a plain aligned table for
 people, ``--json`` (an array of objects with stable keys) for scripts. Names from outside
 cannot drive the terminal through either: a table cell is one line with every control
-character made visible (``console.terminal.plain_cell``), and the JSON escapes every
+character made visible (``console.format.terminal.plain_cell``), and the JSON escapes every
 character a terminal could obey, so it still reads back to the exact names.
 """
 
@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TextIO
 
-from console.terminal import plain_cell
+from console.format.terminal import plain_cell
 
 #: what a missing value looks like in a table
 MISSING = "-"

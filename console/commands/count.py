@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
-from console.files.count import CountError, CountOptions, iter_extension_rows
+from console.files.count.engine import CountError, CountOptions, iter_extension_rows
 from console.models import CountComparison, CountProgress, FileCount
 
 #: paths listed per location under a comparison table (the JSON output has them all)

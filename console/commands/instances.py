@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
-from console.instance_format import dollars, duration, gpu_label, uptime_seconds
+from console.format.instances import dollars, duration, gpu_label, uptime_seconds
 from console.models import HourlyPrice, Instance, InstanceTypeInfo
 
 

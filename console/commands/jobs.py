@@ -5,7 +5,7 @@
 A multi-node group (one job per node, started together) is one line with its group id,
 its node count and its combined status, followed by one indented line per node.
 Known hosts are "local", with ``--demo`` every running demo instance, and each ``--host``;
-which hosts those are and which job a reference names is console.job_directory, shared
+which hosts those are and which job a reference names is console.jobs.directory, shared
 with the Jobs view. The tmux socket comes from the config file: ``[jobs] tmux_socket = "…"``.
 A job's environment is shown by name only, its values masked (``--json``: ``"KEY": "***"``):
 they may hold tokens.
@@ -16,11 +16,11 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from console import job_directory
 from console.commands import add_json_flag, print_json, print_table
 from console.errors import ConsoleError
-from console.job_directory import find_job, format_duration, manager_for, runtime
-from console.jobs import JobManager
+from console.jobs import directory as job_directory
+from console.jobs.directory import find_job, format_duration, manager_for, runtime
+from console.jobs.manager import JobManager
 from console.models import Job, JobGroup
 
 __all__ = ["add_host_flag", "as_record", "collect", "confirm", "find_job", "manager_for"]
@@ -53,7 +53,7 @@ MASKED = "***"
 
 
 def collect(services: Any, extra: list[str]) -> tuple[list[Job], dict[str, JobManager]]:
-    """Every job of the known hosts (see console.job_directory), and the manager of each
+    """Every job of the known hosts (see console.jobs.directory), and the manager of each
     host by name. Hosts that cannot be read are reported on stderr and skipped."""
     listing = services.jobs.list(extra)
     for host, error in listing.errors.items():

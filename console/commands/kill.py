@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from console.commands.jobs import add_host_flag, confirm
-from console.jobs import JobError
+from console.jobs.manager import JobError
 from console.models import JobGroup
 
 EXIT_DECLINED = 1

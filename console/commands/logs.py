@@ -16,9 +16,9 @@ from typing import Any
 
 from console.commands.jobs import add_host_flag
 from console.errors import ConsoleError
-from console.job_directory import find_job_or_group
-from console.jobs import JobError, JobManager
-from console.logs import LogFollower, read_chunks
+from console.jobs.directory import find_job_or_group
+from console.jobs.manager import JobError, JobManager
+from console.logs.follower import LogFollower, read_chunks
 from console.models import Job, JobGroup
 
 #: seconds between two looks at whether a followed job has ended

@@ -63,7 +63,7 @@ def split_target(text: str) -> tuple[str, str]:
 
 def credentials_for(services: Any) -> Credentials:
     """The demo's account with --demo, else the AWS_* variables of the environment."""
-    from console.services_backends import mount_credentials
+    from console.services.backends import mount_credentials
 
     return mount_credentials(services)
 

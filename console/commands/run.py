@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from console.commands import print_json
 from console.commands.jobs import as_record
-from console.jobs import DEFAULT_MASTER_PORT, JobError, parse_env, template_spec
+from console.jobs.manager import DEFAULT_MASTER_PORT, JobError, parse_env, template_spec
 from console.models import JobSpec
 
 

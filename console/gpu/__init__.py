@@ -35,7 +35,6 @@ from console.gpu.fields import (
     canonical_field,
 )
 from console.gpu.history import GpuHistory
-from console.gpu.jobs import PidToJob, jobs_by_process_tree
 from console.gpu.monitor import GpuMonitor
 from console.gpu.parse import (
     ParsedCsv,
@@ -56,6 +55,7 @@ from console.gpu.settings import GpuSettings
 from console.gpu.states import classify_failure
 from console.gpu.stream import FrameAssembler, group_ticks, iter_lines
 from console.gpu.table import TableSummary, looks_like_table, parse_table
+from console.jobs.processes import PidToJob, jobs_by_process_tree
 
 __all__ = [
     "APPS_FIELDS",

@@ -12,12 +12,12 @@ from dataclasses import replace
 from console.errors import CommandTimeoutError, ConsoleError, HostError
 from console.gpu.fields import QUERY_FIELDS, STATIC_ATTRS, STREAM_FIELDS
 from console.gpu.history import GpuHistory
-from console.gpu.jobs import PidToJob
 from console.gpu.parse import parse_compute_apps, parse_query_gpu
 from console.gpu.query import query_apps_argv, query_gpu_argv
 from console.gpu.states import classify_failure, host_error_state
 from console.gpu.stream import FrameAssembler, Watchdog, group_ticks, iter_lines, pump
 from console.hosts.base import CommandStream, Host
+from console.jobs.processes import PidToJob
 from console.models import GpuSample, GpuSnapshot, GpuState, GpuStatus
 
 

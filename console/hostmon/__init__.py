@@ -13,11 +13,11 @@ The modules: ``mounts`` (which mounts matter), ``local`` (this machine), ``pytho
 and ``sh_sampler`` (the remote commands and their parsers), ``sampler`` (HostSampler).
 """
 
-from console.hostmon.local import local_disks, local_net, local_sample
 from console.hostmon.mounts import DISK_FSTYPES, SKIPPED_PREFIXES, is_important_mount
 from console.hostmon.python_sampler import PYTHON_SAMPLER, sample_from_json
 from console.hostmon.sampler import HostSampler
 from console.hostmon.sh_sampler import LAUNCHER, LAUNCHER_NAME, ShRecordReader, sampler_argv
+from console.hostmon.this_machine import local_disks, local_net, local_sample
 
 __all__ = [
     "DISK_FSTYPES",

@@ -16,7 +16,7 @@ from console.hosts.base import CommandStream, Host
 from console.hosts.local import LocalHost
 
 if TYPE_CHECKING:
-    from console.hosts.ssh import ConnectionPool, SshHost
+    from console.hosts.ssh.host import ConnectionPool, SshHost
 
 __all__ = ["CommandStream", "Host", "HostPool", "LocalHost", "SshHost"]
 
@@ -24,7 +24,7 @@ __all__ = ["CommandStream", "Host", "HostPool", "LocalHost", "SshHost"]
 def __getattr__(name: str) -> Any:
     # paramiko takes half a second to import: only load it when an SSH host is wanted
     if name == "SshHost":
-        from console.hosts.ssh import SshHost
+        from console.hosts.ssh.host import SshHost
 
         return SshHost
     raise AttributeError(name)
@@ -59,7 +59,7 @@ class HostPool:
     def _default_factory(self, target: str) -> Host:
         if target == LOCAL:
             return LocalHost()
-        from console.hosts.ssh import ConnectionPool, SshHost
+        from console.hosts.ssh.host import ConnectionPool, SshHost
 
         with self._lock:
             if self._connections is None:
@@ -102,7 +102,7 @@ class HostPool:
         known_hosts file that was checked (``ssh`` answering "yes" to its question). The
         next connection to that host succeeds. Raises HostConfigError (file not writable,
         or ``StrictHostKeyChecking yes``)."""
-        from console.hosts.knownhosts import trust_host_key
+        from console.hosts.ssh.knownhosts import trust_host_key
 
         trust_host_key(error, os.path.expanduser(self._known_hosts_path or "~/.ssh/known_hosts"))
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from console.aws.ec2 import Ec2Service
-from console.aws.s3 import S3Service
+from console.aws.ec2.service import Ec2Service
+from console.aws.s3.service import S3Service
 from console.aws.session import AwsSession
 from console.errors import ConfigError, EndpointError
 from console.models import InstanceState

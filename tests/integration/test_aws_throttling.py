@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 import pytest
 
-from console.aws.ec2 import Ec2Service
-from console.aws.s3 import S3Service
+from console.aws.ec2.service import Ec2Service
+from console.aws.s3.service import S3Service
 from console.aws.session import AwsSession
 from console.settings import Settings
 

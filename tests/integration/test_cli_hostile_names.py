@@ -18,8 +18,8 @@ import boto3
 import pytest
 
 from console.cli import main
+from console.format.terminal import visible
 from console.models import JobSpec
-from console.terminal import visible
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -8,7 +8,7 @@ import json
 
 from console.commands import jsonable, print_json, print_table
 from console.commands.instances import as_record
-from console.instance_format import gpu_label
+from console.format.instances import gpu_label
 from console.models import Instance, InstanceState, InstanceTypeInfo
 
 LAUNCHED = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)

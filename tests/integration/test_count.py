@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from console.files.count import (
+from console.files.count.engine import (
     CountError,
     CountOptions,
     FileCounter,

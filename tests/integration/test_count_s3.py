@@ -10,9 +10,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from console.aws.s3_count import count_s3_prefix
+from console.aws.s3.count import count_s3_prefix
 from console.errors import NotFoundError
-from console.files.count import CountOptions, FileCounter, count_local
+from console.files.count.engine import CountOptions, FileCounter, count_local
 from console.files.remote_helpers.count_tree import extension_of
 
 BUCKET = "datasets"

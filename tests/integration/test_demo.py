@@ -15,7 +15,7 @@ import boto3
 import pytest
 from PIL import Image
 
-from console.demo import FLEET, DemoEnvironment, demo_host_factory, start_demo
+from console.demo.environment import FLEET, DemoEnvironment, demo_host_factory, start_demo
 from console.errors import HostConfigError
 from console.hosts import HostPool
 from console.services import build_services

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from console.demo import FLEET
+from console.demo.environment import FLEET
 from console.errors import ConfigError
 from console.services import build_demo_services_in_background
 from console.settings import Settings

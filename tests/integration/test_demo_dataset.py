@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from console.demo_data import (
+from console.demo.dataset import (
     CATEGORIES,
     LANDMARK_COUNT,
     Cancelled,

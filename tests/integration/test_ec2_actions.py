@@ -5,8 +5,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from console.aws.ec2 import Ec2Service
-from console.aws.prices import SPOT_SOURCE, shipped_table
+from console.aws.ec2.prices import SPOT_SOURCE, shipped_table
+from console.aws.ec2.service import Ec2Service
 from console.aws.session import AwsSession
 from console.errors import NotFoundError, ReadOnlyError
 from console.models import InstanceState

@@ -7,7 +7,7 @@ import json
 import boto3
 import pytest
 
-from console.aws.prices import shipped_table
+from console.aws.ec2.prices import shipped_table
 from tests.integration.test_cli import awsconsole, clean_env
 
 pytestmark = pytest.mark.timeout(120)

@@ -8,9 +8,9 @@ import stat
 import boto3
 import pytest
 
-from console.aws.ec2 import Ec2Service
-from console.aws.launch import Launcher, LaunchError, normalise_cidr, public_key_candidates
-from console.aws.quotas import family_class
+from console.aws.ec2.launch import Launcher, LaunchError, normalise_cidr, public_key_candidates
+from console.aws.ec2.quotas import family_class
+from console.aws.ec2.service import Ec2Service
 from console.aws.session import AwsSession
 from console.errors import ConfigError, ConsoleError, ReadOnlyError
 from console.models import LaunchRequest

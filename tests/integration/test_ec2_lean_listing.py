@@ -6,7 +6,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from console.aws.ec2 import Ec2Service, instance_from_api
+from console.aws.ec2.service import Ec2Service, instance_from_api
 from console.aws.session import AwsSession
 from console.settings import Settings
 
@@ -66,7 +66,7 @@ def test_lean_listing_equals_botocores_parse(ec2, session, page_size):
 
 def test_first_page_is_handed_over_before_the_rest(ec2, session, monkeypatch):
     seed(ec2)
-    monkeypatch.setattr("console.aws.ec2.FIRST_PAGE_SIZE", 5)  # EC2's smallest page
+    monkeypatch.setattr("console.aws.ec2.service.FIRST_PAGE_SIZE", 5)  # EC2's smallest page
     firsts = []
     service = Ec2Service(session, page_size=1000)
     listed = service.list_instances(first_page=firsts.append)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from console.aws.ec2 import Ec2Service
+from console.aws.ec2.service import Ec2Service
 from console.aws.session import AwsSession
 from console.errors import EndpointError
 from console.settings import Settings
@@ -35,7 +35,7 @@ def wait_for_prefetch(service: Ec2Service) -> None:
 
 @pytest.fixture
 def small_first_page(monkeypatch):
-    monkeypatch.setattr("console.aws.ec2.FIRST_PAGE_SIZE", 5)  # EC2's smallest page
+    monkeypatch.setattr("console.aws.ec2.service.FIRST_PAGE_SIZE", 5)  # EC2's smallest page
 
 
 def test_listing_starts_from_the_prefetched_page(ec2, session, small_first_page):
@@ -60,7 +60,7 @@ def test_listing_starts_from_the_prefetched_page(ec2, session, small_first_page)
 
 def test_a_stale_prefetch_is_asked_again(ec2, session, small_first_page, monkeypatch):
     seed(ec2)
-    monkeypatch.setattr("console.aws.ec2.PREFETCH_MAX_AGE", 0.05)
+    monkeypatch.setattr("console.aws.ec2.service.PREFETCH_MAX_AGE", 0.05)
     calls = count_describe_calls(session)
     service = Ec2Service(session, page_size=1000)
     service.prefetch_first_page()

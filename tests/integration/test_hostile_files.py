@@ -32,19 +32,19 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from console.aws.s3 import S3Service
-from console.aws.s3_count import count_s3_prefix
+from console.aws.s3.count import count_s3_prefix
+from console.aws.s3.service import S3Service
 from console.aws.session import AwsSession
 from console.commands import count as count_command
 from console.commands import cp as cp_command
 from console.errors import RemoteFileError
-from console.files.count import CountError, CountOptions, count_local, count_on_host
+from console.files.count.engine import CountError, CountOptions, count_local, count_on_host
 from console.files.mount import Credentials, MountOptions, list_mounts, mount, unmount
 from console.files.paths import UnsafeName, name_parts
-from console.files.transfer import TransferEngine, TransferError, TransferSpec
+from console.files.transfer.engine import TransferEngine, TransferError, TransferSpec
 from console.hosts import HostPool
 from console.hosts.local import LocalHost
-from console.hosts.ssh import ConnectionPool, SshHost
+from console.hosts.ssh.host import ConnectionPool, SshHost
 from console.models import TransferState
 from console.services import Services
 from console.settings import Settings
@@ -863,7 +863,7 @@ def test_a_lock_folder_of_another_user_stops_a_big_copy_with_one_line(
     """``awsconsole cp BIG HOST:DIR/`` whose lock folder someone else owns: one clear line
     (as ``awsconsole`` prints it), no traceback, nothing written on the host."""
     from console.cli import report
-    from console.files.transfer_resume import PrivateFolderError
+    from console.files.transfer.resume import PrivateFolderError
 
     state = tmp_path / "state"
     folder = state / "awsconsole" / "transfers"

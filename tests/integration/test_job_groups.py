@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from console.errors import ReadOnlyError
-from console.jobs import (
+from console.jobs.manager import (
     JobError,
     JobManager,
     control_group,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from console.errors import ReadOnlyError
-from console.jobs import (
+from console.jobs.manager import (
     JobError,
     JobManager,
     JobNotFoundError,
@@ -116,7 +116,7 @@ def test_console_killed_with_sigkill_finds_its_job_again(
     console_script = (
         "import sys, time\n"
         "from console.hosts.local import LocalHost\n"
-        "from console.jobs import JobManager\n"
+        "from console.jobs.manager import JobManager\n"
         "from console.models import JobSpec\n"
         f"manager = JobManager(LocalHost(name='local', home={str(local_home)!r}),"
         f" tmux_socket={tmux_socket!r})\n"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from console.jobs import JobManager
+from console.jobs.manager import JobManager
 from console.models import JobState
 from tests.integration.test_jobs import wait_finished, wait_until
 from tests.integration.test_jobs_hostile import REPORT, hostile_strings

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from console.jobs import JobManager
+from console.jobs.manager import JobManager
 from console.models import JobState
 from tests.integration.test_jobs import wait_finished, wait_until
 
@@ -24,8 +24,8 @@ def test_console_killed_and_connection_dropped_the_remote_job_runs_on(ssh_jobs, 
     )
     console_script = (
         "import sys, time\n"
-        "from console.hosts.ssh import SshHost\n"
-        "from console.jobs import JobManager\n"
+        "from console.hosts.ssh.host import SshHost\n"
+        "from console.jobs.manager import JobManager\n"
         "from console.models import JobSpec\n"
         f"host = SshHost('testhost', config_path={str(ssh_env.config_path)!r},"
         f" known_hosts_path={str(ssh_env.known_hosts_path)!r})\n"

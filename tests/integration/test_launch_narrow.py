@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console.aws.ec2 import Ec2Service
-from console.aws.launch import LaunchError, describe_range, is_wide, normalise_cidr
+from console.aws.ec2.launch import LaunchError, describe_range, is_wide, normalise_cidr
+from console.aws.ec2.service import Ec2Service
 from console.aws.session import AwsSession
 from console.settings import Settings
 

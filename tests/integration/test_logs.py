@@ -14,7 +14,7 @@ import pytest
 
 from console.errors import RemoteFileError
 from console.hosts.local import LocalHost
-from console.logs import (
+from console.logs.follower import (
     LogBuffer,
     LogError,
     LogFollower,

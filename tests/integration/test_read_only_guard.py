@@ -23,15 +23,15 @@ import boto3
 import pytest
 
 from console import cli
-from console.aws.ec2 import Ec2Service
-from console.aws.launch import Launcher
-from console.aws.quotas import QuotaService
-from console.aws.s3 import S3Service
-from console.demo import DemoEc2Service
+from console.aws.ec2.launch import Launcher
+from console.aws.ec2.quotas import QuotaService
+from console.aws.ec2.service import Ec2Service
+from console.aws.s3.service import S3Service
+from console.demo.environment import DemoEc2Service
 from console.errors import ReadOnlyError
 from console.files.mount import Credentials, MountOptions, list_mounts, mount, parse_proc_mounts
-from console.files.transfer import Policy, TransferEngine, TransferSpec
-from console.jobs import JobManager, start_group
+from console.files.transfer.engine import Policy, TransferEngine, TransferSpec
+from console.jobs.manager import JobManager, start_group
 from console.models import JobGroup, JobSpec, JobState, LaunchRequest
 from console.services import (
     Ec2Backend,
@@ -46,8 +46,8 @@ from console.services import (
     TransferQueue,
     build_services,
 )
-from console.services_backends import HostFiles, HostJobs, HostMounts
-from console.services_guard import Guarded, declared, effect_of
+from console.services.backends import HostFiles, HostJobs, HostMounts
+from console.services.guard import Guarded, declared, effect_of
 from console.settings import Settings
 from tests.fixtures.tmux_server import tmux
 from tests.integration.test_jobs import wait_finished, wait_until

@@ -14,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from console.aws.s3 import PreviewRefused, S3Service
+from console.aws.s3.service import PreviewRefused, S3Service
 from console.aws.session import AwsSession
 from console.errors import NotFoundError
 from console.settings import Settings

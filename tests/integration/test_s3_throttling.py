@@ -8,7 +8,7 @@ import threading
 import boto3
 import pytest
 
-from console.aws.s3 import S3Service
+from console.aws.s3.service import S3Service
 from console.aws.session import AwsSession
 from console.settings import Settings
 from tests.integration.test_aws_throttling import ThrottlingProxy

@@ -17,8 +17,8 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from console.hosts.ssh import ConnectionPool, SshHost
-from console.hosts.sshconnection import MAX_CHANNELS
+from console.hosts.ssh.connection import MAX_CHANNELS
+from console.hosts.ssh.host import ConnectionPool, SshHost
 from tests.fixtures.sshd import SshMaterial, SshServer, start_sshd, stop_sshd
 from tests.integration.test_jobs import wait_until
 

@@ -14,7 +14,7 @@ import pytest
 
 from console.errors import HostConfigError, UnknownHostKeyError
 from console.hosts import HostPool
-from console.hosts.sshconfig import resolve
+from console.hosts.ssh.config import resolve
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh") is None, reason="OpenSSH's client is missing")
 

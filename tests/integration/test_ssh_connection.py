@@ -21,8 +21,8 @@ from console.errors import (
     RemoteFileError,
 )
 from console.hosts import HostPool
-from console.hosts.ssh import ConnectionPool
-from console.hosts.sshconnection import SFTP_SESSIONS
+from console.hosts.ssh.connection import SFTP_SESSIONS
+from console.hosts.ssh.host import ConnectionPool
 
 
 def _client_port(host) -> int:
@@ -374,7 +374,7 @@ def test_encrypted_key_without_agent_says_to_use_the_agent(ssh_env, tmp_path: Pa
 
 
 def test_compression_yes_in_the_ssh_config_is_negotiated_and_no_is_the_default(ssh_env):
-    from console.hosts.sshconfig import resolve
+    from console.hosts.ssh.config import resolve
 
     material = ssh_env.material
     with open(ssh_env.config_path, "a") as config:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from console.files.transfer import TransferEngine, TransferSpec
-from console.files.transfer_resume import PART_MARK, Journal, local_journal_path
+from console.files.transfer.engine import TransferEngine, TransferSpec
+from console.files.transfer.resume import PART_MARK, Journal, local_journal_path
 from console.models import TransferState
 
 MIB = 1024 * 1024
@@ -35,9 +35,10 @@ REPO = Path(__file__).resolve().parents[2]
 #: catch on loopback) and the kill lands on a paused copy
 CHILD = r"""
 import json, sys, threading
-from console.files import transfer, transfer_resume
-from console.files.transfer import TransferEngine, TransferSpec
-from console.hosts.ssh import ConnectionPool, SshHost
+from console.files.transfer import engine as transfer
+from console.files.transfer import resume as transfer_resume
+from console.files.transfer.engine import TransferEngine, TransferSpec
+from console.hosts.ssh.host import ConnectionPool, SshHost
 
 config, known, source, destination, mode = sys.argv[1:6]
 transfer.PROGRESS_INTERVAL = 0.0
@@ -183,7 +184,7 @@ def test_a_killed_copy_resumes_on_the_next_run(ssh_env, host, remote_dir, tmp_pa
 def progress_on_every_piece(monkeypatch):
     """Reports on every piece that arrives, not every 0.2 s: on loopback a 64 MiB copy can end
     between two timed reports, and an interruption "past 30 %" would come after the rename."""
-    from console.files import transfer
+    from console.files.transfer import engine as transfer
 
     monkeypatch.setattr(transfer, "PROGRESS_INTERVAL", 0.0)
 
@@ -239,7 +240,7 @@ def test_an_interrupted_download_keeps_its_partial_and_resumes(host, remote_dir,
 def test_the_round_trip_is_measured_on_the_hosts_connection(ssh_env, host):
     import socket
 
-    from console.files.transfer import measure_rtt
+    from console.files.transfer.engine import measure_rtt
 
     host.run(["true"])
     rtt = measure_rtt(host)

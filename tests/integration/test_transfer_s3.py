@@ -10,7 +10,7 @@ import threading
 import boto3
 import pytest
 
-from console.files.transfer import (
+from console.files.transfer.engine import (
     Policy,
     TransferCancelled,
     TransferEngine,

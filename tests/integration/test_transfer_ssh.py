@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from console.files import transfer
-from console.files.transfer import (
+from console.files.transfer import engine as transfer
+from console.files.transfer.engine import (
     DiskFullError,
     Policy,
     TransferCancelled,

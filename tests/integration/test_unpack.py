@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from console.files.unpack import UnpackError, unpack_command, unpack_on_host
+from console.files.unpack.runner import UnpackError, unpack_command, unpack_on_host
 from console.hosts.local import LocalHost
 from console.models import UnpackFailureKind
 
@@ -278,7 +278,7 @@ def test_unpack_command_is_a_plain_argument_list_for_a_job():
 
 def test_output_of_an_unpack_job_reads_back_at_any_point(tmp_path):
     """The jobs engine keeps the command's stdout in output.log: read it half-way and at the end."""
-    from console.files.unpack import read_unpack_output
+    from console.files.unpack.runner import read_unpack_output
 
     for i in range(3):
         with zipfile.ZipFile(tmp_path / f"{i}.zip", "w") as archive:

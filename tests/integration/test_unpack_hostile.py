@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 
 from console.files.paths import UnsafeName, link_parts, name_parts
 from console.files.remote_helpers import python_command, script_source, shipped_modules
-from console.files.unpack import read_unpack_output, unpack_command, unpack_on_host
+from console.files.unpack.runner import read_unpack_output, unpack_command, unpack_on_host
 from console.hosts.local import LocalHost
 from console.models import UnpackFailureKind
 from tests.integration.test_unpack import Place

@@ -17,9 +17,9 @@ import pytest
 from console.app import make_app
 from console.files.mount import Credentials, MountError, MountOptions, mount, parse_proc_mounts
 from console.hosts.local import LocalHost
-from console.ui.screens.confirm import ConfirmScreen
-from console.ui.screens.main import MainScreen
-from console.ui.widgets.files_mount_panel import MountPanel, mount_request
+from console.ui.common.confirm import ConfirmScreen
+from console.ui.files.mount_panel import MountPanel, mount_request
+from console.ui.main_screen import MainScreen
 from tests.integration.test_mount import _s3fs_command_lines
 from tests.ui.conftest import cell_texts, notifications, wait_until
 from tests.ui.test_files_view import open_files, type_into

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from console.app import make_app
-from console.demo import DATASET_BUCKET
+from console.demo.environment import DATASET_BUCKET
 from console.services import build_services
 from console.settings import Settings
-from console.ui.views.files import FilesView
-from console.ui.widgets.files_count_panel import CountPanel
+from console.ui.files.count_panel import CountPanel
+from console.ui.files.view import FilesView
 from tests.ui.conftest import wait_until
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"

@@ -18,11 +18,11 @@ import pytest
 
 from console.app import known_binding_ids, make_app
 from console.models import TransferState, UnpackFailureKind
-from console.ui.views.files import FilesView
-from console.ui.widgets.files_compare_panel import ComparePanel
-from console.ui.widgets.files_count_panel import CountPanel
-from console.ui.widgets.files_transfer_panel import TransferPanel
-from console.ui.widgets.files_unpack_panel import UnpackPanel
+from console.ui.files.compare_panel import ComparePanel
+from console.ui.files.count_panel import CountPanel
+from console.ui.files.transfer_panel import TransferPanel
+from console.ui.files.unpack_panel import UnpackPanel
+from console.ui.files.view import FilesView
 from tests.ui.conftest import cell_texts, notifications, wait_until
 
 pytestmark = pytest.mark.timeout(120)

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 from textual.widgets._footer import FooterKey
 
-from console.ui.widgets.footer import ConsoleFooter
+from console.ui.common.footer import ConsoleFooter
 
 
 class Pane(Static, can_focus=True):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 
 from console.models import GpuSample
-from console.ui.widgets.gpu_row import GpuRow
+from console.ui.gpu.row import GpuRow
 from tests.ui.conftest import wait_until
 
 

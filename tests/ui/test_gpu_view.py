@@ -13,18 +13,18 @@ from pathlib import Path
 import pytest
 
 from console.app import make_app
+from console.format.gpu import UNKNOWN
 from console.hosts import LocalHost
-from console.jobs import DEFAULT_TMUX_SOCKET, JobManager
+from console.jobs.manager import DEFAULT_TMUX_SOCKET, JobManager
 from console.models import GpuStatus, JobSpec
 from console.settings import Settings
-from console.ui.screens.confirm import ConfirmScreen
-from console.ui.screens.doctor import DoctorScreen
-from console.ui.screens.main import MainScreen
-from console.ui.views.gpu import GpuView
-from console.ui.widgets.gpu_format import UNKNOWN
-from console.ui.widgets.gpu_list import GpuList
-from console.ui.widgets.gpu_processes import GpuProcessTable
-from console.ui.widgets.host_panel import HostPanel
+from console.ui.common.confirm import ConfirmScreen
+from console.ui.gpu.device_list import GpuList
+from console.ui.gpu.doctor import DoctorScreen
+from console.ui.gpu.host_panel import HostPanel
+from console.ui.gpu.processes import GpuProcessTable
+from console.ui.gpu.view import GpuView
+from console.ui.main_screen import MainScreen
 from tests.fixtures.tmux_server import kill_tmux_server
 from tests.integration.test_gpu_standin import RECORDINGS, make_standin
 from tests.ui.conftest import cell_texts, notifications, wait_until

@@ -20,10 +20,10 @@ import pytest
 from console.app import make_app
 from console.services import build_services
 from console.settings import Settings
-from console.ui.views.gpu import GpuView
-from console.ui.widgets.gpu_host_picker import GpuHostPicker
-from console.ui.widgets.gpu_list import GpuList
-from console.ui.widgets.host_panel import HostPanel
+from console.ui.gpu.device_list import GpuList
+from console.ui.gpu.host_panel import HostPanel
+from console.ui.gpu.host_picker import GpuHostPicker
+from console.ui.gpu.view import GpuView
 from tests.integration.test_gpu_standin import make_standin
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"

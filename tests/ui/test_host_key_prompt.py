@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from console.app import make_app
-from console.ui.screens.host_key import HostKeyScreen
-from console.ui.views.files import FilesView
-from console.ui.widgets.files_count_panel import CountPanel
+from console.ui.common.host_key import HostKeyScreen
+from console.ui.files.count_panel import CountPanel
+from console.ui.files.view import FilesView
 from tests.fixtures.sshd import write_ssh_config
 from tests.ui.conftest import notifications, wait_until
 

@@ -5,7 +5,7 @@ tmux, this machine, the stand-in nvidia-smi).
 Each test checks three things on the screen as drawn: the app is still running (a Name tag
 ``[/]prod`` used to stop the console at start-up, a job named ``[/] x`` to crash the Jobs
 view), the name shows character for character (control characters as escapes, as
-``console.terminal.visible`` spells them), and nothing in what would be written to the
+``console.format.terminal.visible`` spells them), and nothing in what would be written to the
 terminal is a command but the cursor moves and colours Textual itself sends.
 """
 
@@ -21,22 +21,22 @@ from pathlib import Path
 import pytest
 
 from console.app import make_app
-from console.jobs import start_group
+from console.format.terminal import visible
+from console.jobs.manager import start_group
 from console.models import JobSpec
-from console.terminal import visible
-from console.ui.screens.aws_target import AwsTargetScreen
-from console.ui.screens.confirm import ConfirmScreen
-from console.ui.screens.doctor import DoctorScreen
-from console.ui.screens.help import HelpScreen
-from console.ui.screens.instance_detail import InstanceDetailScreen
-from console.ui.screens.job_form import JobFormScreen
-from console.ui.screens.launch_wizard import LaunchWizardScreen
-from console.ui.screens.log_viewer import LogViewerScreen
-from console.ui.screens.main import MainScreen
-from console.ui.screens.node_picker import NodePickerScreen
-from console.ui.screens.s3_path_prompt import S3PathPrompt
-from console.ui.screens.s3_preview import S3PreviewScreen
-from console.ui.views.jobs import JobsView
+from console.ui.account.aws_target import AwsTargetScreen
+from console.ui.buckets.path_prompt import S3PathPrompt
+from console.ui.buckets.preview import S3PreviewScreen
+from console.ui.common.confirm import ConfirmScreen
+from console.ui.common.help import HelpScreen
+from console.ui.gpu.doctor import DoctorScreen
+from console.ui.instances.detail import InstanceDetailScreen
+from console.ui.instances.launch_wizard import LaunchWizardScreen
+from console.ui.jobs.form import JobFormScreen
+from console.ui.jobs.log_viewer import LogViewerScreen
+from console.ui.jobs.node_picker import NodePickerScreen
+from console.ui.jobs.view import JobsView
+from console.ui.main_screen import MainScreen
 from tests.integration.test_gpu_standin import RECORDINGS, make_standin
 from tests.ui.conftest import notifications, wait_until
 from tests.ui.test_jobs_view import app_builder

@@ -59,7 +59,7 @@ async def test_first_page_shows_while_the_rest_loads(
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     for _ in range(8):  # one launch each: moto pages by launch, EC2 by instance
         ec2.run_instances(ImageId=image, InstanceType="g5.xlarge", MinCount=1, MaxCount=1)
-    monkeypatch.setattr("console.aws.ec2.FIRST_PAGE_SIZE", 5)
+    monkeypatch.setattr("console.aws.ec2.service.FIRST_PAGE_SIZE", 5)
     settings = replace(moto_settings, endpoint_url=gate.url)
     app = make_app(settings, make_services(settings))
     async with app.run_test(size=(220, 40)) as pilot:

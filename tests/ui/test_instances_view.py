@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 
 from console.app import make_app
-from console.aws.prices import shipped_table
-from console.ui.screens.confirm import ConfirmScreen
-from console.ui.screens.instance_detail import InstanceDetailScreen
+from console.aws.ec2.prices import shipped_table
+from console.ui.common.confirm import ConfirmScreen
+from console.ui.instances.detail import InstanceDetailScreen
 from tests.ui.conftest import cell_texts, launch, notifications, wait_until
 
 pytestmark = pytest.mark.timeout(180)
@@ -164,7 +164,7 @@ async def test_reload_keeps_sort_filter_and_cursor(ec2, moto_settings, make_serv
 
 async def test_transitional_states_reload_until_settled(ec2, moto_settings, make_services):
     from console.models import InstanceState
-    from console.ui.views.instances import InstanceRow
+    from console.ui.instances.view import InstanceRow
 
     launch(ec2, "train")
     app = make_app(moto_settings, make_services(moto_settings))

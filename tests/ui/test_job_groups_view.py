@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 
 from console.app import make_app
-from console.jobs import JobManager, start_group
+from console.jobs.manager import JobManager, start_group
 from console.models import JobGroup, JobSpec, JobState
 from console.settings import Settings
-from console.ui.screens.confirm import ConfirmScreen
-from console.ui.screens.job_form import JobFormScreen
-from console.ui.screens.log_viewer import LogViewerScreen
-from console.ui.screens.main import MainScreen
-from console.ui.screens.node_picker import NodePickerScreen
+from console.ui.common.confirm import ConfirmScreen
+from console.ui.jobs.form import JobFormScreen
+from console.ui.jobs.log_viewer import LogViewerScreen
+from console.ui.jobs.node_picker import NodePickerScreen
+from console.ui.main_screen import MainScreen
 from tests.ui.conftest import notifications, wait_until
 from tests.ui.test_jobs_view import WAIT_FOR_GO, jobs_view, show_jobs
 

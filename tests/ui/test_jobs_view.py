@@ -14,10 +14,10 @@ import pytest
 from console.app import make_app
 from console.models import JobSpec, JobState
 from console.settings import Settings
-from console.ui.screens.confirm import ConfirmScreen
-from console.ui.screens.job_form import JobFormScreen
-from console.ui.screens.main import MainScreen
-from console.ui.views.jobs import JobsView
+from console.ui.common.confirm import ConfirmScreen
+from console.ui.jobs.form import JobFormScreen
+from console.ui.jobs.view import JobsView
+from console.ui.main_screen import MainScreen
 from tests.ui.conftest import notifications, wait_until
 
 pytestmark = pytest.mark.timeout(120)
@@ -283,7 +283,7 @@ async def test_attach_without_a_real_terminal_says_so(build_jobs_app, local_jobs
 
 
 async def test_job_actions_are_palette_commands_and_follow_the_keymap(build_jobs_app, local_jobs):
-    from console.ui.bindings_info import command_entries
+    from console.ui.common.bindings_info import command_entries
 
     job = local_jobs.start(JobSpec(command=WAIT_FOR_GO, name="remapped"))
     app = build_jobs_app(keymap={"jobs.kill": "x"})

@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 
 from console.app import make_app
-from console.ui.screens.confirm import ConfirmScreen
-from console.ui.screens.launch_wizard import NEW_KEY, LaunchWizardScreen
+from console.ui.common.confirm import ConfirmScreen
+from console.ui.instances.launch_wizard import NEW_KEY, LaunchWizardScreen
 from tests.ui.conftest import notifications, wait_until
 
 pytestmark = pytest.mark.timeout(180)

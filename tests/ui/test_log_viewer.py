@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from console.models import JobSpec
-from console.ui.screens.log_viewer import LogViewerScreen
-from console.ui.screens.main import MainScreen
+from console.ui.jobs.log_viewer import LogViewerScreen
+from console.ui.main_screen import MainScreen
 from tests.ui.conftest import notifications, wait_until
 from tests.ui.test_jobs_view import app_builder, select, show_jobs
 
@@ -195,7 +195,7 @@ FLOOD = (
 async def test_a_flood_with_progress_bars_and_a_huge_line_stays_bounded(
     build_jobs_app, local_jobs, local_host, local_home
 ):
-    from console.ui.screens.log_viewer import LogSource
+    from console.ui.jobs.log_viewer import LogSource
 
     job = local_jobs.start(JobSpec(command=("python3", "-c", FLOOD), name="flood"))
     app = build_jobs_app()
@@ -268,7 +268,7 @@ async def test_wrap_toggles_between_clipping_and_wrapping_long_lines(build_jobs_
 
 
 async def test_follows_a_job_on_an_ssh_host(build_jobs_app, ssh_jobs):
-    from console.ui.screens.log_viewer import LogSource
+    from console.ui.jobs.log_viewer import LogSource
 
     script = (
         "import os, time\n"

@@ -7,9 +7,9 @@ from textual.command import CommandPalette
 from textual.widgets import TabbedContent
 
 from console.app import make_app
-from console.ui.screens.help import HelpScreen
-from console.ui.screens.main import MainScreen
-from console.ui.widgets.jump_prompt import JumpPrompt
+from console.ui.common.help import HelpScreen
+from console.ui.common.jump_prompt import JumpPrompt
+from console.ui.main_screen import MainScreen
 from tests.ui.conftest import notifications, wait_until
 
 pytestmark = pytest.mark.timeout(120)

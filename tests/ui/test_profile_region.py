@@ -13,8 +13,8 @@ import boto3
 import pytest
 
 from console.app import make_app
-from console.ui.screens.aws_target import AwsTargetScreen
-from console.ui.screens.main import MainScreen
+from console.ui.account.aws_target import AwsTargetScreen
+from console.ui.main_screen import MainScreen
 from tests.ui.conftest import cell_texts, launch, notifications, wait_until
 
 pytestmark = pytest.mark.timeout(120)
@@ -260,7 +260,7 @@ async def test_the_switch_key_is_remappable(aws_files, moto_settings, make_servi
 
 
 async def test_demo_offers_its_profile_and_switches_region_on_its_endpoint(tmp_path):
-    from console.demo import DEMO_REGION
+    from console.demo.environment import DEMO_REGION
     from console.services import build_demo_services_in_background
     from console.settings import Settings
 

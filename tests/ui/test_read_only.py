@@ -11,8 +11,8 @@ from dataclasses import replace
 import pytest
 
 from console.app import make_app
-from console.ui.screens.confirm import ConfirmScreen
-from console.ui.screens.main import MainScreen
+from console.ui.common.confirm import ConfirmScreen
+from console.ui.main_screen import MainScreen
 from tests.ui.conftest import notifications
 
 pytestmark = pytest.mark.timeout(120)
@@ -173,7 +173,7 @@ async def test_an_upload_from_the_bucket_browser_is_refused_and_a_download_runs(
     read_only_app, s3, tmp_path
 ):
     """The browser asks nothing before a copy: the S3 backend it was given decides."""
-    from console.ui.screens.s3_path_prompt import S3PathPrompt
+    from console.ui.buckets.path_prompt import S3PathPrompt
     from tests.ui.conftest import wait_until
     from tests.ui.test_s3_browser import goto, names, open_bucket, seed
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from textual.app import App, ComposeResult
 
-from console.ui.widgets.resource_table import Column, ResourceTable
+from console.ui.common.resource_table import Column, ResourceTable
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from dataclasses import replace
 import pytest
 
 from console.app import make_app
-from console.ui.screens.confirm import ConfirmScreen
-from console.ui.screens.s3_path_prompt import S3PathPrompt
-from console.ui.screens.s3_preview import S3PreviewScreen
-from console.ui.widgets.s3_browser import S3Browser
+from console.ui.buckets.browser import S3Browser
+from console.ui.buckets.path_prompt import S3PathPrompt
+from console.ui.buckets.preview import S3PreviewScreen
+from console.ui.common.confirm import ConfirmScreen
 from tests.ui.conftest import notifications, wait_until
 
 pytestmark = pytest.mark.timeout(120)
@@ -233,7 +233,7 @@ async def test_upload_then_download_roundtrip(s3, moto_settings, make_services, 
 
 
 async def test_help_lists_the_browser_keys(s3, moto_settings, make_services):
-    from console.ui.screens.help import HelpScreen
+    from console.ui.common.help import HelpScreen
 
     seed(s3)
     app = make_app(moto_settings, make_services(moto_settings))

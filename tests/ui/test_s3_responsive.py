@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from console.app import make_app
-from console.ui.widgets.s3_browser import S3Browser
+from console.ui.buckets.browser import S3Browser
 from tests.integration.test_aws_throttling import ThrottlingProxy
 from tests.ui.conftest import wait_until
 

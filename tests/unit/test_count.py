@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.files.count import (
+from console.files.count.engine import (
     CountError,
     CountOptions,
     Location,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from console.errors import ConfigError
-from console.idle import IdleDetector, IdleSettings, describe
+from console.gpu.idle import IdleDetector, IdleSettings, describe
 from console.models import GpuSample
 from console.settings import Settings
 

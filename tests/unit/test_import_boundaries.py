@@ -79,7 +79,7 @@ def test_loading_the_ui_loads_no_aws_library():
     the GPU monitor, import the host layer, whose package loads the SSH host.)
     """
     modules = [m for m in all_modules(console) if m.startswith(UI_MODULES)]
-    assert "console.ui.screens.main" in modules and "console.app" in modules
+    assert "console.ui.main_screen" in modules and "console.app" in modules
     loaded = loaded_after_importing(modules)
     assert "textual" in loaded
     assert loaded & {"boto3", "botocore"} == set()
@@ -99,7 +99,7 @@ def test_trainer_loads_no_console_or_textual():
 
 def test_backends_load_no_textual():
     backends = [m for m in all_modules(console) if not m.startswith(UI_MODULES)]
-    assert "console.aws.ec2" in backends and "console.hosts.ssh" in backends
+    assert "console.aws.ec2.service" in backends and "console.hosts.ssh.host" in backends
     loaded = loaded_after_importing(backends)
     assert "boto3" in loaded  # the walk really imported the backends
     assert "textual" not in loaded

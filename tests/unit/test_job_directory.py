@@ -1,4 +1,4 @@
-"""console.job_directory: which hosts, every job on them, which job a reference names."""
+"""console.jobs.directory: which hosts, every job on them, which job a reference names."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from console import job_directory
 from console.errors import ConfigError, HostConfigError
 from console.hosts import HostPool
-from console.jobs import JobNotFoundError
+from console.jobs import directory as job_directory
+from console.jobs.manager import JobNotFoundError
 from console.models import Job, JobSpec, JobState, JobStatus
 from console.settings import Settings
 

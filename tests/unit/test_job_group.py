@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from console.jobs import with_groups
+from console.jobs.manager import with_groups
 from console.models import Job, JobGroup, JobSpec, JobState, JobStatus
 
 T0 = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console.keymap import cleaned, keymap_problems
+from console.settings.keymap import cleaned, keymap_problems
 
 KNOWN = {"app.quit", "view.buckets", "help.open"}
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from console.files import count, transfer
-from console.files.count import CountError
+from console.files.count import engine as count
+from console.files.count.engine import CountError
 from console.files.location import Location, LocationError, LocationKind, parse_location
-from console.files.transfer import TransferError
+from console.files.transfer import engine as transfer
+from console.files.transfer.engine import TransferError
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console.logs import (
+from console.logs.follower import (
     LineSplitter,
     LogBuffer,
     LogError,

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from console.aws.connect import ConnectSettings, instance_jupyter_argv, instance_shell_argv
-from console.aws.prices import PRICING_API_SOURCE, SPOT_SOURCE, PriceBook, shipped_table
+from console.aws.ec2.connect import ConnectSettings, instance_jupyter_argv, instance_shell_argv
+from console.aws.ec2.prices import PRICING_API_SOURCE, SPOT_SOURCE, PriceBook, shipped_table
 from console.errors import HostConfigError
 from console.models import Instance, InstanceState, SpotPrice
 
@@ -119,8 +119,8 @@ def test_unreachable_instances_and_bad_ports_are_named():
 
 
 def test_console_output_fingerprints_are_paired_with_their_key_types():
-    from console.aws.ec2 import host_key_fingerprints
-    from console.hosts.knownhosts import fingerprint
+    from console.aws.ec2.service import host_key_fingerprints
+    from console.hosts.ssh.knownhosts import fingerprint
 
     ed25519 = "AAAAC3NzaC1lZDI1NTE5AAAAIKxdj4n7hQwKbVZr0nE3vQx0f2mE8bpDg2qDq5cX3v9H"
     extra = "SHA256:" + "A" * 43

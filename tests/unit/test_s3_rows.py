@@ -6,8 +6,8 @@ import datetime as dt
 import tracemalloc
 
 from console.models import S3Object, S3Page
-from console.ui.widgets.s3_object_list import format_row
-from console.ui.widgets.s3_rows import S3RowStore
+from console.ui.buckets.object_list import format_row
+from console.ui.buckets.rows import S3RowStore
 
 WHEN = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
 

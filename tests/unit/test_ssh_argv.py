@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from console.aws.connect import ConnectSettings, instance_jupyter_argv
-from console.files.transfer_ssh import ssh_argv as transfer_argv
+from console.aws.ec2.connect import ConnectSettings, instance_jupyter_argv
+from console.files.transfer.ssh_streams import ssh_argv as transfer_argv
 from console.hosts.interactive import SshOptions, port_forward_argv, shell_argv
-from console.hosts.ssh import ConnectionPool, SshHost
+from console.hosts.ssh.host import ConnectionPool, SshHost
 from console.models import Instance, InstanceState
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh") is None, reason="OpenSSH's client is missing")

@@ -12,15 +12,15 @@ from hypothesis import strategies as st
 from paramiko.hostkeys import HostKeys
 
 from console.errors import HostConfigError
-from console.hosts.knownhosts import (
+from console.hosts.ssh.config import DEFAULT_KEEPALIVE_S, resolve, split_destination
+from console.hosts.ssh.host import _PidSplitter, remote_command_line
+from console.hosts.ssh.knownhosts import (
     add_known_host,
     console_fingerprints,
     console_host_keys,
     fingerprint,
     known_hosts_name,
 )
-from console.hosts.ssh import _PidSplitter, remote_command_line
-from console.hosts.sshconfig import DEFAULT_KEEPALIVE_S, resolve, split_destination
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
-"""console.terminal: a program run in the user's terminal, its status handed back."""
+"""console.format.terminal: a program run in the user's terminal, its status handed back."""
 
 from __future__ import annotations
 
 import pytest
 
-from console.terminal import TerminalError, run_in_terminal
+from console.format.terminal import TerminalError, run_in_terminal
 
 
 def test_returns_the_programs_exit_status(tmp_path):

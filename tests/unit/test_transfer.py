@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import pytest
 
 from console.commands import cp as cp_command
-from console.files import transfer_ssh
-from console.files.transfer import (
+from console.files.transfer import ssh_streams as transfer_ssh
+from console.files.transfer.engine import (
     Location,
     Policy,
     TransferCancelled,
@@ -22,8 +22,8 @@ from console.files.transfer import (
     TransferSpec,
     parse_location,
 )
-from console.files.transfer_s3 import local_digests
-from console.files.transfer_ssh import MAX_ATTEMPTS_WITHOUT_PROGRESS, Control, split_ranges
+from console.files.transfer.s3 import local_digests
+from console.files.transfer.ssh_streams import MAX_ATTEMPTS_WITHOUT_PROGRESS, Control, split_ranges
 from console.hosts.local import LocalHost
 from console.models import TransferState
 

@@ -9,8 +9,9 @@ import threading
 
 import pytest
 
-from console.files import transfer_resume, transfer_ssh
-from console.files.transfer_resume import (
+from console.files.transfer import resume as transfer_resume
+from console.files.transfer import ssh_streams as transfer_ssh
+from console.files.transfer.resume import (
     Journal,
     LocalJournalFile,
     exclusive,
@@ -18,7 +19,7 @@ from console.files.transfer_resume import (
     resumable_ranges,
     resume_key,
 )
-from console.files.transfer_ssh import (
+from console.files.transfer.ssh_streams import (
     FALLBACK_STREAMS,
     MAX_STREAMS,
     MIN_STREAM_BYTES,
@@ -314,7 +315,7 @@ def test_cp_streams_flag_is_checked(capsys):
 def test_engine_for_takes_a_fixed_count_from_the_settings(tmp_path):
     from types import SimpleNamespace
 
-    from console.files.transfer import engine_for
+    from console.files.transfer.engine import engine_for
     from console.settings import Settings
 
     def services(config: str):
@@ -333,7 +334,7 @@ def test_engine_for_takes_a_fixed_count_from_the_settings(tmp_path):
 
 def test_streams_in_the_config_file_fix_the_count_or_leave_it_automatic(tmp_path):
     from console.errors import ConfigError
-    from console.files.transfer import configured_streams
+    from console.files.transfer.engine import configured_streams
     from console.settings import Settings
 
     def section(text: str) -> dict:

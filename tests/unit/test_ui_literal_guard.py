@@ -3,9 +3,9 @@
 Textual reads a ``str`` as markup in Static and Label content, DataTable cells and column
 labels, OptionList and Select prompts, tooltips, border titles, notifications and the
 command palette; and it writes control characters to the terminal as they are. The UI
-therefore takes those widgets from ``console.ui.widgets.literal`` (literal twins), builds
-styled text with ``console.ui.text`` (never ``from_markup``), and the app's notifications
-and header go through ``console.ui.text.LiteralApp``. This test reads the source of
+therefore takes those widgets from ``console.ui.common.literal`` (literal twins), builds
+styled text with ``console.ui.common.text`` (never ``from_markup``), and the app's notifications
+and header go through ``console.ui.common.text.LiteralApp``. This test reads the source of
 console/ui and console/app.py and refuses anything that would bring markup back, so a new
 panel cannot: it either uses the twins or fails here, with the line to change.
 """
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 UI = ROOT / "console" / "ui"
 SOURCES = sorted([*UI.rglob("*.py"), ROOT / "console" / "app.py"])
 #: the two modules that wrap Textual's markup-reading parts, and may name them
-WRAPPERS = {UI / "text.py", UI / "widgets" / "literal.py"}
+WRAPPERS = {UI / "common" / "text.py", UI / "common" / "literal.py"}
 
 #: Textual widgets the UI may take from Textual itself: they show no outside text (their
 #: labels are our own words: Button, Checkbox, TabbedContent, TabPane, Tabs), or show what
@@ -30,7 +30,7 @@ WRAPPERS = {UI / "text.py", UI / "widgets" / "literal.py"}
 #: ContentSwitcher); Header and Footer draw titles and keys the app makes literal
 #: (LiteralApp.format_title).
 #: Any other (Static, Label, DataTable, OptionList, Select, TextArea, Log, RichLog, Tree,
-#: Markdown, …) comes from console.ui.widgets.literal, or gets a literal twin there first.
+#: Markdown, …) comes from console.ui.common.literal, or gets a literal twin there first.
 TEXTUAL_WIDGETS_ALLOWED = {
     "Button",
     "Checkbox",
@@ -49,11 +49,11 @@ TEXTUAL_WIDGETS_ALLOWED = {
 MARKUP_READERS = {"from_markup", "from_ansi", "render_markup"}
 #: modules that draw segments themselves, reviewed: what they draw is made safe first
 #: (log_view: ansi_line; s3_object_list: format_row shows names through visible)
-DRAW_SEGMENTS = {UI / "widgets" / "log_view.py", UI / "widgets" / "s3_object_list.py"}
+DRAW_SEGMENTS = {UI / "jobs" / "log_view.py", UI / "buckets" / "object_list.py"}
 #: helpers whose result may be a tooltip or a border title (literal Text)
 LITERAL_MAKERS = {"literal", "assemble", "lines"}
 #: where the guard's own tests pretend a new module of the UI is
-NEW_PANEL = UI / "views" / "new_panel.py"
+NEW_PANEL = UI / "files" / "new_panel.py"
 
 
 def where(path: Path, node: ast.AST) -> str:
@@ -102,10 +102,10 @@ def offences(path: Path, source: str | None = None) -> list[str]:
                     wrong = sorted(names - TEXTUAL_WIDGETS_ALLOWED) or sorted(names)
                     found.append(
                         f"{where(path, node)}: {', '.join(wrong)} from {module}: take it from "
-                        "console.ui.widgets.literal (Textual's reads markup)"
+                        "console.ui.common.literal (Textual's reads markup)"
                     )
             if module in ("rich.markup", "textual.markup"):
-                found.append(f"{where(path, node)}: {module}: build Text with console.ui.text")
+                found.append(f"{where(path, node)}: {module}: build Text with console.ui.common.text")
         if isinstance(node, ast.Import) and not wrapper:
             for alias in node.names:
                 if alias.name.startswith(("textual.widgets", "rich.markup", "textual.markup")):
@@ -114,7 +114,7 @@ def offences(path: Path, source: str | None = None) -> list[str]:
             if not (isinstance(node.value, ast.Constant) and node.value.value is False):
                 found.append(f"{where(path, node.value)}: markup= other than False")
         if isinstance(node, ast.Attribute) and node.attr in MARKUP_READERS and not wrapper:
-            found.append(f"{where(path, node)}: .{node.attr}: use console.ui.text")
+            found.append(f"{where(path, node)}: .{node.attr}: use console.ui.common.text")
         if isinstance(node, ast.Call):
             func = node.func
             if (
@@ -133,7 +133,7 @@ def offences(path: Path, source: str | None = None) -> list[str]:
                 if not (is_constant_text(text) or padding):
                     found.append(
                         f"{where(path, node)}: a Segment drawn from text: draw Text from "
-                        "console.ui.text, or show the text through visible and list the module "
+                        "console.ui.common.text, or show the text through visible and list the module "
                         "in DRAW_SEGMENTS"
                     )
             # a Binding's tooltip is our own words, and Textual takes only a str there
@@ -188,7 +188,7 @@ def test_the_guard_refuses_each_way_back_to_markup(source, complaint):
 def test_the_guard_lets_the_literal_ways_through():
     source = (
         "from textual.widgets import Input, Button\n"
-        "from console.ui.widgets.literal import Static, DataTable\n"
+        "from console.ui.common.literal import Static, DataTable\n"
         "Static(name, markup=False)\n"
         "self.tooltip = literal(sample.name)\n"
         "tip = assemble(sample.name)\n"
@@ -204,7 +204,7 @@ def test_the_app_makes_every_notification_and_the_header_literal():
     from textual.app import App
 
     from console.app import ConsoleApp
-    from console.ui.text import LiteralApp
+    from console.ui.common.text import LiteralApp
 
     mro = ConsoleApp.__mro__
     assert mro.index(LiteralApp) < mro.index(App)

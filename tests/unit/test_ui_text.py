@@ -1,5 +1,5 @@
 """Names are text, never markup, never a terminal command: the helpers every screen and
-every CLI table draws outside text through (console/terminal.py, console/ui/text.py,
+every CLI table draws outside text through (console/format/terminal.py, console/ui/common/text.py,
 console/commands/__init__.py), tried with hostile strings drawn by hypothesis."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from textual.content import Content
 from textual.fuzzy import Matcher
 
 from console.commands import json_text, print_table
-from console.terminal import plain_cell, visible
-from console.ui.text import ansi_line, ansi_plain, assemble, clean, highlight, lines, literal
+from console.format.terminal import plain_cell, visible
+from console.ui.common.text import ansi_line, ansi_plain, assemble, clean, highlight, lines, literal
 
 #: names that are markup to Textual or Rich, or commands to a terminal
 HOSTILE = [

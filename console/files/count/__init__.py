@@ -1,0 +1,1 @@
+"""Counts of files, folders and bytes under a path on this machine or a host, and side-by-side comparisons."""

@@ -1,0 +1,1 @@
+"""Copies between this machine, hosts and S3: planning, resumable streams, verification, a queue."""

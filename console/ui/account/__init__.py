@@ -1,0 +1,1 @@
+"""Which AWS profile and region the console talks to."""

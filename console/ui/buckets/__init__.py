@@ -1,0 +1,1 @@
+"""The Buckets view: S3 browsing, previews, transfers, presigned URLs."""

@@ -1,0 +1,1 @@
+"""The Files view: counts, comparisons, unpack, transfers, mounts."""

@@ -1,0 +1,289 @@
+"""Transfers: the copy queue of ``awsconsole cp`` — add SRC → DST, watch, pause, cancel.
+
+The engine (``console.files.transfer.engine.TransferEngine``) runs the copies in its own threads;
+this panel only submits specs (from a thread worker: resolving a host may block) and, on a
+timer while something is queued or running, reads each handle's progress and the queue's
+overall progress and redraws. A failed transfer is reported once through the app's failure
+handler and stays in the list with its reason.
+
+Names inside a copied folder that the containment rule refused (an S3 key with ``..``, a
+link on the way that leads out) are counted in the STATE column and listed, name and
+reason, under the queue for the selected transfer: as plain text, whatever they hold.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Input, ProgressBar, Switch
+from textual.worker import get_current_worker
+
+from console.errors import ConsoleError
+from console.format.files import human_bytes, human_eta, human_rate, text_bar
+from console.models import TransferProgress, TransferResult, TransferState
+from console.ui.common.failures import BackendFailed
+from console.ui.common.guards import require_writable, run_destructive
+from console.ui.common.literal import DataTable, Label, Select, Static
+from console.ui.common.text import assemble, lines
+from console.ui.files.backends import transfer_engine_for
+from console.ui.files.panel import FilesPanel
+
+if TYPE_CHECKING:
+    from console.services import Services
+
+REDRAW_SECONDS = 0.25
+#: the engine's existing-file policies (``console.files.transfer.engine.Policy`` values)
+POLICIES = (
+    ("skip identical", "skip"),
+    ("overwrite", "overwrite"),
+    ("keep both", "keep-both"),
+)
+ACTIVE = {TransferState.QUEUED, TransferState.RUNNING, TransferState.PAUSED}
+#: refused names listed under the queue (the CLI's --json has them all)
+MAX_REFUSED_SHOWN = 20
+COLUMNS = ("ID", "SOURCE", "DESTINATION", "STATE", "PROGRESS", "BYTES", "RATE", "ETA")
+
+
+class TransferFailed(ConsoleError):
+    title = "Transfer"
+
+
+def state_text(progress: TransferProgress, result: TransferResult | None) -> str:
+    refused = len(result.refused) if result is not None else progress.refused
+    more = f" · {refused} refused" if refused else ""
+    if result is not None and result.job_id:
+        return f"job {result.job_id}{more}"
+    if result is not None and result.error:
+        return f"{result.state.value}: {result.error.splitlines()[0]}{more}"
+    return f"{progress.state.value}{more}"
+
+
+def refused_text(result: TransferResult) -> Any:
+    """The refused names of a finished transfer, one per line with its reason, as text
+    (a name is shown as it is written: no markup, control characters as escapes)."""
+    shown = result.refused[:MAX_REFUSED_SHOWN]
+    rows = [
+        assemble(
+            f"Transfer {result.transfer_id}: {len(result.refused)} name(s) refused, "
+            "not written (the rest was copied):",
+            style="bold",
+        )
+    ]
+    rows += [assemble("  ", refused.name, ("  — ", "dim"), refused.reason) for refused in shown]
+    if len(result.refused) > len(shown):
+        rows.append(assemble(f"  … and {len(result.refused) - len(shown)} more", style="dim"))
+    return lines(*rows)
+
+
+class TransferPanel(FilesPanel):
+    DEFAULT_CSS = """
+    TransferPanel #transfer-policy { width: 24; }
+    TransferPanel #transfer-overall-bar { padding: 0 1; }
+    TransferPanel #transfer-queue { height: 1fr; }
+    TransferPanel #transfer-refused { max-height: 12; overflow-y: auto; padding: 0 1; }
+    """
+    WORKER_GROUP = "files-transfer-submit"
+    STATUS_ID = "transfer-status"
+    SUBMIT_INPUTS = ("transfer-source", "transfer-destination")
+
+    class Submitted(Message):
+        def __init__(self, handle: Any) -> None:
+            super().__init__()
+            self.handle = handle
+
+    def __init__(self, services: Services, **options) -> None:
+        super().__init__(services, **options)
+        self.engine: Any = None
+        self.handles: list[Any] = []
+        self._reported: set[int] = set()
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="files-form"):
+            yield Input(
+                placeholder="SRC: path, HOST:path, s3://…",
+                tooltip="What to copy: a path here, HOST:path on a host, or s3://bucket/key",
+                id="transfer-source",
+            )
+            yield Input(placeholder="DST — Enter adds to the queue", id="transfer-destination")
+        with Horizontal(classes="files-form"):
+            yield Label("folder (recursive)")
+            yield Switch(value=True, id="transfer-recursive")
+            yield Select(POLICIES, value="skip", allow_blank=False, id="transfer-policy")
+        yield self.status_line("No transfers yet.")
+        yield ProgressBar(id="transfer-overall-bar", show_eta=False)
+        yield DataTable(id="transfer-queue", cursor_type="row", zebra_stripes=True)
+        refused = Static("", id="transfer-refused")
+        refused.display = False
+        yield refused
+
+    def on_mount(self) -> None:
+        table = self.query_one("#transfer-queue", DataTable)
+        for column in COLUMNS:
+            table.add_column(column, key=column)
+        self._timer = self.set_interval(REDRAW_SECONDS, self.redraw, pause=True)
+
+    def on_unmount(self) -> None:
+        # the engine's threads are daemons: stop their copies cleanly (temporary names go)
+        for handle in self.handles:
+            handle.cancel()
+
+    # -- adding ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.add()
+
+    def add(self) -> None:
+        """Queue SRC → DST (overwriting asks first; nothing is written in read-only mode)."""
+        source = self.value_of("transfer-source")
+        destination = self.value_of("transfer-destination")
+        if not source or not destination:
+            missing = "SRC" if not source else "DST"
+            self.refuse(TransferFailed(f"Type both SRC and DST: {missing} is empty."))
+            return
+        recursive = self.query_one("#transfer-recursive", Switch).value
+        policy = str(self.query_one("#transfer-policy", Select).value)
+        what = f"Copy {source} → {destination}"
+        submit = partial(self._start_submit, source, destination, recursive, policy)
+        if policy == "overwrite":
+            run_destructive(
+                self.app, what, submit, detail="Existing files at DST will be overwritten."
+            )
+        elif require_writable(self.app, what):
+            submit()
+
+    def _start_submit(self, source: str, destination: str, recursive: bool, policy: str) -> None:
+        self.run_worker(
+            partial(self._submit, source, destination, recursive, policy),
+            name=f"transfer {source}",
+            group=self.WORKER_GROUP,
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _submit(self, source: str, destination: str, recursive: bool, policy: str) -> None:
+        from console.files.transfer.engine import Policy, TransferSpec
+
+        if self.engine is None:
+            self.engine = transfer_engine_for(self.services)
+        if get_current_worker().is_cancelled:
+            return
+        spec = TransferSpec(source, destination, recursive=recursive, policy=Policy(policy))
+        self.post_message(self.Submitted(self.engine.submit(spec)))
+
+    def on_transfer_panel_submitted(self, message: Submitted) -> None:
+        message.stop()
+        handle = message.handle
+        self.handles.append(handle)
+        self.query_one("#transfer-queue", DataTable).add_row(
+            *self._cells(handle), key=str(handle.id)
+        )
+        self.query_one("#transfer-source", Input).value = ""
+        self.query_one("#transfer-destination", Input).value = ""
+        if self._timer is not None:
+            self._timer.resume()
+        self.redraw()
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def selected(self) -> Any | None:
+        table = self.query_one("#transfer-queue", DataTable)
+        if not self.handles or table.row_count == 0:
+            return None
+        row = table.cursor_row if 0 <= table.cursor_row < table.row_count else 0
+        key = table.coordinate_to_cell_key((row, 0)).row_key.value
+        return next((h for h in self.handles if str(h.id) == key), None)
+
+    def toggle_pause(self) -> None:
+        handle = self.selected()
+        if handle is None:
+            self.notify("No transfer to pause: add one first.", title="Transfers")
+            return
+        state = handle.progress().state
+        if state is TransferState.PAUSED:
+            handle.resume()
+        elif state in ACTIVE:
+            handle.pause()
+        else:
+            self.notify(
+                f"Transfer {handle.id} is {state.value}: nothing to pause.", title="Transfers"
+            )
+        self.redraw()
+
+    def cancel_selected(self) -> bool:
+        handle = self.selected()
+        if handle is None or handle.progress().state not in ACTIVE:
+            return False
+        handle.cancel()
+        self.redraw()
+        return True
+
+    # -- drawing (reads the handles only) --------------------------------------------------
+
+    def _result(self, handle: Any) -> TransferResult | None:
+        return handle.future.result() if handle.future.done() else None
+
+    def _cells(self, handle: Any) -> tuple:
+        progress: TransferProgress = handle.progress()
+        result = self._result(handle)
+        return (
+            str(handle.id),
+            progress.source,
+            progress.destination,
+            state_text(progress, result),
+            text_bar(progress.bytes_done, progress.bytes_total),
+            f"{human_bytes(progress.bytes_done)} / {human_bytes(progress.bytes_total)}",
+            human_rate(progress.rate) if progress.state is TransferState.RUNNING else "—",
+            human_eta(progress.eta) if progress.state is TransferState.RUNNING else "—",
+        )
+
+    def redraw(self) -> None:
+        table = self.query_one("#transfer-queue", DataTable)
+        for handle in self.handles:
+            for column, value in zip(COLUMNS, self._cells(handle), strict=True):
+                table.update_cell(str(handle.id), column, value, update_width=True)
+            self._report_failure(handle)
+        overall = self.engine.overall() if self.engine is not None else None
+        if overall is None:
+            return
+        bar = self.query_one("#transfer-overall-bar", ProgressBar)
+        bar.update(total=max(overall.bytes_total, 1), progress=overall.bytes_done)
+        active = sum(1 for h in self.handles if not h.future.done())
+        self.say(
+            f"{len(self.handles)} transfers, {active} active · {overall.files_done}/"
+            f"{overall.files_total} files · {human_bytes(overall.bytes_done)} of "
+            f"{human_bytes(overall.bytes_total)} · {human_rate(overall.rate)} · "
+            f"ETA {human_eta(overall.eta)}"
+            + (f" · {overall.refused} name(s) refused" if overall.refused else "")
+        )
+        if active == 0 and self._timer is not None:
+            self._timer.pause()
+        self._show_refused()
+
+    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+        self._show_refused()
+
+    def _show_refused(self) -> None:
+        """The refused names of the selected transfer (once it has finished), if any."""
+        box = self.query_one("#transfer-refused", Static)
+        handle = self.selected()
+        result = self._result(handle) if handle is not None else None
+        if result is None or not result.refused:
+            box.display = False
+            return
+        box.update(refused_text(result))
+        box.display = True
+
+    def _report_failure(self, handle: Any) -> None:
+        result = self._result(handle)
+        if result is None or handle.id in self._reported:
+            return
+        if result.state is TransferState.FAILED:
+            self._reported.add(handle.id)
+            message = f"{result.source} → {result.destination}: {result.error}"
+            self.post_message(BackendFailed(self, TransferFailed(message)))

@@ -1,0 +1,479 @@
+"""GPU: the GPUs, their processes and the host itself, for one host at a time.
+
+The sampler fills, the drawing reads: a ``GpuMonitor`` (one long-lived nvidia-smi stream) and
+a ``HostSampler`` run in thread workers while the view is visible, and a timer at the
+``[gpu] interval_ms`` refresh reads their snapshots and redraws. Leaving the view, choosing
+another host or quitting cancels both workers, which stops the streams on the host.
+
+Each new frame also feeds the idle-GPU detector; its first warning of an idle stretch is a
+notification with the money spent idle, and one key offers to stop the instance.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.timer import Timer
+from textual.worker import get_current_worker
+
+from console.errors import ConsoleError
+from console.gpu import GpuMonitor, GpuSettings, PidToJob, jobs_by_process_tree
+from console.gpu.idle import IdleDetector, IdleSettings, describe
+from console.hostmon import HostSampler
+from console.hosts.base import Host
+from console.jobs.manager import JobManager
+from console.models import (
+    GpuSnapshot,
+    GpuState,
+    GpuStatus,
+    IdleWarning,
+    Instance,
+    InstanceState,
+)
+from console.ui.common.background import Abandoned, call_until_cancelled
+from console.ui.common.failures import Failure, ReportsWorkerFailures
+from console.ui.common.guards import run_destructive
+from console.ui.common.literal import Static
+from console.ui.common.view_base import ConsoleView
+from console.ui.gpu.device_list import GpuList
+from console.ui.gpu.doctor import DoctorScreen
+from console.ui.gpu.host_panel import HostPanel
+from console.ui.gpu.host_picker import LOCAL, GpuHostPicker
+from console.ui.gpu.processes import GpuProcessTable
+
+if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
+    from console.services import Services
+
+
+def load_settings(services: Services) -> tuple[GpuSettings, IdleSettings, list[str]]:
+    """The ``[gpu]`` and ``[idle]`` tables; a bad table falls back to defaults and is named."""
+    problems: list[str] = []
+    try:
+        gpu = GpuSettings.from_section(services.settings.section("gpu"))
+    except ConsoleError as exc:
+        gpu, problems = GpuSettings(), [exc.message]
+    try:
+        idle = IdleSettings.from_section(services.settings.section("idle"))
+    except ConsoleError as exc:
+        idle = IdleSettings()
+        problems.append(exc.message)
+    return gpu, idle, problems
+
+
+def job_lookup(host: Host) -> PidToJob:
+    """Which job a GPU process belongs to: the job whose tmux pane is its ancestor
+    (``JobManager.pane_roots()``, ``tmux list-panes -a``, then ``ps -e -o pid=,ppid=``)."""
+    return jobs_by_process_tree(host, JobManager(host).pane_roots)
+
+
+def hourly_prices(services: Services, instances: list[Instance]) -> dict[str, float]:
+    """USD per hour by instance id, where known (blocking: call from a worker).
+
+    The EC2 backend prices spot instances at their zone's spot price and on-demand ones from
+    the Pricing API or its shipped table (``services.ec2.hourly_prices``). A price that
+    cannot be read leaves the warning without a cost, never wrong: when the spot price
+    history fails, the on-demand instances are still priced.
+    """
+    try:
+        found = services.ec2.hourly_prices(instances)
+    except ConsoleError:
+        on_demand = [i for i in instances if i.market != "spot"]
+        try:
+            found = services.ec2.hourly_prices(on_demand) if on_demand else {}
+        except ConsoleError:
+            found = {}
+    return {instance_id: price.price_per_hour for instance_id, price in found.items()}
+
+
+class GpuView(ReportsWorkerFailures, ConsoleView):
+    view_id = "gpu"
+    title = "GPU"
+    aliases = (
+        "gpus",
+        "nvidia-smi",
+        "smi",
+    )
+
+    BINDINGS = [
+        Binding(
+            "d",
+            "doctor",
+            "Doctor",
+            id="gpu.doctor",
+            tooltip="Check whether this host is ready to train",
+        ),
+        Binding(
+            "s",
+            "stop_idle_instance",
+            "Stop idle",
+            id="gpu.stop_idle",
+            tooltip="Stop the instance whose GPUs sit idle (asks first; refused read-only)",
+        ),
+        Binding(
+            "a",
+            "focus_alias",
+            "SSH host",
+            id="gpu.ssh_alias",
+            tooltip="Type an ssh alias (or user@host:port) to watch",
+        ),
+    ]
+
+    DEFAULT_CSS = """
+    GpuView #gpu-state.problem {
+        color: $warning;
+        text-style: bold;
+        padding: 1 2;
+    }
+    GpuView #gpu-idle {
+        display: none;
+        padding: 0 1;
+        background: $warning 20%;
+        color: $text;
+    }
+    GpuView #gpu-idle.warned {
+        display: block;
+    }
+    """
+
+    class InstancesLoaded(Message):
+        def __init__(self, instances: list[Instance], prices: dict[str, float]) -> None:
+            super().__init__()
+            self.instances = instances
+            self.prices = prices
+
+    def __init__(self, services: Services, *, refresh_interval: float = 10.0) -> None:
+        super().__init__(services, refresh_interval=refresh_interval)
+        self.gpu_settings, self.idle_settings, self.settings_problems = load_settings(services)
+        #: what ``services.hosts.host_for`` is asked for: "local", an instance id or an alias
+        self.target = LOCAL
+        self.is_active = False
+        #: True from choosing a host until the view is left (monitors starting or running)
+        self.watching = False
+        self.monitor: GpuMonitor | None = None
+        self.sampler: HostSampler | None = None
+        #: set when the host could not even be resolved (bad alias, unknown instance)
+        self.host_problem: GpuSnapshot | None = None
+        #: running instances by id, for the picker, prices and stopping
+        self.instances: dict[str, Instance] = {}
+        #: USD per hour by instance id, where known
+        self.prices: dict[str, float] = {}
+        self.detector: IdleDetector | None = None
+        self.idle_warning: IdleWarning | None = None
+        self.failure_note = ""
+        self.last_failure: Failure | None = None
+        #: the state line as drawn
+        self.state_text = ""
+        self._fed_at: float | None = None
+        self._generation = 0
+        self._timer: Timer | None = None
+
+    @property
+    def draw_interval(self) -> float:
+        return max(0.05, self.gpu_settings.interval_ms / 1000)
+
+    # -- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield GpuHostPicker(id="gpu-host-picker")
+        yield Static("", id="gpu-state", classes="view-status")
+        yield Static("", id="gpu-idle")
+        yield GpuList(id="gpu-list")
+        yield GpuProcessTable(id="gpu-processes")
+        yield HostPanel(id="gpu-host-panel")
+
+    def on_mount(self) -> None:
+        self._timer = self.set_interval(self.draw_interval, self.draw, pause=not self.is_active)
+        for problem in self.settings_problems:
+            self.notify(problem, title="Configuration", severity="error", timeout=15)
+
+    def on_unmount(self) -> None:
+        self._stop_sampling()
+
+    # -- visible or not ----------------------------------------------------------------
+
+    def activate(self) -> None:
+        self.is_active = True
+        self._load_instances()
+        if not self.watching:
+            self.watch_host(self.target)  # again after a failure too: the host may be back
+        if self._timer is not None:
+            self._timer.resume()
+
+    def deactivate(self) -> None:
+        self.is_active = False
+        if self._timer is not None:
+            self._timer.pause()
+        self._stop_sampling()
+
+    # -- which host ----------------------------------------------------------------------
+
+    @property
+    def host_label(self) -> str:
+        instance = self.instances.get(self.target)
+        return (instance.name or instance.id) if instance else self.target
+
+    def watch_host(self, target: str) -> None:
+        """Stop watching the current host and start on ``target``."""
+        self._stop_sampling()
+        self.watching = True
+        self._generation += 1
+        self.target = target
+        self.host_problem = None
+        self.failure_note = ""
+        self.detector = IdleDetector(self.host_label, self.idle_settings, self.prices.get(target))
+        self.idle_warning = None
+        self._fed_at = None
+        if self.is_mounted:
+            self.query_one("#gpu-idle", Static).set_class(False, "warned")
+        for name, job in (("gpu", self._run_gpu_monitor), ("host", self._run_host_sampler)):
+            self.run_worker(
+                partial(job, target, self._generation),
+                name=f"{name}-monitor-{target}",
+                group="gpu-monitor",
+                thread=True,
+                exit_on_error=False,
+            )
+        self.draw()
+
+    def on_gpu_host_picker_picked(self, message: GpuHostPicker.Picked) -> None:
+        if message.target != self.target or not self.watching:
+            self.watch_host(message.target)
+
+    def _stop_sampling(self) -> None:
+        self.watching = False
+        self.workers.cancel_group(self, "gpu-monitor")  # their cancel events stop the streams
+        monitor, sampler = self.monitor, self.sampler
+        self.monitor = self.sampler = None
+        if monitor is not None:
+            monitor.close()
+        if sampler is not None:
+            sampler.close()
+
+    def _resolve(self, target: str, generation: int):
+        """The Host for ``target`` (in a worker); None when cancelled or it failed (shown)."""
+        worker = get_current_worker()
+        try:
+            return call_until_cancelled(
+                partial(self.services.hosts.host_for, target),
+                worker.cancelled_event,
+                name=f"resolve-{target}",
+            )
+        except Abandoned:
+            return None
+        except ConsoleError as exc:
+            if generation == self._generation:
+                detail = exc.hint or ""
+                self.host_problem = GpuSnapshot(
+                    host=target, state=GpuState(GpuStatus.HOST_ERROR, exc.message, detail)
+                )
+            return None
+
+    def _run_gpu_monitor(self, target: str, generation: int) -> None:
+        worker = get_current_worker()
+        host = self._resolve(target, generation)
+        if host is None:
+            return
+        monitor = self.gpu_settings.monitor(
+            host, cancel=worker.cancelled_event, pid_to_job=job_lookup(host)
+        )
+        if generation != self._generation or worker.is_cancelled:
+            return
+        self.monitor = monitor
+        monitor.run()  # until the worker is cancelled: its event is the monitor's cancel
+
+    def _run_host_sampler(self, target: str, generation: int) -> None:
+        worker = get_current_worker()
+        host = self._resolve(target, generation)
+        if host is None:
+            return
+        sampler = HostSampler(
+            host, interval_s=max(0.2, self.draw_interval), cancel=worker.cancelled_event
+        )
+        if generation != self._generation or worker.is_cancelled:
+            return
+        self.sampler = sampler
+        sampler.run()
+
+    # -- running instances for the picker ---------------------------------------------
+
+    def _load_instances(self) -> None:
+        self.run_worker(
+            self._fetch_instances,
+            name="gpu-instances",
+            group="gpu-instances",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def _fetch_instances(self) -> None:
+        worker = get_current_worker()
+        try:
+            instances = call_until_cancelled(
+                self.services.ec2.list_instances, worker.cancelled_event, name="gpu-instances"
+            )
+        except Abandoned:
+            return
+        running = [i for i in instances if i.state is InstanceState.RUNNING]
+        try:
+            prices = call_until_cancelled(
+                partial(hourly_prices, self.services, running),
+                worker.cancelled_event,
+                name="gpu-prices",
+            )
+        except Abandoned:
+            return
+        self.post_message(self.InstancesLoaded(running, prices))
+
+    def on_gpu_view_instances_loaded(self, message: InstancesLoaded) -> None:
+        self.instances = {i.id: i for i in message.instances}
+        self.prices = message.prices
+        if self.last_failure is not None:
+            self.last_failure, self.failure_note = None, ""
+        self.query_one(GpuHostPicker).set_instances(message.instances)
+        if self.detector is not None:
+            self.detector.price_per_hour = self.prices.get(self.target)
+            self.detector.host = self.host_label
+
+    # -- drawing (reads snapshots only) ---------------------------------------------------
+
+    @property
+    def snapshot(self) -> GpuSnapshot | None:
+        if self.host_problem is not None:
+            return self.host_problem
+        monitor = self.monitor
+        return monitor.snapshot() if monitor is not None else None
+
+    def draw(self) -> None:
+        if not self.is_mounted:
+            return  # activated before being mounted: the timer draws once it is
+        snapshot = self.snapshot
+        ok = snapshot is not None and snapshot.state.ok
+        state = self.query_one("#gpu-state", Static)
+        state.set_class(
+            snapshot is not None and not ok and snapshot.state.status is not GpuStatus.STARTING,
+            "problem",
+        )
+        text = self.describe_state(snapshot) + (
+            f"\n{self.failure_note}" if self.failure_note else ""
+        )
+        if text != self.state_text:
+            self.state_text = text
+            state.update(text)
+        gpu_list = self.query_one(GpuList)
+        processes = self.query_one(GpuProcessTable)
+        gpu_list.display = processes.display = ok
+        if ok and snapshot is not None:
+            monitor = self.monitor
+            gpu_list.show(snapshot.gpus, monitor.history if monitor is not None else None)
+            processes.show(snapshot.processes, snapshot.gpus)
+            self._feed_idle(snapshot)
+        sampler = self.sampler
+        self.query_one(HostPanel).show(
+            self.host_label,
+            sampler.latest() if sampler is not None else None,
+            sampler.error if sampler is not None else None,
+        )
+
+    def describe_state(self, snapshot: GpuSnapshot | None) -> str:
+        if snapshot is None or snapshot.state.status is GpuStatus.STARTING:
+            return f"Starting nvidia-smi on {self.host_label}…"
+        state = snapshot.state
+        if state.status is GpuStatus.HOST_ERROR:
+            extra = state.detail if state.detail and state.detail not in state.message else ""
+            return f"Host unreachable: {state.message}" + (f"\n{extra}" if extra else "")
+        if not state.ok:
+            detail = state.detail.strip().splitlines()[0] if state.detail.strip() else ""
+            return state.message + (f"\n{detail}" if detail else "")
+        stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.updated_at or time.time()))
+        count = len(snapshot.gpus)
+        return (
+            f"{self.host_label}: {count} GPU{'s' if count != 1 else ''}, "
+            f"{len(snapshot.processes)} process{'es' if len(snapshot.processes) != 1 else ''}"
+            f" · updated {stamp} · every {self.gpu_settings.interval_ms} ms"
+        )
+
+    # -- idle GPUs -------------------------------------------------------------------------
+
+    def _key_for(self, binding_id: str, default: str) -> str:
+        keys = getattr(self.app, "keymap_in_use", {}).get(binding_id, default)
+        return keys.split(",")[0]
+
+    def _feed_idle(self, snapshot: GpuSnapshot) -> None:
+        if (
+            self.detector is None
+            or snapshot.updated_at is None
+            or snapshot.updated_at == self._fed_at
+        ):
+            return
+        self._fed_at = snapshot.updated_at
+        status = self.detector.feed(snapshot.gpus, snapshot.updated_at)
+        self.idle_warning = status.warning
+        idle_line = self.query_one("#gpu-idle", Static)
+        idle_line.set_class(status.warning is not None, "warned")
+        if status.warning is None:
+            return
+        offer = ""
+        if self.target in self.instances:
+            offer = f" Press {self._key_for('gpu.stop_idle', 's')} to stop the instance."
+        idle_line.update(describe(status.warning) + offer)
+        if status.newly_warned:
+            self.notify(
+                describe(status.warning) + offer, title="Idle GPUs", severity="warning", timeout=30
+            )
+
+    def action_stop_idle_instance(self) -> None:
+        warning = self.idle_warning
+        if warning is None:
+            self.notify(
+                f"The GPUs of {self.host_label} are not idle: nothing to stop.", title="Idle GPUs"
+            )
+            return
+        instance = self.instances.get(self.target)
+        if instance is None:
+            self.notify(
+                f"{self.host_label} is not a running instance of this account: stop it where it runs.",
+                title="Idle GPUs",
+                severity="warning",
+            )
+            return
+        run_destructive(
+            self.app,
+            f"Stop instance {instance.name or instance.id} ({instance.id})",
+            partial(self._stop_instance, instance),
+            detail=describe(warning),
+        )
+
+    def _stop_instance(self, instance: Instance) -> None:
+        self.run_worker(
+            partial(self._stop_in_worker, instance),
+            name="gpu-stop",
+            group="gpu-stop",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _stop_in_worker(self, instance: Instance) -> None:
+        self.services.ec2.change_state("stop", instance.id, read_only=self.services.read_only)
+        self.app.call_from_thread(
+            self.notify, f"Stopping {instance.name or instance.id}.", title="Instance"
+        )
+
+    # -- other keys ------------------------------------------------------------------------
+
+    def action_doctor(self) -> None:
+        self.app.push_screen(DoctorScreen(self.services, self.target))
+
+    def action_focus_alias(self) -> None:
+        self.query_one("#gpu-host-alias").focus()
+
+    def show_failure(self, failure: Failure) -> None:
+        """A worker of this view failed (the app already notified): keep it in view."""
+        self.last_failure = failure  # the app notifies a repeated failure only once
+        self.failure_note = failure.one_line()
+        self.draw()

@@ -1,0 +1,1 @@
+"""The Instances view, an instance's detail and the launch wizard."""

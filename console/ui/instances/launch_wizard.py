@@ -1,0 +1,355 @@
+"""The launch wizard: the tutorial's launch steps in one form.
+
+AMI (Deep Learning AMIs newest first by a name filter, or any AMI id), GPU instance type with
+GPUs/vCPU/memory/$ per hour, key pair (existing, create and save ``~/.ssh/<name>.pem``, or
+import ``~/.ssh/id_*.pub``), a new security group allowing SSH from the user's address /32
+(a wider range, any IPv4 prefix shorter than /32 or IPv6 one shorter than /128, is asked
+about and must be typed back), spot or on-demand, root volume size and Name. The vCPU quota
+of the chosen family is shown where Service Quotas answers. ``Launch`` runs the steps in a
+thread worker through the services (which refuse it while the console is read-only); the
+backend does a dry run before the real call. Dismisses with the new instance's id (None when
+cancelled).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Input
+
+from console.format.instances import dollars, gpu_label
+from console.models import LaunchRequest
+from console.ui.common.confirm import ConfirmScreen
+from console.ui.common.failures import ReportsWorkerFailures
+from console.ui.common.footer import ConsoleFooter
+from console.ui.common.guards import require_writable
+from console.ui.common.literal import Label, Select, Static
+
+if TYPE_CHECKING:
+    from console.services import Services
+
+NEW_KEY = "__new__"
+IMPORT_PREFIX = "import:"
+DEFAULT_VOLUME_GIB = 100
+
+
+@dataclass(frozen=True)
+class WizardChoices:
+    """What the form offers, loaded in a worker."""
+
+    images: list[Any]  # ImageInfo, newest first
+    types: list[tuple[Any, Any]]  # (InstanceTypeInfo, HourlyPrice | None)
+    key_pairs: list[str]
+    public_keys: list[str]
+    my_ip: str | None
+
+
+def wide_range(text: str) -> str | None:
+    """The range ``text`` names when it holds more than one address (``0.0.0.0/0``,
+    ``10.0.0.0/8``, ``1.2.3.0/24``, ``::/0``), as the backend will write it; None for one
+    address (or text that is no address: the form says so first)."""
+    try:
+        network = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
+    return str(network) if network.prefixlen < network.max_prefixlen else None
+
+
+def range_size(cidr: str) -> str:
+    """How many addresses a range holds, in words."""
+    network = ipaddress.ip_network(cidr)
+    if network.prefixlen == 0:
+        return f"the whole IPv{network.version} internet"
+    if network.num_addresses > 10**12:
+        return f"2^{network.max_prefixlen - network.prefixlen} addresses"
+    return f"{network.num_addresses:,} addresses"
+
+
+def type_label(info: Any, price: Any) -> str:
+    parts = [
+        info.name,
+        gpu_label(info) or "no GPU",
+        f"{info.vcpus} vCPU",
+        f"{round(info.memory_mib / 1024)} GiB",
+    ]
+    if price is not None:
+        parts.append(f"{dollars(price.price_per_hour)}/h ({price.source})")
+    return "  ".join(parts)
+
+
+class LaunchWizardScreen(ReportsWorkerFailures, Screen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="launch.cancel")]
+
+    class ChoicesLoaded(Message):
+        def __init__(self, choices: WizardChoices) -> None:
+            super().__init__()
+            self.choices = choices
+
+    class Launched(Message):
+        def __init__(self, instance_id: str, notes: list[str]) -> None:
+            super().__init__()
+            self.instance_id = instance_id
+            self.notes = notes
+
+    def __init__(self, services: Services) -> None:
+        super().__init__()
+        self.services = services
+        self.choices: WizardChoices | None = None
+        self.launching = False
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="launch-form"):
+            yield Static("Loading AMIs, instance types and key pairs…", id="launch-status")
+            yield Label("AMI name filter (newest first), or an AMI id below")
+            yield Input("Deep Learning*", id="launch-ami-filter")
+            yield Select([], id="launch-ami", prompt="AMI")
+            yield Input(placeholder="ami-… (overrides the list)", id="launch-ami-id")
+            yield Label("Instance type")
+            yield Select([], id="launch-type", prompt="instance type")
+            yield Static("", id="launch-quota")
+            yield Label("Key pair")
+            yield Select([], id="launch-key", prompt="key pair")
+            yield Input(placeholder="name for a new or imported key pair", id="launch-key-name")
+            yield Label(
+                "SSH allowed from (your public address; a new security group; a wider range "
+                "is asked about)"
+            )
+            yield Input(placeholder="type your public IP, e.g. 203.0.113.7", id="launch-cidr")
+            yield Checkbox("Spot instance (cheaper, may be interrupted)", id="launch-spot")
+            yield Label("Root volume (GiB)")
+            yield Input(str(DEFAULT_VOLUME_GIB), id="launch-volume", type="integer")
+            yield Label("Name")
+            yield Input(placeholder="fashion-train", id="launch-name")
+            with Horizontal():
+                yield Button("Launch", variant="success", id="launch-go")
+                yield Button("Cancel", id="launch-cancel")
+        yield ConsoleFooter()
+
+    # -- loading the choices ------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.load_choices("Deep Learning*")
+
+    def load_choices(self, name_filter: str) -> None:
+        # every attribute of a backend is read in the worker: the demo's backends wait
+        # until its endpoint is up, which must never block the UI thread
+        ec2 = self.services.ec2
+
+        def work() -> None:
+            launcher = ec2.launcher
+            images = launcher.find_images(name_filter or "*")
+            table_types = ec2.price_book.table.types_in(ec2.price_book.region)
+            infos = ec2.instance_types(table_types)
+            types = [(infos[t], ec2.price_book.on_demand(t)) for t in table_types if t in infos]
+            types.sort(key=lambda pair: (pair[0].gpu_count == 0, pair[0].name))
+            self.post_message(
+                self.ChoicesLoaded(
+                    WizardChoices(
+                        images=images,
+                        types=types,
+                        key_pairs=[k.name for k in launcher.key_pairs()],
+                        public_keys=launcher.public_key_candidates(),
+                        my_ip=launcher.my_public_ip(),
+                    )
+                )
+            )
+
+        self.run_worker(
+            work,
+            name="launch-choices",
+            group="launch",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def on_launch_wizard_screen_choices_loaded(self, message: ChoicesLoaded) -> None:
+        choices = self.choices = message.choices
+        self.query_one("#launch-ami", Select).set_options(
+            (f"{i.name}  {i.image_id}  {i.created[:10]}", i.image_id) for i in choices.images
+        )
+        if choices.images:
+            self.query_one("#launch-ami", Select).value = choices.images[0].image_id
+        self.query_one("#launch-type", Select).set_options(
+            (type_label(info, price), info.name) for info, price in choices.types
+        )
+        keys = [(f"existing: {name}", name) for name in choices.key_pairs]
+        keys.append(("create a new key pair (saved to ~/.ssh/<name>.pem)", NEW_KEY))
+        keys += [(f"import {path}", IMPORT_PREFIX + path) for path in choices.public_keys]
+        self.query_one("#launch-key", Select).set_options(keys)
+        cidr = self.query_one("#launch-cidr", Input)
+        if choices.my_ip and not cidr.value:
+            cidr.value = f"{choices.my_ip}/32"
+        where = "found" if choices.my_ip else "not found offline: type it"
+        self.set_status(
+            f"{len(choices.images)} AMIs, {len(choices.types)} types; your public address {where}."
+        )
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "launch-ami-filter":
+            event.stop()
+            self.load_choices(event.value.strip())
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "launch-type" and event.value is not Select.NULL:
+            self.load_quota(str(event.value))
+
+    def load_quota(self, instance_type: str) -> None:
+        spot = self.query_one("#launch-spot", Checkbox).value
+        ec2 = self.services.ec2
+
+        def work() -> None:
+            quota = ec2.quotas.vcpu_limit(instance_type, spot=spot)
+            if quota.limit is not None:
+                text = f"vCPU quota ({quota.quota_name or quota.quota_code}): {quota.limit:g}"
+            else:
+                text = f"vCPU quota not available ({quota.unavailable_reason}); going on."
+            self.app.call_from_thread(self.query_one("#launch-quota", Static).update, text)
+
+        self.run_worker(
+            work,
+            name="launch-quota",
+            group="launch-quota",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    # -- launching ----------------------------------------------------------------------
+
+    def set_status(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#launch-status", Static)
+        status.set_class(error, "error")
+        status.update(text)
+
+    def show_failure(self, failure) -> None:
+        self.launching = False
+        self.set_status(failure.one_line(), error=True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "launch-cancel":
+            self.action_cancel()
+        elif event.button.id == "launch-go":
+            self.action_launch()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def form_problem(self) -> str | None:
+        """What is missing or wrong in the form, in words; None when it can be launched."""
+        value = lambda wid: self.query_one(wid, Input).value.strip()  # noqa: E731
+        ami = value("#launch-ami-id") or self.query_one("#launch-ami", Select).value
+        if ami is Select.NULL or not ami:
+            return "Choose an AMI or type an AMI id."
+        if self.query_one("#launch-type", Select).value is Select.NULL:
+            return "Choose an instance type."
+        key = self.query_one("#launch-key", Select).value
+        if (key == NEW_KEY or str(key).startswith(IMPORT_PREFIX)) and not value("#launch-key-name"):
+            return "Type a name for the new key pair."
+        cidr = value("#launch-cidr")
+        if not cidr:
+            return "Type the public address SSH may come from (your IP)."
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            return f"{cidr!r} is not an IP address or CIDR block."
+        volume = value("#launch-volume")
+        if not volume.isdigit() or not 8 <= int(volume) <= 16384:
+            return f"Root volume {volume!r} GiB: give a whole number from 8 to 16384."
+        if not value("#launch-name"):
+            return "Give the instance a Name."
+        return None
+
+    def action_launch(self) -> None:
+        if self.launching or not require_writable(self.app, "Launching an instance"):
+            return
+        problem = self.form_problem()
+        if problem is not None:
+            self.set_status(problem, error=True)
+            return
+        wide = wide_range(self.query_one("#launch-cidr", Input).value)
+        if wide is None:
+            self._launch(confirmed=None)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._launch(confirmed=wide)
+            else:
+                self.set_status(
+                    f"Not launched: SSH from {wide} was not confirmed. Use your own address "
+                    "(/32) or confirm the range.",
+                    error=True,
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Open SSH (port 22) to {wide}",
+                detail=f"{wide} is {range_size(wide)}, not only your address: anyone there "
+                "can try to log in.",
+                typed_confirmation=wide,
+            ),
+            callback=answered,
+        )
+
+    def _launch(self, *, confirmed: str | None) -> None:
+        """Run the launch steps in a worker; ``confirmed`` is the wide range typed back."""
+        value = lambda wid: self.query_one(wid, Input).value.strip()  # noqa: E731
+        ami = value("#launch-ami-id") or str(self.query_one("#launch-ami", Select).value)
+        instance_type = str(self.query_one("#launch-type", Select).value)
+        key = self.query_one("#launch-key", Select).value
+        key_name = value("#launch-key-name")
+        cidr = value("#launch-cidr")
+        spot = self.query_one("#launch-spot", Checkbox).value
+        name = value("#launch-name")
+        volume = int(value("#launch-volume"))
+        ec2 = self.services.ec2
+        self.launching = True
+        self.set_status(f"Launching {name} ({instance_type})…")
+
+        def work() -> None:
+            launcher = ec2.launcher
+            notes: list[str] = []
+            if key == NEW_KEY:
+                path = launcher.create_key_pair(key_name)
+                notes.append(f"private key saved to {path}")
+                chosen_key = key_name
+            elif isinstance(key, str) and key.startswith(IMPORT_PREFIX):
+                chosen_key = launcher.import_key_pair(key_name, key[len(IMPORT_PREFIX) :]).name
+            else:
+                chosen_key = None if key is Select.NULL else str(key)
+            group = launcher.create_ssh_group(f"{name}-ssh", cidr, confirmed=confirmed)
+            instance = launcher.launch(
+                LaunchRequest(
+                    image_id=ami,
+                    instance_type=instance_type,
+                    name=name,
+                    key_name=chosen_key,
+                    security_group_ids=(group,),
+                    spot=spot,
+                    root_volume_gib=volume,
+                ),
+            )
+            self.post_message(self.Launched(instance.id, notes))
+
+        self.run_worker(
+            work,
+            name="launch-run",
+            group="launch",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def on_launch_wizard_screen_launched(self, message: Launched) -> None:
+        self.launching = False
+        detail = "; ".join([f"{message.instance_id} is starting", *message.notes])
+        self.app.notify(detail, title="Launched")
+        self.dismiss(message.instance_id)

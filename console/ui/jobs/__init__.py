@@ -1,0 +1,1 @@
+"""The Jobs view, the new-job form and the log viewer."""
