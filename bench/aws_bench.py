@@ -166,7 +166,7 @@ def ui_first_rows(settings: Settings) -> dict[str, float]:
     the S3 listing there, which two AWS services never do to each other.
     """
     from console.app import make_app
-    from console.services import build_services
+    from console.startup import build_services
     from console.ui.buckets.browser import S3Browser
 
     # as `awsconsole` starts: the services, the Instances view's first page asked for ahead,

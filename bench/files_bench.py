@@ -35,9 +35,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from console.files.count.engine import CountOptions, count_on_host  # noqa: E402
+from console.files.count.engine import count_on_host  # noqa: E402
 from console.files.unpack.runner import unpack_on_host  # noqa: E402
 from console.hosts.ssh.host import ConnectionPool, SshHost  # noqa: E402
+from console.models import CountOptions
 from tests.fixtures import sshd as sshd_fixture  # noqa: E402
 
 ALIAS = "benchhost"

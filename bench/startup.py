@@ -51,7 +51,7 @@ marks = []
 def mark(label):
     marks.append((label, time.perf_counter()))
 from console.settings import Settings
-from console.services import build_services
+from console.startup import build_services
 mark("import settings + services")
 services = build_services(Settings(demo=True, demo_dir=tempfile.mkdtemp()))
 mark("build_services(demo): endpoint + seeded fleet")

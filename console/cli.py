@@ -99,11 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     services = None
     try:
         settings = load_settings(args)
-        from console.services import build_demo_services_in_background, build_services
+        from console.startup import build_services, build_services_in_background
 
         if args.command is None and settings.demo:
             # the first screen shows while the demo endpoint starts (most of the start-up)
-            services = build_demo_services_in_background(settings)
+            services = build_services_in_background(settings)
             return run_console(settings, services)
         # the interactive console is of no use without credentials: say so before it starts
         services = build_services(settings, require_credentials=args.command is None)

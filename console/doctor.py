@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from console.errors import CommandTimeoutError, HostUnreachableError
 from console.gpu import classify_failure, looks_like_table, parse_table
@@ -263,3 +264,12 @@ class Doctor:
 def run_doctor(host: Host, options: DoctorOptions | None = None) -> list[DoctorCheck]:
     """``Doctor(host, options).run()``."""
     return Doctor(host, options).run()
+
+
+def doctor_options(settings: Any, python: str | None = None) -> DoctorOptions:
+    """DoctorOptions from the ``[doctor]`` and ``[gpu]`` settings (``python`` wins)."""
+    return DoctorOptions(
+        python=python or settings.doctor.python,
+        nvidia_smi=settings.gpu.nvidia_smi,
+        min_free_gb=settings.doctor.min_free_gb,
+    )

@@ -194,3 +194,54 @@ class RemoteFileError(HostError):
 
     title = "File"
     errno: int | None = None
+
+
+# --- features -------------------------------------------------------------------------------
+
+
+class CountError(ConsoleError):
+    """A count could not be made: the path is missing, unreadable, or not a location."""
+
+    title = "Count"
+
+
+class UnpackError(ConsoleError):
+    """The unpack could not start (no such folder, destination not writable) or died."""
+
+    title = "Unpack"
+
+
+class LogError(ConsoleError):
+    title = "Log"
+
+
+class MountError(ConsoleError):
+    """A mount, listing or unmount failed."""
+
+    title = "Mount"
+
+
+class MountToolMissingError(MountError):
+    """Neither s3fs nor mount-s3 is installed on the host."""
+
+    title = "s3fs missing"
+
+
+class FuseUnavailableError(MountError):
+    """The host has no /dev/fuse (a container without it, a kernel without FUSE)."""
+
+    title = "FUSE unavailable"
+
+
+class MountpointError(MountError):
+    """The mountpoint is missing, not a folder, not empty, or (for unmount) not a mount."""
+
+    title = "Mountpoint"
+
+
+class JobError(ConsoleError):
+    title = "Job"
+
+
+class JobNotFoundError(JobError):
+    title = "No such job"

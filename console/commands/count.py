@@ -16,8 +16,9 @@ import sys
 from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
-from console.files.count.engine import CountError, CountOptions, iter_extension_rows
-from console.models import CountComparison, CountProgress, FileCount
+from console.errors import CountError
+from console.format.files import extension_rows
+from console.models import CountComparison, CountOptions, CountProgress, FileCount
 
 #: paths listed per location under a comparison table (the JSON output has them all)
 MAX_LISTED_PATHS = 20
@@ -79,7 +80,7 @@ def run(args: Any, services: Any) -> int:
     if count.by_extension:
         print()
         columns = EXTENSION_COLUMNS if count.bytes is not None else EXTENSION_COLUMNS[:2]
-        print_table(list(iter_extension_rows(count)), columns)
+        print_table(list(extension_rows(count)), columns)
     if count.error_count:
         print(f"\n{count.error_count} entries could not be read:", file=sys.stderr)
         for message in count.errors:

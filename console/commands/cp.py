@@ -2,7 +2,7 @@
 
     awsconsole cp SRC DST [-r] [--policy skip|overwrite|keep-both] [--streams N] [--json]
 
-Each side is a local path, ``HOST:path`` or ``s3://bucket/key`` (console.files.location). A
+Each side is a local path, ``HOST:path`` or ``s3://bucket/key`` (console.models.location). A
 big file that an earlier ``cp`` left half-copied (killed, crashed, connection gone) is
 continued where it stopped, once the bytes already there are checked. A copy between a host and
 S3 starts on the host as a job (``aws s3 cp`` there) and prints the job's id. Progress goes

@@ -13,9 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
-from console.doctor import DoctorOptions, run_doctor
-from console.errors import ConfigError
-from console.gpu import GpuSettings
+from console.doctor import doctor_options, run_doctor
 
 
 def register(subparsers: Any) -> None:
@@ -32,27 +30,8 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def options_from(settings: Any, python: str | None = None) -> DoctorOptions:
-    """DoctorOptions from the ``[doctor]`` and ``[gpu]`` tables. Raises ConfigError."""
-    section = settings.section("doctor")
-    unknown = sorted(set(section) - {"python", "min_free_gb"})
-    if unknown:
-        raise ConfigError(f"[doctor] has unknown settings: {', '.join(unknown)}")
-    try:
-        min_free = float(section.get("min_free_gb", DoctorOptions.min_free_gb))
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"[doctor] min_free_gb must be a number, not {section.get('min_free_gb')!r}"
-        ) from None
-    return DoctorOptions(
-        python=python or str(section.get("python", DoctorOptions.python)),
-        nvidia_smi=GpuSettings.from_section(settings.section("gpu")).nvidia_smi,
-        min_free_gb=min_free,
-    )
-
-
 def run(args: Any, services: Any) -> int:
-    options = options_from(services.settings, args.python)
+    options = doctor_options(services.settings, args.python)
     host = services.hosts.host_for(args.host)
     checks = run_doctor(host, options)
     if args.json:

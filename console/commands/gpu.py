@@ -19,8 +19,9 @@ import time
 from typing import Any
 
 from console.commands import jsonable, print_table
-from console.gpu import GpuSettings
+from console.gpu import monitor_for
 from console.models import GpuProcess, GpuSample, GpuSnapshot, GpuStatus
+from console.settings import GpuSettings
 
 UNKNOWN = "?"
 
@@ -45,7 +46,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: Any, services: Any) -> int:
-    settings = GpuSettings.from_section(services.settings.section("gpu"))
+    settings = services.settings.gpu
     if args.interval is not None and args.interval < 1:
         from console.errors import ConfigError
 
@@ -54,7 +55,7 @@ def run(args: Any, services: Any) -> int:
         )
     host = services.hosts.host_for(args.host)
     if args.once:
-        snapshot = settings.monitor(host).probe()
+        snapshot = monitor_for(settings, host).probe()
         if args.json:
             print(json.dumps(jsonable(snapshot), indent=2, ensure_ascii=False))
         else:
@@ -66,7 +67,7 @@ def run(args: Any, services: Any) -> int:
 def _stream(settings: GpuSettings, host: Any, args: Any) -> int:
     updates: queue.Queue[GpuSnapshot] = queue.Queue()
     kwargs = {"interval_ms": args.interval} if args.interval else {}
-    monitor = settings.monitor(host, on_update=updates.put, **kwargs)
+    monitor = monitor_for(settings, host, on_update=updates.put, **kwargs)
     worker = threading.Thread(target=monitor.run, name=f"gpu-{host.name}", daemon=True)
     worker.start()
     printed, last_frame, last_state = 0, None, None

@@ -18,8 +18,9 @@ from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
 from console.errors import ConsoleError
+from console.format.jobs import format_duration, row_runtime, runtime, status_text
 from console.jobs import directory as job_directory
-from console.jobs.directory import find_job, format_duration, manager_for, runtime
+from console.jobs.directory import find_job, manager_for
 from console.jobs.manager import JobManager
 from console.models import Job, JobGroup
 
@@ -92,13 +93,11 @@ def masked_env(job: Job) -> dict[str, str]:
 
 
 def _duration(job: Job | JobGroup) -> str:
-    if isinstance(job, JobGroup):
-        return format_duration(max(runtime(member) for member in job.members))
-    return format_duration(runtime(job))
+    return format_duration(row_runtime(job))
 
 
 def _status(row: Job | JobGroup) -> str:
-    return row.status_text() if isinstance(row, JobGroup) else str(row.status)
+    return status_text(row)
 
 
 def _host(row: Job | JobGroup) -> str:

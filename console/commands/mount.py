@@ -22,7 +22,9 @@ from __future__ import annotations
 from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
-from console.files.mount import Credentials, MountEntry, MountError, MountOptions
+from console.errors import MountError
+from console.files.mount import Credentials
+from console.models import MountEntry, MountOptions
 
 
 def register(subparsers: Any) -> None:

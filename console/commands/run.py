@@ -17,8 +17,10 @@ from typing import Any, NoReturn
 
 from console.commands import print_json
 from console.commands.jobs import as_record
-from console.jobs.manager import DEFAULT_MASTER_PORT, JobError, parse_env, template_spec
+from console.errors import JobError
+from console.jobs.manager import DEFAULT_MASTER_PORT
 from console.models import JobSpec
+from console.models.jobspec import parse_env, template_spec
 
 
 def register(subparsers: Any) -> None:
@@ -101,7 +103,7 @@ def build_spec(args: Any, services: Any) -> JobSpec:
     """The JobSpec of the flags, on top of a template when one is named. Raises JobError."""
     args, command = split_command(args)
     if args.template:
-        base = template_spec(services.settings.section("templates"), args.template)
+        base = template_spec(services.settings.templates, args.template)
     else:
         base = JobSpec(command=())
     env = dict(base.env)

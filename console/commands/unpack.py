@@ -12,8 +12,8 @@ import sys
 from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
+from console.errors import UnpackError
 from console.files.count.engine import parse_location
-from console.files.unpack.runner import UnpackError
 from console.models import UnpackProgress, UnpackResult
 
 

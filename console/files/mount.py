@@ -26,13 +26,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from console.errors import ConsoleError, HostError
+from console.errors import (
+    FuseUnavailableError,
+    HostError,
+    MountError,
+    MountpointError,
+    MountToolMissingError,
+)
 from console.hosts.argv import tool_path
 from console.hosts.base import Host
-from console.models import FileKind
+from console.models import S3FS_TYPE, FileKind, MountEntry, MountOptions, MountTools
+from console.models.location import MOUNTABLE_BUCKET, parse_s3_url
 
 #: the filesystem types /proc/mounts gives the two FUSE clients
-S3FS_TYPE = "fuse.s3fs"
 MOUNT_S3_TYPE = "fuse.mountpoint-s3"
 S3_MOUNT_TYPES = frozenset({S3FS_TYPE, MOUNT_S3_TYPE})
 
@@ -43,49 +49,6 @@ MOUNT_WAIT_SECONDS = 30.0
 LOG_TAIL_CHARS = 2000
 
 
-class MountError(ConsoleError):
-    """A mount, listing or unmount failed."""
-
-    title = "Mount"
-
-
-class MountToolMissingError(MountError):
-    """Neither s3fs nor mount-s3 is installed on the host."""
-
-    title = "s3fs missing"
-
-
-class FuseUnavailableError(MountError):
-    """The host has no /dev/fuse (a container without it, a kernel without FUSE)."""
-
-    title = "FUSE unavailable"
-
-
-class MountpointError(MountError):
-    """The mountpoint is missing, not a folder, not empty, or (for unmount) not a mount."""
-
-    title = "Mountpoint"
-
-
-@dataclass(frozen=True, slots=True)
-class MountOptions:
-    """The s3fs options of the classic recipe; None leaves s3fs's own default."""
-
-    #: local cache folder on the host (``-o use_cache=DIR``)
-    cache_dir: str | None = None
-    #: let other users than the mounting one see the files (``-o allow_other``)
-    allow_other: bool = False
-    uid: int | None = None
-    gid: int | None = None
-    #: permission mask of the mounted files, octal text such as "0022" (``-o mp_umask=``)
-    umask: str | None = None
-    #: parallel requests when listing (``-o multireq_max=``)
-    multireq_max: int | None = None
-    #: an S3-compatible endpoint: ``-o url=URL -o use_path_request_style``
-    endpoint_url: str | None = None
-    read_only: bool = False
-
-
 @dataclass(frozen=True, slots=True)
 class Credentials:
     access_key_id: str
@@ -94,47 +57,6 @@ class Credentials:
 
     def __repr__(self) -> str:  # keep secrets out of tracebacks and logs
         return f"Credentials(access_key_id={self.access_key_id!r}, secret=***)"
-
-
-@dataclass(frozen=True, slots=True)
-class MountEntry:
-    """One S3 mount on a host, as /proc/mounts lists it."""
-
-    #: the device field: "s3fs" for s3fs, "mountpoint-s3" for mount-s3
-    source: str
-    mountpoint: str
-    fstype: str
-    options: tuple[str, ...]
-    #: ``s3://bucket[/prefix]`` when this console made the mount (s3fs shows only "s3fs")
-    url: str | None = None
-
-    @property
-    def tool(self) -> str:
-        return "s3fs" if self.fstype == S3FS_TYPE else "mount-s3"
-
-
-#: a bucket name as S3 allows it (older regions also allowed capitals and underscores): it
-#: starts with a letter or digit, so s3fs and mount-s3 can never read it as an option
-_BUCKET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
-
-
-def parse_s3_url(url: str) -> tuple[str, str]:
-    """``s3://bucket[/prefix]`` → (bucket, prefix without slashes at either end).
-
-    Raises MountError for another scheme, a missing or impossible bucket name, or a NUL."""
-    if not url.startswith("s3://"):
-        raise MountError(f"{url!r} is not an S3 location: write s3://bucket[/prefix].")
-    bucket, _, prefix = url[len("s3://") :].partition("/")
-    if not bucket:
-        raise MountError(f"{url!r} names no bucket: write s3://bucket[/prefix].")
-    if not _BUCKET_NAME.fullmatch(bucket):
-        raise MountError(
-            f"{bucket!r} is not a bucket name: letters, digits, '.', '-' and '_', starting "
-            "with a letter or a digit."
-        )
-    if "\0" in prefix:
-        raise MountError(f"{url!r} holds a NUL byte.")
-    return bucket, prefix.strip("/")
 
 
 # --- list -------------------------------------------------------------------------------
@@ -265,7 +187,7 @@ def s3fs_argv(
 
 
 def _check_bucket(bucket: str) -> None:
-    if not _BUCKET_NAME.fullmatch(bucket):
+    if not MOUNTABLE_BUCKET.fullmatch(bucket):
         raise MountError(f"{bucket!r} is not a bucket name.")
 
 
@@ -549,3 +471,23 @@ def _force_unmount(host: Host, mountpoint: str) -> None:
     for argv in (["fusermount3", "-u", target], ["umount", "-l", target]):
         if host.run(argv, timeout=60).ok:
             return
+
+
+def mount_tools(
+    host: Host, *, s3fs_binary: str, mount_s3_binary: str, fuse_device: str = "/dev/fuse"
+) -> MountTools:
+    """Which mount clients ``host`` has (``s3fs --version``, ``mount-s3 --version``: exit 127
+    means not installed) and whether it has FUSE (``test -c /dev/fuse``).
+
+    Raises HostError subclasses when the host cannot be reached.
+    """
+
+    def installed(binary: str) -> bool:
+        return host.run([binary, "--version"], timeout=30).exit_code != 127
+
+    return MountTools(
+        s3fs=installed(s3fs_binary),
+        mount_s3=installed(mount_s3_binary),
+        fuse=host.run(["test", "-c", fuse_device], timeout=30).ok,
+        fuse_device=fuse_device,
+    )

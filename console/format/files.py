@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from rich.text import Text
+
+from console.models import ExtensionCount, FileCount
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
@@ -48,3 +52,8 @@ def text_bar(done: int, total: int, width: int = 12) -> Text:
 def extension_label(extension: str) -> str:
     """An extension as a table shows it (files without one are ``(none)``)."""
     return extension or "(none)"
+
+
+def extension_rows(count: FileCount) -> Iterator[ExtensionCount]:
+    """The extension rows of a count, most files first (what a table shows)."""
+    yield from sorted(count.by_extension, key=lambda row: (-row.files, row.extension))

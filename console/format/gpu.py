@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from console.models import GpuSample
+from console.models import GpuSample, IdleWarning
 
 #: what a value nvidia-smi (or the host) did not report reads as
 UNKNOWN = "–"
@@ -68,3 +68,13 @@ def models(gpus: Sequence[GpuSample]) -> str:
     for gpu in gpus:
         counts[gpu.name or "unknown model"] = counts.get(gpu.name or "unknown model", 0) + 1
     return ", ".join(f"{count} × {name}" for name, count in counts.items())
+
+
+def idle_warning_text(warning: IdleWarning) -> str:
+    """``"All 8 GPUs of gpu-box under 5 % for 17 min — $9.28 spent idle."``"""
+    minutes = int(warning.idle_seconds // 60)
+    gpus = "The GPU" if warning.gpu_count == 1 else f"All {warning.gpu_count} GPUs"
+    text = f"{gpus} of {warning.host} under {warning.threshold_percent:g} % for {minutes} min"
+    if warning.cost_usd is not None:
+        text += f" — ${warning.cost_usd:,.2f} spent idle"
+    return text + "."

@@ -20,9 +20,7 @@ The modules, from the bottom up:
 - ``table``: the plain ``nvidia-smi`` table (the doctor reads versions from it);
 - ``stream``: lines, frames and ticks out of ``-lms`` streams;
 - ``history``: the sparklines' data;
-- ``jobs``: which job a GPU process belongs to;
 - ``monitor``: GpuMonitor, one host's GPUs kept current;
-- ``settings``: the ``[gpu]`` table of the config file.
 
 Everything public is importable from ``console.gpu`` itself.
 """
@@ -35,7 +33,7 @@ from console.gpu.fields import (
     canonical_field,
 )
 from console.gpu.history import GpuHistory
-from console.gpu.monitor import GpuMonitor
+from console.gpu.monitor import GpuMonitor, monitor_for
 from console.gpu.parse import (
     ParsedCsv,
     is_unknown,
@@ -51,10 +49,10 @@ from console.gpu.parse import (
     with_position,
 )
 from console.gpu.query import query_apps_argv, query_gpu_argv
-from console.gpu.settings import GpuSettings
 from console.gpu.states import classify_failure
-from console.gpu.stream import FrameAssembler, group_ticks, iter_lines
+from console.gpu.stream import FrameAssembler, group_ticks
 from console.gpu.table import TableSummary, looks_like_table, parse_table
+from console.hosts.lines import iter_lines
 from console.jobs.processes import PidToJob, jobs_by_process_tree
 
 __all__ = [
@@ -65,7 +63,7 @@ __all__ = [
     "FrameAssembler",
     "GpuHistory",
     "GpuMonitor",
-    "GpuSettings",
+    "monitor_for",
     "ParsedCsv",
     "PidToJob",
     "TableSummary",

@@ -16,63 +16,10 @@ knows what the GPUs did meanwhile).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
 
-from console.errors import ConfigError
-from console.models import GpuSample, IdleWarning
-
-
-@dataclass(frozen=True)
-class IdleSettings:
-    #: a GPU under this utilisation (%) counts as idle
-    threshold_percent: float = 5.0
-    #: warn when every GPU stayed idle at least this many seconds
-    period_s: float = 15 * 60.0
-    #: samples further apart than this restart the idle stretch
-    max_gap_s: float = 120.0
-
-    @classmethod
-    def from_section(cls, section: Mapping[str, Any]) -> IdleSettings:
-        """From ``Settings.section("idle")``. Raises ConfigError naming the bad key."""
-        known = {"threshold_percent", "period_minutes", "max_gap_seconds"}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise ConfigError(f"[idle] has unknown settings: {', '.join(unknown)}")
-        values: dict[str, float] = {}
-        for key, attr, scale in (
-            ("threshold_percent", "threshold_percent", 1.0),
-            ("period_minutes", "period_s", 60.0),
-            ("max_gap_seconds", "max_gap_s", 1.0),
-        ):
-            if key not in section:
-                continue
-            raw = section[key]
-            try:
-                if isinstance(raw, bool):
-                    raise ValueError
-                number = float(raw)
-            except (TypeError, ValueError):
-                raise ConfigError(f"[idle] {key} must be a number, not {raw!r}") from None
-            if number <= 0 or (key == "threshold_percent" and number > 100):
-                raise ConfigError(f"[idle] {key} is out of range: {raw!r}")
-            values[attr] = number * scale
-        return cls(**values)
-
-
-@dataclass(frozen=True)
-class IdleStatus:
-    """The detector's answer after one frame."""
-
-    #: every GPU of the last frame is known to be under the threshold
-    idle_now: bool
-    #: when the current idle stretch began (None when not idle)
-    idle_since: float | None
-    #: set while the stretch is at least the period long
-    warning: IdleWarning | None
-    #: True only for the frame on which the warning first appeared (notify once)
-    newly_warned: bool
+from console.models import GpuSample, IdleStatus, IdleWarning
+from console.settings import IdleSettings
 
 
 class IdleDetector:
@@ -121,13 +68,3 @@ class IdleDetector:
     def _reset(self) -> IdleStatus:
         self._idle_since, self._warned = None, False
         return IdleStatus(False, None, None, False)
-
-
-def describe(warning: IdleWarning) -> str:
-    """``"All 8 GPUs of gpu-box under 5 % for 17 min — $9.28 spent idle."``"""
-    minutes = int(warning.idle_seconds // 60)
-    gpus = "The GPU" if warning.gpu_count == 1 else f"All {warning.gpu_count} GPUs"
-    text = f"{gpus} of {warning.host} under {warning.threshold_percent:g} % for {minutes} min"
-    if warning.cost_usd is not None:
-        text += f" — ${warning.cost_usd:,.2f} spent idle"
-    return text + "."

@@ -15,10 +15,12 @@ from console.gpu.history import GpuHistory
 from console.gpu.parse import parse_compute_apps, parse_query_gpu
 from console.gpu.query import query_apps_argv, query_gpu_argv
 from console.gpu.states import classify_failure, host_error_state
-from console.gpu.stream import FrameAssembler, Watchdog, group_ticks, iter_lines, pump
+from console.gpu.stream import FrameAssembler, Watchdog, group_ticks, pump
 from console.hosts.base import CommandStream, Host
+from console.hosts.lines import iter_lines
 from console.jobs.processes import PidToJob
 from console.models import GpuSample, GpuSnapshot, GpuState, GpuStatus
+from console.settings import GpuSettings
 
 
 class GpuMonitor:
@@ -249,3 +251,16 @@ def _with_static(sample: GpuSample, known: GpuSample | None) -> GpuSample:
     if known is None:
         return sample
     return replace(sample, **{attr: getattr(known, attr) for attr in STATIC_ATTRS})
+
+
+def monitor_for(settings: GpuSettings, host: Host, **kwargs: object) -> GpuMonitor:
+    """A GpuMonitor for ``host`` configured by the ``[gpu]`` settings (``interval_ms`` may
+    be given to override theirs)."""
+    return GpuMonitor(
+        host,
+        interval_ms=int(kwargs.pop("interval_ms", settings.interval_ms)),  # type: ignore[arg-type]
+        nvidia_smi=settings.nvidia_smi,
+        history_seconds=settings.history_minutes * 60,
+        apps_interval_s=settings.apps_interval_seconds,
+        **kwargs,  # type: ignore[arg-type]
+    )

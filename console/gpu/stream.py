@@ -5,23 +5,11 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from console.gpu.fields import QUERY_FIELDS
 from console.gpu.parse import looks_like_header, sample_from_cells, split_row, with_position
 from console.models import GpuSample
-
-
-def iter_lines(chunks: Iterable[bytes]) -> Iterator[str]:
-    """Whole lines out of a byte stream that arrives in arbitrary pieces."""
-    buffer = b""
-    for chunk in chunks:
-        buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            yield line.decode("utf-8", errors="replace").rstrip("\r")
-    if buffer:
-        yield buffer.decode("utf-8", errors="replace").rstrip("\r")
 
 
 class FrameAssembler:

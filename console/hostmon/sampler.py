@@ -10,11 +10,11 @@ from collections.abc import Callable, Mapping, Sequence
 import psutil
 
 from console.errors import HostError
-from console.gpu.stream import iter_lines
 from console.hostmon.python_sampler import sample_from_json
 from console.hostmon.sh_sampler import ShRecordReader, sampler_argv
 from console.hostmon.this_machine import local_net, local_sample
 from console.hosts.base import Host
+from console.hosts.lines import iter_lines
 from console.hosts.local import LocalHost
 from console.models import HostSample
 

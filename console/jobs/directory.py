@@ -12,15 +12,13 @@ Everything here blocks (it runs commands on hosts): the UI calls it from thread 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.errors import ConfigError, ConsoleError
+from console.errors import ConsoleError
 from console.jobs.manager import (
     DEFAULT_MASTER_PORT,
-    DEFAULT_TMUX_SOCKET,
     JobError,
     JobManager,
     JobNotFoundError,
@@ -59,7 +57,7 @@ class JobListing:
 
 def tmux_socket(settings: Any) -> str:
     """The tmux socket name jobs run on: ``[jobs] tmux_socket`` or ``awsconsole``."""
-    return str(settings.section("jobs").get("tmux_socket") or DEFAULT_TMUX_SOCKET)
+    return settings.jobs.tmux_socket
 
 
 def manager_for(services: Any, target: str) -> JobManager:
@@ -85,17 +83,8 @@ def known_targets(services: Any, extra: Iterable[str] = ()) -> list[str]:
 
 
 def configured_hosts(settings: Any) -> list[str]:
-    """``[jobs] hosts = ["gpu-box", …]``: hosts always searched for jobs (ssh aliases).
-
-    Raises ConfigError when it is not a list of strings.
-    """
-    hosts = settings.section("jobs").get("hosts", [])
-    if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
-        raise ConfigError(
-            "[jobs] hosts in the config file must be a list of host names, "
-            'e.g. hosts = ["gpu-box"].'
-        )
-    return hosts
+    """``[jobs] hosts = ["gpu-box", …]``: hosts always searched for jobs (ssh aliases)."""
+    return list(settings.jobs.hosts)
 
 
 def collect(services: Any, extra: Iterable[str] = ()) -> JobListing:
@@ -231,16 +220,3 @@ def match_job(jobs: Iterable[Job], key: str, reference: str | None = None) -> Jo
             names = ", ".join(f"{job.host}:{job.id}" for job in matches)
             raise JobNotFoundError(f"{reference or key!r} names several jobs: {names}.")
     return None
-
-
-def runtime(job: Job, now: dt.datetime | None = None) -> dt.timedelta:
-    """How long the job ran (until now while it runs; zero when lost with no end time)."""
-    end = job.ended or (None if job.status.finished else (now or dt.datetime.now(dt.UTC)))
-    return (end - job.started) if end else dt.timedelta(0)
-
-
-def format_duration(delta: dt.timedelta) -> str:
-    """``H:MM:SS``."""
-    seconds = max(0, int(delta.total_seconds()))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"

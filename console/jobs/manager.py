@@ -29,17 +29,18 @@ import datetime as dt
 import json
 import re
 import secrets
-import shlex
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from console.errors import ConsoleError, HostConfigError, ReadOnlyError
+from console.errors import ConsoleError, HostConfigError, JobError, JobNotFoundError, ReadOnlyError
 from console.hosts.base import Host
 from console.hosts.interactive import SshOptions, tmux_attach_argv
+from console.logs.follower import HostLog
 from console.models import FileKind, Job, JobGroup, JobSpec, JobState, JobStatus
+from console.models.jobspec import check_env
 
 JOBS_ROOT = ".awsconsole/jobs"  # under the host's home
 DEFAULT_TMUX_SOCKET = "awsconsole"
@@ -48,18 +49,9 @@ TMUX_START_TRIES = 3
 _RUNNER_SOURCE = (Path(__file__).with_name("runner.py")).read_text(encoding="utf-8")
 _LISTER_SOURCE = (Path(__file__).with_name("lister.py")).read_text(encoding="utf-8")
 _FOLDER_SOURCE = (Path(__file__).with_name("folder.py")).read_text(encoding="utf-8")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]+\Z")
 # tmux's format separator and session names are not ASCII-safe under a C locale.
 _TMUX_ENV = ("env", "-u", "TMUX", "LC_ALL=C.UTF-8")
-
-
-class JobError(ConsoleError):
-    title = "Job"
-
-
-class JobNotFoundError(JobError):
-    title = "No such job"
 
 
 def slug(text: str, limit: int = 24) -> str:
@@ -73,55 +65,6 @@ def new_job_id(name: str, now: dt.datetime | None = None) -> str:
     now = now or dt.datetime.now(dt.UTC)
     parts = [now.strftime("%Y%m%d-%H%M%S"), slug(name), secrets.token_hex(2)]
     return "-".join(part for part in parts if part)
-
-
-def parse_env(pairs: Iterable[str]) -> tuple[tuple[str, str], ...]:
-    """``["K=V", ...]`` -> pairs. Raises JobError naming a pair without ``=`` or a bad name."""
-    out = []
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise JobError(f"Environment variable {pair!r} has no '=': write it as NAME=value.")
-        out.append((key, value))
-    _check_env(out)
-    return tuple(out)
-
-
-def _check_env(env: Iterable[tuple[str, str]]) -> None:
-    for key, value in env:
-        if not _ENV_NAME.match(key):
-            raise JobError(f"{key!r} is not a valid environment variable name.")
-        if "\0" in value:
-            raise JobError(f"The value of {key} contains a NUL byte.")
-
-
-def template_spec(templates: Mapping[str, Any], name: str) -> JobSpec:
-    """The JobSpec of a ``[templates."NAME"]`` table of the config file.
-
-    A template has ``command`` (a list of arguments, or one string split like a shell
-    would), and optionally ``cwd``, ``env`` (a table) and ``name``. Raises JobError naming
-    the template when it is missing or malformed.
-    """
-    table = templates.get(name)
-    if not isinstance(table, Mapping):
-        known = ", ".join(sorted(templates)) or "none"
-        raise JobError(f"No job template {name!r} in the config file (known: {known}).")
-    command = table.get("command")
-    if isinstance(command, str):
-        command = shlex.split(command)
-    if not isinstance(command, list) or not command or not all(isinstance(a, str) for a in command):
-        raise JobError(f"Job template {name!r}: 'command' must be a non-empty list of strings.")
-    env = table.get("env", {})
-    if not isinstance(env, Mapping):
-        raise JobError(f"Job template {name!r}: 'env' must be a table.")
-    pairs = tuple((str(k), str(v)) for k, v in env.items())
-    _check_env(pairs)
-    return JobSpec(
-        command=tuple(command),
-        name=str(table.get("name", name)),
-        cwd=str(table.get("cwd", "~")),
-        env=pairs,
-    )
 
 
 class JobManager:
@@ -190,7 +133,7 @@ class JobManager:
             raise JobError("The job has no command to run.")
         if any("\0" in arg for arg in spec.command):
             raise JobError("The job's command contains a NUL byte.")
-        _check_env(spec.env)
+        check_env(spec.env)
         cwd = self.expand(spec.cwd or "~")
         try:
             is_dir = self.host.stat(cwd).kind is FileKind.DIRECTORY
@@ -387,7 +330,7 @@ class JobManager:
     def _running(self, job_id: str, action: str) -> Job:
         job = self.get(job_id)
         if job.status.state is not JobState.RUNNING:
-            raise JobError(f"Cannot {action} job {job.name!r}: it is {job.status}.")
+            raise JobError(f"Cannot {action} job {job.name!r}: it is {job.status.state.value}.")
         return job
 
     def interrupt(self, job_id: str, *, read_only: bool = False) -> None:
@@ -462,6 +405,11 @@ class JobManager:
         except HostConfigError:
             options = None  # not reached over ssh: this machine
         return tmux_attach_argv(options, job.session, socket_name=self._socket_of(job))
+
+    def log(self, job_id: str) -> HostLog:
+        """The job's ``output.log``, read by byte offset (no command runs yet).
+        Raises JobNotFoundError for a malformed id."""
+        return HostLog(self.host, self.log_path(job_id))
 
     def _check(self, result: Any, what: str) -> None:
         if not result.ok:

@@ -1,5 +1,5 @@
-"""The jobs, files and mounts backends of the services bundle, built on its hosts, settings
-and S3 session.
+"""The jobs, files, mounts and monitors backends of the services bundle, built on its hosts,
+settings and S3 session.
 
 Each one takes host names ("local", an instance, an ssh alias) rather than Host objects, so
 that every change to a host is a call of a guarded backend (see ``console.services.guard``).
@@ -15,29 +15,39 @@ from dataclasses import replace
 from typing import Any
 
 from console.errors import CredentialsError
-from console.files.count.engine import COMPARE_OPTIONS, DEFAULT_OPTIONS, CountOptions, FileCounter
-from console.files.mount import Credentials, MountEntry, MountOptions, list_mounts, mount, unmount
+from console.files.count.counter import FileCounter
+from console.files.count.engine import COMPARE_OPTIONS, DEFAULT_OPTIONS, compare_counts
+from console.files.mount import Credentials, list_mounts, mount, mount_tools, unmount
 from console.files.unpack.runner import unpack_on_host
 from console.jobs import directory as job_directory
 from console.jobs import manager as jobs
 from console.models import (
     CountComparison,
+    CountOptions,
     CountProgress,
     FileCount,
     Job,
     JobGroup,
     JobSpec,
+    MountEntry,
+    MountOptions,
+    MountTools,
     UnpackFailure,
     UnpackProgress,
     UnpackResult,
 )
+from console.models.jobspec import parse_env, template_spec
 from console.services import JobManagerBackend, Services, unguarded
 from console.services.guard import guard
 
 
 def build(name: str, services: Services) -> Any:
-    """The backend ``name`` ("jobs", "files", "mounts") of ``services``, unguarded."""
-    return {"jobs": HostJobs, "files": HostFiles, "mounts": HostMounts}[name](services)
+    """The backend ``name`` ("jobs", "files", "mounts", "monitors") of ``services``,
+    unguarded."""
+    from console.services.monitoring import HostMonitors
+
+    kinds = {"jobs": HostJobs, "files": HostFiles, "mounts": HostMounts, "monitors": HostMonitors}
+    return kinds[name](services)
 
 
 class HostJobs:
@@ -52,6 +62,15 @@ class HostJobs:
 
     def manager(self, target: str) -> jobs.JobManager:
         return job_directory.manager_for(self._services, target)
+
+    def parse_env(self, pairs: Iterable[str]) -> tuple[tuple[str, str], ...]:
+        return parse_env(pairs)
+
+    def template_spec(self, name: str) -> JobSpec:
+        return template_spec(self._services.settings.templates, name)
+
+    def with_groups(self, listed: Iterable[Job]) -> list[Job | JobGroup]:
+        return jobs.with_groups(listed)
 
     def list(self, extra: Iterable[str] = ()) -> job_directory.JobListing:
         listing = job_directory.collect(self._services, extra)
@@ -153,6 +172,9 @@ class HostFiles:
     ) -> CountComparison:
         return self._counter.compare(locations, options or COMPARE_OPTIONS, cancel=cancel)
 
+    def compare_counts(self, counts: Sequence[FileCount]) -> CountComparison:
+        return compare_counts(counts)
+
     def unpack(
         self,
         host: str,
@@ -206,6 +228,21 @@ class HostMounts:
 
     def list(self, host: str) -> list[MountEntry]:
         return list_mounts(self._host(host))
+
+    def tools(
+        self,
+        host: str,
+        *,
+        s3fs_binary: str = "s3fs",
+        mount_s3_binary: str = "mount-s3",
+        fuse_device: str = "/dev/fuse",
+    ) -> MountTools:
+        return mount_tools(
+            self._host(host),
+            s3fs_binary=s3fs_binary,
+            mount_s3_binary=mount_s3_binary,
+            fuse_device=fuse_device,
+        )
 
     def mount(
         self,

@@ -18,16 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from console.files.count.engine import (
-    CountError,
-    CountOptions,
-    FileCounter,
-    compare_counts,
-    count_local,
-    count_on_host,
-)
+from console.errors import CountError
+from console.files.count.counter import FileCounter
+from console.files.count.engine import compare_counts, count_local, count_on_host
 from console.files.remote_helpers.count_tree import extension_of
 from console.hosts.local import LocalHost
+from console.models import CountOptions
 
 NON_UTF8 = b"caf\xe9 latin1.jpg"
 

@@ -18,9 +18,7 @@ from console.aws.s3.service import S3Service
 from console.aws.session import AwsSession
 from console.commands import count as count_command
 from console.commands import unpack as unpack_command
-from console.errors import ReadOnlyError
-from console.files.count.engine import CountError
-from console.files.unpack.runner import UnpackError
+from console.errors import CountError, ReadOnlyError, UnpackError
 from console.hosts import HostPool
 from console.services import Services
 from console.settings import Settings

@@ -10,10 +10,12 @@ from pathlib import Path
 import boto3
 import pytest
 
-from console.aws.s3.count import count_s3_prefix
 from console.errors import NotFoundError
-from console.files.count.engine import CountOptions, FileCounter, count_local
+from console.files.count.counter import FileCounter
+from console.files.count.engine import count_local
+from console.files.count.s3 import count_s3_prefix
 from console.files.remote_helpers.count_tree import extension_of
+from console.models import CountOptions
 
 BUCKET = "datasets"
 

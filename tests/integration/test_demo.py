@@ -18,8 +18,8 @@ from PIL import Image
 from console.demo.environment import FLEET, DemoEnvironment, demo_host_factory, start_demo
 from console.errors import HostConfigError
 from console.hosts import HostPool
-from console.services import build_services
 from console.settings import Settings
+from console.startup import build_services
 
 AWSCONSOLE = str(Path(sys.executable).with_name("awsconsole"))
 EXACT_HEADERS = {

@@ -9,14 +9,14 @@ import pytest
 
 from console.demo.environment import FLEET
 from console.errors import ConfigError
-from console.services import build_demo_services_in_background
 from console.settings import Settings
+from console.startup import build_services_in_background
 from tests.integration.test_demo import demo_dir  # noqa: F401 - the shared dataset cache
 
 
 def test_backends_wait_for_the_endpoint_and_close_stops_it(demo_dir):  # noqa: F811
     before = set(threading.enumerate())
-    services = build_demo_services_in_background(Settings(demo=True, demo_dir=str(demo_dir)))
+    services = build_services_in_background(Settings(demo=True, demo_dir=str(demo_dir)))
     try:
         # nothing has started yet: the console draws its first screen first
         assert set(threading.enumerate()) - before == set()
@@ -34,7 +34,7 @@ def test_backends_wait_for_the_endpoint_and_close_stops_it(demo_dir):  # noqa: F
 
 def test_closing_before_any_use_starts_nothing(tmp_path):
     before = set(threading.enumerate())
-    services = build_demo_services_in_background(Settings(demo=True, demo_dir=str(tmp_path)))
+    services = build_services_in_background(Settings(demo=True, demo_dir=str(tmp_path)))
     services.close()
     assert set(threading.enumerate()) - before == set()
     assert list(tmp_path.iterdir()) == []  # no sandbox, no dataset: the demo never ran
@@ -45,7 +45,7 @@ def test_closing_before_any_use_starts_nothing(tmp_path):
 def test_a_demo_that_cannot_start_reports_it_to_every_caller(tmp_path):
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("x")
-    services = build_demo_services_in_background(
+    services = build_services_in_background(
         Settings(demo=True, demo_dir=str(not_a_folder / "demo"))
     )
     try:

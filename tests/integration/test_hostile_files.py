@@ -32,20 +32,20 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from console.aws.s3.count import count_s3_prefix
 from console.aws.s3.service import S3Service
 from console.aws.session import AwsSession
 from console.commands import count as count_command
 from console.commands import cp as cp_command
-from console.errors import RemoteFileError
-from console.files.count.engine import CountError, CountOptions, count_local, count_on_host
-from console.files.mount import Credentials, MountOptions, list_mounts, mount, unmount
+from console.errors import CountError, RemoteFileError
+from console.files.count.engine import count_local, count_on_host
+from console.files.count.s3 import count_s3_prefix
+from console.files.mount import Credentials, list_mounts, mount, unmount
 from console.files.paths import UnsafeName, name_parts
 from console.files.transfer.engine import TransferEngine, TransferError, TransferSpec
 from console.hosts import HostPool
 from console.hosts.local import LocalHost
 from console.hosts.ssh.host import ConnectionPool, SshHost
-from console.models import TransferState
+from console.models import CountOptions, MountOptions, TransferState
 from console.services import Services
 from console.settings import Settings
 
@@ -810,7 +810,8 @@ def test_mount_with_hostile_mountpoint_and_prefix(
 
 
 def test_a_bucket_that_reads_as_an_option_is_refused(tmp_path):
-    from console.files.mount import MountError, parse_s3_url
+    from console.errors import MountError
+    from console.files.mount import parse_s3_url
 
     for url in ("s3://-o/x", "s3://--help", "s3://.x", "s3://a b"):
         with pytest.raises(MountError, match="not a bucket name"):
@@ -818,7 +819,8 @@ def test_a_bucket_that_reads_as_an_option_is_refused(tmp_path):
 
 
 def test_an_s3fs_option_value_with_a_comma_is_refused(tmp_path):
-    from console.files.mount import MountError, s3fs_argv
+    from console.errors import MountError
+    from console.files.mount import s3fs_argv
 
     with pytest.raises(MountError, match="up to a comma"):
         s3fs_argv(

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from console.errors import ReadOnlyError
+from console.format.jobs import status_text
 from console.jobs.manager import (
     JobError,
     JobManager,
@@ -81,7 +82,7 @@ def test_each_node_gets_its_own_torchrun_environment(local_jobs, ssh_jobs):
     assert group.name == "ddp env" and group.nodes == 2
     assert group.hosts == (local_jobs.host.name, ssh_jobs.host.name)
     assert [job.spec.name for job in group.members] == ["ddp env [node 0/2]", "ddp env [node 1/2]"]
-    assert group.status_text() == "exited (0)"
+    assert status_text(group) == "exited (0)"
 
 
 #: what each torchrun worker learns of the whole run, written where the test can read it
@@ -139,7 +140,7 @@ def test_a_group_on_two_hosts_is_killed_as_one_and_refused_read_only(local_jobs,
         control_group(members, "kill", read_only=True)
     with pytest.raises(JobError, match="still running.*node 0.*node 1"):
         forget_group(members)
-    assert group_of(managers).status_text() == "running"
+    assert status_text(group_of(managers)) == "running"
 
     assert control_group(members, "kill") == {}
 
@@ -163,13 +164,13 @@ def test_combined_status_follows_the_first_failing_node(local_jobs, other_local_
 
     running = group_of(managers)
     assert running.status.state is JobState.RUNNING
-    assert running.status_text() == "running (1/2 nodes)"
+    assert status_text(running) == "running (1/2 nodes)"
 
     release.touch()
     wait_finished(local_jobs, started[0].id)
     failed = group_of(managers)
     assert failed.status.state is JobState.EXITED and failed.status.exit_code == 3
-    assert failed.status_text() == "exited (3) on node 1 (node1)"
+    assert status_text(failed) == "exited (3) on node 1 (node1)"
 
 
 def test_rerun_starts_the_group_again_and_forget_removes_every_node(local_jobs, ssh_jobs):

@@ -12,16 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from console.errors import RemoteFileError
+from console.errors import LogError, RemoteFileError
+from console.format.logs import LogBuffer
 from console.hosts.local import LocalHost
-from console.logs.follower import (
-    LogBuffer,
-    LogError,
-    LogFollower,
-    read_before,
-    read_chunks,
-    read_tail,
-)
+from console.logs.follower import LogFollower, read_before, read_chunks, read_tail
 from console.models import JobSpec
 from tests.integration.test_jobs import wait_finished, wait_until
 

@@ -15,18 +15,10 @@ import boto3
 import pytest
 
 from console import cli
-from console.files.mount import (
-    Credentials,
-    MountError,
-    MountOptions,
-    MountpointError,
-    MountToolMissingError,
-    list_mounts,
-    mount,
-    parse_proc_mounts,
-    unmount,
-)
+from console.errors import MountError, MountpointError, MountToolMissingError
+from console.files.mount import Credentials, list_mounts, mount, parse_proc_mounts, unmount
 from console.hosts.local import LocalHost
+from console.models import MountOptions
 
 BUCKET = "fashion-mount"
 

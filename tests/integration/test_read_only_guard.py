@@ -29,10 +29,10 @@ from console.aws.ec2.service import Ec2Service
 from console.aws.s3.service import S3Service
 from console.demo.environment import DemoEc2Service
 from console.errors import ReadOnlyError
-from console.files.mount import Credentials, MountOptions, list_mounts, mount, parse_proc_mounts
+from console.files.mount import Credentials, list_mounts, mount, parse_proc_mounts
 from console.files.transfer.engine import Policy, TransferEngine, TransferSpec
 from console.jobs.manager import JobManager, start_group
-from console.models import JobGroup, JobSpec, JobState, LaunchRequest
+from console.models import JobGroup, JobSpec, JobState, LaunchRequest, MountOptions
 from console.services import (
     Ec2Backend,
     FilesBackend,
@@ -44,11 +44,11 @@ from console.services import (
     S3Backend,
     Services,
     TransferQueue,
-    build_services,
 )
 from console.services.backends import HostFiles, HostJobs, HostMounts
 from console.services.guard import Guarded, declared, effect_of
 from console.settings import Settings
+from console.startup import build_services
 from tests.fixtures.tmux_server import tmux
 from tests.integration.test_jobs import wait_finished, wait_until
 

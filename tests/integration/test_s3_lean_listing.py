@@ -8,9 +8,9 @@ import boto3
 import pytest
 
 from console.aws.lean_answers import LEAN_KEY, reading_lean
-from console.aws.s3.count import count_s3_prefix
 from console.aws.s3.lean import OPERATION, install, list_page, parse_list_page
-from console.files.count.engine import CountOptions
+from console.files.count.s3 import count_s3_prefix
+from console.models import CountOptions
 from tests.integration.test_count_s3 import expected
 
 BUCKET = "lean"

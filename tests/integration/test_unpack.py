@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from console.files.unpack.runner import UnpackError, unpack_command, unpack_on_host
+from console.errors import UnpackError
+from console.files.unpack.runner import unpack_command, unpack_on_host
 from console.hosts.local import LocalHost
 from console.models import UnpackFailureKind
 

@@ -26,7 +26,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 
 def build(settings: Settings) -> Services:
     """The services the CLI would build for ``settings``."""
-    from console.services import build_services
+    from console.startup import build_services
 
     return build_services(settings)
 

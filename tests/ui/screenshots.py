@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 
 from console.app import make_app
-from console.services import build_services
 from console.settings import Settings
+from console.startup import build_services
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 

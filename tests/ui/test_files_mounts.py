@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from console.app import make_app
-from console.files.mount import Credentials, MountError, MountOptions, mount, parse_proc_mounts
+from console.errors import MountError
+from console.files.mount import Credentials, mount, parse_proc_mounts
 from console.hosts.local import LocalHost
+from console.models import MountOptions
 from console.ui.common.confirm import ConfirmScreen
 from console.ui.files.mount_panel import MountPanel, mount_request
 from console.ui.main_screen import MainScreen

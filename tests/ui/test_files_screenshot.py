@@ -19,8 +19,8 @@ import pytest
 
 from console.app import make_app
 from console.demo.environment import DATASET_BUCKET
-from console.services import build_services
 from console.settings import Settings
+from console.startup import build_services
 from console.ui.files.count_panel import CountPanel
 from console.ui.files.view import FilesView
 from tests.ui.conftest import wait_until

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from console.app import make_app
-from console.services import build_services
 from console.settings import Settings
+from console.startup import build_services
 from console.ui.gpu.device_list import GpuList
 from console.ui.gpu.host_panel import HostPanel
 from console.ui.gpu.host_picker import GpuHostPicker

@@ -195,12 +195,13 @@ FLOOD = (
 async def test_a_flood_with_progress_bars_and_a_huge_line_stays_bounded(
     build_jobs_app, local_jobs, local_host, local_home
 ):
+    from console.logs.follower import HostLog
     from console.ui.jobs.log_viewer import LogSource
 
     job = local_jobs.start(JobSpec(command=("python3", "-c", FLOOD), name="flood"))
     app = build_jobs_app()
     async with app.run_test(size=(160, 40)) as pilot:
-        screen = LogViewerScreen(LogSource(local_host, job.log_path, "flood"), max_lines=500)
+        screen = LogViewerScreen(LogSource(HostLog(local_host, job.log_path), "flood"), max_lines=500)
         await app.push_screen(screen)
         await wait_until(pilot, lambda: screen.is_open_at_tail)
         (local_home / "go").touch()
@@ -268,6 +269,7 @@ async def test_wrap_toggles_between_clipping_and_wrapping_long_lines(build_jobs_
 
 
 async def test_follows_a_job_on_an_ssh_host(build_jobs_app, ssh_jobs):
+    from console.logs.follower import HostLog
     from console.ui.jobs.log_viewer import LogSource
 
     script = (
@@ -281,7 +283,7 @@ async def test_follows_a_job_on_an_ssh_host(build_jobs_app, ssh_jobs):
     job = ssh_jobs.start(JobSpec(command=("python3", "-c", script), name="remote"))
     app = build_jobs_app()
     async with app.run_test(size=(160, 40)) as pilot:
-        screen = LogViewerScreen(LogSource(ssh_jobs.host, job.log_path, "remote"))
+        screen = LogViewerScreen(LogSource(HostLog(ssh_jobs.host, job.log_path), "remote"))
         await app.push_screen(screen)
         await wait_until(pilot, lambda: shown(screen) == ["over ssh 1"])
         ssh_jobs.host.write(f"{ssh_jobs.job_dir(job.id)}/go", b"")  # removed with the jobs

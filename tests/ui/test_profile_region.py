@@ -261,11 +261,11 @@ async def test_the_switch_key_is_remappable(aws_files, moto_settings, make_servi
 
 async def test_demo_offers_its_profile_and_switches_region_on_its_endpoint(tmp_path):
     from console.demo.environment import DEMO_REGION
-    from console.services import build_demo_services_in_background
     from console.settings import Settings
+    from console.startup import build_services_in_background
 
     settings = Settings(demo=True, demo_dir=str(tmp_path / "demo"), refresh_interval=0)
-    services = build_demo_services_in_background(settings)
+    services = build_services_in_background(settings)
     app = make_app(settings, services)
 
     def listed() -> set[str]:

@@ -169,7 +169,7 @@ async def test_an_unexpected_exception_is_shown_not_fatal(moto_settings, make_se
 QUIT_DURING_A_HUNG_CALL = """
 import pathlib, sys
 from console.app import make_app
-from console.services import build_services
+from console.startup import build_services
 from console.settings import Settings
 
 endpoint, flag = sys.argv[1], pathlib.Path(sys.argv[2])

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from console.errors import CountError
 from console.files.count.engine import (
-    CountError,
-    CountOptions,
     Location,
     _FindTally,
     compare_counts,
@@ -14,7 +13,7 @@ from console.files.count.engine import (
     parse_location,
 )
 from console.files.remote_helpers.count_tree import extension_of
-from console.models import ExtensionCount, FileCount
+from console.models import CountOptions, ExtensionCount, FileCount
 
 
 @pytest.mark.parametrize(

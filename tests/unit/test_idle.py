@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from console.errors import ConfigError
-from console.gpu.idle import IdleDetector, IdleSettings, describe
+from console.format.gpu import idle_warning_text as describe
+from console.gpu.idle import IdleDetector
 from console.models import GpuSample
-from console.settings import Settings
+from console.settings import IdleSettings, Settings
 
 
 def frame(*utils: float | None, at: float = 0.0) -> list[GpuSample]:
@@ -25,7 +26,7 @@ def feed_for(
     return status
 
 
-SETTINGS = IdleSettings(threshold_percent=5, period_s=900, max_gap_s=120)
+SETTINGS = IdleSettings(threshold_percent=5, period_minutes=15, max_gap_seconds=120)
 
 
 def test_warns_after_the_period_with_the_money_spent():
@@ -86,26 +87,29 @@ def test_no_price_gives_no_cost():
 
 
 def test_defaults_are_5_percent_and_15_minutes():
-    settings = IdleSettings.from_section({})
+    settings = IdleSettings()
     assert (settings.threshold_percent, settings.period_s) == (5.0, 900.0)
 
 
 def test_settings_from_the_config_file(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text("[idle]\nthreshold_percent = 10\nperiod_minutes = 30\n")
-    settings = IdleSettings.from_section(Settings.load(config, environ={}).section("idle"))
+    settings = Settings.load(config, environ={}).idle
     assert (settings.threshold_percent, settings.period_s) == (10.0, 1800.0)
 
 
 @pytest.mark.parametrize(
-    "section,word",
+    "table,word",
     [
-        ({"threshold_percent": "high"}, "threshold_percent"),
-        ({"period_minutes": -1}, "period_minutes"),
-        ({"threshold_percent": 150}, "threshold_percent"),
-        ({"period": 5}, "period"),
+        ('threshold_percent = "high"', "threshold_percent"),
+        ("period_minutes = -1", "period_minutes"),
+        ("threshold_percent = 150", "threshold_percent"),
+        ("period = 5", "period"),
     ],
 )
-def test_bad_settings_name_the_key(section, word):
-    with pytest.raises(ConfigError, match=word):
-        IdleSettings.from_section(section)
+def test_bad_settings_name_the_key(tmp_path, table, word):
+    config = tmp_path / "config.toml"
+    config.write_text(f"[idle]\n{table}\n")
+    with pytest.raises(ConfigError, match=word) as caught:
+        Settings.load(config, environ={})
+    assert str(config) in caught.value.message

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from console.errors import ConfigError, HostConfigError
+from console.format.jobs import format_duration, runtime
 from console.hosts import HostPool
 from console.jobs import directory as job_directory
 from console.jobs.manager import JobNotFoundError
@@ -48,18 +49,18 @@ def test_an_ambiguous_reference_names_the_candidates():
 
 def test_runtime_and_its_format():
     running = job("a", started=T0)
-    assert job_directory.runtime(running, now=T0 + dt.timedelta(seconds=3725)).seconds == 3725
+    assert runtime(running, now=T0 + dt.timedelta(seconds=3725)).seconds == 3725
     ended = job("b", state=JobState.EXITED, started=T0, ended=T0 + dt.timedelta(minutes=2))
-    assert job_directory.format_duration(job_directory.runtime(ended)) == "0:02:00"
+    assert format_duration(runtime(ended)) == "0:02:00"
     lost = job("c", state=JobState.LOST)
-    assert job_directory.runtime(lost) == dt.timedelta(0)
-    assert job_directory.format_duration(dt.timedelta(hours=27, seconds=5)) == "27:00:05"
+    assert runtime(lost) == dt.timedelta(0)
+    assert format_duration(dt.timedelta(hours=27, seconds=5)) == "27:00:05"
 
 
 def test_known_targets_are_local_running_demo_instances_and_extra(aws_endpoint):
     import boto3
 
-    from console.services import build_services
+    from console.startup import build_services
     from tests.ui.conftest import launch
 
     ec2 = boto3.client("ec2", endpoint_url=aws_endpoint, region_name="us-east-1")
@@ -90,9 +91,8 @@ def test_configured_hosts_come_from_the_jobs_table(tmp_path):
         "other",
     ]
     config.write_text('[jobs]\nhosts = "gpu-box"\n', encoding="utf-8")
-    services = SimpleNamespace(settings=Settings.load(config, environ={}), ec2=None)
-    with pytest.raises(ConfigError, match=r"\[jobs\] hosts"):
-        job_directory.known_targets(services)
+    with pytest.raises(ConfigError, match=r"\[jobs\] hosts"):  # named when the settings load
+        Settings.load(config, environ={})
 
 
 def test_collect_reports_an_unknown_host_and_still_lists_the_others(

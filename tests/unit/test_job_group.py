@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from console.format.jobs import status_text
 from console.jobs.manager import with_groups
 from console.models import Job, JobGroup, JobSpec, JobState, JobStatus
 
@@ -40,7 +41,7 @@ def exited(code: int) -> JobStatus:
 def test_running_while_any_node_runs():
     g = group(member(0, exited(0), 5), member(1, RUNNING), member(2, exited(1), 3))
     assert g.status == RUNNING
-    assert g.status_text() == "running (1/3 nodes)"
+    assert status_text(g) == "running (1/3 nodes)"
 
 
 def test_failed_with_the_first_non_zero_code_and_its_node():
@@ -48,23 +49,23 @@ def test_failed_with_the_first_non_zero_code_and_its_node():
     g = group(member(0, exited(137), 9), member(1, exited(0), 10), member(2, exited(1), 3))
     assert g.status == exited(1)
     assert g.failed_member.spec.node_rank == 2
-    assert g.status_text() == "exited (1) on node 2 (gpu-2)"
+    assert status_text(g) == "exited (1) on node 2 (gpu-2)"
 
 
 def test_exited_zero_only_when_every_node_did():
     g = group(member(0, exited(0), 5), member(1, exited(0), 6), member(2, exited(0), 7))
     assert g.status == exited(0)
-    assert g.status_text() == "exited (0)"
+    assert status_text(g) == "exited (0)"
     assert g.ended == T0 + dt.timedelta(seconds=7)
     lost = group(member(0, exited(0), 5), member(1, LOST), member(2, exited(0), 7))
     assert lost.status == LOST
-    assert lost.status_text() == "lost (node 1, gpu-1)"
+    assert status_text(lost) == "lost (node 1, gpu-1)"
 
 
 def test_a_node_missing_from_the_listing_is_said():
     g = group(member(0, exited(0), 5), member(2, exited(0), 6))
     assert g.nodes == 3 and g.hosts == ("gpu-0", "gpu-2")
-    assert g.status_text() == "exited (0), 1 node not found"
+    assert status_text(g) == "exited (0), 1 node not found"
 
 
 def test_groups_replace_their_members_in_place_and_single_jobs_stay():

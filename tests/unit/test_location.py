@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from console.errors import CountError
 from console.files.count import engine as count
-from console.files.count.engine import CountError
-from console.files.location import Location, LocationError, LocationKind, parse_location
 from console.files.transfer import engine as transfer
 from console.files.transfer.engine import TransferError
+from console.models.location import Location, LocationError, LocationKind, parse_location
 
 
 @pytest.mark.parametrize(

@@ -6,17 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console.logs.follower import (
-    LineSplitter,
-    LogBuffer,
-    LogError,
-    LogWindow,
-    clip,
-    collapse_cr,
-    strip_ansi,
-    wrap,
-)
-from console.models import LogChunk
+from console.errors import LogError
+from console.format.logs import LineSplitter, LogBuffer, clip, collapse_cr, strip_ansi, wrap
+from console.models import LogChunk, LogWindow
 
 
 def test_collapse_cr_keeps_the_last_state_of_a_progress_bar():

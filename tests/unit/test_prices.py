@@ -8,10 +8,11 @@ import re
 
 import pytest
 
-from console.aws.ec2.connect import ConnectSettings, instance_jupyter_argv, instance_shell_argv
+from console.aws.ec2.connect import instance_jupyter_argv, instance_shell_argv
 from console.aws.ec2.prices import PRICING_API_SOURCE, SPOT_SOURCE, PriceBook, shipped_table
-from console.errors import HostConfigError
+from console.errors import ConfigError, HostConfigError
 from console.models import Instance, InstanceState, SpotPrice
+from console.settings import InstancesSettings, Settings
 
 FAMILIES = ("g4dn", "g5", "g6", "g6e", "p3", "p4d", "p5")
 
@@ -88,7 +89,7 @@ def test_spot_uses_its_zone_price_and_unknown_types_have_none():
 
 def test_shell_argv_uses_the_key_file_and_configured_user(tmp_path):
     (tmp_path / "train-key.pem").write_text("k")
-    settings = ConnectSettings.from_section({"ssh_user": "ec2-user", "key_dir": str(tmp_path)})
+    settings = InstancesSettings(ssh_user="ec2-user", key_dir=str(tmp_path))
     argv = instance_shell_argv(make(key_name="train-key"), settings)
     assert argv == [
         "ssh",
@@ -102,20 +103,25 @@ def test_shell_argv_uses_the_key_file_and_configured_user(tmp_path):
     assert "-i" not in instance_shell_argv(make(key_name="absent"), settings)
 
 
-def test_jupyter_argv_forwards_the_configured_port():
-    settings = ConnectSettings.from_section({"jupyter_port": "8890"})
+def test_jupyter_argv_forwards_the_configured_port(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("[instances]\njupyter_port = 8890\n")
+    settings = Settings.load(config, environ={}).instances
     argv = instance_jupyter_argv(make(), settings)
     assert argv[argv.index("-L") + 1] == "127.0.0.1:8890:localhost:8890"
     assert argv[-1] == "ubuntu@203.0.113.5"
 
 
-def test_unreachable_instances_and_bad_ports_are_named():
+def test_unreachable_instances_and_bad_ports_are_named(tmp_path):
     with pytest.raises(HostConfigError, match="train has no public IP"):
-        instance_shell_argv(make(public_ip=None), ConnectSettings())
+        instance_shell_argv(make(public_ip=None), InstancesSettings())
     with pytest.raises(HostConfigError, match="stopped"):
-        instance_shell_argv(make(state=InstanceState.STOPPED), ConnectSettings())
-    with pytest.raises(HostConfigError, match="jupyter_port"):
-        ConnectSettings.from_section({"jupyter_port": "lots"})
+        instance_shell_argv(make(state=InstanceState.STOPPED), InstancesSettings())
+    config = tmp_path / "config.toml"
+    for bad in ('"lots"', "70000", "0"):
+        config.write_text(f"[instances]\njupyter_port = {bad}\n")
+        with pytest.raises(ConfigError, match="jupyter_port"):
+            Settings.load(config, environ={})
 
 
 def test_console_output_fingerprints_are_paired_with_their_key_types():

@@ -17,7 +17,9 @@ from console.aws.session import (
     regions_from_endpoints,
 )
 from console.cli import main
+from console.demo.services import DemoServices
 from console.errors import AccessDeniedError, ConfigError, CredentialsError, HostConfigError
+from console.format.account import profile_label
 from console.hosts import HostPool
 from console.hosts.local import LocalHost
 from console.models import AwsProfile, AwsRegion, Instance, InstanceState
@@ -91,7 +93,7 @@ def test_profiles_come_sorted_after_the_standard_chain():
         AwsProfile("alpha", "config", "eu-west-1"),
         AwsProfile("zeta", "config"),
     ]
-    assert listed[0].label == "(standard chain)"
+    assert profile_label(listed[0]) == "(standard chain)"
 
 
 def test_available_profiles_read_both_files_sso_included(aws_files):
@@ -151,7 +153,7 @@ def test_with_target_can_return_to_the_standard_chain(tmp_path):
     settings = Settings.load(path, environ={})
     moved = settings.with_target(profile=None, region="us-west-2")
     assert (moved.profile, moved.region) == (None, "us-west-2")
-    assert moved.section("instances") == {"ssh_user": "ec2-user"}  # the file's tables stay
+    assert moved.instances.ssh_user == "ec2-user"  # the file's tables stay
     # with_overrides treats None as "not given": it could not do this
     assert settings.with_overrides(profile=None).profile == "dev"
 
@@ -256,7 +258,7 @@ def test_services_built_by_hand_cannot_switch():
 
 
 def test_the_demo_refuses_a_profile_it_does_not_have_and_changes_nothing():
-    services = Services(
+    services = DemoServices(
         Settings(demo=True, region="us-east-1"),
         ec2=None,  # type: ignore[arg-type]
         s3=None,  # type: ignore[arg-type]
@@ -290,7 +292,7 @@ def test_terminal_argv_is_ssh_for_an_account_and_a_sandbox_shell_for_the_demo(tm
         account.terminal_argv(stopped, "shell")
 
     hosts = HostPool(factory=lambda target: LocalHost(name=target, home=tmp_path))
-    demo = Services(Settings(), None, None, hosts, demo=object())  # type: ignore[arg-type]
+    demo = DemoServices(Settings(), None, None, hosts, demo=object())  # type: ignore[arg-type]
     argv = demo.terminal_argv(INSTANCE, "shell")
     assert "ssh" not in argv[0] and str(tmp_path) in " ".join(argv)
     with pytest.raises(HostConfigError, match="localhost"):

@@ -44,7 +44,7 @@ def test_command_line_wins_and_none_means_not_given(tmp_path: Path):
     path = write(tmp_path, 'region = "eu-west-1"\n[templates]\ntrain = "python -m trainer"\n')
     settings = Settings.load(path, environ={}).with_overrides(region=None, read_only=True)
     assert settings.region == "eu-west-1" and settings.read_only is True
-    assert settings.section("templates") == {"train": "python -m trainer"}
+    assert settings.templates == {"train": "python -m trainer"}
 
 
 def test_invalid_toml_names_the_file(tmp_path: Path):
@@ -134,36 +134,84 @@ def test_a_table_given_as_a_value_is_named(tmp_path):
         Settings.load(write(tmp_path, "jobs = 3\n"), environ={})
 
 
-def test_every_known_key_of_every_table_loads(tmp_path):
-    from console.settings import TABLES, TEMPLATE_KEYS
+def _other_value(value):
+    """A value of the same type as ``value`` that differs from it, as TOML text and as read."""
+    if isinstance(value, bool):
+        return str(not value).lower(), not value
+    if isinstance(value, int):
+        return str(value + 3), value + 3
+    if isinstance(value, float):
+        return str(value * 2 + 1), value * 2 + 1
+    if isinstance(value, str):
+        return f'"{value}-x"', f"{value}-x"
+    if isinstance(value, tuple):
+        return '["gpu-a", "gpu-b"]', ("gpu-a", "gpu-b")
+    raise AssertionError(f"no other value for {value!r}")
 
-    lines = ['profile = "p"', 'region = "r"', 'endpoint_url = "http://127.0.0.1:1"',
-             "read_only = false", "demo = false", "refresh_interval = 1", 'demo_dir = "/d"',
-             '[keymap]\n"app.quit" = "q"']  # fmt: skip
-    for table, keys in TABLES.items():
-        lines.append(f"[{table}]")
-        lines += [f'{key} = "x"' for key in keys]
-    lines.append('[templates."any name"]')
-    lines += [f'{key} = "x"' for key in TEMPLATE_KEYS if key != "env"] + ["env = { A = 'b' }"]
+
+def test_every_key_of_every_table_is_read_as_written(tmp_path):
+    """Each section's every key, given a value other than its default in the file, reads
+    back as that value: no key of the typed tree is declared and then ignored."""
+    from dataclasses import fields
+
+    defaults = Settings()
+    lines, expected = [], {}
+    for section in ("jobs", "gpu", "idle", "instances", "doctor"):
+        lines.append(f"[{section}]")
+        for f in fields(getattr(defaults, section)):
+            text, value = _other_value(getattr(getattr(defaults, section), f.name))
+            lines.append(f"{f.name} = {text}")
+            expected[(section, f.name)] = value
+    lines += ["[transfer]", "streams = 4"]
+    expected[("transfer", "streams")] = 4
+    lines += ['[templates."any name"]', 'command = ["true"]', "env = { A = 'b' }"]
     settings = Settings.load(write(tmp_path, "\n".join(lines) + "\n"), environ={})
-    assert settings.section("gpu") == dict.fromkeys(TABLES["gpu"], "x")
-    assert settings.section("templates")["any name"]["env"] == {"A": "b"}
+    for (section, key), value in expected.items():
+        assert getattr(getattr(settings, section), key) == value, (section, key)
+    assert settings.templates["any name"]["env"] == {"A": "b"}
 
 
-def test_every_table_the_console_reads_is_in_the_table_of_known_keys():
-    """A feature reading ``settings.section("NAME")`` must declare NAME (and its keys) in
-    console.settings.TABLES, or a user's [NAME] would be refused as unknown."""
-    import re
+def test_every_key_of_every_table_can_come_from_the_environment(tmp_path):
+    """``AWSCONSOLE_<TABLE>_<KEY>`` sets a key of a table, over the file's value."""
+    from dataclasses import fields
 
-    from console.settings import TABLES
+    defaults = Settings()
+    path = write(tmp_path, "[gpu]\ninterval_ms = 250\n")
+    for section in ("jobs", "gpu", "idle", "instances", "doctor"):
+        for f in fields(getattr(defaults, section)):
+            value = getattr(getattr(defaults, section), f.name)
+            _, expected = _other_value(value)
+            text = ",".join(expected) if isinstance(expected, tuple) else str(expected).lower()
+            if isinstance(expected, str):
+                text = expected
+            variable = f"AWSCONSOLE_{section.upper()}_{f.name.upper()}"
+            settings = Settings.load(path, environ={variable: text})
+            assert getattr(getattr(settings, section), f.name) == expected, variable
+    settings = Settings.load(path, environ={"AWSCONSOLE_TRANSFER_STREAMS": "6"})
+    assert settings.transfer.streams == 6 and settings.gpu.interval_ms == 250
+    with pytest.raises(ConfigError) as caught:
+        Settings.load(path, environ={"AWSCONSOLE_GPU_INTERVAL_MS": "-5"})
+    assert caught.value.message.startswith("AWSCONSOLE_GPU_INTERVAL_MS='-5'")
 
-    root = Path(__file__).resolve().parents[2] / "console"
-    read = {
-        name
-        for path in root.rglob("*.py")
-        for name in re.findall(r"""\.section\(\s*["']([a-z_]+)["']""", path.read_text())
-    }
-    assert read and read <= set(TABLES), sorted(read - set(TABLES))
+
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        ("[gpu]\ninterval_ms = 0\n", "[gpu] interval_ms must be positive"),
+        ('[gpu]\nnvidia_smi = "  "\n', "[gpu] nvidia_smi must not be empty"),
+        ("[idle]\nthreshold_percent = 101\n", "[idle] threshold_percent must be above 0"),
+        ("[instances]\njupyter_port = 70000\n", "[instances] jupyter_port is not a port"),
+        ('[jobs]\nhosts = "gpu-box"\n', "[jobs] hosts: expected a list of names"),
+        ("[transfer]\nstreams = 17\n", "[transfer] streams must be from 1 to 16"),
+        ("[doctor]\nmin_free_gb = -1\n", "[doctor] min_free_gb must be positive"),
+        ("refresh_interval = -1\n", "setting 'refresh_interval' must not be negative"),
+    ],
+)
+def test_a_value_out_of_range_is_named_when_the_settings_load(tmp_path, text, said):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        Settings.load(path, environ={})
+    assert caught.value.message.startswith(f"{path}: ") and said in caught.value.message
 
 
 @pytest.mark.parametrize(
@@ -218,10 +266,10 @@ def test_a_top_level_value_of_the_wrong_kind_is_named(tmp_path, text, setting):
 
 
 def test_every_setting_is_documented():
-    from dataclasses import fields
+    from console.settings import TEMPLATE_KEYS, describe
 
-    from console.settings import TABLES, TEMPLATE_KEYS
-
-    assert all(f.metadata.get("doc") for f in fields(Settings))
-    assert all(key.doc and key.kind for keys in TABLES.values() for key in keys.values())
-    assert all(key.doc and key.kind for key in TEMPLATE_KEYS.values())
+    rows = list(describe())
+    assert len(rows) > 20
+    assert all(key and kind and doc for key, kind, _default, doc in rows)
+    assert {"[gpu] interval_ms", "[transfer] streams", "read_only"} <= {row[0] for row in rows}
+    assert all(TEMPLATE_KEYS.values())

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from console.aws.ec2.connect import ConnectSettings, instance_jupyter_argv
+from console.aws.ec2.connect import instance_jupyter_argv
 from console.files.transfer.ssh_streams import ssh_argv as transfer_argv
 from console.hosts.interactive import SshOptions, port_forward_argv, shell_argv
 from console.hosts.ssh.host import ConnectionPool, SshHost
 from console.models import Instance, InstanceState
+from console.settings import InstancesSettings
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh") is None, reason="OpenSSH's client is missing")
 
@@ -111,6 +112,6 @@ def test_instance_jupyter_tunnel_binds_loopback_by_name():
     instance = Instance(
         "i-0abc", "gpu", "g5.xlarge", InstanceState.RUNNING, public_ip="203.0.113.5"
     )
-    argv = instance_jupyter_argv(instance, ConnectSettings(jupyter_port=8890))
+    argv = instance_jupyter_argv(instance, InstancesSettings(jupyter_port=8890))
     assert argv[argv.index("-L") + 1] == "127.0.0.1:8890:localhost:8890"
     assert "ClearAllForwardings=yes" not in argv  # it would drop the tunnel itself

@@ -334,17 +334,16 @@ def test_engine_for_takes_a_fixed_count_from_the_settings(tmp_path):
 
 def test_streams_in_the_config_file_fix_the_count_or_leave_it_automatic(tmp_path):
     from console.errors import ConfigError
-    from console.files.transfer.engine import configured_streams
     from console.settings import Settings
 
-    def section(text: str) -> dict:
+    def streams(text: str) -> int | None:
         path = tmp_path / "config.toml"
         path.write_text(text)
-        return Settings.load(path, environ={}).section("transfer")
+        return Settings.load(path, environ={}).transfer.streams
 
-    assert configured_streams(section("")) is None
-    assert configured_streams(section('[transfer]\nstreams = "auto"\n')) is None
-    assert configured_streams(section("[transfer]\nstreams = 6\n")) == 6
+    assert streams("") is None
+    assert streams('[transfer]\nstreams = "auto"\n') is None
+    assert streams("[transfer]\nstreams = 6\n") == 6
     for bad in ("0", "17", "true", '"many"', "2.5"):
         with pytest.raises(ConfigError, match=r"\[transfer\] streams"):
-            configured_streams(section(f"[transfer]\nstreams = {bad}\n"))
+            streams(f"[transfer]\nstreams = {bad}\n")

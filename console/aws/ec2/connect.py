@@ -14,50 +14,26 @@ Everything here is pure: it builds argument lists, it runs nothing.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any
 
 from console.errors import HostConfigError
 from console.hosts.interactive import (
-    DEFAULT_JUPYTER_PORT,
     SshOptions,
     local_shell_argv,
     port_forward_argv,
     shell_argv,
 )
 from console.models import Instance
+from console.settings import InstancesSettings
 
 DEFAULT_SSH_USER = "ubuntu"
 
 
-@dataclass(frozen=True)
-class ConnectSettings:
-    ssh_user: str = DEFAULT_SSH_USER
-    jupyter_port: int = DEFAULT_JUPYTER_PORT
-    key_dir: str = "~/.ssh"
-
-    @classmethod
-    def from_section(cls, section: dict[str, Any]) -> ConnectSettings:
-        """From the config file's ``[instances]`` table; raises HostConfigError for a bad port."""
-        try:
-            port = int(section.get("jupyter_port", DEFAULT_JUPYTER_PORT))
-        except (TypeError, ValueError) as exc:
-            raise HostConfigError(
-                f"[instances] jupyter_port = {section.get('jupyter_port')!r} is not a port number."
-            ) from exc
-        if not 0 < port < 65536:
-            raise HostConfigError(f"[instances] jupyter_port = {port} is out of range.")
-        return cls(
-            ssh_user=str(section.get("ssh_user") or DEFAULT_SSH_USER),
-            jupyter_port=port,
-            key_dir=str(section.get("key_dir") or "~/.ssh"),
-        )
-
-    def key_path(self, key_name: str) -> str:
-        return os.path.join(os.path.expanduser(self.key_dir), f"{key_name}.pem")
+def key_path(settings: InstancesSettings, key_name: str) -> str:
+    """Where the private key of EC2 key pair ``key_name`` is looked for."""
+    return os.path.join(os.path.expanduser(settings.key_dir), f"{key_name}.pem")
 
 
-def _ssh_options(instance: Instance, settings: ConnectSettings) -> tuple[SshOptions, list[str]]:
+def _ssh_options(instance: Instance, settings: InstancesSettings) -> tuple[SshOptions, list[str]]:
     if instance.state != "running":
         raise HostConfigError(f"{instance.name or instance.id} is {instance.state}, not running.")
     if not instance.public_ip:
@@ -67,7 +43,7 @@ def _ssh_options(instance: Instance, settings: ConnectSettings) -> tuple[SshOpti
         )
     identity: list[str] = []
     if instance.key_name:
-        path = settings.key_path(instance.key_name)
+        path = key_path(settings, instance.key_name)
         if os.path.isfile(path):
             identity = ["-i", path]
     return SshOptions(target=f"{settings.ssh_user}@{instance.public_ip}"), identity
@@ -78,14 +54,14 @@ def _with_identity(argv: list[str], identity: list[str]) -> list[str]:
     return [argv[0], *identity, *argv[1:]]
 
 
-def instance_shell_argv(instance: Instance, settings: ConnectSettings) -> list[str]:
+def instance_shell_argv(instance: Instance, settings: InstancesSettings) -> list[str]:
     """``ssh [-i ~/.ssh/KEY.pem] -t -- USER@PUBLIC_IP``. Raises HostConfigError when the
     instance is not running or has no public address."""
     options, identity = _ssh_options(instance, settings)
     return _with_identity(shell_argv(options), identity)
 
 
-def instance_jupyter_argv(instance: Instance, settings: ConnectSettings) -> list[str]:
+def instance_jupyter_argv(instance: Instance, settings: InstancesSettings) -> list[str]:
     """``ssh [-i KEY] -N -o ExitOnForwardFailure=yes -L 127.0.0.1:PORT:localhost:PORT --
     USER@IP``: the notebook is reachable from this machine only."""
     options, identity = _ssh_options(instance, settings)

@@ -1,5 +1,6 @@
-"""S3 for the console: buckets, folder-like listings, counts, previews, deletes, presigned
-URLs and transfers, all on one session's shared client.
+"""S3 for the console: buckets, folder-like listings, previews, deletes and presigned URLs,
+all on one session's shared client (counts and transfers are the files layer's, on the same
+client: ``console.services.s3_files``).
 
 S3 has no folders: a "folder" is a key prefix ending in ``/``, listed with
 ``Delimiter="/"`` (its sub-folders come back as common prefixes).
@@ -7,15 +8,14 @@ S3 has no folders: a "folder" is a key prefix ending in ``/``, listed with
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any
 
 from console.aws.session import AwsSession
 from console.errors import AwsError, NotFoundError
-from console.models import Bucket, CountProgress, FileCount, S3Object, S3Page, TransferProgress
+from console.models import Bucket, S3Object, S3Page
 
 #: objects larger than this are not previewed (the Anno/*.txt files are a few hundred KiB)
 PREVIEW_LIMIT = 1024 * 1024
@@ -162,32 +162,6 @@ class S3Service:
                     next_token=raw.get("NextContinuationToken"),
                 )
 
-    def count_prefix(
-        self,
-        bucket: str,
-        prefix: str,
-        *,
-        on_progress: Callable[[CountProgress], None] | None = None,
-        cancel: threading.Event | None = None,
-    ) -> FileCount:
-        """Objects, folders and bytes under ``prefix`` (recursive), listed in parallel over
-        its sub-prefixes, with streamed progress.
-
-        Shell equivalent: ``aws s3 ls --recursive --summarize s3://B/P/``.
-        Raises NotFoundError, AccessDeniedError, EndpointError, ThrottledError.
-        """
-        from console.aws.s3.count import count_s3_prefix
-        from console.files.count.engine import CountOptions
-
-        return count_s3_prefix(
-            self.client(),
-            bucket,
-            prefix,
-            CountOptions(recursive=True),
-            on_progress=on_progress,
-            cancel=cancel,
-        )
-
     def delete(self, bucket: str, key: str) -> int:
         """Delete one object, or with a key ending in ``/`` every object under that folder;
         returns how many objects were deleted.
@@ -261,28 +235,3 @@ class S3Service:
             raise PreviewRefused(
                 f"{where} is binary, not UTF-8 text.", hint="Download it instead (d)."
             ) from exc
-
-    def transfer(
-        self,
-        source: str,
-        destination: str,
-        *,
-        recursive: bool = False,
-        on_progress: Callable[[TransferProgress], None] | None = None,
-        cancel: threading.Event | None = None,
-    ) -> Any:
-        """Copy a file or folder between this machine and S3 with the transfer engine
-        (boto3's managed transfer, multipart, verified, temporary names); returns its
-        ``TransferResult``.
-
-        Shell equivalent: ``aws s3 cp [--recursive] SRC DST``. Raises TransferError,
-        DiskFullError, TransferCancelled.
-        """
-        from console.files.transfer.engine import TransferEngine, TransferError, TransferSpec
-
-        def no_hosts(name: str) -> Any:
-            raise TransferError(f"{name}: only this machine and S3 take part in this copy.")
-
-        engine = TransferEngine(no_hosts, self.client)
-        spec = TransferSpec(source, destination, recursive=recursive)
-        return engine.run(spec, on_progress, cancel=cancel)

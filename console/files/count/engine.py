@@ -5,7 +5,7 @@ without parsing ``ls``: on a host one ``python3`` process walks the tree with
 ``os.scandir`` (``remote_helpers/count_tree.py``, shipped inside the command) and streams
 JSON lines back; where the host has no ``python3`` the count falls back to
 ``find ROOT -mindepth 1 -printf '%y\\t%s\\t%P\\0'`` (NUL-separated, so a newline in a name is
-just a character). S3 prefixes are counted by ``console.aws.s3.count``.
+just a character). S3 prefixes are counted by ``console.files.count.s3``.
 """
 
 from __future__ import annotations
@@ -13,22 +13,23 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from console.errors import ConsoleError, HostError
-from console.files.location import Location
-from console.files.location import parse_location as parse_any_location
+from console.errors import CountError, HostError
 from console.files.remote_helpers import count_tree, python_command
 from console.hosts.argv import tool_path
 from console.hosts.base import Host
 from console.models import (
     CountComparison,
+    CountOptions,
     CountProgress,
     ExtensionComparison,
     ExtensionCount,
     FileCount,
 )
+from console.models.location import Location
+from console.models.location import parse_location as parse_any_location
 
 ProgressCallback = Callable[[CountProgress], None]
 
@@ -36,37 +37,18 @@ ProgressCallback = Callable[[CountProgress], None]
 COMMAND_NOT_FOUND = 127
 
 
-class CountError(ConsoleError):
-    """A count could not be made: the path is missing, unreadable, or not a location."""
-
-    title = "Count"
-
-
-@dataclass(frozen=True)
-class CountOptions:
-    #: descend into subdirectories (symlinks are counted, never followed)
-    recursive: bool = False
-    #: break regular files down by extension
-    by_ext: bool = False
-    #: stat every file for its size; off, a flat directory of a million names is counted
-    #: from the directory listing alone (no per-file stat), several times faster
-    with_bytes: bool = True
-    #: collect every file's relative path (for a comparison by path)
-    with_paths: bool = False
-    #: seconds between progress lines of a long count
-    progress_every: float = 0.5
-
-    def helper_args(self) -> list[str]:
-        args = ["--progress-every", str(self.progress_every)]
-        if self.recursive:
-            args.append("--recursive")
-        if self.by_ext:
-            args.append("--by-ext")
-        if not self.with_bytes:
-            args.append("--no-bytes")
-        if self.with_paths:
-            args.append("--paths")
-        return args
+def helper_args(options: CountOptions) -> list[str]:
+    """The count_tree helper's flags for ``options``."""
+    args = ["--progress-every", str(options.progress_every)]
+    if options.recursive:
+        args.append("--recursive")
+    if options.by_ext:
+        args.append("--by-ext")
+    if not options.with_bytes:
+        args.append("--no-bytes")
+    if options.with_paths:
+        args.append("--paths")
+    return args
 
 
 #: a plain count: this folder only, with bytes
@@ -79,7 +61,7 @@ COMPARE_OPTIONS = CountOptions(recursive=True, by_ext=True)
 
 
 def parse_location(text: str) -> Location:
-    """Read ``/local/path``, ``HOST:path`` or ``s3://bucket/prefix`` (console.files.location).
+    """Read ``/local/path``, ``HOST:path`` or ``s3://bucket/prefix`` (console.models.location).
 
     Raises CountError for an empty location, a missing bucket or an impossible host name.
     """
@@ -143,7 +125,7 @@ def count_on_host(
         raise CountError(f"Cannot count {label}: name a folder.")
     root = expand_home(host, path)
     if method in ("auto", "scandir"):
-        argv = python_command("count_tree", *options.helper_args(), "--", root, python=python)
+        argv = python_command("count_tree", *helper_args(options), "--", root, python=python)
         collector = _LineCollector(label, on_progress)
         ended = _stream_lines(host, argv, collector.feed_bytes, cancel)
         if collector.result is not None:
@@ -429,86 +411,3 @@ def _extension_of_path(path: str) -> str:
 
 
 # --- one entry for every kind of location ----------------------------------------------
-
-
-class FileCounter:
-    """Counts any location text; hosts come from ``host_for``, S3 clients from ``s3_client``.
-
-    ``host_for(name)`` returns a Host (``services.hosts.host_for``); ``s3_client()`` returns
-    a boto3 S3 client. Both are only called when a location needs them.
-    """
-
-    def __init__(
-        self,
-        host_for: Callable[[str], Host] | None = None,
-        s3_client: Callable[[], object] | None = None,
-    ):
-        self._host_for = host_for
-        self._s3_client = s3_client
-
-    def count(
-        self,
-        location: str | Location,
-        options: CountOptions = DEFAULT_OPTIONS,
-        *,
-        on_progress: ProgressCallback | None = None,
-        cancel: threading.Event | None = None,
-    ) -> FileCount:
-        """Count one location. Raises CountError, HostError or AwsError subclasses."""
-        where = parse_location(location) if isinstance(location, str) else location
-        if where.kind == "local":
-            return count_local(where.path, options, on_progress=on_progress, cancel=cancel)
-        if where.kind == "host":
-            if self._host_for is None:
-                raise CountError(f"No hosts are configured to count {where}.")
-            host = self._host_for(where.host or "")
-            return count_on_host(host, where.path, options, on_progress=on_progress, cancel=cancel)
-        if self._s3_client is None:
-            raise CountError(f"No AWS session is configured to count {where}.")
-        from console.aws.s3.count import count_s3_prefix
-
-        return count_s3_prefix(
-            self._s3_client(),
-            where.bucket or "",
-            where.path,
-            options,
-            on_progress=on_progress,
-            cancel=cancel,
-        )
-
-    def compare(
-        self,
-        locations: Iterable[str | Location],
-        options: CountOptions = COMPARE_OPTIONS,
-        *,
-        cancel: threading.Event | None = None,
-    ) -> CountComparison:
-        """Count every location at the same time, then compare them (see compare_counts)."""
-        targets = list(locations)
-        if not 2 <= len(targets) <= 3:
-            raise CountError(f"Compare two or three locations, not {len(targets)}.")
-        results: list[FileCount | BaseException | None] = [None] * len(targets)
-
-        def run(index: int) -> None:
-            try:
-                results[index] = self.count(targets[index], options, cancel=cancel)
-            except BaseException as exc:  # re-raised in the caller's thread below
-                results[index] = exc
-
-        threads = [
-            threading.Thread(target=run, args=(i,), name=f"count-compare-{i}", daemon=True)
-            for i in range(len(targets))
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        for outcome in results:
-            if isinstance(outcome, BaseException):
-                raise outcome
-        return compare_counts([r for r in results if isinstance(r, FileCount)])
-
-
-def iter_extension_rows(count: FileCount) -> Iterator[ExtensionCount]:
-    """The extension rows of a count, most files first (what a table shows)."""
-    yield from sorted(count.by_extension, key=lambda row: (-row.files, row.extension))

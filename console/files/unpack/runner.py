@@ -14,17 +14,11 @@ import json
 import threading
 from collections.abc import Callable
 
-from console.errors import ConsoleError
+from console.errors import UnpackError
 from console.files.count.engine import expand_home
 from console.files.remote_helpers import python_command
 from console.hosts.base import Host
 from console.models import UnpackFailure, UnpackFailureKind, UnpackProgress, UnpackResult
-
-
-class UnpackError(ConsoleError):
-    """The unpack could not start (no such folder, destination not writable) or died."""
-
-    title = "Unpack"
 
 
 def unpack_command(

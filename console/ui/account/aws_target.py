@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 
+from console.format.account import profile_label
 from console.models import AwsProfile, AwsRegion, AwsTarget
 from console.ui.common.failures import Failure, ReportsWorkerFailures
 from console.ui.common.literal import Label, Option, OptionList, Static
@@ -75,7 +76,7 @@ def profile_option_id(name: str | None) -> str:
 def profile_prompt(profile: AwsProfile, current: bool) -> Text:
     return assemble(
         "● " if current else "  ",
-        (profile.label, "bold" if current else ""),
+        (profile_label(profile), "bold" if current else ""),
         (f"  {KIND_LABELS.get(profile.kind, profile.kind)}", "dim"),
         (f"  {profile.region}" if profile.region else "", "dim"),
     )

@@ -16,9 +16,10 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Switch
 from textual.worker import get_current_worker
 
-from console.files.count.engine import CountError, CountOptions, compare_counts, parse_location
+from console.errors import CountError
 from console.format.files import extension_label
-from console.models import CountComparison, CountProgress, FileCount
+from console.models import CountComparison, CountOptions, CountProgress, FileCount
+from console.models.location import parse_location
 from console.ui.common.literal import DataTable, Label, Static
 from console.ui.files.backends import counter_for
 from console.ui.files.count_panel import PROGRESS_EVERY
@@ -103,7 +104,7 @@ class ComparePanel(FilesPanel):
             if len(locations) < 2:
                 raise CountError("Compare needs at least two locations: fill in [1] and [2].")
             for text in locations:
-                parse_location(text)
+                parse_location(text, error=CountError)
         except CountError as error:
             self.refuse(error)
             return
@@ -151,7 +152,7 @@ class ComparePanel(FilesPanel):
         if cancel.is_set():
             return
         counts = [r for r in results if isinstance(r, FileCount)]
-        self.post_message(self.Finished(generation, compare_counts(counts)))
+        self.post_message(self.Finished(generation, self.services.files.compare_counts(counts)))
 
     def show_progress(self, progress: CountProgress, key: object) -> None:
         self.progress[int(key)] = progress  # type: ignore[call-overload]

@@ -15,9 +15,10 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Switch
 from textual.worker import get_current_worker
 
-from console.files.count.engine import CountOptions, iter_extension_rows, parse_location
-from console.format.files import extension_label, human_bytes
-from console.models import CountProgress, FileCount
+from console.errors import CountError
+from console.format.files import extension_label, extension_rows, human_bytes
+from console.models import CountOptions, CountProgress, FileCount
+from console.models.location import parse_location
 from console.ui.common.literal import DataTable, Label, Static
 from console.ui.files.backends import counter_for
 from console.ui.files.panel import FilesPanel
@@ -99,7 +100,7 @@ class CountPanel(FilesPanel):
         """Count the typed location (a count already running is cancelled first)."""
         text = self.value_of("count-location")
         try:
-            location = parse_location(text)
+            location = parse_location(text, error=CountError)
         except Exception as error:  # a CountError naming what is wrong with the text
             self.refuse(error)
             return
@@ -154,7 +155,7 @@ class CountPanel(FilesPanel):
         )
         table = self.query_one("#count-extensions", DataTable)
         table.clear()
-        for row in iter_extension_rows(count):
+        for row in extension_rows(count):
             table.add_row(
                 extension_label(row.extension),
                 f"{row.files:,}",

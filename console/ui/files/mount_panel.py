@@ -14,7 +14,7 @@ and unmounting asks first.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -22,22 +22,15 @@ from textual.containers import Horizontal
 from textual.events import Show
 from textual.widgets import Input, Switch
 
-from console.files.mount import (
-    MountEntry,
-    MountError,
-    MountOptions,
-    MountpointError,
-    list_mounts,
-    parse_s3_url,
-)
+from console.errors import MountError, MountpointError
+from console.models import MountEntry, MountOptions, MountTools
+from console.models.location import parse_s3_url
 from console.ui.common.guards import require_writable, run_destructive
 from console.ui.common.literal import DataTable, Label, Static
 from console.ui.common.text import literal
-from console.ui.files.backends import MountTools, mount_tools_of
 from console.ui.files.panel import FilesPanel
 
 if TYPE_CHECKING:
-    from console.hosts.base import Host
     from console.services import Services
 
 #: the classic recipe's values, shown in the form (empty fields leave s3fs's own default)
@@ -239,7 +232,7 @@ class MountPanel(FilesPanel):
         host_name = self.value_of("mount-host") or "local"
         self.begin(
             f"Looking at the S3 mounts of {host_name}…",
-            lambda generation: self._post(generation, host_name, self._host(host_name)),
+            lambda generation: self._post(generation, host_name),
             name=f"mounts of {host_name}",
         )
 
@@ -314,41 +307,36 @@ class MountPanel(FilesPanel):
 
     # -- in the worker ---------------------------------------------------------------------------
 
-    def _host(self, host_name: str) -> Host:
-        self.services.ready()  # the demo may still be starting
-        return self.services.hosts.host_for(host_name)
-
-    def _post(self, generation: int, host_name: str, host: Host, done: str | None = None) -> None:
-        tools = mount_tools_of(
-            host,
+    def _post(self, generation: int, host_name: str, done: str | None = None) -> None:
+        mounts = self.services.mounts
+        tools = mounts.tools(
+            host_name,
             s3fs_binary=self.s3fs_binary,
             mount_s3_binary=self.mount_s3_binary,
             fuse_device=self.fuse_device,
         )
-        seen = HostMounts(host_name, tools, tuple(list_mounts(host)), done)
+        seen = HostMounts(host_name, tools, tuple(mounts.list(host_name)), done)
         self.post_message(self.Finished(generation, seen))
 
     def _mount(self, generation: int, request: MountRequest) -> None:
-        host = self._host(request.host)
-        options = replace(request.options, endpoint_url=self.services.settings.endpoint_url)
-        # the services' mounts backend refuses it while the console is read-only
+        # the services' mounts backend refuses it while the console is read-only; it fills in
+        # the console's endpoint (the demo's, once started) for the options that name none
         entry = self.services.mounts.mount(
             request.host,
             request.url,
             request.mountpoint,
-            options,
+            request.options,
             prefer_mount_s3=request.prefer_mount_s3,
             s3fs_binary=self.s3fs_binary,
             mount_s3_binary=self.mount_s3_binary,
             make_mountpoint=request.make_mountpoint,
         )
         done = f"Mounted {request.url} at {request.host}:{entry.mountpoint} with {entry.tool}."
-        self._post(generation, request.host, host, done)
+        self._post(generation, request.host, done)
 
     def _unmount(self, generation: int, host_name: str, mountpoint: str) -> None:
-        host = self._host(host_name)
         self.services.mounts.unmount(host_name, mountpoint)
-        self._post(generation, host_name, host, f"Unmounted {mountpoint} on {host_name}.")
+        self._post(generation, host_name, f"Unmounted {mountpoint} on {host_name}.")
 
     # -- what comes back -------------------------------------------------------------------------
 

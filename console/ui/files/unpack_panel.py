@@ -15,10 +15,10 @@ from textual.message import Message
 from textual.widgets import Input, ProgressBar
 from textual.worker import get_current_worker
 
-from console.files.count.engine import parse_location
-from console.files.unpack.runner import UnpackError
+from console.errors import UnpackError
 from console.format.files import human_bytes
 from console.models import UnpackFailure, UnpackProgress, UnpackResult
+from console.models.location import parse_location
 from console.ui.common.guards import require_writable
 from console.ui.common.literal import DataTable
 from console.ui.files.panel import FilesPanel
@@ -46,7 +46,7 @@ def host_and_folder(text: str) -> tuple[str, str]:
     """``HOST:DIR`` (a plain path means this machine). Raises UnpackError for S3 or nothing."""
     if not text.strip():
         raise UnpackError("Type the folder to unpack as HOST:DIR (local:DIR for this machine).")
-    where = parse_location(text.strip())
+    where = parse_location(text.strip(), error=UnpackError)
     if where.kind == "s3":
         raise UnpackError(f"{text!r} is an S3 prefix: archives are unpacked on a host (HOST:DIR).")
     if where.kind == "local":

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
 from console.format.gpu import models
-from console.gpu import GpuHistory
 from console.models import GpuSample
 from console.ui.common.literal import Static
 from console.ui.gpu.row import GpuHeaderRow, GpuRow
+
+if TYPE_CHECKING:
+    from console.services import SampleHistory
 
 
 class GpuList(VerticalScroll):
@@ -42,7 +46,7 @@ class GpuList(VerticalScroll):
     def rows(self) -> list[GpuRow]:
         return list(self._rows)
 
-    def show(self, gpus: tuple[GpuSample, ...], history: GpuHistory | None) -> None:
+    def show(self, gpus: tuple[GpuSample, ...], history: SampleHistory | None) -> None:
         driver = next((g.driver_version for g in gpus if g.driver_version), None)
         title = models(gpus) + (f" · driver {driver}" if driver else "")
         if title != self._title:

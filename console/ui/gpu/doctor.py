@@ -17,8 +17,6 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.worker import get_current_worker
 
-from console.commands.doctor import options_from
-from console.doctor import run_doctor
 from console.models import DoctorCheck
 from console.ui.common.background import Abandoned, call_until_cancelled
 from console.ui.common.failures import Failure, ReportsWorkerFailures
@@ -93,8 +91,7 @@ class DoctorScreen(ReportsWorkerFailures, ModalScreen[None]):
         worker = get_current_worker()
 
         def checks() -> list[DoctorCheck]:
-            options = options_from(self.services.settings)
-            return run_doctor(self.services.hosts.host_for(self.target), options)
+            return self.services.monitors.doctor(self.target)
 
         try:
             result = call_until_cancelled(checks, worker.cancelled_event, name="doctor")

@@ -22,11 +22,7 @@ from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from console.errors import ConsoleError
-from console.gpu import GpuMonitor, GpuSettings, PidToJob, jobs_by_process_tree
-from console.gpu.idle import IdleDetector, IdleSettings, describe
-from console.hostmon import HostSampler
-from console.hosts.base import Host
-from console.jobs.manager import JobManager
+from console.format.gpu import idle_warning_text
 from console.models import (
     GpuSnapshot,
     GpuState,
@@ -47,28 +43,7 @@ from console.ui.gpu.host_picker import LOCAL, GpuHostPicker
 from console.ui.gpu.processes import GpuProcessTable
 
 if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
-    from console.services import Services
-
-
-def load_settings(services: Services) -> tuple[GpuSettings, IdleSettings, list[str]]:
-    """The ``[gpu]`` and ``[idle]`` tables; a bad table falls back to defaults and is named."""
-    problems: list[str] = []
-    try:
-        gpu = GpuSettings.from_section(services.settings.section("gpu"))
-    except ConsoleError as exc:
-        gpu, problems = GpuSettings(), [exc.message]
-    try:
-        idle = IdleSettings.from_section(services.settings.section("idle"))
-    except ConsoleError as exc:
-        idle = IdleSettings()
-        problems.append(exc.message)
-    return gpu, idle, problems
-
-
-def job_lookup(host: Host) -> PidToJob:
-    """Which job a GPU process belongs to: the job whose tmux pane is its ancestor
-    (``JobManager.pane_roots()``, ``tmux list-panes -a``, then ``ps -e -o pid=,ppid=``)."""
-    return jobs_by_process_tree(host, JobManager(host).pane_roots)
+    from console.services import GpuMonitorHandle, HostSamplerHandle, IdleDetecting, Services
 
 
 def hourly_prices(services: Services, instances: list[Instance]) -> dict[str, float]:
@@ -148,21 +123,21 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
 
     def __init__(self, services: Services, *, refresh_interval: float = 10.0) -> None:
         super().__init__(services, refresh_interval=refresh_interval)
-        self.gpu_settings, self.idle_settings, self.settings_problems = load_settings(services)
+        self.gpu_settings = services.settings.gpu
         #: what ``services.hosts.host_for`` is asked for: "local", an instance id or an alias
         self.target = LOCAL
         self.is_active = False
         #: True from choosing a host until the view is left (monitors starting or running)
         self.watching = False
-        self.monitor: GpuMonitor | None = None
-        self.sampler: HostSampler | None = None
+        self.monitor: GpuMonitorHandle | None = None
+        self.sampler: HostSamplerHandle | None = None
         #: set when the host could not even be resolved (bad alias, unknown instance)
         self.host_problem: GpuSnapshot | None = None
         #: running instances by id, for the picker, prices and stopping
         self.instances: dict[str, Instance] = {}
         #: USD per hour by instance id, where known
         self.prices: dict[str, float] = {}
-        self.detector: IdleDetector | None = None
+        self.detector: IdleDetecting | None = None
         self.idle_warning: IdleWarning | None = None
         self.failure_note = ""
         self.last_failure: Failure | None = None
@@ -188,8 +163,6 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
 
     def on_mount(self) -> None:
         self._timer = self.set_interval(self.draw_interval, self.draw, pause=not self.is_active)
-        for problem in self.settings_problems:
-            self.notify(problem, title="Configuration", severity="error", timeout=15)
 
     def on_unmount(self) -> None:
         self._stop_sampling()
@@ -225,7 +198,7 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
         self.target = target
         self.host_problem = None
         self.failure_note = ""
-        self.detector = IdleDetector(self.host_label, self.idle_settings, self.prices.get(target))
+        self.detector = self.services.monitors.idle_detector(self.host_label, self.prices.get(target))
         self.idle_warning = None
         self._fed_at = None
         if self.is_mounted:
@@ -254,12 +227,13 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
         if sampler is not None:
             sampler.close()
 
-    def _resolve(self, target: str, generation: int):
-        """The Host for ``target`` (in a worker); None when cancelled or it failed (shown)."""
+    def _open(self, target: str, generation: int, opener):
+        """A monitor of ``target`` opened by ``opener`` (in a worker: resolving the host may
+        block); None when cancelled or it failed (shown as the host's problem)."""
         worker = get_current_worker()
         try:
             return call_until_cancelled(
-                partial(self.services.hosts.host_for, target),
+                partial(opener, worker.cancelled_event),
                 worker.cancelled_event,
                 name=f"resolve-{target}",
             )
@@ -275,26 +249,25 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
 
     def _run_gpu_monitor(self, target: str, generation: int) -> None:
         worker = get_current_worker()
-        host = self._resolve(target, generation)
-        if host is None:
-            return
-        monitor = self.gpu_settings.monitor(
-            host, cancel=worker.cancelled_event, pid_to_job=job_lookup(host)
+        monitors = self.services.monitors
+        monitor = self._open(
+            target, generation, lambda cancel: monitors.gpu_monitor(target, cancel=cancel)
         )
-        if generation != self._generation or worker.is_cancelled:
+        if monitor is None or generation != self._generation or worker.is_cancelled:
             return
         self.monitor = monitor
         monitor.run()  # until the worker is cancelled: its event is the monitor's cancel
 
     def _run_host_sampler(self, target: str, generation: int) -> None:
         worker = get_current_worker()
-        host = self._resolve(target, generation)
-        if host is None:
-            return
-        sampler = HostSampler(
-            host, interval_s=max(0.2, self.draw_interval), cancel=worker.cancelled_event
+        monitors = self.services.monitors
+        interval = max(0.2, self.draw_interval)
+        sampler = self._open(
+            target,
+            generation,
+            lambda cancel: monitors.host_sampler(target, interval_s=interval, cancel=cancel),
         )
-        if generation != self._generation or worker.is_cancelled:
+        if sampler is None or generation != self._generation or worker.is_cancelled:
             return
         self.sampler = sampler
         sampler.run()
@@ -421,10 +394,10 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
         offer = ""
         if self.target in self.instances:
             offer = f" Press {self._key_for('gpu.stop_idle', 's')} to stop the instance."
-        idle_line.update(describe(status.warning) + offer)
+        idle_line.update(idle_warning_text(status.warning) + offer)
         if status.newly_warned:
             self.notify(
-                describe(status.warning) + offer, title="Idle GPUs", severity="warning", timeout=30
+                idle_warning_text(status.warning) + offer, title="Idle GPUs", severity="warning", timeout=30
             )
 
     def action_stop_idle_instance(self) -> None:
@@ -446,7 +419,7 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
             self.app,
             f"Stop instance {instance.name or instance.id} ({instance.id})",
             partial(self._stop_instance, instance),
-            detail=describe(warning),
+            detail=idle_warning_text(warning),
         )
 
     def _stop_instance(self, instance: Instance) -> None:

@@ -28,17 +28,9 @@ from textual.widgets import Button, Input
 
 from console.errors import ConsoleError
 from console.models import JobSpec
+from console.models.jobspec import parse_env, template_spec
 from console.ui.common.literal import Label, Select, Static, TextArea
 from console.ui.common.text import assemble
-
-
-def _jobs():
-    """console.jobs.manager, imported on first use: it loads the host layer (and the SSH library),
-    which merely loading the UI must not."""
-    from console.jobs import manager as jobs
-
-    return jobs
-
 
 #: torchrun's usual rendezvous port
 DEFAULT_MASTER_PORT = 29500
@@ -106,7 +98,7 @@ def spec_from_fields(
         raise ConsoleError(f"Command: {exc}.") from exc
     if not argv:
         raise ConsoleError("Command: nothing to run.")
-    env = _jobs().parse_env(line for line in env_text.splitlines() if line.strip())
+    env = parse_env(line for line in env_text.splitlines() if line.strip())
     spec = JobSpec(command=tuple(argv), name=name, cwd=cwd or "~", env=env)
     if len(hosts) == 1:
         return JobRequest(hosts[0], spec)
@@ -212,7 +204,7 @@ class JobFormScreen(ModalScreen[JobRequest | None]):
         if event.value is Select.BLANK or not isinstance(event.value, str):
             return
         try:
-            spec = _jobs().template_spec(self.templates, event.value)
+            spec = template_spec(self.templates, event.value)
         except ConsoleError as exc:
             self._say(exc.message)
             return

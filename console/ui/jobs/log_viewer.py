@@ -1,11 +1,11 @@
 """A job's output, followed live: search, filter, pause, wrap, older parts, save.
 
-The file is read by ``console.logs.follower``: the screen opens at the tail (``read_tail``), then a
-thread worker runs a ``LogFollower`` from that offset with a cancellation flag set when the
-screen closes. The worker only queues what arrives; a timer moves the queue into the
+The file is read through a ``LogReader`` of the services (a job's log on its host): the screen
+opens at the tail (``tail``), then a thread worker follows from that offset with a
+cancellation flag set when the screen closes. The worker only queues what arrives; a timer moves the queue into the
 ``LogBuffer`` and onto the screen at most every ``FLUSH_SECONDS``, so a flood of lines is
 drawn in batches and the keys stay responsive. Older parts load on demand (``o``, or ``g``
-when already at the top) with ``read_before``.
+when already at the top) with ``before``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from console.errors import ConsoleError, RemoteFileError
+from console.format.logs import LogBuffer, strip_ansi
 from console.models import LogChunk
 from console.ui.common.failures import Failure, ReportsWorkerFailures
 from console.ui.common.footer import ConsoleFooter
@@ -28,15 +29,7 @@ from console.ui.common.literal import Static
 from console.ui.jobs.log_view import LogView
 
 if TYPE_CHECKING:
-    from console.hosts.base import Host
-
-
-def _logs():
-    """console.logs.follower, imported when a log is opened: it loads the host layer (and with it
-    the SSH library), which merely loading the UI must not."""
-    from console.logs import follower as logs
-
-    return logs
+    from console.services import LogReader
 
 
 #: the longest the screen waits before drawing lines that arrived
@@ -49,10 +42,9 @@ OLDER_BYTES = 128 * 1024
 
 @dataclass(frozen=True)
 class LogSource:
-    """Which log to show: a file on a host, and the words the title uses for it."""
+    """Which log to show (a reader of a file on a host), and the words the title uses for it."""
 
-    host: Host
-    path: str
+    reader: LogReader
     title: str
 
 
@@ -89,7 +81,7 @@ class LogViewerScreen(ReportsWorkerFailures, Screen[None]):
     def __init__(self, source: LogSource, *, max_lines: int = MAX_LINES) -> None:
         super().__init__()
         self.source = source
-        self.buffer = _logs().LogBuffer(max_lines=max_lines)
+        self.buffer = LogBuffer(max_lines=max_lines)
         self.following = True
         self.wrap = False
         self.filtering = False
@@ -141,10 +133,9 @@ class LogViewerScreen(ReportsWorkerFailures, Screen[None]):
 
     def _follow(self) -> None:
         """Open at the tail, then follow from there until the screen closes."""
-        logs = _logs()
-        host, path = self.source.host, self.source.path
+        reader = self.source.reader
         try:
-            window = logs.read_tail(host, path)
+            window = reader.tail()
         except RemoteFileError:
             window = None  # not written yet: the follower waits for it from the start
         offset = 0
@@ -152,12 +143,8 @@ class LogViewerScreen(ReportsWorkerFailures, Screen[None]):
             self._queue(LogChunk(window.start, window.data))
             offset = window.end
         self.is_open_at_tail = True
-        follower = logs.LogFollower(host, path, offset, cancel=self.cancel)
-        try:
-            for chunk in follower:
-                self._queue(chunk)
-        finally:
-            follower.close()
+        for chunk in reader.follow(offset, self.cancel):
+            self._queue(chunk)
 
     def _queue(self, chunk: LogChunk) -> None:
         with self._incoming_lock:
@@ -165,7 +152,7 @@ class LogViewerScreen(ReportsWorkerFailures, Screen[None]):
 
     def _load_older(self, offset: int) -> None:
         try:
-            window = _logs().read_before(self.source.host, self.source.path, offset, OLDER_BYTES)
+            window = self.source.reader.before(offset, OLDER_BYTES)
         except BaseException:
             self._loading_older = False
             raise
@@ -210,7 +197,7 @@ class LogViewerScreen(ReportsWorkerFailures, Screen[None]):
         self.view.append(lines, scroll_end=True)
 
     def _is_match(self, line: str) -> bool:
-        return self.pattern.casefold() in _logs().strip_ansi(line).casefold()
+        return self.pattern.casefold() in strip_ansi(line).casefold()
 
     def _redraw(self, *, scroll_end: bool) -> None:
         self.view.set_highlight(self.pattern)

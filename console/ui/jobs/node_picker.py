@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 
+from console.format.jobs import status_text
 from console.models import Job, JobGroup
 from console.ui.common.literal import Label, Option, OptionList
 
@@ -35,7 +36,7 @@ class NodePickerScreen(ModalScreen[Job | None]):
             yield Label(f"{self.purpose}  ({self.group.name}, {self.group.nodes} nodes)")
             yield OptionList(
                 *(
-                    Option(f"node {job.spec.node_rank}  {job.host}  {job.status}", id=job.id)
+                    Option(f"node {job.spec.node_rank}  {job.host}  {status_text(job)}", id=job.id)
                     for job in self.group.members
                 ),
                 id="nodepicker-list",

@@ -21,6 +21,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 
+from console.format.jobs import format_duration, row_runtime, status_text
 from console.models import Job, JobGroup, JobState
 from console.ui.common.guards import require_writable, run_destructive
 from console.ui.common.literal import DataTable
@@ -32,27 +33,7 @@ from console.ui.jobs.log_viewer import LogSource, LogViewerScreen
 from console.ui.jobs.node_picker import NodePickerScreen
 
 if TYPE_CHECKING:
-    from console.jobs.manager import JobManager
-    from console.services import Services
-
-
-def _jobs():
-    """console.jobs.manager, imported on first use (see ``_directory``)."""
-    from console.jobs import manager as jobs
-
-    return jobs
-
-
-def _with_groups(jobs: Sequence[Job]) -> list[Row]:
-    return _jobs().with_groups(jobs)
-
-
-def _directory():
-    """console.jobs.directory, imported on first use: it loads the host layer (and the SSH
-    library), which merely loading the UI must not."""
-    from console.jobs import directory as job_directory
-
-    return job_directory
+    from console.services import JobManagerBackend, Services
 
 
 STATUS_STYLES = {
@@ -70,7 +51,7 @@ def status_cell(job: Row) -> Text:
         style = "green" if status.exit_code == 0 else "bold red"
     else:
         style = STATUS_STYLES.get(status.state, "")
-    text = job.status_text() if isinstance(job, JobGroup) else str(status)
+    text = status_text(job)
     return Text(text, style=style)
 
 
@@ -79,10 +60,7 @@ def started_cell(job: Row) -> str:
 
 
 def runtime_cell(job: Row) -> str:
-    directory = _directory()
-    if isinstance(job, JobGroup):
-        return directory.format_duration(max(directory.runtime(m) for m in job.members))
-    return directory.format_duration(directory.runtime(job))
+    return format_duration(row_runtime(job))
 
 
 def last_line_cell(job: Row) -> Text:
@@ -164,7 +142,7 @@ class JobsView(ResourceView):
         super().__init__(services, refresh_interval=refresh_interval)
         #: hosts asked for beyond the known ones (where jobs were started from here)
         self.extra_targets: list[str] = []
-        self.managers: dict[str, JobManager] = {}
+        self.managers: dict[str, JobManagerBackend] = {}
         #: every job of the last load (the table shows groups as one row)
         self.jobs: list[Job] = []
         #: ids of the groups whose nodes are shown under them
@@ -193,7 +171,7 @@ class JobsView(ResourceView):
 
     def _show_rows(self) -> None:
         rows: list[Row] = []
-        for row in _with_groups(self.jobs):
+        for row in self.services.jobs.with_groups(self.jobs):
             rows.append(row)
             if isinstance(row, JobGroup) and row.id in self.expanded:
                 rows.extend(row.members)
@@ -225,13 +203,13 @@ class JobsView(ResourceView):
             self.notify("No job selected.", title="Jobs", severity="warning")
         return row
 
-    def _manager(self, job: Job) -> JobManager | None:
+    def _manager(self, job: Job) -> JobManagerBackend | None:
         manager = self.managers.get(job.host)
         if manager is None:
             self.notify(f"Host {job.host} is not reachable now.", title="Jobs", severity="error")
         return manager
 
-    def _selected_with_manager(self) -> tuple[Job, JobManager] | None:
+    def _selected_with_manager(self) -> tuple[Job, JobManagerBackend] | None:
         row = self._selected_row()
         if row is None:
             return None
@@ -239,7 +217,7 @@ class JobsView(ResourceView):
         manager = self._manager(job)
         return None if manager is None else (job, manager)
 
-    def _members(self, group: JobGroup) -> list[tuple[JobManager, Job]] | None:
+    def _members(self, group: JobGroup) -> list[tuple[JobManagerBackend, Job]] | None:
         """Each node's job with its host's manager; None (said) when a host is not reachable."""
         members = []
         for job in group.members:
@@ -304,7 +282,7 @@ class JobsView(ResourceView):
             return
         self._open_log(*chosen)
 
-    def _open_log(self, job: Job, manager: JobManager) -> None:
+    def _open_log(self, job: Job, manager: JobManagerBackend) -> None:
         if job.spec.group is None:
             title = f"{job.name} on {job.host}"
         else:
@@ -312,7 +290,7 @@ class JobsView(ResourceView):
                 f"{job.spec.group_name or job.name}: node {job.spec.node_rank} of "
                 f"{job.spec.group_size} on {job.host} (L in Jobs: another node)"
             )
-        self.app.push_screen(LogViewerScreen(LogSource(manager.host, job.log_path, title)))
+        self.app.push_screen(LogViewerScreen(LogSource(manager.log(job.id), title)))
 
     def action_pick_node_log(self) -> None:
         row = self._selected_row()
@@ -398,13 +376,13 @@ class JobsView(ResourceView):
                 lambda: manager.kill(row.id),
                 f"Killed {row.name}.",
             ),
-            detail=f"{row.host}: {row.id} ({row.status})",
+            detail=f"{row.host}: {row.id} ({status_text(row)})",
         )
 
     def _kill_group(self, group: JobGroup) -> None:
         if group.status.finished:
             self.notify(
-                f"{group.name} is not running ({group.status_text()}).",
+                f"{group.name} is not running ({status_text(group)}).",
                 title="Kill", severity="warning",
             )  # fmt: skip
             return
@@ -420,7 +398,7 @@ class JobsView(ResourceView):
                 lambda: self.services.jobs.control_group(members, "kill"),
                 f"Killed the {group.nodes} nodes of {group.name}.",
             ),
-            detail=f"{group.id}: {hosts} ({group.status_text()})",
+            detail=f"{group.id}: {hosts} ({status_text(group)})",
         )
 
     def action_forget(self) -> None:
@@ -483,7 +461,7 @@ class JobsView(ResourceView):
 
     def action_new_job(self) -> None:
         hosts = [*self.managers, *self.extra_targets]
-        templates = self.services.settings.section("templates")
+        templates = self.services.settings.templates
         self.app.push_screen(
             JobFormScreen(hosts=hosts, templates=templates),
             callback=self._start_requested,

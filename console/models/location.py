@@ -21,9 +21,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from console.errors import ConsoleError
+from console.errors import ConsoleError, MountError
 
-__all__ = ["Location", "LocationError", "LocationKind", "parse_location"]
+__all__ = ["Location", "LocationError", "LocationKind", "parse_location", "parse_s3_url"]
 
 S3_SCHEME = "s3://"
 #: what an ssh alias, a DNS name, an IPv4 address, an instance id or ``user@host`` is made of
@@ -109,3 +109,27 @@ def _parse_s3(text: str, error: type[ConsoleError]) -> Location:
     if not _BUCKET_NAME.fullmatch(bucket):
         raise error(f"{bucket!r} is not a valid S3 bucket name (in {text!r}).")
     return Location(LocationKind.S3, key, bucket=bucket)
+
+
+#: a bucket name as S3 allows it for a mount (older regions also allowed capitals and underscores): it
+#: starts with a letter or digit, so s3fs and mount-s3 can never read it as an option
+MOUNTABLE_BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """``s3://bucket[/prefix]`` → (bucket, prefix without slashes at either end).
+
+    Raises MountError for another scheme, a missing or impossible bucket name, or a NUL."""
+    if not url.startswith("s3://"):
+        raise MountError(f"{url!r} is not an S3 location: write s3://bucket[/prefix].")
+    bucket, _, prefix = url[len("s3://") :].partition("/")
+    if not bucket:
+        raise MountError(f"{url!r} names no bucket: write s3://bucket[/prefix].")
+    if not MOUNTABLE_BUCKET.fullmatch(bucket):
+        raise MountError(
+            f"{bucket!r} is not a bucket name: letters, digits, '.', '-' and '_', starting "
+            "with a letter or a digit."
+        )
+    if "\0" in prefix:
+        raise MountError(f"{url!r} holds a NUL byte.")
+    return bucket, prefix.strip("/")

@@ -16,9 +16,9 @@ from typing import Any
 
 from console.aws.errors import translate_errors
 from console.aws.s3.lean import KeyPage, list_page
-from console.files.count.engine import DEFAULT_OPTIONS, CountOptions, ProgressCallback
+from console.files.count.engine import DEFAULT_OPTIONS, ProgressCallback
 from console.files.remote_helpers.count_tree import extension_of
-from console.models import CountProgress, ExtensionCount, FileCount
+from console.models import CountOptions, CountProgress, ExtensionCount, FileCount
 
 #: parallel listings (each one a paginated list_objects_v2 over one sub-prefix)
 DEFAULT_WORKERS = 8

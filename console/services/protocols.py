@@ -1,0 +1,752 @@
+"""The contract the UI and the CLI code against: one typed Protocol per backend.
+
+Each Protocol says, per member, whether it only reads (``@reads``) or changes something
+(``@changes("what")``: refused while the console is read-only, by ``console.services.guard``)
+and, in its docstring, what it raises and the shell command it stands for. The bundle
+(``console.services.Services``) hands every backend out guarded; nothing here imports a
+backend at run time, so loading the contract costs nothing.
+"""
+
+from __future__ import annotations
+
+import shlex
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from console.errors import ConsoleError, UnknownHostKeyError
+from console.models import (
+    Bucket,
+    CountComparison,
+    CountOptions,
+    CountProgress,
+    DoctorCheck,
+    FileCount,
+    GpuSample,
+    GpuSnapshot,
+    HostSample,
+    HourlyPrice,
+    IdleStatus,
+    ImageInfo,
+    Instance,
+    InstanceDetail,
+    InstanceTypeInfo,
+    Job,
+    JobGroup,
+    JobSpec,
+    KeyPairInfo,
+    LaunchRequest,
+    LogChunk,
+    LogWindow,
+    MountEntry,
+    MountOptions,
+    MountTools,
+    QuotaInfo,
+    S3Page,
+    SpotPrice,
+    TransferProgress,
+    TransferResult,
+    UnpackFailure,
+    UnpackProgress,
+    UnpackResult,
+)
+from console.models.location import parse_location
+from console.services.guard import changes, hands_out, internal, reads
+
+if TYPE_CHECKING:  # the backends' own types, for the annotations only
+    from console.files.transfer.engine import TransferHandle, TransferSpec
+    from console.hosts.base import Host
+    from console.jobs.directory import JobListing
+
+
+# --- what read-only lets through ------------------------------------------------------------
+#
+# Read-only refuses every change to AWS and to hosts. A copy whose destination is a path on
+# this machine, with a policy that never replaces a file (skip: identical files are skipped,
+# a different one is an error; keep-both: the copy gets a new name), only adds files here:
+# downloading to look at something is allowed. A copy to S3 or to a host (``local:`` too),
+# and any copy with the overwrite policy, is refused.
+
+
+def _into_new_local_files(destination: str, policy: str = "skip") -> bool:
+    try:
+        kind = parse_location(destination).kind
+    except ConsoleError:
+        return False  # not a location at all: the copy will fail on its own, refuse first
+    return kind == "local" and str(policy) != "overwrite"
+
+
+def _copy_changes_nothing(arguments: Mapping[str, Any]) -> bool:
+    spec = arguments["spec"]
+    return _into_new_local_files(spec.destination, spec.policy)
+
+
+def _copy_what(arguments: Mapping[str, Any]) -> str:
+    spec = arguments["spec"]
+    verb = "overwrite files at" if str(spec.policy) == "overwrite" else "copy into"
+    return f"{verb} {spec.destination} (from {spec.source})"
+
+
+def _group_what(action: str) -> Callable[[Mapping[str, Any]], str]:
+    def what(arguments: Mapping[str, Any]) -> str:
+        members = arguments["members"]
+        first = members[0][1] if members else None
+        label = (first.spec.group_name or first.spec.group or first.name) if first else "(empty)"
+        return f"{arguments.get('action', action)} job group {label!r}"
+
+    return what
+
+
+# --- AWS --------------------------------------------------------------------------------------
+
+
+class LaunchBackend(Protocol):
+    """The launch wizard's backend (``console.aws.ec2.launch.Launcher``) for one region."""
+
+    @reads
+    def find_images(
+        self, name_filter: str = "Deep Learning*", owners: tuple[str, ...] = ("amazon",)
+    ) -> list[ImageInfo]:
+        """AMIs by name, newest first (``aws ec2 describe-images --owners amazon --filters
+        Name=name,Values=…``). Raises AccessDeniedError, CredentialsError, EndpointError."""
+        ...
+
+    @reads
+    def image(self, image_id: str) -> ImageInfo:
+        """One AMI (``aws ec2 describe-images --image-ids ID``). Raises LaunchError."""
+        ...
+
+    @reads
+    def image_root_device(self, image_id: str) -> str:
+        """The AMI's root device name (``describe-images``), ``/dev/sda1`` when unsaid."""
+        ...
+
+    @reads
+    def key_pairs(self) -> list[KeyPairInfo]:
+        """The region's key pairs (``aws ec2 describe-key-pairs``)."""
+        ...
+
+    @reads
+    def public_key_candidates(self, ssh_dir: str = "~/.ssh") -> list[str]:
+        """``ls ~/.ssh/id_*.pub``: keys the wizard offers to import."""
+        ...
+
+    @reads
+    def my_public_ip(self) -> str | None:
+        """This machine's public IPv4 address (``curl checkip.amazonaws.com``), or None."""
+        ...
+
+    @reads
+    def run_arguments(self, request: LaunchRequest) -> dict[str, Any]:
+        """The keyword arguments of run-instances for ``request`` (nothing is sent)."""
+        ...
+
+    @changes("create key pair {name!r}")
+    def create_key_pair(self, name: str, key_dir: str = "~/.ssh") -> str:
+        """``aws ec2 create-key-pair`` and save ``~/.ssh/NAME.pem`` (0600, never over a file).
+        Raises LaunchError, AwsError."""
+        ...
+
+    @changes("import key pair {name!r}")
+    def import_key_pair(self, name: str, public_key_path: str) -> KeyPairInfo:
+        """``aws ec2 import-key-pair --public-key-material fileb://…``. Raises LaunchError."""
+        ...
+
+    @changes("create security group {name!r} for SSH from {cidr}")
+    def create_ssh_group(self, name: str, cidr: str, *, confirmed: str | None = None) -> str:
+        """``aws ec2 create-security-group`` and ``authorize-security-group-ingress`` for tcp
+        22 from ``cidr``. A range wider than one address needs ``confirmed`` equal to it.
+        Raises LaunchError, AwsError."""
+        ...
+
+    @changes("launch instance {request.name!r}")
+    def launch(self, request: LaunchRequest, *, read_only: bool = False) -> Instance:
+        """A dry run, then ``aws ec2 run-instances``. Raises LaunchError, AwsError."""
+        ...
+
+
+class QuotaBackend(Protocol):
+    """Service Quotas of one region (``console.aws.ec2.quotas.QuotaService``)."""
+
+    @reads
+    def vcpu_limit(self, instance_type: str, *, spot: bool = False) -> QuotaInfo:
+        """The vCPU quota of the type's family (``aws service-quotas get-service-quota``);
+        a quota Service Quotas does not answer says why in ``unavailable_reason``."""
+        ...
+
+
+class Ec2Backend(Protocol):
+    @reads
+    def list_instances(self, first_page: Callable[[list[Instance]], None] | None = None) -> list[Instance]:
+        """All instances of the region, terminated ones included (``aws ec2 describe-instances``);
+        ``first_page`` gets the first page as soon as it arrives.
+
+        Raises CredentialsError, AccessDeniedError, EndpointError, ThrottledError.
+        """
+        ...
+
+    @reads
+    def iter_instance_pages(self, first_page_size: int | None = None) -> Iterator[list[Instance]]:
+        """The instances page by page (``aws ec2 describe-instances --max-items N``)."""
+        ...
+
+    @reads
+    def prefetch_first_page(self) -> None:
+        """Ask for the instances' first page now, in a thread; the next listing starts from
+        it (the console's first rows arrive while its window is still being built)."""
+        ...
+
+    @reads
+    def instance_types(self, names: Iterable[str]) -> dict[str, InstanceTypeInfo]:
+        """vCPUs, memory and GPUs of each named type, cached (``aws ec2 describe-instance-types``).
+
+        Unknown names are left out. Raises like ``list_instances``.
+        """
+        ...
+
+    @reads
+    def spot_prices(
+        self, instance_types: Iterable[str], product: str = "Linux/UNIX"
+    ) -> dict[tuple[str, str], SpotPrice]:
+        """Latest spot price per (type, zone) (``aws ec2 describe-spot-price-history``)."""
+        ...
+
+    @reads
+    def hourly_prices(self, instances: Iterable[Instance]) -> dict[str, HourlyPrice]:
+        """Instance id -> $/hour with where the price came from (spot, Pricing API, table)."""
+        ...
+
+    @changes("{action} instance {instance_id}")
+    def change_state(self, action: str, instance_id: str, *, read_only: bool = False) -> str:
+        """start / stop / reboot / terminate one instance (``aws ec2 stop-instances …``);
+        returns the next state. Raises ReadOnlyError (read-only), NotFoundError, AwsError."""
+        ...
+
+    @reads
+    def instance_detail(self, instance_id: str) -> InstanceDetail:
+        """Tags, security-group rules, volumes, AMI, IAM role, host-key fingerprints."""
+        ...
+
+    @reads
+    def console_output(self, instance_id: str) -> str | None:
+        """The serial console text (``aws ec2 get-console-output``), None when absent."""
+        ...
+
+    @property
+    @hands_out(LaunchBackend)
+    def launcher(self) -> LaunchBackend:
+        """The launch wizard's backend for this region."""
+        ...
+
+    @property
+    @hands_out(QuotaBackend)
+    def quotas(self) -> QuotaBackend:
+        """Service Quotas for this region."""
+        ...
+
+    @property
+    @reads
+    def price_book(self) -> Any:
+        """``console.aws.ec2.prices.PriceBook`` of the region: looks prices up, changes nothing."""
+        ...
+
+
+class S3Backend(Protocol):
+    @reads
+    def list_buckets(self) -> list[Bucket]:
+        """All buckets of the account (``aws s3api list-buckets``)."""
+        ...
+
+    @reads
+    def list_page(
+        self, bucket: str, prefix: str = "", token: str | None = None, page_size: int = 1000
+    ) -> S3Page:
+        """One folder-like page (``aws s3api list-objects-v2 --delimiter /``)."""
+        ...
+
+    @reads
+    def iter_objects(
+        self, bucket: str, prefix: str = "", *, recursive: bool = False, page_size: int = 1000
+    ) -> Iterator[S3Page]:
+        """Every page under a prefix, lazily (``aws s3 ls [--recursive]``)."""
+        ...
+
+    @reads
+    def count_prefix(
+        self,
+        bucket: str,
+        prefix: str,
+        *,
+        on_progress: Callable[[CountProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> FileCount:
+        """Objects and bytes under a prefix, listed in parallel (``aws s3 ls --recursive
+        --summarize``)."""
+        ...
+
+    @changes("delete s3://{bucket}/{key}")
+    def delete(self, bucket: str, key: str) -> int:
+        """Delete an object, or a folder with a key ending in / (``aws s3 rm [--recursive]``)."""
+        ...
+
+    @reads
+    def presign(self, bucket: str, key: str, expires: int = 3600) -> str:
+        """A presigned GET URL (``aws s3 presign``): computed here, nothing is sent."""
+        ...
+
+    @reads
+    def preview_text(self, bucket: str, key: str, limit: int = 1024 * 1024) -> str:
+        """A small text object's content; raises PreviewRefused (``aws s3 cp s3://… -``)."""
+        ...
+
+    @changes(
+        "copy into {destination} (from {source})",
+        unless=lambda a: _into_new_local_files(a["destination"]),
+    )
+    def transfer(
+        self,
+        source: str,
+        destination: str,
+        *,
+        recursive: bool = False,
+        on_progress: Callable[[TransferProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> TransferResult:
+        """Copy between this machine and S3 with progress (``aws s3 cp [--recursive]``); an
+        existing different file is an error, never overwritten."""
+        ...
+
+    @internal("the boto3 client itself, for the count and transfer engines of this layer")
+    def client(self) -> Any: ...
+
+    @internal("botocore errors translated, for the backend's own calls")
+    def errors(self) -> Any: ...
+
+
+class HostResolver(Protocol):
+    def host_for(self, target: str) -> Host:
+        """The host for an instance id, an ssh alias, or "local". Raises HostConfigError.
+
+        Not guarded: a Host runs any command. The UI and CLI use it for what only looks
+        (GPU monitor, logs, doctor, mount tools); every change to a host goes through the
+        jobs, files and mounts backends below.
+        """
+        ...
+
+    def trust_host_key(self, error: UnknownHostKeyError) -> None:
+        """Add the key of an ``UnknownHostKeyError`` to the known_hosts file that was
+        checked, after the user compared its fingerprint and said yes (ssh's own question;
+        allowed read-only too: it changes what this machine trusts, nothing on AWS or a
+        host). Raises HostConfigError."""
+        ...
+
+
+# --- hosts: jobs, files, mounts ---------------------------------------------------------------
+
+
+class LogReader(Protocol):
+    """One log file on one host, read by byte offset (``console.logs.follower.HostLog``)."""
+
+    @reads
+    def tail(self, max_bytes: int = 256 * 1024) -> LogWindow:
+        """The last whole lines within ``max_bytes`` (``tail -c MAX FILE``, one ranged read).
+        Raises RemoteFileError (not written yet), HostError."""
+        ...
+
+    @reads
+    def before(self, offset: int, max_bytes: int = 256 * 1024) -> LogWindow:
+        """The whole lines that end at ``offset``, up to ``max_bytes`` of them."""
+        ...
+
+    @reads
+    def follow(self, offset: int, cancel: threading.Event) -> Iterator[LogChunk]:
+        """Chunks of whole lines from ``offset`` until ``cancel`` is set (``tail -c +N -F
+        FILE``, restarted from the last line boundary after a dropped connection).
+        Raises LogError when the file is truncated."""
+        ...
+
+
+class JobManagerBackend(Protocol):
+    """The jobs of one host (``console.jobs.manager.JobManager``): tmux sessions and their folders."""
+
+    @property
+    @reads
+    def host(self) -> Host:
+        """The host the jobs run on (for following a log: reads only)."""
+        ...
+
+    @property
+    @reads
+    def tmux_socket(self) -> str:
+        """The tmux socket name (``tmux -L NAME``)."""
+        ...
+
+    @property
+    @reads
+    def home(self) -> str:
+        """The host's home folder (``echo ~``)."""
+        ...
+
+    @property
+    @reads
+    def jobs_root(self) -> str:
+        """``~/.awsconsole/jobs`` on the host, absolute."""
+        ...
+
+    @reads
+    def job_dir(self, job_id: str) -> str:
+        """The job's folder. Raises JobNotFoundError for a malformed id."""
+        ...
+
+    @reads
+    def log_path(self, job_id: str) -> str:
+        """The job's ``output.log``."""
+        ...
+
+    @reads
+    def expand(self, path: str) -> str:
+        """``~/…`` against the host's home."""
+        ...
+
+    @reads
+    def list_jobs(self, ids: Sequence[str] = ()) -> list[Job]:
+        """Every job of the host (``python3 -I -S -c LISTER ~/.awsconsole/jobs``)."""
+        ...
+
+    @reads
+    def get(self, job_id: str) -> Job:
+        """One job. Raises JobNotFoundError."""
+        ...
+
+    @reads
+    def pane_roots(self) -> dict[int, str]:
+        """{pane pid: job id} (``tmux list-panes -a -F '#{pane_pid} #{session_name}'``)."""
+        ...
+
+    @reads
+    def attach_argv(self, job_id: str) -> list[str]:
+        """``tmux attach-session -t =ID`` (over ``ssh -t`` for an SSH host)."""
+        ...
+
+    @hands_out(LogReader)
+    def log(self, job_id: str) -> LogReader:
+        """The job's ``output.log``, read by byte offset."""
+        ...
+
+    @changes(lambda a: f"start {shlex.join(a['spec'].command)} as a job")
+    def start(self, spec: JobSpec) -> Job:
+        """``tmux new-session -d -s ID python3 -c RUNNER JOB_DIR``. Raises JobError, HostError."""
+        ...
+
+    @changes("re-run job {job_id!r}")
+    def rerun(self, job_id: str) -> Job:
+        """Start a new job with the same command, folder and environment. Raises JobError."""
+        ...
+
+    @changes("interrupt job {job_id!r}")
+    def interrupt(self, job_id: str, *, read_only: bool = False) -> None:
+        """Ctrl-C: ``tmux send-keys -t =ID: C-c``. Raises JobNotFoundError, JobError."""
+        ...
+
+    @changes("kill job {job_id!r}")
+    def kill(self, job_id: str, *, read_only: bool = False) -> None:
+        """``tmux kill-session -t =ID``. Raises JobNotFoundError, JobError."""
+        ...
+
+    @changes("forget job {job_id!r}")
+    def forget(self, job_id: str, *, read_only: bool = False) -> None:
+        """``rm -rf -- ~/.awsconsole/jobs/ID`` of a finished job. Raises JobError."""
+        ...
+
+    @changes("discard job {job_id!r}")
+    def discard(self, job_id: str) -> None:
+        """Undo a start: ``tmux kill-session -t =ID; rm -rf -- ~/.awsconsole/jobs/ID``."""
+        ...
+
+
+class JobsBackend(Protocol):
+    """Jobs on every known host ("local", the demo's instances, ``[jobs] hosts``, extras),
+    shared by the Jobs view and the ``run``/``jobs``/``kill`` commands. The managers it
+    hands out (alone, in a listing or with a job found) are guarded."""
+
+    @hands_out(JobManagerBackend)
+    def manager(self, target: str) -> JobManagerBackend:
+        """The jobs of one host ("local", an instance, an ssh alias) on the configured tmux
+        socket. Opens no connection. Raises HostConfigError."""
+        ...
+
+    @reads
+    def parse_env(self, pairs: Iterable[str]) -> tuple[tuple[str, str], ...]:
+        """``["K=V", …]`` -> pairs. Raises JobError naming a pair without ``=`` or a bad name."""
+        ...
+
+    @reads
+    def template_spec(self, name: str) -> JobSpec:
+        """The JobSpec of ``[templates."NAME"]`` in the config file. Raises JobError."""
+        ...
+
+    @reads
+    def with_groups(self, jobs: Iterable[Job]) -> list[Job | JobGroup]:
+        """The jobs with each multi-node group's members as one JobGroup, in order."""
+        ...
+
+    @reads
+    def list(self, extra: Iterable[str] = ()) -> JobListing:
+        """Every job of the known hosts and ``extra``, one listing per host in parallel; a
+        host that cannot be read is in ``errors``."""
+        ...
+
+    @reads
+    def find(
+        self, reference: str, extra: Iterable[str] = ()
+    ) -> tuple[Job, JobManagerBackend] | tuple[JobGroup, list[tuple[JobManagerBackend, Job]]]:
+        """The job (``ID``, ``HOST:ID``, an id prefix, a name) or job group ``reference``
+        names, with its manager(s). Raises JobNotFoundError, HostConfigError."""
+        ...
+
+    @changes(lambda a: f"start {shlex.join(a['spec'].command)} on {', '.join(a['targets'])}")
+    def start(
+        self,
+        targets: Sequence[str],
+        spec: JobSpec,
+        *,
+        master_addr: str = "",
+        master_port: int = 29500,
+    ) -> list[Job]:
+        """One job on one host, or a multi-node group (one job per node, torchrun's
+        MASTER_ADDR/PORT, NNODES, NODE_RANK set). Raises JobError, HostError."""
+        ...
+
+    @changes(_group_what("control"))
+    def control_group(self, members: Sequence[tuple[Any, Job]], action: str) -> dict[str, Any]:
+        """"interrupt" or "kill" every running node of a group; errors by job id."""
+        ...
+
+    @changes(_group_what("forget"))
+    def forget_group(self, members: Sequence[tuple[Any, Job]]) -> dict[str, Any]:
+        """Delete every node's job folder of a finished group; errors by job id."""
+        ...
+
+    @changes(_group_what("re-run"))
+    def rerun_group(self, members: Sequence[tuple[Any, Job]]) -> list[Job]:
+        """Start the group again on the same hosts, ranks, master address and port."""
+        ...
+
+
+class TransferQueue(Protocol):
+    """The transfer engine (``console.files.transfer.engine.TransferEngine``): local, hosts, S3."""
+
+    @changes(_copy_what, unless=_copy_changes_nothing)
+    def submit(
+        self, spec: TransferSpec, on_progress: Callable[[TransferProgress], None] | None = None
+    ) -> TransferHandle:
+        """Queue a copy (``scp``/``aws s3 cp`` with resume and verification); it starts when
+        a worker is free. The handle pauses, resumes, cancels and gives the result."""
+        ...
+
+    @changes(_copy_what, unless=_copy_changes_nothing)
+    def run(
+        self,
+        spec: TransferSpec,
+        on_progress: Callable[[TransferProgress], None] | None = None,
+        *,
+        cancel: threading.Event | None = None,
+    ) -> TransferResult:
+        """Run one copy in this thread. Raises TransferError, DiskFullError,
+        TransferCancelled, HostError subclasses."""
+        ...
+
+    @reads
+    def overall(self) -> TransferProgress | None:
+        """Every queued copy summed: bytes, files, rate, ETA."""
+        ...
+
+
+class FilesBackend(Protocol):
+    """Counts, copies and unpacking on this machine, hosts and S3."""
+
+    @property
+    @hands_out(TransferQueue)
+    def transfers(self) -> TransferQueue:
+        """The transfer queue of these services (made on first use)."""
+        ...
+
+    @reads
+    def count(
+        self,
+        location: str,
+        options: CountOptions | None = None,
+        *,
+        on_progress: Callable[[CountProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> FileCount:
+        """Files, folders and bytes under a local path, ``HOST:path`` or ``s3://…``
+        (``find … | wc -l``, ``aws s3 ls --recursive --summarize``). Raises CountError,
+        HostError, AwsError subclasses."""
+        ...
+
+    @reads
+    def compare(
+        self,
+        locations: Sequence[str],
+        options: CountOptions | None = None,
+        *,
+        cancel: threading.Event | None = None,
+    ) -> CountComparison:
+        """Two or three locations counted at once and compared. Raises CountError."""
+        ...
+
+    @reads
+    def compare_counts(self, counts: Sequence[FileCount]) -> CountComparison:
+        """Counts made apart, compared: totals, extensions, and paths when collected."""
+        ...
+
+    @changes("unpack the archives of {host}:{directory}")
+    def unpack(
+        self,
+        host: str,
+        directory: str,
+        *,
+        dest: str | None = None,
+        parallel: int | None = None,
+        on_progress: Callable[[UnpackProgress], None] | None = None,
+        on_failure: Callable[[UnpackFailure], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> UnpackResult:
+        """Every archive under ``directory`` on ``host`` unpacked by ``parallel`` workers
+        (``find DIR -name '*.zip' -print0 | xargs -0 -P N unzip …``). Raises UnpackError."""
+        ...
+
+
+class MountsBackend(Protocol):
+    """S3 buckets as folders on hosts (``console.files.mount``: s3fs or mount-s3)."""
+
+    @reads
+    def list(self, host: str) -> list[MountEntry]:
+        """The S3 mounts of ``host`` (``cat /proc/mounts``). Raises HostError."""
+        ...
+
+    @reads
+    def tools(
+        self,
+        host: str,
+        *,
+        s3fs_binary: str = "s3fs",
+        mount_s3_binary: str = "mount-s3",
+        fuse_device: str = "/dev/fuse",
+    ) -> MountTools:
+        """Which mount clients ``host`` has (``s3fs --version``, ``mount-s3 --version``) and
+        whether it has FUSE (``test -c /dev/fuse``). Raises HostError."""
+        ...
+
+    @changes("mount {url} at {host}:{mountpoint}")
+    def mount(
+        self,
+        host: str,
+        url: str,
+        mountpoint: str,
+        options: MountOptions | None = None,
+        *,
+        prefer_mount_s3: bool = False,
+        s3fs_binary: str = "s3fs",
+        mount_s3_binary: str = "mount-s3",
+        make_mountpoint: bool = False,
+    ) -> MountEntry:
+        """``s3fs BUCKET[:/PREFIX] MOUNTPOINT -o passwd_file=…`` (or ``mount-s3``) with the
+        console's credentials and endpoint. Raises MountError subclasses, CredentialsError."""
+        ...
+
+    @changes("unmount {host}:{mountpoint}")
+    def unmount(self, host: str, mountpoint: str) -> None:
+        """``fusermount3 -u MOUNTPOINT`` (else ``fusermount -u``, else ``umount``).
+        Raises MountpointError, MountError."""
+        ...
+
+
+# --- watching a host: GPUs, the host itself, idle GPUs, the doctor ---------------------------
+
+
+class SampleHistory(Protocol):
+    """The recent samples of each GPU, for sparklines (``console.gpu.GpuHistory``)."""
+
+    def samples(self, key: str) -> tuple[GpuSample, ...]: ...
+
+    def series(self, key: str, attr: str) -> list[float | None]: ...
+
+
+class GpuMonitorHandle(Protocol):
+    """One host's GPUs kept current by long-lived nvidia-smi streams
+    (``nvidia-smi --query-gpu=… --format=csv,noheader,nounits -lms N``)."""
+
+    history: SampleHistory
+
+    def run(self) -> None:
+        """Stream until the cancellation event given at creation is set (blocks)."""
+        ...
+
+    def snapshot(self) -> GpuSnapshot:
+        """The latest frame, processes and state (never blocks)."""
+        ...
+
+    def close(self) -> None:
+        """Stop the streams from another thread."""
+        ...
+
+
+class HostSamplerHandle(Protocol):
+    """CPU, memory, disks and network of one host, sampled in a loop (``/proc`` reads)."""
+
+    error: str | None
+
+    def run(self) -> None: ...
+
+    def latest(self) -> HostSample | None: ...
+
+    def close(self) -> None: ...
+
+
+class IdleDetecting(Protocol):
+    """Whether every GPU of a host stayed idle for the ``[idle]`` period (pure logic)."""
+
+    host: str
+    price_per_hour: float | None
+
+    def feed(self, frame: Sequence[GpuSample], now: float) -> IdleStatus: ...
+
+
+class MonitorsBackend(Protocol):
+    """Watching hosts: their GPUs, themselves, idle GPUs, and whether they can train."""
+
+    @reads
+    def gpu_monitor(
+        self,
+        target: str,
+        *,
+        cancel: threading.Event,
+        on_update: Callable[[GpuSnapshot], None] | None = None,
+        interval_ms: int | None = None,
+    ) -> GpuMonitorHandle:
+        """A monitor of ``target``'s GPUs ("local", an instance, an ssh alias) with the
+        ``[gpu]`` settings; its processes are matched to jobs through their tmux panes.
+        Resolving the host may block. Raises HostConfigError, HostError."""
+        ...
+
+    @reads
+    def host_sampler(
+        self, target: str, *, interval_s: float, cancel: threading.Event
+    ) -> HostSamplerHandle:
+        """A sampler of ``target`` itself (psutil here; one ``python3``/``sh`` loop on a
+        host). Raises HostConfigError, HostError."""
+        ...
+
+    @reads
+    def idle_detector(self, host_label: str, price_per_hour: float | None) -> IdleDetecting:
+        """A detector of idle stretches with the ``[idle]`` settings."""
+        ...
+
+    @reads
+    def doctor(self, target: str, *, python: str | None = None) -> list[DoctorCheck]:
+        """Is ``target`` ready to train: driver, CUDA, Python, torch, disk, tmux, S3 mount
+        tools, AWS CLI (``nvidia-smi``, ``python3 -c 'import torch'``, ``df -Pk ~``, …).
+        Raises HostConfigError, HostError."""
+        ...
