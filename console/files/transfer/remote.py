@@ -21,7 +21,14 @@ disk (ENOSPC) from a dropped connection (ssh exits 255).
 
 from __future__ import annotations
 
+import errno as errno_module
+import threading
+
+from console.errors import RemoteFileError
 from console.files.remote_helpers import ISOLATED
+from console.files.transfer.errors import DiskFullError
+from console.files.transfer.retry import HELPER_CALL
+from console.hosts.base import Host
 
 REMOTE_HELPER = r"""
 import hashlib, os, sys
@@ -128,3 +135,29 @@ def helper_argv(python: str, mode: str, *args: object) -> list[str]:
     """``python3 -I -S -c HELPER MODE ARGS…`` as an argument list (standard library only:
     no ``site`` scan at every start, nothing from the remote folder on ``sys.path``)."""
     return [python, *ISOLATED, "-c", REMOTE_HELPER, mode, *(str(arg) for arg in args)]
+
+
+def remote_call(
+    host: Host,
+    python: str,
+    mode: str,
+    *args: object,
+    timeout: float = 600,
+    cancel: threading.Event | None = None,
+) -> str:
+    """The helper's output for ``MODE ARGS…``, run through the host's pooled connection
+    (tried again after a dropped connection, as HELPER_CALL says; ``cancel`` ends the waits).
+
+    Stands for ``ssh HOST python3 -c HELPER MODE ARGS…``. Raises RemoteFileError with the
+    helper's message, DiskFullError for ENOSPC, HostUnreachableError when the host stays
+    away, TransferCancelled.
+    """
+    argv = helper_argv(python, mode, *args)
+    result = HELPER_CALL.call(lambda: host.run(argv, timeout=timeout), cancel=cancel)
+    output = result.stdout.decode("utf-8", "replace").strip()
+    if result.exit_code == 0:
+        return output
+    if output.startswith(f"error {errno_module.ENOSPC} "):
+        raise DiskFullError(f"The disk of {host.name} is full: {output[6:]}")
+    detail = output or result.stderr.decode("utf-8", "replace").strip()
+    raise RemoteFileError(f"{mode} failed on {host.name}: {detail}")

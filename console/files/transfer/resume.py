@@ -44,7 +44,7 @@ from typing import Any
 import platformdirs
 
 from console.errors import ConsoleError
-from console.files.transfer.ssh_streams import TransferError
+from console.files.transfer.errors import TransferError
 from console.hosts.base import Host
 
 PART_MARK = ".awsc-part-"

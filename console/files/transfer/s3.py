@@ -22,12 +22,8 @@ from typing import Any
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from console.files.transfer.ssh_streams import (
-    Control,
-    DiskFullError,
-    TransferCancelled,
-    TransferError,
-)
+from console.files.transfer.control import Control
+from console.files.transfer.errors import DiskFullError, TransferCancelled, TransferError, cancelled
 
 MIB = 1024 * 1024
 #: 16 MiB parts, 10 at a time: bigger parts cost fewer requests (S3 allows 10,000 parts, so
@@ -43,13 +39,13 @@ TRANSFER_CONFIG = TransferConfig(
 def _callback(control: Control):
     def progress(amount: int) -> None:
         if control.cancel.is_set():
-            raise TransferCancelled("The transfer was cancelled.")
+            raise cancelled()
         control.on_bytes(amount)
 
     return progress
 
 
-def _s3_error(exc: BaseException, what: str) -> TransferError:
+def s3_error(exc: BaseException, what: str) -> TransferError:
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
         if code in ("404", "NoSuchKey", "NotFound"):
@@ -94,7 +90,7 @@ def object_matches(client: Any, bucket: str, key: str, path: str) -> tuple[bool,
     try:
         head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
     except (ClientError, BotoCoreError) as exc:
-        raise _s3_error(exc, what) from exc
+        raise s3_error(exc, what) from exc
     size = os.path.getsize(path)
     if head.get("ContentLength") != size:
         return False, "size"
@@ -134,10 +130,10 @@ def upload(client: Any, path: str, bucket: str, key: str, control: Control) -> s
     except TransferCancelled:
         raise
     except (ClientError, BotoCoreError) as exc:
-        raise _s3_error(exc, f"Cannot upload {path} to {what}") from exc
+        raise s3_error(exc, f"Cannot upload {path} to {what}") from exc
     except Exception as exc:
         if control.cancel.is_set():
-            raise TransferCancelled("The transfer was cancelled.") from exc
+            raise cancelled() from exc
         raise TransferError(f"Cannot upload {path} to {what}: {exc}") from exc
     same, how = object_matches(client, bucket, key, path)
     if not same:
@@ -161,14 +157,14 @@ def download(client: Any, bucket: str, key: str, temp: str, final: str, control:
             raise DiskFullError(f"The disk holding {final} is full.") from exc
         raise TransferError(f"Cannot write {final}: {exc.strerror or exc}") from exc
     except (ClientError, BotoCoreError) as exc:
-        raise _s3_error(exc, f"Cannot download {what}") from exc
+        raise s3_error(exc, f"Cannot download {what}") from exc
     except Exception as exc:
         if control.cancel.is_set():
-            raise TransferCancelled("The transfer was cancelled.") from exc
+            raise cancelled() from exc
         raise TransferError(f"Cannot download {what}: {exc}") from exc
     if control.cancel.is_set():
         # cancelled while the last parts were in flight: a cancel still means no file
-        raise TransferCancelled("The transfer was cancelled.")
+        raise cancelled()
     same, how = object_matches(client, bucket, key, temp)
     if not same:
         raise TransferError(f"{final}: the downloaded bytes do not match {what} ({how}).")
@@ -183,7 +179,7 @@ def list_objects(client: Any, bucket: str, prefix: str) -> list[tuple[str, int]]
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             found += [(item["Key"], item["Size"]) for item in page.get("Contents", [])]
     except (ClientError, BotoCoreError) as exc:
-        raise _s3_error(exc, f"Cannot list s3://{bucket}/{prefix}") from exc
+        raise s3_error(exc, f"Cannot list s3://{bucket}/{prefix}") from exc
     return found
 
 
@@ -194,6 +190,6 @@ def object_size(client: Any, bucket: str, key: str) -> int | None:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
-        raise _s3_error(exc, f"s3://{bucket}/{key}") from exc
+        raise s3_error(exc, f"s3://{bucket}/{key}") from exc
     except BotoCoreError as exc:
-        raise _s3_error(exc, f"s3://{bucket}/{key}") from exc
+        raise s3_error(exc, f"s3://{bucket}/{key}") from exc

@@ -1,4 +1,6 @@
-"""Moving one big file to or from an ssh host over several OpenSSH streams.
+"""Carrying one big file to or from an ssh host over several OpenSSH streams: the streams'
+command line, how many of them, the ranges they carry, and their retries and checks
+(the bytes themselves move in ssh_file_copy.py).
 
 Why OpenSSH and not paramiko's SFTP: on this machine (2 cores, loopback) paramiko's
 ``get`` reached 45 MiB/s and ``scp`` 61-73 MiB/s, while ``ssh -c aes128-gcm@openssh.com``
@@ -12,44 +14,47 @@ The same ssh config, identity, known_hosts and ProxyJump apply as for an interac
 (``console.hosts.interactive``): ``BatchMode`` so nothing ever prompts, and
 ``StrictHostKeyChecking yes`` so an unknown key is refused, never added.
 
-Downloads: ``ssh`` writes straight into the temporary file at the range's offset (its
-stdout is that file), so the bytes never pass through this process; the file offset it
-advances, shared with our descriptor, says how far it got. Uploads feed ``ssh``'s stdin
-from the file through a 1 MiB pipe.
+Resuming: every range knows how many of its bytes reached the destination. When an ``ssh``
+process dies (connection killed, network gone), a new one continues the range from that
+byte (``run_ranges``, under the stream retry policy). Only a full disk, a missing file or a
+refused login end the transfer.
 
-Resuming: every range knows how many of its bytes reached the destination — the file
-offset ssh reached for a download, the bytes the remote helper acknowledged for an upload.
-When an ``ssh`` process dies (connection killed, network gone), a new one continues the
-range from that byte. Only a full disk, a missing file or a refused login end the transfer.
-Pausing a download stops its streams; resuming re-opens them where they stopped.
-
-Verifying: both ends hash the bytes as they pass (the remote helper what it reads or
-writes; this side what it sends, or what ssh wrote, read back right behind it from the
-page cache), and each stream compares the two SHA-256 digests of its span when it ends.
-Spans of a stream that broke are hashed again on both sides at the end (usually a few
-MiB). No file is read a second time just to hash it: on 2 cores that pass cost as much
-as the copy.
+Verifying: both ends hash the bytes as they pass, and each stream compares the two SHA-256
+digests of its span when it ends. Spans of a stream that broke are hashed again on both
+sides at the end (``Unchecked``; usually a few MiB). No file is read a second time just to
+hash it: on 2 cores that pass cost as much as the copy.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno as errno_module
 import fcntl
 import hashlib
-import os
 import shlex
 import subprocess
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from console.errors import ConsoleError, HostUnreachableError, RemoteFileError
-from console.files.transfer.remote import helper_argv
+from console.errors import HostUnreachableError
+from console.files.transfer.control import Control
+from console.files.transfer.errors import DiskFullError, TransferCancelled, TransferError
+from console.files.transfer.remote import remote_call
+from console.files.transfer.retry import RetryPolicy
 from console.hosts.base import Host
 from console.hosts.interactive import SshOptions
 from console.hosts.interactive import ssh_argv as base_ssh_argv
+
+__all__ = [
+    # shared with the modules that carry the bytes (and kept here for their old importers)
+    "Control",
+    "DiskFullError",
+    "TransferCancelled",
+    "TransferError",
+    "choose_streams",
+    "run_ranges",
+    "split_ranges",
+    "ssh_argv",
+]
 
 #: cipher preference for transfer connections: AES-GCM first (hardware AES), then the
 #: server's usual defaults
@@ -59,6 +64,7 @@ CHUNK = 1 << 20
 MAX_ATTEMPTS_WITHOUT_PROGRESS = 6
 #: first wait before re-opening a stream that failed twice in a row (doubles, up to 4 s)
 RETRY_BACKOFF_S = 0.5
+MAX_RETRY_WAIT_S = 4.0
 #: what one SSH channel keeps in flight before it waits for the window to be refilled
 #: (OpenSSH's default channel window): over a round trip of RTT a stream moves at most
 #: WINDOW / RTT bytes per second
@@ -74,36 +80,6 @@ MAX_STREAMS = 16
 LOW_RTT_STREAMS = 2
 #: streams when the round trip could not be measured
 FALLBACK_STREAMS = 4
-
-
-class TransferError(ConsoleError):
-    title = "Transfer"
-
-
-class DiskFullError(TransferError):
-    title = "Disk full"
-
-
-class TransferCancelled(TransferError):
-    title = "Transfer cancelled"
-
-
-@dataclass
-class Control:
-    """Shared by every stream of a transfer: cancel, pause, progress, resume count."""
-
-    cancel: threading.Event
-    resume: threading.Event  # set while running, cleared while paused
-    on_bytes: Callable[[int], None]
-    resumes: int = 0
-
-    def checkpoint(self) -> None:
-        """Block while paused; raise TransferCancelled once cancelled."""
-        while not self.resume.is_set():
-            if self.cancel.wait(0.1):
-                break
-        if self.cancel.is_set():
-            raise TransferCancelled("The transfer was cancelled.")
 
 
 def ssh_argv(host: Host, remote: list[str]) -> list[str]:
@@ -243,6 +219,19 @@ class _Range:
 RangeSpec = tuple[int, int] | tuple[int, int, int]
 
 
+def stream_retry() -> RetryPolicy:
+    """The retry policy of one range: a killed connection is re-opened at once, a host that
+    keeps refusing is backed off from RETRY_BACKOFF_S, and MAX_ATTEMPTS_WITHOUT_PROGRESS
+    failures in a row without a byte moving end the transfer (read when a copy starts)."""
+    return RetryPolicy(
+        attempts=MAX_ATTEMPTS_WITHOUT_PROGRESS,
+        first_wait=RETRY_BACKOFF_S,
+        max_wait=MAX_RETRY_WAIT_S,
+        free_retries=1,
+        transient=(ConnectionError,),
+    )
+
+
 def run_ranges(
     ranges: list[RangeSpec],
     attempt: Callable[[_Range], None],
@@ -265,7 +254,17 @@ def run_ranges(
     lock = threading.Lock()
 
     def carry(piece: _Range) -> None:
-        failures = 0
+        def give_up(exc: BaseException, failures: int) -> HostUnreachableError:
+            return HostUnreachableError(
+                f"The connection broke during {describe} and could not be "
+                f"re-opened ({failures} tries): {exc}"
+            )
+
+        def count_resume(_exc: BaseException, _failures: int) -> None:
+            with lock:
+                control.resumes += 1
+
+        tries = stream_retry().tries(control.cancel, on_retry=count_resume, give_up=give_up)
         try:
             while not piece.finished:
                 control.checkpoint()
@@ -276,21 +275,7 @@ def run_ranges(
                 try:
                     attempt(piece)
                 except ConnectionError as exc:
-                    progressed = sum(p.done for p in pieces) > before
-                    failures = 0 if progressed else failures + 1
-                    if failures >= MAX_ATTEMPTS_WITHOUT_PROGRESS:
-                        raise HostUnreachableError(
-                            f"The connection broke during {describe} and could not be "
-                            f"re-opened ({failures} tries): {exc}"
-                        ) from exc
-                    with lock:
-                        control.resumes += 1
-                    # a dead host: back off; a killed connection: reconnect at once
-                    if failures > 1:
-                        control.cancel.wait(min(RETRY_BACKOFF_S * 2 ** (failures - 2), 4.0))
-                    continue
-                if piece.finished:
-                    return
+                    tries.failed(exc, after_progress=sum(p.done for p in pieces) > before)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller below
             with lock:
                 errors.append(exc)
@@ -308,263 +293,3 @@ def run_ranges(
         # the first real error, not the cancellations it caused in the other streams
         real = [e for e in errors if not isinstance(e, TransferCancelled)]
         raise (real or errors)[0]
-
-
-# --- download: host -> local file ----------------------------------------------------------
-
-
-def download(
-    host: Host,
-    remote_path: str,
-    size: int,
-    local_temp: str,
-    local_final: str,
-    streams: int,
-    control: Control,
-    python: str = "python3",
-    *,
-    resume: list[RangeSpec] | None = None,
-    on_pieces: Callable[[list[_Range]], None] | None = None,
-) -> None:
-    """Fill ``local_temp`` with ``remote_path``'s ``size`` bytes: from scratch (the file is
-    created or emptied), or continuing the ``resume`` ranges of an earlier run (their
-    arrived bytes checked already) in the file as it is.
-
-    Stands for ``ssh HOST 'python3 -c READ PATH OFFSET LENGTH' > range`` per range.
-    Raises DiskFullError (naming ``local_final``), RemoteFileError, HostUnreachableError,
-    TransferCancelled.
-    """
-    # the partial file's name is predictable: a link planted under it is refused (ELOOP),
-    # never written through
-    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (0 if resume else os.O_TRUNC)
-    fd = os.open(local_temp, flags, 0o600)
-    reader = os.open(local_temp, os.O_RDONLY | os.O_NOFOLLOW)
-    describe = f"the download of {host.name}:{remote_path}"
-    spans = _Unchecked()
-
-    def attempt(piece: _Range) -> None:
-        start = piece.offset + piece.done
-        remaining = piece.length - piece.done
-        argv = ssh_argv(host, helper_argv(python, "read", remote_path, start, remaining))
-        # ssh writes straight into the file at the range's offset: no copy through this
-        # process. The file offset it advances is shared with ``out`` (same open file
-        # description), which tells how far it got; the bytes are hashed right behind it.
-        out = os.open(local_temp, os.O_WRONLY | os.O_NOFOLLOW)
-        os.lseek(out, start, os.SEEK_SET)
-        process = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.PIPE
-        )
-        digest = hashlib.sha256()
-        first = piece.done
-        hashed = start
-
-        def catch_up() -> None:
-            nonlocal hashed
-            position = os.lseek(out, 0, os.SEEK_CUR)
-            while hashed < position:
-                block = os.pread(reader, min(CHUNK, position - hashed), hashed)
-                if not block:
-                    break
-                digest.update(block)
-                hashed += len(block)
-            moved = hashed - start - (piece.done - first)
-            if moved:
-                piece.done += moved
-                control.on_bytes(moved)
-
-        try:
-            while process.poll() is None:
-                if control.cancel.is_set() or not control.resume.is_set():
-                    # cancel, or pause: stop this stream; resuming re-opens it from here
-                    process.kill()
-                    process.wait()
-                    break
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    process.wait(0.05)
-                catch_up()
-            code = process.wait()
-            catch_up()
-        finally:
-            if process.poll() is None:
-                with contextlib.suppress(OSError):
-                    process.kill()
-                process.wait()
-            os.close(out)
-            message = _stderr_text(process)
-        remote_digest = _marked(message, "awsc-sha256 ")
-        span = (piece.offset + first, piece.done - first)
-        if piece.finished and code == 0 and remote_digest is not None:
-            if remote_digest != digest.hexdigest():
-                raise TransferError(
-                    f"Bytes {span[0]}-{span[0] + span[1]} of {host.name}:{remote_path} "
-                    "arrived damaged (SHA-256 differs)."
-                )
-            return
-        spans.add(span)
-        if piece.finished:
-            return
-        control.checkpoint()  # a pause waits here; a cancel ends the transfer
-        if _disk_full(local_temp, message):
-            raise DiskFullError(
-                f"The disk holding {local_final} is full: the copy stopped at byte "
-                f"{piece.offset + piece.done}.",
-                hint="Free some space there (or choose another destination) and copy again.",
-            )
-        if code == 255 or code < 0:
-            raise ConnectionError(message or f"ssh exited with status {code}")
-        if code == 3 or "error" in message:
-            raise RemoteFileError(f"Cannot read {remote_path} on {host.name}: {message}")
-        raise ConnectionError(message or f"the stream ended after {piece.done} bytes")
-
-    try:
-        ranges = resume or split_ranges(size, streams)
-        run_ranges(ranges, attempt, control, describe, on_pieces)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-        os.close(reader)
-    spans.check(host, python, remote_path, local_temp, f"{host.name}:{remote_path}")
-
-
-def _disk_full(path: str, message: str) -> bool:
-    """Whether a stream stopped because the local disk filled up (ssh says ``write: No
-    space left on device``; the free space is checked too, whatever its words)."""
-    if "No space left" in message or "Disk quota" in message:
-        return True
-    try:
-        stats = os.statvfs(os.path.dirname(path) or ".")
-    except OSError:
-        return False
-    return stats.f_bavail * stats.f_frsize < CHUNK
-
-
-# --- upload: local file -> host ------------------------------------------------------------
-
-
-def upload(
-    host: Host,
-    local_path: str,
-    size: int,
-    remote_temp: str,
-    remote_final: str,
-    streams: int,
-    control: Control,
-    python: str = "python3",
-    *,
-    resume: list[RangeSpec] | None = None,
-    on_pieces: Callable[[list[_Range]], None] | None = None,
-) -> None:
-    """Fill ``remote_temp`` with the ``size`` bytes of ``local_path`` (continuing the
-    ``resume`` ranges of an earlier run, when given; the file is never truncated here).
-
-    Stands for ``ssh HOST 'python3 -c WRITE TEMP OFFSET' < range`` per range.
-    Raises DiskFullError (naming ``remote_final``), RemoteFileError, HostUnreachableError,
-    TransferCancelled.
-    """
-    describe = f"the upload to {host.name}:{remote_final}"
-    source = os.open(local_path, os.O_RDONLY)
-    spans = _Unchecked()
-
-    def attempt(piece: _Range) -> None:
-        start = piece.offset + piece.done
-        argv = ssh_argv(host, helper_argv(python, "write", remote_temp, start))
-        process = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-        _big_pipe(process.stdin)
-        state = {"acked": 0, "done": False, "error": "", "sha256": None}
-        digest = hashlib.sha256()
-
-        def read_acks() -> None:
-            for raw in process.stdout:
-                line = raw.decode("utf-8", "replace").strip()
-                if line.startswith("ack "):
-                    state["acked"] = int(line[4:])
-                    piece.pending = state["acked"]
-                elif line.startswith("sha256 "):
-                    state["sha256"] = line[7:]
-                elif line == "done":
-                    state["done"] = True
-                elif line.startswith("error "):
-                    state["error"] = line[6:]
-
-        reader = threading.Thread(target=read_acks, name="transfer-acks", daemon=True)
-        reader.start()
-        sent = 0
-        try:
-            while sent < piece.length - piece.done:
-                control.checkpoint()
-                want = min(CHUNK, piece.length - piece.done - sent)
-                data = os.pread(source, want, start + sent)
-                if not data:
-                    raise TransferError(f"{local_path} became shorter while it was copied.")
-                digest.update(data)
-                process.stdin.write(data)
-                sent += len(data)
-                control.on_bytes(len(data))
-            process.stdin.close()
-        except (BrokenPipeError, ConnectionResetError, ValueError):
-            pass
-        except BaseException:
-            with contextlib.suppress(OSError):
-                process.kill()
-            raise
-        finally:
-            with contextlib.suppress(OSError, ValueError):
-                process.stdin.close()
-            code = process.wait()
-            reader.join()
-            message = _stderr_text(process)
-            acked = state["acked"]
-            # bytes counted as sent but never acknowledged will be sent again
-            control.on_bytes(acked - sent)
-            # pending first: the journal may look in between, and must never see more
-            piece.pending = 0
-            piece.done += acked
-        if state["error"]:
-            number, _, text = str(state["error"]).partition(" ")
-            if number in (str(errno_module.ENOSPC), str(errno_module.EDQUOT)):
-                raise DiskFullError(
-                    f"The disk holding {remote_final} on {host.name} is full: the copy "
-                    f"stopped at byte {piece.offset + piece.done}.",
-                    hint="Free some space there (or choose another destination) and copy again.",
-                )
-            raise RemoteFileError(f"Cannot write {remote_final} on {host.name}: {text}")
-        if piece.finished and state["done"] and code == 0 and acked == sent:
-            if state["sha256"] != digest.hexdigest():
-                raise TransferError(
-                    f"Bytes {start}-{start + sent} of {remote_final} on {host.name} arrived "
-                    "damaged (SHA-256 differs)."
-                )
-            return
-        spans.add((start, acked))
-        raise ConnectionError(message or f"ssh exited with status {code}")
-
-    try:
-        ranges = resume or split_ranges(size, streams)
-        run_ranges(ranges, attempt, control, describe, on_pieces)
-        spans.check(host, python, remote_temp, local_path, f"{host.name}:{remote_final}")
-    finally:
-        os.close(source)
-
-
-def remote_call(host: Host, python: str, mode: str, *args: object, timeout: float = 600) -> str:
-    """Run the helper through the host's pooled connection; retries once after a drop.
-
-    Raises RemoteFileError with the helper's message, DiskFullError for ENOSPC.
-    """
-    for attempt in (1, 2, 3):
-        try:
-            result = host.run(helper_argv(python, mode, *args), timeout=timeout)
-            break
-        except HostUnreachableError:
-            if attempt == 3:
-                raise
-            time.sleep(0.2 * attempt)
-    output = result.stdout.decode("utf-8", "replace").strip()
-    if result.exit_code == 0:
-        return output
-    if output.startswith(f"error {errno_module.ENOSPC} "):
-        raise DiskFullError(f"The disk of {host.name} is full: {output[6:]}")
-    detail = output or result.stderr.decode("utf-8", "replace").strip()
-    raise RemoteFileError(f"{mode} failed on {host.name}: {detail}")
