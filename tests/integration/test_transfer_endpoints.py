@@ -245,3 +245,46 @@ def test_a_name_below_a_link_that_leads_out_is_refused(world):
         "a link on its path leads outside the destination"
     )
     assert refusal(world.endpoint, world.root, "fresh/x.bin") is None
+
+
+def test_a_copy_from_this_machine_as_a_host_to_s3_runs_as_a_job_on_that_host(
+    aws_endpoint, local_host, local_jobs
+):
+    """The side that is a host says where the job runs, whichever side of the copy it is."""
+    import sys
+    import time
+
+    from console.files.transfer.engine import TransferEngine, TransferSpec
+    from console.models import TransferState
+
+    client = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket="jobs")
+    asked: list = []
+
+    def jobs_for(host):
+        asked.append(host)
+        return local_jobs
+
+    aws = os.path.join(os.path.dirname(sys.executable), "aws")
+    engine = TransferEngine(
+        {"box": local_host}.__getitem__, lambda: client, jobs_for=jobs_for,
+        aws_cli=(aws, "--endpoint-url", aws_endpoint),
+    )  # fmt: skip
+    local_host.write("~/weights.pt", b"weights")
+
+    def finished(job_id: str):
+        deadline = time.monotonic() + 90
+        while not (job := local_jobs.get(job_id)).status.finished:
+            assert time.monotonic() < deadline, f"the job {job_id} did not finish"
+            time.sleep(0.2)
+        return job
+
+    up = engine.run(TransferSpec("box:~/weights.pt", "s3://jobs/weights.pt"))
+    assert up.state is TransferState.RUNNING and asked == [local_host]
+    assert finished(up.job_id).status.exit_code == 0
+    assert client.get_object(Bucket="jobs", Key="weights.pt")["Body"].read() == b"weights"
+
+    down = engine.run(TransferSpec("s3://jobs/weights.pt", "box:~/back.pt"))
+    assert asked == [local_host, local_host]
+    assert finished(down.job_id).status.exit_code == 0
+    assert local_host.read_range("~/back.pt") == b"weights"

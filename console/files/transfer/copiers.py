@@ -10,6 +10,7 @@ temporary name and publishes the file only once it verified.
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from console.files.transfer import s3 as transfer_s3
@@ -40,7 +41,7 @@ class CopyContext:
         self.control.resumes += 1
 
 
-class FileCopier:
+class FileCopier(ABC):
     """Copies single files from ``source`` to ``destination``."""
 
     def __init__(self, source: Endpoint, destination: Endpoint, context: CopyContext):
@@ -48,11 +49,11 @@ class FileCopier:
         self.destination = destination
         self.context = context
 
+    @abstractmethod
     def copy(self, plan: FilePlan, final: str) -> str:
         """Copy ``plan.source`` to ``final`` (a temporary name first, renamed once it
         verified); returns how it was verified (``sha256``, ``s3-sha256``, …). Raises
         TransferError, DiskFullError, TransferCancelled, HostError subclasses."""
-        raise NotImplementedError
 
     def same(self, plan: FilePlan) -> bool:
         """Whether ``plan.destination`` already holds the bytes of ``plan.source``, by the

@@ -10,6 +10,7 @@ are not followed (``--no-follow-symlinks``).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +40,7 @@ class JobRunner:
     python: str
 
 
-class HostS3Job:
+class HostS3Job(ABC):
     """One ``aws s3 cp [--recursive] SRC DST`` job; ``start()`` returns its id, or None
     when there was nothing to copy."""
 
@@ -83,11 +84,14 @@ class HostS3Job:
         return self.runner.jobs_for(host).start(JobSpec(command=tuple(argv), name=name)).id
 
     @property
+    @abstractmethod
     def host(self) -> Host:
-        raise NotImplementedError
+        """The host the job runs on."""
 
+    @abstractmethod
     def arguments(self) -> list[str] | None:
-        raise NotImplementedError
+        """``SRC DST`` and the options of their direction; None when nothing is left to
+        copy (every key was refused)."""
 
 
 class HostToS3Job(HostS3Job):

@@ -21,7 +21,7 @@ refused login end the transfer.
 
 Verifying: both ends hash the bytes as they pass, and each stream compares the two SHA-256
 digests of its span when it ends. Spans of a stream that broke are hashed again on both
-sides at the end (``Unchecked``; usually a few MiB). No file is read a second time just to
+sides at the end (``_Unchecked``; usually a few MiB). No file is read a second time just to
 hash it: on 2 cores that pass cost as much as the copy.
 """
 

@@ -40,7 +40,8 @@ class HostEndpoint(Endpoint):
         self.host = host
         self.path = path
         self.python = python
-        self._rtt: tuple[float | None] | None = None
+        self._rtt: float | None = None
+        self._rtt_measured = False
 
     def __repr__(self) -> str:
         return f"HostEndpoint({self.host.name!r}, {self.path!r})"
@@ -117,9 +118,10 @@ class HostEndpoint(Endpoint):
 
     def round_trip(self) -> float | None:
         """The host's round trip in seconds, measured once per endpoint (``measure_rtt``)."""
-        if self._rtt is None:
-            self._rtt = (measure_rtt(self.host),)
-        return self._rtt[0]
+        if not self._rtt_measured:
+            self._rtt = measure_rtt(self.host)
+            self._rtt_measured = True
+        return self._rtt
 
     # --- names from the other side -------------------------------------------------------
 
