@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console.hosts import sshconnection  # noqa: E402
+from console.hosts.ssh import connection as sshconnection  # noqa: E402
 from console.hosts.ssh.host import ConnectionPool, SshHost  # noqa: E402
 from tests.fixtures.sshd import (  # noqa: E402
     create_material,
