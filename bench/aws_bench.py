@@ -23,7 +23,7 @@ script seeded before (seeding 100,000 objects takes minutes). Rows:
   s3 prefix: first rows       ours: the browser's first page (one list_objects_v2 call);
                               aws: the first line of ``aws s3 ls --recursive s3://b/img/``
   s3 prefix: first rows (ui)  opening a folder of the S3 browser → its first rows
-  s3 prefix: full count       ours: S3Service.count_prefix (sub-prefixes listed in parallel)
+  s3 prefix: full count       ours: S3Files.count_prefix (sub-prefixes listed in parallel)
                               aws: ``aws s3 ls --recursive s3://b/img/ | wc -l``
 """
 
@@ -49,6 +49,7 @@ from botocore.config import Config  # noqa: E402
 from console.aws.ec2.service import FIRST_PAGE_SIZE, Ec2Service  # noqa: E402
 from console.aws.s3.service import S3Service  # noqa: E402
 from console.aws.session import AwsSession  # noqa: E402
+from console.services.s3_files import S3Files  # noqa: E402
 from console.settings import Settings  # noqa: E402
 from console.ui.buckets.browser import FIRST_PAGE_SIZE as FIRST_S3_PAGE  # noqa: E402
 
@@ -237,7 +238,7 @@ def main() -> None:
             seed(url, args.instances, args.objects, args.folders, args.per_launch)
         settings = Settings(endpoint_url=url, region=REGION, refresh_interval=0)
         session = AwsSession(settings)
-        ec2, s3 = Ec2Service(session), S3Service(session)
+        ec2, s3 = Ec2Service(session), S3Files(S3Service(session))
         # a running console has its clients already (creating one parses the service model)
         session.client("ec2")
         session.client("s3")

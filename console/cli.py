@@ -99,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     services = None
     try:
         settings = load_settings(args)
+        # the backends load here, for the command that needs them: --help and a parse
+        # error answer without boto3, paramiko or moto
         from console.startup import build_services, build_services_in_background
 
         if args.command is None and settings.demo:
@@ -131,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_console(settings: Settings, services: object) -> int:
+    # Textual loads only for the interactive console, never for a subcommand
     from console.app import make_app
 
     app = make_app(settings, services)

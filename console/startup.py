@@ -19,6 +19,7 @@ def build_services(settings: Settings, *, require_credentials: bool = False) -> 
         from console.demo.services import build_demo_services  # the demo loads moto
 
         return build_demo_services(settings)
+    # boto3 and the host layer load for the account the command needs
     from console.services.assembly import build_account_services
 
     return build_account_services(settings, require_credentials=require_credentials)
@@ -27,6 +28,7 @@ def build_services(settings: Settings, *, require_credentials: bool = False) -> 
 def build_services_in_background(settings: Settings) -> Services:
     """The demo's services at once, its endpoint started on first use (the interactive
     console's first screen shows while it starts)."""
+    # only the demo's names: its endpoint loads on its own thread, after the first screen
     from console.demo.services import build_demo_services_in_background
 
     return build_demo_services_in_background(settings)

@@ -21,9 +21,8 @@ import sys
 from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
-from console.files.transfer.engine import Policy, TransferSpec
-from console.files.transfer.ssh_streams import MAX_STREAMS
-from console.models import RefusedName, TransferProgress, TransferState
+from console.models import Policy, RefusedName, TransferProgress, TransferSpec, TransferState
+from console.settings.sections import MAX_STREAMS
 
 
 def register(subparsers: Any) -> None:

@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from console.commands import jsonable, print_table
+from console.errors import ConfigError
 from console.gpu import monitor_for
 from console.models import GpuProcess, GpuSample, GpuSnapshot, GpuStatus
 from console.settings import GpuSettings
@@ -48,8 +49,6 @@ def register(subparsers: Any) -> None:
 def run(args: Any, services: Any) -> int:
     settings = services.settings.gpu
     if args.interval is not None and args.interval < 1:
-        from console.errors import ConfigError
-
         raise ConfigError(
             f"--interval must be a positive number of milliseconds, not {args.interval}"
         )

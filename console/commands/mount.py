@@ -65,6 +65,7 @@ def split_target(text: str) -> tuple[str, str]:
 
 def credentials_for(services: Any) -> Credentials:
     """The demo's account with --demo, else the AWS_* variables of the environment."""
+    # every command module loads with the parser: the mount backends only when used
     from console.services.backends import mount_credentials
 
     return mount_credentials(services)

@@ -150,6 +150,7 @@ def _attributes_for(rng: random.Random, label: int) -> frozenset[int]:
 
 
 def _draw(rng: random.Random, clothes_type: int):
+    # Pillow loads only when the demo's images are first generated
     from PIL import Image, ImageDraw
 
     width, height = IMAGE_SIZE

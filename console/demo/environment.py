@@ -28,11 +28,12 @@ import platformdirs
 
 from console.aws.ec2.service import Ec2Service
 from console.aws.session import AwsSession, StaticCredentials
+from console.demo import DEMO_REGION
 from console.errors import ConfigError, ConsoleError, HostConfigError
+from console.hosts.local import LocalHost
 from console.models import Instance
 from console.settings import Settings
 
-DEMO_REGION = "us-east-1"
 DEMO_CREDENTIALS = StaticCredentials("AKIADEMOAWSCONSOLE00", "awsconsole-demo-secret")
 DATASET_BUCKET = "deepfashion-data"
 CHECKPOINT_BUCKET = "checkpoints"
@@ -211,7 +212,7 @@ def _start_server():
     # moto reads these when it is first imported; setdefault keeps a caller's choice
     os.environ.setdefault("MOTO_ENABLE_AMI_VALIDATION", "true")
     os.environ.setdefault("MOTO_EC2_ENABLE_INSTANCE_TYPE_VALIDATION", "true")
-    try:
+    try:  # moto loads (a second of imports) only when the demo endpoint starts
         from moto.server import ThreadedMotoServer
     except ImportError as exc:
         raise ConfigError(
@@ -258,6 +259,7 @@ def _only_moto_default_amis(path: Path) -> Iterator[None]:
         return
     try:
         if not path.is_file():
+            # moto's resources are read once, when the AMI file is first written
             from moto.utilities.utils import load_resource
 
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
@@ -350,6 +352,7 @@ def _seed_fleet(session: AwsSession) -> tuple[str, dict[str, str]]:
 
 def _seed_buckets(demo: DemoEnvironment, session: AwsSession) -> None:
     """Fill ``deepfashion-data`` (parallel uploads); runs on its own thread, stops on cancel."""
+    # the dataset generator (and Pillow with it) loads on the seeding thread, not at start
     from console.demo.dataset import dataset_files
 
     try:
@@ -425,8 +428,6 @@ def demo_host_factory(
         )
 
     def factory(target: str):
-        from console.hosts.local import LocalHost
-
         if target == "local":
             return LocalHost()
         name = instance_name(target)

@@ -11,14 +11,11 @@ import threading
 from collections.abc import Callable
 
 from console.aws.ec2.connect import sandbox_shell_argv
-from console.demo.environment import DEMO_REGION
+from console.demo import DEMO_PROFILE, DEMO_REGION
 from console.errors import ConfigError, HostConfigError
 from console.models import AwsProfile, AwsTarget, Instance
 from console.services import AwsBackends, Services
 from console.settings import Settings
-
-#: the one profile the demo has (its fake account)
-DEMO_PROFILE = "demo"
 
 
 class _DemoStarter:
@@ -119,6 +116,7 @@ class DemoServices(Services):
 
 def _demo_parts(settings: Settings) -> dict[str, object]:
     """Start the demo and build its backends. Raises ConfigError when it cannot start."""
+    # the endpoint, boto3 and the host layer load here, on the demo's starting thread
     from console.demo.environment import DemoEc2Service, demo_host_factory, start_demo
     from console.hosts import HostPool
     from console.services.s3_files import s3_with_files
@@ -151,6 +149,7 @@ def _demo_parts(settings: Settings) -> dict[str, object]:
 def _demo_backends(demo, wanted: Settings, shown: list) -> AwsBackends:
     """The demo's backends in another region of its endpoint (moto keeps every region
     apart: the seeded fleet lives in the demo's own region, another one starts empty)."""
+    # loaded on the first region switch (the demo's session exists already by then)
     from console.aws.session import AwsSession
     from console.demo.environment import DemoEc2Service
     from console.services.s3_files import s3_with_files

@@ -1,4 +1,4 @@
-"""The user's terminal: what may be written to it, and programs run in it.
+"""What may be written to the user's terminal.
 
 ``visible`` is the rule for text that came from outside (a tag, a key, a job's output, a
 host's error message) on its way to the terminal, for the CLI and the Textual UI alike:
@@ -7,20 +7,13 @@ tab (and newline where lines are wanted), ESC and so every escape sequence, DEL,
 controls, the bidirectional overrides that reorder what is shown, and lone surrogates (bytes
 that were not UTF-8) — is written as a visible escape such as ``\\x1b``. A name can then
 never clear the screen, set the clipboard (OSC 52) or reset the terminal.
-
-``run_in_terminal`` hands the terminal to an interactive program (``tmux attach``,
-``ssh -t``): the UI suspends itself (``with app.suspend():``), the program owns the terminal
-until it exits, then the console comes back. Kept out of ``console.ui`` so the UI never
-starts processes itself.
+(Handing the terminal to an interactive program is ``console.hosts.interactive``, reached
+by the UI through ``Services.run_in_terminal``.)
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
-from collections.abc import Sequence
-
-from console.errors import ConsoleError
 
 #: what ``visible`` escapes: C0 but tab and newline, DEL, C1, the Unicode line and paragraph
 #: separators, the bidirectional embeddings, overrides and isolates, and lone surrogates
@@ -65,21 +58,3 @@ def plain_cell(text: str) -> str:
     if "\x1b" in text:
         text = _SGR.sub("", text)
     return visible(text)
-
-
-class TerminalError(ConsoleError):
-    title = "Terminal"
-
-
-def run_in_terminal(argv: Sequence[str]) -> int:
-    """Run ``argv`` (no shell) attached to this terminal and return its exit status.
-
-    Stands for typing ``argv`` at a shell prompt. Raises TerminalError when the program
-    cannot be started (not installed, not executable).
-    """
-    if not argv:
-        raise TerminalError("Nothing to run in the terminal: the command is empty.")
-    try:
-        return subprocess.call(list(argv))
-    except OSError as exc:
-        raise TerminalError(f"Cannot run {argv[0]!r}: {exc.strerror or exc}.") from exc

@@ -22,8 +22,8 @@ __all__ = ["CommandStream", "Host", "HostPool", "LocalHost", "SshHost"]
 
 
 def __getattr__(name: str) -> Any:
-    # paramiko takes half a second to import: only load it when an SSH host is wanted
     if name == "SshHost":
+        # paramiko takes half a second to import: only load it when an SSH host is wanted
         from console.hosts.ssh.host import SshHost
 
         return SshHost
@@ -59,6 +59,7 @@ class HostPool:
     def _default_factory(self, target: str) -> Host:
         if target == LOCAL:
             return LocalHost()
+        # paramiko loads with the first SSH host (see __getattr__)
         from console.hosts.ssh.host import ConnectionPool, SshHost
 
         with self._lock:
@@ -102,6 +103,7 @@ class HostPool:
         known_hosts file that was checked (``ssh`` answering "yes" to its question). The
         next connection to that host succeeds. Raises HostConfigError (file not writable,
         or ``StrictHostKeyChecking yes``)."""
+        # the SSH layer (paramiko) loads when a key is trusted, not with the pool
         from console.hosts.ssh.knownhosts import trust_host_key
 
         trust_host_key(error, os.path.expanduser(self._known_hosts_path or "~/.ssh/known_hosts"))

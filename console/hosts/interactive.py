@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 import pwd
 import shlex
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from console.errors import HostConfigError
+from console.errors import ConsoleError, HostConfigError
 
 DEFAULT_JUPYTER_PORT = 8888
 #: where a forwarded port listens on this machine
@@ -156,3 +157,21 @@ def local_shell_argv(home: str) -> list[str]:
     """A login shell on this machine, started in ``home`` (a sandboxed LocalHost's folder).
     The folder goes in as ``$1``, never into the script text."""
     return ["/bin/sh", "-c", 'cd -- "$1" && exec "${SHELL:-/bin/sh}" -l', "sh", home]
+
+
+class TerminalError(ConsoleError):
+    title = "Terminal"
+
+
+def run_in_terminal(argv: Sequence[str]) -> int:
+    """Run ``argv`` (no shell) attached to this terminal and return its exit status.
+
+    Stands for typing ``argv`` at a shell prompt. Raises TerminalError when the program
+    cannot be started (not installed, not executable).
+    """
+    if not argv:
+        raise TerminalError("Nothing to run in the terminal: the command is empty.")
+    try:
+        return subprocess.call(list(argv))
+    except OSError as exc:
+        raise TerminalError(f"Cannot run {argv[0]!r}: {exc.strerror or exc}.") from exc

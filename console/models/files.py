@@ -272,3 +272,24 @@ class MountTools:
     @property
     def client(self) -> bool:
         return self.s3fs or self.mount_s3
+
+
+class Policy(StrEnum):
+    """What happens to a file that already exists: ``skip`` (an identical one is skipped, a
+    different one is an error: nothing is overwritten), ``overwrite``, or ``keep-both``
+    (the new copy gets a `` (1)`` suffix)."""
+
+    SKIP = "skip"
+    OVERWRITE = "overwrite"
+    KEEP_BOTH = "keep-both"
+
+
+@dataclass(frozen=True)
+class TransferSpec:
+    source: str
+    destination: str
+    recursive: bool = False
+    policy: Policy = Policy.SKIP
+    #: ssh streams per big file (None: chosen from the file's size and the host's round
+    #: trip, see console.files.transfer.ssh_streams)
+    streams: int | None = None

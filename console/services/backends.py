@@ -39,13 +39,12 @@ from console.models import (
 from console.models.jobspec import parse_env, template_spec
 from console.services import JobManagerBackend, Services, unguarded
 from console.services.guard import guard
+from console.services.monitoring import HostMonitors
 
 
 def build(name: str, services: Services) -> Any:
     """The backend ``name`` ("jobs", "files", "mounts", "monitors") of ``services``,
     unguarded."""
-    from console.services.monitoring import HostMonitors
-
     kinds = {"jobs": HostJobs, "files": HostFiles, "mounts": HostMounts, "monitors": HostMonitors}
     return kinds[name](services)
 
@@ -146,6 +145,7 @@ class HostFiles:
     def transfers(self) -> Any:
         with self._engine_lock:
             if self._engine is None:
+                # the engine loads boto3's transfer manager and the SSH streams: first copy
                 from console.files.transfer.engine import engine_for
 
                 self._engine = engine_for(_AwsOfTheBundle(self._services))

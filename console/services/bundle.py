@@ -15,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from console.aws.ec2.connect import instance_jupyter_argv, instance_shell_argv
 from console.errors import ConfigError, HostConfigError
+from console.hosts.interactive import run_in_terminal
 from console.models import AwsProfile, AwsRegion, AwsTarget, Instance
 from console.services.guard import guard, refusal
 from console.services.protocols import (
@@ -231,14 +233,18 @@ class Services:
         ``purpose`` is "shell" or "jupyter". Raises HostConfigError (not running, no public
         address).
         """
-        from console.aws.ec2.connect import instance_jupyter_argv, instance_shell_argv
-
         if purpose not in ("shell", "jupyter"):
             raise HostConfigError(f"No terminal command for {purpose!r}: use shell or jupyter.")
         settings = self.settings.instances
         if purpose == "shell":
             return instance_shell_argv(instance, settings)
         return instance_jupyter_argv(instance, settings)
+
+    def run_in_terminal(self, argv: list[str]) -> int:
+        """Run ``argv`` (no shell) attached to the user's terminal and return its exit status:
+        ``ssh -t``, ``tmux attach``, a Jupyter forward. Stands for typing it at a prompt.
+        Raises TerminalError when it cannot start. Call it with the app suspended."""
+        return run_in_terminal(argv)
 
     def close(self) -> None:
         callbacks, self.on_close = self.on_close, []

@@ -46,6 +46,7 @@ from console.models import (
     SpotPrice,
     TransferProgress,
     TransferResult,
+    TransferSpec,
     UnpackFailure,
     UnpackProgress,
     UnpackResult,
@@ -54,7 +55,7 @@ from console.models.location import parse_location
 from console.services.guard import changes, hands_out, internal, reads
 
 if TYPE_CHECKING:  # the backends' own types, for the annotations only
-    from console.files.transfer.engine import TransferHandle, TransferSpec
+    from console.files.transfer.engine import TransferHandle
     from console.hosts.base import Host
     from console.jobs.directory import JobListing
 
@@ -346,6 +347,12 @@ class HostResolver(Protocol):
 
 class LogReader(Protocol):
     """One log file on one host, read by byte offset (``console.logs.follower.HostLog``)."""
+
+    @property
+    @reads
+    def path(self) -> str:
+        """The file's path on its host."""
+        ...
 
     @reads
     def tail(self, max_bytes: int = 256 * 1024) -> LogWindow:

@@ -18,9 +18,9 @@ from typing import Any
 
 from botocore import exceptions as boto
 
-from console.aws.ec2.service import instance_from_api
+from console.aws.ec2.answers import instance_from_api
 from console.aws.session import AwsSession
-from console.errors import ConfigError, ConsoleError
+from console.errors import ConfigError, ConsoleError, ReadOnlyError
 from console.models import ImageInfo, Instance, KeyPairInfo, LaunchRequest
 
 #: Deep Learning AMIs (PyTorch, Ubuntu) carry names like "Deep Learning OSS Nvidia Driver
@@ -185,8 +185,6 @@ class Launcher:
         Raises ReadOnlyError, LaunchError (the dry run found a problem: its message says
         which), AccessDeniedError, CredentialsError, EndpointError.
         """
-        from console.errors import ReadOnlyError
-
         if read_only:
             raise ReadOnlyError(f"Launching {request.name!r} was refused: read-only.")
         arguments = self.run_arguments(request)

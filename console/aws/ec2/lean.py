@@ -3,7 +3,7 @@
 5,000 instances make a 15 MB answer; botocore builds a dict per element of it (network
 interfaces, block devices, metadata options, each date parsed) though the list shows a
 dozen fields. Here only those fields are read, in botocore's shape, so
-``console.aws.ec2.service.instance_from_api`` takes them as it takes botocore's. See
+``console.aws.ec2.answers.instance_from_api`` takes them as it takes botocore's. See
 ``console.aws.lean_answers`` for how the answer is read instead, and what botocore still
 does.
 """

@@ -12,15 +12,18 @@ from typing import Any
 from botocore import exceptions as boto
 from botocore.config import Config
 
+from console.aws.ec2.answers import instance_from_api, instance_type_from_api
+from console.aws.ec2.launch import Launcher
 from console.aws.ec2.lean import describe_page
+from console.aws.ec2.prices import PriceBook
+from console.aws.ec2.quotas import QuotaService
 from console.aws.session import CLIENT_CONFIG, AwsSession
 from console.errors import ConsoleError, NotFoundError, ReadOnlyError
-from console.hosts.ssh.knownhosts import console_fingerprints, console_host_keys, fingerprint
+from console.hosts.ssh.fingerprints import console_fingerprints, console_host_keys, fingerprint
 from console.models import (
     HourlyPrice,
     Instance,
     InstanceDetail,
-    InstanceState,
     InstanceTypeInfo,
     SecurityGroupRule,
     SpotPrice,
@@ -62,15 +65,11 @@ class Ec2Service:
     @property
     def launcher(self):
         """The launch wizard's backend (``console.aws.ec2.launch.Launcher``) for this region."""
-        from console.aws.ec2.launch import Launcher
-
         return Launcher(self._aws)
 
     @property
     def quotas(self):
         """Service Quotas for this region (``console.aws.ec2.quotas.QuotaService``)."""
-        from console.aws.ec2.quotas import QuotaService
-
         return QuotaService(self._aws)
 
     # -- prices ---------------------------------------------------------------------------
@@ -79,8 +78,6 @@ class Ec2Service:
     def price_book(self):
         """The ``console.aws.ec2.prices.PriceBook`` of this region (built on first use)."""
         if self._price_book is None:
-            from console.aws.ec2.prices import PriceBook
-
             # an endpoint override is an emulator (moto, the demo): it has no Pricing API
             live = self._pricing_client if not self._aws.endpoint_url else None
             self._price_book = PriceBook(self._aws.region or "", self.spot_prices, live)
@@ -433,46 +430,6 @@ def volumes_of(client: Any, raw: dict[str, Any]) -> tuple[VolumeInfo, ...]:
             delete_on_termination=m["Ebs"].get("DeleteOnTermination"),
         )
         for m in mappings
-    )
-
-
-def instance_from_api(raw: dict[str, Any]) -> Instance:
-    """One ``Instance`` from an element of describe_instances' ``Reservations[].Instances``."""
-    tags = tuple(sorted((t["Key"], t.get("Value", "")) for t in raw.get("Tags", [])))
-    state_name = raw.get("State", {}).get("Name", "unknown")
-    try:
-        state = InstanceState(state_name)
-    except ValueError:
-        state = InstanceState.UNKNOWN
-    return Instance(
-        id=raw["InstanceId"],
-        name=dict(tags).get("Name", ""),
-        type=raw.get("InstanceType", ""),
-        state=state,
-        public_ip=raw.get("PublicIpAddress") or None,
-        private_ip=raw.get("PrivateIpAddress") or None,
-        availability_zone=raw.get("Placement", {}).get("AvailabilityZone") or None,
-        launch_time=raw.get("LaunchTime"),
-        # InstanceLifecycle is "spot" or "scheduled" and absent for on-demand instances
-        market="spot" if raw.get("InstanceLifecycle") == "spot" else "on-demand",
-        key_name=raw.get("KeyName") or None,
-        image_id=raw.get("ImageId") or None,
-        tags=tags,
-    )
-
-
-def instance_type_from_api(raw: dict[str, Any]) -> InstanceTypeInfo:
-    """One ``InstanceTypeInfo`` from an element of describe_instance_types' ``InstanceTypes``."""
-    gpus = raw.get("GpuInfo", {}).get("Gpus", [])
-    first = gpus[0] if gpus else {}
-    return InstanceTypeInfo(
-        name=raw["InstanceType"],
-        vcpus=int(raw.get("VCpuInfo", {}).get("DefaultVCpus", 0)),
-        memory_mib=int(raw.get("MemoryInfo", {}).get("SizeInMiB", 0)),
-        gpu_count=sum(int(g.get("Count", 0)) for g in gpus),
-        gpu_model=first.get("Name"),
-        gpu_manufacturer=first.get("Manufacturer"),
-        gpu_memory_mib=first.get("MemoryInfo", {}).get("SizeInMiB"),
     )
 
 

@@ -15,7 +15,6 @@ from console.files.count.engine import (
     count_on_host,
     parse_location,
 )
-from console.files.count.s3 import count_s3_prefix
 from console.hosts.base import Host
 from console.models import CountComparison, CountOptions, FileCount
 from console.models.location import Location
@@ -55,6 +54,9 @@ class FileCounter:
             return count_on_host(host, where.path, options, on_progress=on_progress, cancel=cancel)
         if self._s3_client is None:
             raise CountError(f"No AWS session is configured to count {where}.")
+        # botocore loads for an S3 count only: a local or host count never needs it
+        from console.files.count.s3 import count_s3_prefix
+
         return count_s3_prefix(
             self._s3_client(),
             where.bucket or "",

@@ -52,6 +52,7 @@ from console.files.transfer.host_s3_job import JobRunner
 from console.files.transfer.progress import ProgressTracker
 from console.files.transfer.spec import Policy, TransferSpec, parse_location
 from console.hosts.base import Host
+from console.jobs.manager import JobManager
 from console.models import TransferProgress, TransferResult, TransferState
 from console.models.location import Location
 
@@ -271,8 +272,6 @@ class TransferEngine:
 def engine_for(services: Any) -> TransferEngine:
     """A TransferEngine on the services' hosts, S3 client and job runner (what the ``cp``
     command and the Files view share)."""
-    from console.jobs.manager import JobManager
-
     services.ready()  # the demo's endpoint is known once it has started
 
     def s3_client() -> Any:

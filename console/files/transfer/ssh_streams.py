@@ -43,6 +43,7 @@ from console.files.transfer.retry import RetryPolicy
 from console.hosts.base import Host
 from console.hosts.interactive import SshOptions
 from console.hosts.interactive import ssh_argv as base_ssh_argv
+from console.settings.sections import MAX_STREAMS
 
 __all__ = [
     # shared with the modules that carry the bytes (and kept here for their old importers)
@@ -74,7 +75,6 @@ CHANNEL_WINDOW = 2 * 1024 * 1024
 STREAM_RATE = 200 * 1024 * 1024
 #: the least a stream carries: fewer bytes do not pay for its ssh handshake
 MIN_STREAM_BYTES = 16 * CHUNK
-MAX_STREAMS = 16
 #: streams on a link whose round trip is no limit (capped by the cores): two streams keep
 #: both ends busy while one waits on the disk or the pipe (bench/transfer_bench.py)
 LOW_RTT_STREAMS = 2

@@ -28,6 +28,8 @@ from console.format.files import human_bytes
 from console.models import CountProgress, FileCount, S3Page, TransferProgress, TransferResult
 from console.ui.buckets.activity import S3Activity
 from console.ui.buckets.object_list import HEADER, S3ObjectList
+from console.ui.buckets.path_prompt import S3PathPrompt
+from console.ui.buckets.preview import S3PreviewScreen
 from console.ui.buckets.rows import S3Row, S3RowStore
 from console.ui.common.failures import Failure, ReportsWorkerFailures
 from console.ui.common.literal import Static
@@ -319,8 +321,6 @@ class S3Browser(ReportsWorkerFailures, Vertical):
         self.activity.say(f"Stopped: {', '.join(w.name for w in running)}.")
 
     def action_download(self) -> None:
-        from console.ui.buckets.path_prompt import S3PathPrompt
-
         row = self._target()
         source = f"s3://{self.store.bucket}/{row.key}"
 
@@ -333,8 +333,6 @@ class S3Browser(ReportsWorkerFailures, Vertical):
         )
 
     def action_upload(self) -> None:
-        from console.ui.buckets.path_prompt import S3PathPrompt
-
         destination = self.location
 
         def chosen(path: str | None) -> None:
@@ -429,8 +427,6 @@ class S3Browser(ReportsWorkerFailures, Vertical):
         self._run(read, "s3-preview")
 
     def on_s3browser_previewed(self, message: Previewed) -> None:
-        from console.ui.buckets.preview import S3PreviewScreen
-
         message.stop()
         self.app.push_screen(
             S3PreviewScreen(f"s3://{self.store.bucket}/{message.key}", message.text)

@@ -19,20 +19,20 @@ def binding_ids(classes: Iterable[type[DOMNode]]) -> set[str]:
 
 
 def ui_node_classes() -> list[type[DOMNode]]:
-    """The screens, views and widgets defined in the modules of console.ui's subpackages."""
+    """The screens, views and widgets defined anywhere under console.ui (every feature
+    folder and common/), so a binding id of a screen not yet opened is known too."""
+    # imported here: walking the UI's modules loads all of them, which only the keymap
+    # check needs, once, after the first screen is up
     import importlib
     import inspect
     import pkgutil
 
-    import console.ui.registry
-    import console.ui.screens
-    import console.ui.widgets
+    import console.ui
 
     classes: list[type[DOMNode]] = []
-    for package in (console.ui.screens, console.ui.registry, console.ui.widgets):
-        for info in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
-            module = importlib.import_module(info.name)
-            for _, obj in inspect.getmembers(module, inspect.isclass):
-                if issubclass(obj, DOMNode) and obj.__module__ == module.__name__:
-                    classes.append(obj)
+    for info in pkgutil.walk_packages(console.ui.__path__, "console.ui."):
+        module = importlib.import_module(info.name)
+        for _, obj in inspect.getmembers(module, inspect.isclass):
+            if issubclass(obj, DOMNode) and obj.__module__ == module.__name__:
+                classes.append(obj)
     return classes

@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from console.errors import ConsoleError, UnknownHostKeyError
+from console.ui.common.host_key import HostKeyScreen
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +75,6 @@ def offer_to_trust_host_key(app: Any, event: BackendFailed) -> bool:
     error = event.error
     if not isinstance(error, UnknownHostKeyError) or not error.acceptable:
         return False
-    from console.ui.common.host_key import HostKeyScreen
-
     show_failure = getattr(event.origin_widget, "show_failure", None)
     if callable(show_failure):
         show_failure(event.failure)

@@ -25,7 +25,7 @@ from textual.worker import get_current_worker
 
 from console.errors import ConsoleError
 from console.format.files import human_bytes, human_eta, human_rate, text_bar
-from console.models import TransferProgress, TransferResult, TransferState
+from console.models import Policy, TransferProgress, TransferResult, TransferSpec, TransferState
 from console.ui.common.failures import BackendFailed
 from console.ui.common.guards import require_writable, run_destructive
 from console.ui.common.literal import DataTable, Label, Select, Static
@@ -167,8 +167,6 @@ class TransferPanel(FilesPanel):
         )
 
     def _submit(self, source: str, destination: str, recursive: bool, policy: str) -> None:
-        from console.files.transfer.engine import Policy, TransferSpec
-
         if self.engine is None:
             self.engine = transfer_engine_for(self.services)
         if get_current_worker().is_cancelled:

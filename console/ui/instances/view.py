@@ -29,6 +29,8 @@ from console.ui.common.guards import require_writable, run_destructive
 from console.ui.common.literal import DataTable
 from console.ui.common.resource_table import Column, ResourceTable, blank_if_none
 from console.ui.common.view_base import ResourceView
+from console.ui.instances.detail import InstanceDetailScreen
+from console.ui.instances.launch_wizard import LaunchWizardScreen
 
 STATE_STYLES = {
     InstanceState.RUNNING: "bold green",
@@ -317,15 +319,11 @@ class InstancesView(ResourceView):
         self.action_detail()
 
     def action_detail(self) -> None:
-        from console.ui.instances.detail import InstanceDetailScreen
-
         instance = self.selected()
         if instance is not None:
             self.app.push_screen(InstanceDetailScreen(self.services, instance))
 
     def action_launch(self) -> None:
-        from console.ui.instances.launch_wizard import LaunchWizardScreen
-
         if not require_writable(self.app, "Launching an instance"):
             return
 
@@ -412,14 +410,12 @@ class InstancesView(ResourceView):
         )
 
     def _run_in_terminal(self, argv: list[str], purpose: str) -> None:
-        from console.format.terminal import run_in_terminal
-
         self.last_terminal_argv = argv
         if purpose == "jupyter":
             self.notify(f"Forwarding: {' '.join(argv)} — Ctrl-C returns here.", title="Jupyter")
         try:
             with self.app.suspend():
-                run_in_terminal(argv)
+                self.services.run_in_terminal(argv)
         except Exception as error:  # noqa: BLE001 - no terminal to hand over (tests, web)
             self.notify(
                 f"Cannot use the terminal here: {error}", title="Terminal", severity="error"

@@ -322,11 +322,9 @@ class JobsView(ResourceView):
         )
 
     def _attach_with(self, argv: list[str]) -> None:
-        from console.format.terminal import run_in_terminal
-
         try:
             with self.app.suspend():
-                run_in_terminal(argv)
+                self.services.run_in_terminal(argv)
         except Exception as error:  # noqa: BLE001 - no terminal to hand over (tests, web)
             self.notify(f"Cannot attach here: {error}", title="Attach", severity="error")
         self.action_reload()
