@@ -1,7 +1,32 @@
-"""Shared pytest set-up: the real services the tests talk to live in tests/fixtures/."""
+"""Shared pytest set-up: the real services the tests talk to live in tests/fixtures/.
+
+The suite runs in parallel processes (pytest-xdist: ``make test``, ``make test-fast``). Each
+worker process starts its own servers (moto, the two sshds) on ports the kernel hands out,
+has its own tmux folder, and names what it makes in shared places (the sshd test user's
+home, /tmp) so that no other process's name can match it.
+
+Markers: ``fast`` (no real AWS endpoint, tmux or sshd: ``make test-fast`` runs them; every
+test in tests/unit is one) and ``slow`` (long-running; still part of the full suite).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
 
 pytest_plugins = [
     "tests.fixtures.moto_server",
+    "tests.fixtures.nvidia_smi",
+    "tests.fixtures.places",
     "tests.fixtures.sshd",
     "tests.fixtures.tmux_server",
 ]
+
+UNIT = Path(__file__).parent / "unit"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(UNIT):
+            item.add_marker(pytest.mark.fast)

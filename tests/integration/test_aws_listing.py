@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boto3
 import pytest
 
 from console.aws.ec2.service import Ec2Service
@@ -27,16 +26,6 @@ def session(aws_endpoint):
     aws = AwsSession(Settings(endpoint_url=aws_endpoint, region="us-east-1"))
     yield aws
     aws.close()
-
-
-@pytest.fixture
-def ec2(aws_endpoint):
-    return boto3.client("ec2", endpoint_url=aws_endpoint, region_name="us-east-1")
-
-
-@pytest.fixture
-def s3(aws_endpoint):
-    return boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
 
 
 def deep_learning_ami(ec2) -> str:

@@ -8,7 +8,6 @@ fifo, hidden files and double extensions.
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import stat
 import tempfile
@@ -24,6 +23,7 @@ from console.files.count.engine import compare_counts, count_local, count_on_hos
 from console.files.remote_helpers.count_tree import extension_of
 from console.hosts.local import LocalHost
 from console.models import CountOptions
+from tests.fixtures.places import Place
 
 NON_UTF8 = b"caf\xe9 latin1.jpg"
 
@@ -96,37 +96,6 @@ def assert_matches(count, expected) -> None:
     assert {row.extension: row.files for row in count.by_extension} == expected["by_ext"]
     assert count.paths == expected["paths"]
     assert count.error_count == 0
-
-
-class Place:
-    """A host and a folder on it that the host's user can read and write."""
-
-    def __init__(self, host, directory: Path, owner: str | None):
-        self.host = host
-        self.directory = directory
-        self.owner = owner
-
-    def hand_over(self) -> None:
-        """Give everything under the folder to the host's user (sshd logs in as another)."""
-        if self.owner is None:
-            return
-        entry = pwd.getpwnam(self.owner)
-        for directory, dirnames, filenames in os.walk(self.directory):
-            for name in [directory, *(os.path.join(directory, n) for n in dirnames + filenames)]:
-                os.chown(name, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
-
-
-@pytest.fixture(params=["local", "ssh"])
-def place(request, tmp_path):
-    if request.param == "local":
-        yield Place(LocalHost("local"), tmp_path, None)
-        return
-    ssh_env = request.getfixturevalue("ssh_env")
-    directory = Path(tempfile.mkdtemp(prefix="count-", dir=ssh_env.material.user_home))
-    try:
-        yield Place(ssh_env.host(), directory, ssh_env.material.user)
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 ALL = CountOptions(recursive=True, by_ext=True, with_paths=True)

@@ -9,7 +9,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,19 +20,10 @@ from console.hosts import HostPool
 from console.hosts.local import LocalHost
 from console.services import Services
 from console.settings import Settings
-from tests.integration.test_gpu_standin import make_standin
+from tests.fixtures.nvidia_smi import make_standin
 
 VENV_PYTHON = sys.executable  # has torch (CPU-usable)
 SYSTEM_PYTHON = "/usr/bin/python3"  # has no torch
-
-
-@pytest.fixture
-def standin_dir():
-    directory = Path(tempfile.mkdtemp(prefix="awsc-nvsmi-"))
-    try:
-        yield directory
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def by_name(checks):

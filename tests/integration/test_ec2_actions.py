@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
 from console.aws.ec2.prices import SPOT_SOURCE, shipped_table
@@ -20,11 +19,6 @@ def service(aws_endpoint):
     aws = AwsSession(Settings(endpoint_url=aws_endpoint, region="us-east-1"))
     yield Ec2Service(aws)
     aws.close()
-
-
-@pytest.fixture
-def ec2(aws_endpoint):
-    return boto3.client("ec2", endpoint_url=aws_endpoint, region_name="us-east-1")
 
 
 def run(ec2, instance_type="g5.xlarge", name="train", **extra) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import stat
 
-import boto3
 import pytest
 
 from console.aws.ec2.launch import Launcher, LaunchError, normalise_cidr, public_key_candidates
@@ -29,11 +28,6 @@ def service(aws_endpoint):
 @pytest.fixture
 def launcher(service) -> Launcher:
     return service.launcher
-
-
-@pytest.fixture
-def ec2(aws_endpoint):
-    return boto3.client("ec2", endpoint_url=aws_endpoint, region_name="us-east-1")
 
 
 def test_deep_learning_images_newest_first(launcher, ec2):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,16 +13,7 @@ from console.errors import ConfigError
 from console.hosts import HostPool
 from console.services import Services
 from console.settings import Settings
-from tests.integration.test_gpu_standin import make_standin
-
-
-@pytest.fixture
-def standin_dir():
-    directory = Path(tempfile.mkdtemp(prefix="awsc-nvsmi-"))
-    try:
-        yield directory
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
+from tests.fixtures.nvidia_smi import make_standin
 
 
 def services_with(tmp_path: Path, config: str, ssh_env=None) -> Services:

@@ -3,8 +3,6 @@ nvidia-smi replaying recordings."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -15,19 +13,10 @@ import pytest
 from console.gpu import GpuMonitor
 from console.hosts.local import LocalHost
 from console.models import GpuSnapshot, GpuStatus
-from tests.integration.test_gpu_standin import STANDIN, invocations, make_standin
+from tests.fixtures.nvidia_smi import invocations, make_standin
 
 LOOP = "query-gpu_gtx1650super_530.41.03_loop.txt"
 LOOP_UTIL = [24.0, 18.0, 42.0, 17.0, 21.0]
-
-
-@pytest.fixture
-def standin_dir():
-    directory = Path(tempfile.mkdtemp(prefix="awsc-nvsmi-"))
-    try:
-        yield directory
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(params=["local", "ssh"])
@@ -66,13 +55,14 @@ class Running:
         assert not self.thread.is_alive(), "the monitor did not stop when cancelled"
 
 
-def standin_processes() -> list[psutil.Process]:
+def standin_processes(smi: Path) -> list[psutil.Process]:
+    """The ``--query-gpu`` runs of this test's stand-in (its own link ``smi``: stand-ins of
+    tests running in parallel processes are not this test's to wait for)."""
     found = []
     for process in psutil.process_iter(["cmdline"]):
         cmdline = process.info["cmdline"] or []
-        if any(str(STANDIN) == arg or arg.endswith("/nvidia-smi") for arg in cmdline[:2]):
-            if any(a.startswith("--query-gpu") for a in cmdline):
-                found.append(process)
+        if str(smi) in cmdline and any(a.startswith("--query-gpu") for a in cmdline):
+            found.append(process)
     return found
 
 
@@ -100,7 +90,7 @@ def test_one_long_lived_stream_feeds_frames_in_order(host, standin_dir):
     query_runs = [argv for argv in invocations(log) if argv and argv[0].startswith("--query-gpu")]
     assert len(query_runs) == 2  # one probe, one stream: not a command per refresh
     assert query_runs[1][-2:] == ["-lms", "50"]
-    wait_for(lambda: not standin_processes(), "the stream's nvidia-smi to end")
+    wait_for(lambda: not standin_processes(smi), "the stream's nvidia-smi to end")
 
 
 def test_processes_come_with_their_jobs(host, standin_dir):

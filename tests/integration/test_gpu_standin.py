@@ -1,64 +1,12 @@
-"""The stand-in nvidia-smi (tests/data/bin/nvidia-smi) answers like the real one.
-
-This module also holds ``make_standin``, which the GPU, host-monitor and doctor tests use to
-put a configured stand-in where a local or remote user can run it.
-"""
+"""The stand-in nvidia-smi (tests/data/bin/nvidia-smi) answers like the real one (configured
+with ``make_standin`` from tests/fixtures/nvidia_smi.py)."""
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import subprocess
-import tempfile
-from pathlib import Path
 
-import pytest
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-STANDIN = DATA / "bin" / "nvidia-smi"
-RECORDINGS = DATA / "nvidia-smi"
-
-
-def make_standin(directory: Path | None = None, **settings: str) -> Path:
-    """A directory holding ``nvidia-smi`` (a link to the stand-in) and its
-    ``nvidia-smi.json`` (``query_gpu``, ``compute_apps``, ``table``, ``scenario``, ``log``).
-
-    Recording names without a slash are looked up in tests/data/nvidia-smi/. The directory
-    is world-readable so the sshd test user can run it; returns the path of the link.
-    """
-    if directory is None:
-        directory = Path(tempfile.mkdtemp(prefix="awsc-nvsmi-"))
-    directory.mkdir(parents=True, exist_ok=True)
-    directory.chmod(0o777)  # the remote test user appends to the log here
-    link = directory / "nvidia-smi"
-    if not link.exists():
-        link.symlink_to(STANDIN)
-    resolved = {
-        key: (
-            str(RECORDINGS / value)
-            if key in ("query_gpu", "compute_apps", "table") and "/" not in value
-            else value
-        )
-        for key, value in settings.items()
-    }
-    (directory / "nvidia-smi.json").write_text(json.dumps(resolved))
-    return link
-
-
-def invocations(log: Path) -> list[list[str]]:
-    if not log.exists():
-        return []
-    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-
-
-@pytest.fixture
-def standin_dir():
-    directory = Path(tempfile.mkdtemp(prefix="awsc-nvsmi-"))
-    try:
-        yield directory
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
+from tests.fixtures.nvidia_smi import invocations, make_standin
 
 
 def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:

@@ -27,7 +27,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -194,11 +193,6 @@ def writable_set(rels: list[str]) -> bool:
 # --- fixtures ------------------------------------------------------------------------------
 
 _buckets = itertools.count(1)
-
-
-@pytest.fixture
-def s3(aws_endpoint):
-    return boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
 
 
 def fresh_bucket(s3) -> str:

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -18,6 +19,7 @@ import pytest
 from console.hostmon import LAUNCHER_NAME, HostSampler, is_important_mount
 from console.hosts.local import LocalHost
 from console.models import HostSample
+from tests.fixtures.sshd import SshServer
 
 SYSTEM_PYTHON = "/usr/bin/python3"  # no psutil in it (checked below)
 
@@ -96,15 +98,24 @@ def test_extra_mounts_are_reported(tmp_path):
     assert str(tmp_path) in [d.mount for d in disks]
 
 
+def session_processes(server: SshServer) -> Iterator[tuple[psutil.Process, str, list[str]]]:
+    """(process, user, argv) of what runs in ``server``'s sessions: this test process's own
+    sshd, so the samplers of tests in parallel processes are never counted."""
+    for process in server.connection_processes():
+        try:
+            yield process, process.username(), process.cmdline()
+        except psutil.Error:  # ended meanwhile
+            continue
+
+
 def test_over_real_sshd_one_long_lived_sampler(ssh_env):
     host = ssh_env.host("testhost")
     sampler = HostSampler(host, interval_s=0.05)
     seen_pids: set[int] = set()
 
     def note_sampler_processes(_sample):
-        for process in psutil.process_iter(["username", "cmdline"]):
-            cmdline = process.info["cmdline"] or []
-            if process.info["username"] == ssh_env.material.user and "-c" in cmdline[:2]:
+        for process, username, cmdline in session_processes(ssh_env.server):
+            if username == ssh_env.material.user and "-c" in cmdline[:2]:
                 if any("interval = float(sys.argv[1])" in arg for arg in cmdline):
                     seen_pids.add(process.pid)
 
@@ -176,14 +187,24 @@ def meminfo_total_bytes() -> int:
     raise AssertionError("no MemTotal in /proc/meminfo")
 
 
-def launcher_pids(user: str) -> set[int]:
-    """The sh samplers the test user runs (``sh -c <launcher> awsconsole-hostmon …``)."""
-    pids = set()
-    for process in psutil.process_iter(["username", "cmdline"]):
-        cmdline = process.info["cmdline"] or []
-        if process.info["username"] == user and LAUNCHER_NAME in cmdline[:4]:
-            pids.add(process.pid)
-    return pids
+def launcher_pids(server: SshServer, user: str) -> set[int]:
+    """The sh samplers the test user runs through ``server`` (``sh -c <launcher>
+    awsconsole-hostmon …``). A fork of the launcher (``$(…)``, or a child not yet turned
+    into ``sleep`` or ``df`` by exec) shows the same command line: only the launcher at the
+    top of its own tree counts."""
+    launchers = {
+        process.pid: process
+        for process, username, cmdline in session_processes(server)
+        if username == user and LAUNCHER_NAME in cmdline[:4]
+    }
+    roots = set()
+    for pid, process in launchers.items():
+        try:
+            if process.ppid() not in launchers:
+                roots.add(pid)
+        except psutil.Error:  # ended meanwhile: a fork that has done its work
+            continue
+    return roots
 
 
 def test_sh_sampler_forced_over_real_sshd(ssh_env):
@@ -193,7 +214,7 @@ def test_sh_sampler_forced_over_real_sshd(ssh_env):
         host,
         interval_s=0.1,
         force_sh=True,
-        on_sample=lambda _s: seen_pids.update(launcher_pids(ssh_env.material.user)),
+        on_sample=lambda _s: seen_pids.update(launcher_pids(ssh_env.server, ssh_env.material.user)),
     )
     loads = LoadWatcher()
     samples = collect(sampler, 4)

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import io
 import os
-import pwd
-import shutil
 import stat
 import tarfile
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -26,34 +23,6 @@ from console.hosts.local import LocalHost
 from console.models import UnpackFailureKind
 
 BIG = 9 * 1024 * 1024  # above the whole-read limit: streamed through a temporary name
-
-
-class Place:
-    def __init__(self, host, directory: Path, owner: str | None):
-        self.host = host
-        self.directory = directory
-        self.owner = owner
-
-    def hand_over(self) -> None:
-        if self.owner is None:
-            return
-        entry = pwd.getpwnam(self.owner)
-        for directory, dirnames, filenames in os.walk(self.directory):
-            for name in [directory, *(os.path.join(directory, n) for n in dirnames + filenames)]:
-                os.chown(name, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
-
-
-@pytest.fixture(params=["local", "ssh"])
-def place(request, tmp_path):
-    if request.param == "local":
-        yield Place(LocalHost("local"), tmp_path, None)
-        return
-    ssh_env = request.getfixturevalue("ssh_env")
-    directory = Path(tempfile.mkdtemp(prefix="unpack-", dir=ssh_env.material.user_home))
-    try:
-        yield Place(ssh_env.host(), directory, ssh_env.material.user)
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def add_tar_file(archive: tarfile.TarFile, name: str, data: bytes) -> None:

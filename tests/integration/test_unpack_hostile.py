@@ -39,23 +39,10 @@ from console.files.remote_helpers import python_command, script_source, shipped_
 from console.files.unpack.runner import read_unpack_output, unpack_command, unpack_on_host
 from console.hosts.local import LocalHost
 from console.models import UnpackFailureKind
-from tests.integration.test_unpack import Place
+from tests.fixtures.places import Place
 
 REFUSED = UnpackFailureKind.REFUSED
 SECRET = b"-----BEGIN OPENSSH PRIVATE KEY----- not for upload"
-
-
-@pytest.fixture(params=["local", "ssh"])
-def place(request, tmp_path):
-    if request.param == "local":
-        yield Place(LocalHost("local"), tmp_path, None)
-        return
-    ssh_env = request.getfixturevalue("ssh_env")
-    directory = Path(tempfile.mkdtemp(prefix="hostile-", dir=ssh_env.material.user_home))
-    try:
-        yield Place(ssh_env.host(), directory, ssh_env.material.user)
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture
@@ -214,7 +201,7 @@ class Scene:
             folder = os.fsencode(above)
             new_names = set(os.listdir(folder)) - self.above_before.get(above, set())
             hits += [os.path.join(folder, n) for n in new_names if b"canary" in n]
-        hits += [os.fsencode(p) for p in glob.glob("/tmp/awsc-canary-*")]
+        hits += [os.fsencode(p) for p in glob.glob(f"{ABSOLUTE_CANARY_PREFIX}*")]
         return hits
 
     def assert_contained(self) -> None:
@@ -421,10 +408,14 @@ ODD_BUT_SAFE = [
     "ünï 画像",
 ]
 
+#: absolute entry names land here if they escape; the pid keeps the names of test processes
+#: running in parallel apart, so one process's canary is never another's failure
+ABSOLUTE_CANARY_PREFIX = f"/tmp/awsc-canary-{os.getpid()}-"
+
 HOSTILE_NAMES = [
     "../canary-up.txt",
     "a/../../canary-up2.txt",
-    "/tmp/awsc-canary-abs.txt",
+    f"{ABSOLUTE_CANARY_PREFIX}abs.txt",
     "C:/canary-drive.txt",
     "\\\\server\\canary-unc.txt",
     "a//canary-empty.txt",

@@ -7,7 +7,6 @@ import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import boto3
 import pytest
 
 from console.services import Services
@@ -49,16 +48,6 @@ def make_services() -> Iterator:
 @pytest.fixture
 def moto_settings(aws_endpoint: str) -> Settings:
     return Settings(endpoint_url=aws_endpoint, region="us-east-1", refresh_interval=0)
-
-
-@pytest.fixture
-def ec2(aws_endpoint: str):
-    return boto3.client("ec2", endpoint_url=aws_endpoint, region_name="us-east-1")
-
-
-@pytest.fixture
-def s3(aws_endpoint: str):
-    return boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
 
 
 def launch(ec2, name: str, instance_type: str = "t3.micro") -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,8 +23,8 @@ from console.ui.gpu.host_panel import HostPanel
 from console.ui.gpu.processes import GpuProcessTable
 from console.ui.gpu.view import GpuView
 from console.ui.main_screen import MainScreen
+from tests.fixtures.nvidia_smi import RECORDINGS, make_standin
 from tests.fixtures.tmux_server import kill_tmux_server
-from tests.integration.test_gpu_standin import RECORDINGS, make_standin
 from tests.ui.conftest import cell_texts, notifications, wait_until
 
 pytestmark = pytest.mark.timeout(120)
@@ -46,15 +44,6 @@ def recorded_rows(name: str) -> list[list[str]]:
 def recorded_fields(name: str) -> list[str]:
     cmd = (RECORDINGS / name).read_text().splitlines()[0]
     return cmd.split("--query-gpu=")[1].split()[0].split(",")
-
-
-@pytest.fixture
-def standin_dir():
-    directory = Path(tempfile.mkdtemp(prefix="awsc-nvsmi-ui-"))
-    try:
-        yield directory
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture
@@ -364,9 +353,9 @@ def launch(ec2, name: str, instance_type: str = "g5.xlarge", *, spot: bool = Tru
 
 def listed_on_demand_price(region: str, instance_type: str) -> float:
     """The figure of the on-demand table shipped with the console, read from the file."""
-    import console.aws
+    import console.aws.ec2
 
-    table = json.loads((Path(console.aws.__file__).parent / "price_table.json").read_text())
+    table = json.loads((Path(console.aws.ec2.__file__).parent / "price_table.json").read_text())
     return float(table["regions"][region][instance_type])
 
 

@@ -24,7 +24,7 @@ from console.ui.gpu.device_list import GpuList
 from console.ui.gpu.host_panel import HostPanel
 from console.ui.gpu.host_picker import GpuHostPicker
 from console.ui.gpu.view import GpuView
-from tests.integration.test_gpu_standin import make_standin
+from tests.fixtures.nvidia_smi import make_standin
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 RECORDING = "query-gpu_synthetic_8gpu_a100_training.txt"

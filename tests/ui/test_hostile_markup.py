@@ -12,8 +12,6 @@ terminal is a command but the cursor moves and colours Textual itself sends.
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -37,7 +35,7 @@ from console.ui.jobs.log_viewer import LogViewerScreen
 from console.ui.jobs.node_picker import NodePickerScreen
 from console.ui.jobs.view import JobsView
 from console.ui.main_screen import MainScreen
-from tests.integration.test_gpu_standin import RECORDINGS, make_standin
+from tests.fixtures.nvidia_smi import RECORDINGS, make_standin
 from tests.ui.conftest import notifications, wait_until
 from tests.ui.test_jobs_view import app_builder
 
@@ -334,7 +332,7 @@ UNREACHABLE = "[/]nobody@127.0.0.1:1"  # nothing listens on port 1 of loopback
 
 
 @pytest.fixture
-def hostile_smi(tmp_path, aws_endpoint):
+def hostile_smi(tmp_path, aws_endpoint, standin_dir):
     """Settings whose stand-in nvidia-smi names its GPU and processes with markup and
     escape sequences (the recordings of an H100, renamed)."""
     gpu = (RECORDINGS / "query-gpu_h100-80gb-hbm3_590.48.01_load.txt").read_text()
@@ -346,9 +344,8 @@ def hostile_smi(tmp_path, aws_endpoint):
         apps = apps.replace(f", {real},", f", {hostile},")
     (tmp_path / "gpu.txt").write_text(gpu)
     (tmp_path / "apps.txt").write_text(apps)
-    standin = Path(tempfile.mkdtemp(prefix="awsc-nvsmi-hostile-"))
     smi = make_standin(
-        standin, query_gpu=str(tmp_path / "gpu.txt"), compute_apps=str(tmp_path / "apps.txt")
+        standin_dir, query_gpu=str(tmp_path / "gpu.txt"), compute_apps=str(tmp_path / "apps.txt")
     )
     config = tmp_path / "config.toml"
     config.write_text(
@@ -359,7 +356,6 @@ def hostile_smi(tmp_path, aws_endpoint):
     yield Settings.load(config, environ={}).with_overrides(
         endpoint_url=aws_endpoint, region="us-east-1", refresh_interval=0
     )
-    shutil.rmtree(standin, ignore_errors=True)
 
 
 async def test_gpu_view_shows_nvidia_smi_names_and_hosts_as_written(hostile_smi, make_services):
@@ -465,13 +461,21 @@ async def test_files_panels_show_file_names_hosts_and_errors_as_written(
 
         await pilot.press("escape", "o")
         mounts = app.screen.query_one("#mount-panel")
-        await wait_until(pilot, lambda: not mounts.running)
+        # the panel looks at this machine when first shown: typed before that look is done,
+        # the host field would be read half-written and Enter turned away as a look runs
+        await wait_until(
+            pilot,
+            lambda: (mounts.last_seen or mounts.last_failure) is not None and not mounts.running,
+        )
         await type_into(pilot, "#mount-host", UNREACHABLE)
         await pilot.press("enter")
         await wait_until(
             pilot, lambda: mounts.last_failure is not None and not mounts.running, within=60
         )
-        await until_shown(pilot, UNREACHABLE)
+        # the panel's own failure (it names the host part of what was typed), as written; the
+        # whole typed name is in the Count panel's toast above, gone once its 10 s are up
+        assert "127.0.0.1" in mounts.last_failure.one_line()
+        await until_shown(pilot, mounts.last_failure.one_line())
         assert app.is_running
 
 
