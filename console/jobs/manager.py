@@ -8,7 +8,8 @@ are 0600 (see ``console/jobs/folder.py``, which creates them in one round trip):
 - ``env.json``   the environment's values (tokens, keys): read by the runner and by a
   re-run, never shown (the CLI and the Jobs view show names only);
 - ``output.log`` everything the command printed (also visible in the tmux pane);
-- ``exit_code``  written by the job's runner when the command ends.
+- ``exit_code``  written by the job's runner when the command ends;
+- ``runner.pid`` written by the runner once a kill or a Ctrl-C can no longer end it unrecorded.
 
 The tmux session (named after the job id, on the socket ``-L awsconsole`` unless told
 otherwise) runs ``console/jobs/runner.py`` through ``python3 -c``; the runner reads the argv
@@ -26,16 +27,25 @@ on the host, the console can exit, crash or lose the network and find its jobs a
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from console.errors import ConsoleError, HostConfigError, JobError, JobNotFoundError, ReadOnlyError
+from console.errors import (
+    ConsoleError,
+    HostConfigError,
+    JobError,
+    JobNotFoundError,
+    ReadOnlyError,
+    RemoteFileError,
+)
 from console.hosts.base import Host
 from console.hosts.interactive import SshOptions, tmux_attach_argv
 from console.logs.follower import HostLog
@@ -46,6 +56,8 @@ JOBS_ROOT = ".awsconsole/jobs"  # under the host's home
 DEFAULT_TMUX_SOCKET = "awsconsole"
 #: tries of ``tmux new-session`` when the server was exiting as it was reached
 TMUX_START_TRIES = 3
+#: how long a kill waits for a job's runner to be ready (see JobManager._wait_for_runner)
+RUNNER_READY_SECONDS = 10.0
 _RUNNER_SOURCE = (Path(__file__).with_name("runner.py")).read_text(encoding="utf-8")
 _LISTER_SOURCE = (Path(__file__).with_name("lister.py")).read_text(encoding="utf-8")
 _FOLDER_SOURCE = (Path(__file__).with_name("folder.py")).read_text(encoding="utf-8")
@@ -343,6 +355,7 @@ class JobManager:
             raise ReadOnlyError(f"Refusing to interrupt job {job_id!r}: the console is read-only.")
         job = self._running(job_id, "interrupt")
         socket = self._socket_of(job)
+        self._wait_for_runner(job)
         self._check(self.host.run(
             self._tmux("send-keys", "-t", f"={job.session}:", "C-c", socket=socket),
             timeout=self.timeout,
@@ -352,6 +365,8 @@ class JobManager:
         """End the job: ``tmux kill-session -t =ID``. The runner hangs up the command
         (SIGHUP, then SIGKILL after 10 s) and still writes its exit code.
 
+        A job killed the moment it started is killed once its runner is ready (see
+        ``_wait_for_runner``), so that it too records how it ended.
         Raises ReadOnlyError when ``read_only``, JobNotFoundError, JobError when it is not
         running. Asking the user first is the caller's job.
         """
@@ -359,10 +374,32 @@ class JobManager:
             raise ReadOnlyError(f"Refusing to kill job {job_id!r}: the console is read-only.")
         job = self._running(job_id, "kill")
         socket = self._socket_of(job)
+        self._wait_for_runner(job)
         self._check(self.host.run(
             self._tmux("kill-session", "-t", f"={job.session}", socket=socket),
             timeout=self.timeout,
         ), f"kill {job.name!r}")  # fmt: skip
+
+    def _wait_for_runner(self, job: Job) -> None:
+        """Wait (at most RUNNER_READY_SECONDS) until the job's runner wrote ``runner.pid``.
+
+        Until then its interpreter may still be starting: ``python3`` may be a wrapper script
+        (pyenv's shim is a shell), and even python itself dies of a hang-up or a Ctrl-C
+        before its first statement. A kill or an interrupt then would end the job with no
+        exit code, a "lost" job. Usually the file is long there and this is one stat.
+        """
+        marker = f"{self.job_dir(job.id)}/runner.pid"
+        deadline = time.monotonic() + RUNNER_READY_SECONDS
+        while True:
+            try:
+                self.host.stat(marker)
+                return
+            except RemoteFileError as exc:
+                if getattr(exc, "errno", None) != errno.ENOENT:
+                    raise
+            if time.monotonic() > deadline:
+                return  # a runner that never gets going: kill it all the same
+            time.sleep(0.05)
 
     def forget(self, job_id: str, *, read_only: bool = False) -> None:
         """Delete a finished job's directory (its log too): ``rm -rf -- ~/.awsconsole/jobs/ID``.

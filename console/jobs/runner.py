@@ -10,8 +10,10 @@ bars, colours), with the environment of ``JOB_DIR/env.json`` (values are never p
 logged). Everything it prints is appended to ``JOB_DIR/output.log`` and copied to the
 tmux pane; keys typed in the pane (``tmux send-keys C-c``, an attached user) are passed on
 to it. When it ends, its status goes to ``JOB_DIR/exit_code`` (128 + N for signal N),
-written atomically, before the pane closes. What the runner creates is 0600 (umask 077);
-the command itself runs with the umask the runner was started with.
+written atomically, before the pane closes. ``JOB_DIR/runner.pid`` says the runner is ready:
+a kill or a Ctrl-C from then on is recorded or passed on, and ``JobManager`` waits for it.
+What the runner creates is 0600 (umask 077); the command itself runs with the umask the
+runner was started with.
 
 Runs on whatever ``python3`` the host has: standard library only, Python 3.6 syntax.
 """
@@ -113,6 +115,17 @@ def _job_env(job_dir, spec):
         return spec.get("env") or {}
 
 
+def _say_ready(job_dir):
+    """Write ``runner.pid``: from here on a hang-up is handled (a kill is recorded) and a
+    Ctrl-C in the pane is a byte for the command. Before, the interpreter may still be
+    starting (behind a wrapper such as pyenv's shim, a shell), and either would end it
+    before it could record anything."""
+    tmp = os.path.join(job_dir, ".runner.pid.tmp")
+    with open(tmp, "w") as out:
+        out.write(f"{os.getpid()}\n")
+    os.rename(tmp, os.path.join(job_dir, "runner.pid"))
+
+
 def main(job_dir):
     with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as f:
         spec = json.load(f)
@@ -162,6 +175,7 @@ def main(job_dir):
     stdin_open = os.isatty(0)
     if stdin_open:
         _pass_keys_through(0)
+    _say_ready(job_dir)
 
     status = None
     while True:

@@ -338,9 +338,9 @@ def test_template_from_settings():
 
 
 def test_a_job_killed_the_moment_it_starts_still_records_how_it_ended(local_host, tmux_socket):
-    """The runner holds SIGHUP/SIGTERM from its first statement until its handlers are in, so
-    a kill right after start (before the command is even forked) is recorded as SIGHUP, never
-    as a lost job."""
+    """A kill right after start, while the pane's ``python3`` may still be starting (behind a
+    wrapper such as pyenv's shim, a shell that a hang-up ends at once), waits until the
+    runner says it is ready (runner.pid): it is recorded as SIGHUP, never as a lost job."""
     manager = JobManager(local_host, tmux_socket=tmux_socket)
     jobs = []
     for _ in range(12):
@@ -349,3 +349,17 @@ def test_a_job_killed_the_moment_it_starts_still_records_how_it_ended(local_host
         jobs.append(job)
     codes = [wait_finished(manager, job.id).status.exit_code for job in jobs]
     assert codes == [128 + signal.SIGHUP] * len(jobs)
+
+
+def test_a_job_interrupted_the_moment_it_starts_still_records_how_it_ended(local_host, tmux_socket):
+    """Ctrl-C right after start reaches the command, not a runner still starting (whose
+    terminal would turn it into SIGINT for the runner itself): the command ends by SIGINT
+    and the runner records it."""
+    manager = JobManager(local_host, tmux_socket=tmux_socket)
+    jobs = []
+    for _ in range(12):
+        job = manager.start(JobSpec(command=("sleep", "600")))
+        manager.interrupt(job.id)  # at once, as with the kill above
+        jobs.append(job)
+    codes = [wait_finished(manager, job.id).status.exit_code for job in jobs]
+    assert codes == [128 + signal.SIGINT] * len(jobs)
