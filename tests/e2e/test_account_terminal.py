@@ -8,6 +8,7 @@ import shlex
 from pathlib import Path
 
 import boto3
+import pytest
 
 from tests.e2e.test_demo_terminal import installed_awsconsole, wait_for
 from tests.fixtures.tmux_server import tmux
@@ -20,6 +21,7 @@ def screen(socket: str) -> str:
     return tmux(socket, "capture-pane", "-p", "-t", "acct").stdout
 
 
+@pytest.mark.slow
 def test_account_console_lists_every_instance_and_quits(
     tmux_socket: str, tmp_path: Path, aws_endpoint: str
 ):

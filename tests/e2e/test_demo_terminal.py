@@ -38,6 +38,7 @@ def wait_for(what: str, check: Callable[[], bool], *, within: float = 90.0) -> N
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_demo_shows_the_fleet_and_quits_cleanly(tmux_socket: str, tmp_path: Path):
     status_file = tmp_path / "exit-status"
     config = tmp_path / "config.toml"

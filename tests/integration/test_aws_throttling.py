@@ -107,6 +107,7 @@ def proxy(aws_endpoint) -> Iterator[ThrottlingProxy]:
     thread.join()
 
 
+@pytest.mark.slow
 def test_listings_complete_through_throttling(aws_endpoint, proxy):
     ec2 = boto3.client("ec2", endpoint_url=aws_endpoint, region_name="us-east-1")
     s3 = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")

@@ -62,6 +62,7 @@ def launch(ec2, name: str) -> str:
     return reply["Instances"][0]["InstanceId"]
 
 
+@pytest.mark.slow
 def test_instances_table_shows_names_and_obeys_none(aws_endpoint, capsysbinary):
     ec2 = boto3.client("ec2", endpoint_url=aws_endpoint, region_name="us-east-1")
     for name in EC2_NAMES:

@@ -107,6 +107,7 @@ def test_buckets_are_seeded(demo):
     assert names == {"deepfashion-data", "checkpoints"}
 
 
+@pytest.mark.slow
 def test_dataset_bucket_has_the_deepfashion_layout(demo):
     demo.wait_until_seeded(timeout=240)
     s3 = client(demo, "s3")
@@ -203,6 +204,7 @@ def test_build_services_runs_the_demo_and_close_stops_it(demo_dir):
     assert set(threading.enumerate()) - before == set()
 
 
+@pytest.mark.slow
 def test_awsconsole_demo_instances_json_end_to_end(demo_dir, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS", "AWSCONSOLE_"))}
     env.update(

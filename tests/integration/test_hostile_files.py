@@ -333,6 +333,7 @@ def test_cli_cp_lists_refused_names_as_text(s3, services_for, tmp_path, capsys):
     assert files_holding(tmp_path, CANARY) == []
 
 
+@pytest.mark.slow
 @settings(max_examples=15, **FEW)
 @given(rels=st.lists(s3_rel, min_size=1, max_size=8, unique=True))
 def test_s3_download_of_hostile_keys(s3, tmp_path_factory, rels):
@@ -435,6 +436,7 @@ def test_an_s3_destination_with_a_dotdot_segment_is_refused(s3, tmp_path):
 # --- a host -> this machine ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 @settings(max_examples=10, **FEW)
 @given(paths=st.lists(host_path, min_size=1, max_size=8))
 def test_host_download_of_hostile_names(ssh_env, user_area, tmp_path_factory, paths):
@@ -476,6 +478,7 @@ def test_host_download_of_hostile_names(ssh_env, user_area, tmp_path_factory, pa
 # --- this machine -> a host ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 @settings(max_examples=8, **FEW)
 @given(paths=st.lists(host_path, min_size=1, max_size=6))
 def test_host_upload_of_hostile_names(ssh_env, user_area, tmp_path_factory, paths):
@@ -535,6 +538,7 @@ def aws_cli(endpoint: str) -> tuple[str, ...]:
     return (os.path.join(os.path.dirname(sys.executable), "aws"), "--endpoint-url", endpoint)
 
 
+@pytest.mark.slow
 @settings(max_examples=4, **FEW)
 @given(rels=st.lists(s3_rel, min_size=1, max_size=6, unique=True))
 def test_s3_to_host_job_leaves_refused_keys_out(s3, aws_endpoint, local_host, local_jobs, rels):
@@ -697,6 +701,7 @@ def test_count_of_a_root_named_delete_without_python_deletes_nothing(
     assert snapshot(home) == before
 
 
+@pytest.mark.slow
 @settings(max_examples=6, **FEW)
 @given(paths=st.lists(host_path, min_size=1, max_size=8), root_name=host_segment)
 def test_counts_of_hostile_trees_equal_the_file_system(
@@ -758,6 +763,7 @@ MOUNTPOINT_NAMES = [
 PREFIX_NAMES = ["pre fix", "-o,ro", "$(touch canary)", "[b]x[/b]", "a/b c", "é", "--prefix"]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 @pytest.mark.skipif(shutil.which("s3fs") is None, reason="s3fs is not installed")
 @pytest.mark.skipif(not os.path.exists("/dev/fuse"), reason="no /dev/fuse")

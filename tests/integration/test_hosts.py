@@ -110,6 +110,7 @@ def test_run_in_missing_directory_names_it(host):
         host.run(["true"], cwd=missing)
 
 
+@pytest.mark.slow
 def test_run_timeout_kills_the_command_and_its_children(host):
     pidfile = host.workdir + "/pids"
     script = f'sleep 300 & echo "$$ $!" > {pidfile}; wait'

@@ -97,6 +97,7 @@ dist.destroy_process_group()
 """
 
 
+@pytest.mark.slow
 def test_a_plain_torchrun_on_two_nodes_joins_one_run(local_jobs, other_local_jobs, tmp_path):
     """No --nnodes/--node-rank/--master-addr flags: torchrun takes them from the group's
     PET_* variables, and the two nodes' workers meet in one gloo run of world size 2."""

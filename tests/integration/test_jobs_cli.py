@@ -51,6 +51,7 @@ def started_id(result: subprocess.CompletedProcess) -> str:
     return record["id"]
 
 
+@pytest.mark.slow
 def test_run_jobs_logs_round_trip_with_hostile_text(cli, local_jobs, local_home):
     canary = local_home / "CANARY"
     hostile = hostile_strings(str(canary))
@@ -81,6 +82,7 @@ def test_run_jobs_logs_round_trip_with_hostile_text(cli, local_jobs, local_home)
     assert job_id in table and "exited (0)" in table
 
 
+@pytest.mark.slow
 def test_logs_follow_survives_a_killed_console_and_ends_with_the_job(cli, local_jobs, tmp_path):
     release = tmp_path / "release"
     script = (
@@ -114,6 +116,7 @@ def test_logs_follow_survives_a_killed_console_and_ends_with_the_job(cli, local_
     assert log.endswith(b"bye\n")
 
 
+@pytest.mark.slow
 def test_kill_asks_first_and_is_refused_when_read_only(cli, local_jobs):
     job_id = started_id(cli("run", "local", "--json", "--", "sleep", "600"))
     wait_until(lambda: local_jobs.get(job_id).status.state is JobState.RUNNING, "running")
@@ -164,6 +167,7 @@ def test_a_job_started_by_the_cli_is_seen_by_a_fresh_manager(cli, local_host, tm
     assert wait_finished(fresh, job_id).status.exit_code == 11
 
 
+@pytest.mark.slow
 def test_a_two_node_group_from_run_to_kill(cli, local_jobs):
     script = (
         "import os, time\n"

@@ -110,6 +110,7 @@ def test_jobs_over_ssh_run_and_report_exit_codes(ssh_jobs, tmp_path):
 any_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"))
 
 
+@pytest.mark.slow
 @settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

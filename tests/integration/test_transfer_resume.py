@@ -137,6 +137,7 @@ def run_and_kill(ssh_env, source: str, destination: str, mode: str, journal_fold
     return arrived
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("direction", ["upload", "download"])
 def test_a_killed_copy_resumes_on_the_next_run(ssh_env, host, remote_dir, tmp_path, direction):
     source = tmp_path / "big.bin"

@@ -204,6 +204,7 @@ class Killer:
         self.thread.join()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("direction", ["upload", "download"])
 def test_killed_connections_ten_times_still_identical(
     engine, host, remote_dir, tmp_path, ssh_env, direction, monkeypatch

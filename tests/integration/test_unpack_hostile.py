@@ -571,6 +571,7 @@ def check_drawn(place: Place, drawn) -> None:
 
 
 # an archive may name the same link twice: that is part of what is drawn
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Duplicate name")
 @settings(
     max_examples=40,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.trainer.conftest import run_trainer
 
 
+@pytest.mark.slow
 def test_bench_prints_the_comparison_table():
     result = run_trainer("bench", "--image-size", "32", "--width", "0.125", "--batch-size", "2",
                          "--steps", "1", "--warmup", "1", "--latency-runs", "1", "--compare-images", "2",

@@ -5,12 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.trainer.conftest import REPO, trainer_env
 
 MODULES = ["trainer.__main__", "trainer.train", "trainer.predict", "trainer.bench", "trainer.spot",
            "trainer.s3", "trainer.synth", "trainer.data"]
 
 
+@pytest.mark.slow
 def test_trainer_imports_neither_console_nor_textual():
     code = ("import sys\n" + "".join(f"import {m}\n" for m in MODULES)
             + "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('console', 'textual'))\n"

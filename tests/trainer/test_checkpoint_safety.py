@@ -69,6 +69,7 @@ def _commands(evil: Path, data: Path, run: Path, out: Path) -> dict[str, list[st
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("payload_kind", [OpenPayload, ExecPayload])
 def test_every_command_refuses_a_checkpoint_carrying_code(tiny_dataset: Path, tmp_path: Path, payload_kind):
     canary = tmp_path / "canary"
@@ -86,6 +87,7 @@ def test_every_command_refuses_a_checkpoint_carrying_code(tiny_dataset: Path, tm
         assert not (tmp_path / "out.pt").exists()
 
 
+@pytest.mark.slow
 def test_a_pickled_module_as_backbone_is_one_clear_line(tiny_dataset: Path, tmp_path: Path):
     from torchvision.models.vgg import cfgs, make_layers
 
@@ -112,6 +114,7 @@ def _kinds(obj, found: set[str]) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 def test_saved_checkpoints_hold_only_plain_data(trained_run: Path):
     last = torch.load(trained_run / ckpt.LAST, weights_only=True)
     best = torch.load(trained_run / ckpt.BEST, weights_only=True)
@@ -146,6 +149,7 @@ def test_every_torch_load_in_the_trainer_is_weights_only():
         assert isinstance(value, ast.Constant) and value.value is True, f"{name}:{line}"
 
 
+@pytest.mark.slow
 def test_plain_but_malformed_checkpoints_are_one_clear_line(trained_run: Path, tiny_dataset: Path, tmp_path: Path):
     state = torch.load(trained_run / ckpt.BEST, weights_only=True)
     cases = {
@@ -162,6 +166,7 @@ def test_plain_but_malformed_checkpoints_are_one_clear_line(trained_run: Path, t
         assert result.stderr.startswith(f"error: {path}") and result.stderr.count("\n") == 1, (name, result.stderr)
 
 
+@pytest.mark.slow
 def test_labels_from_a_checkpoint_are_printed_as_text(trained_run: Path, tiny_dataset: Path, tmp_path: Path):
     state = torch.load(trained_run / ckpt.BEST, weights_only=True)
     hostile = "\x1b]52;c;ZWNobyBoaQ==\x07\x1b[2J"  # a clipboard write and a screen clear

@@ -55,6 +55,7 @@ def _vgg_state(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_start_line_says_where_the_weights_come_from_and_bars_show_rate_and_eta(tiny_dataset: Path, tmp_path: Path):
     fresh = run_trainer("train", "--data-root", str(tiny_dataset), "--run-dir", str(tmp_path / "fresh"),
                         "--epochs", "1", "--max-steps-per-epoch", "2", *TINY)
@@ -82,6 +83,7 @@ def test_start_line_says_where_the_weights_come_from_and_bars_show_rate_and_eta(
     assert f"weights: resumed from {tmp_path / 'pretrained' / 'last.pt'} ({backbone} not read" in resumed.stdout
 
 
+@pytest.mark.slow
 def test_eval_shows_progress_on_stderr_and_reports_fp32(trained_run: Path, tiny_dataset: Path):
     result = run_trainer("eval", str(trained_run / "best.pt"), "--data-root", str(tiny_dataset), "--split", "val",
                          "--batch-size", "2", "--log-every", "1", "--workers", "0", "--json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import torch
 
 from tests.trainer.conftest import TINY, run_trainer
@@ -12,6 +13,7 @@ from trainer import checkpoint as ckpt
 from trainer.model import LandmarkAttentionNet
 
 
+@pytest.mark.slow
 def test_compiled_training_writes_checkpoints_an_uncompiled_model_loads(tiny_dataset: Path, tmp_path: Path):
     run_dir = tmp_path / "compiled"
     result = run_trainer("train", "--data-root", str(tiny_dataset), "--run-dir", str(run_dir), "--epochs", "1",
@@ -28,6 +30,7 @@ def test_compiled_training_writes_checkpoints_an_uncompiled_model_loads(tiny_dat
     assert all(torch.isfinite(p).all() for p in plain.parameters())
 
 
+@pytest.mark.slow
 def test_compile_auto_is_off_on_the_cpu(tiny_dataset: Path, tmp_path: Path):
     run_dir = tmp_path / "auto"
     result = run_trainer("train", "--data-root", str(tiny_dataset), "--run-dir", str(run_dir), "--epochs", "1",

@@ -98,6 +98,7 @@ def _one_step(grad_clip: float) -> tuple[torch.Tensor, torch.Tensor]:
     return after - before, grad
 
 
+@pytest.mark.slow
 def test_gradient_clipping_is_off_by_default_and_an_option():
     assert TrainConfig().grad_clip == 0
     unclipped, grad = _one_step(TrainConfig().grad_clip)

@@ -247,6 +247,7 @@ print(json.dumps({"status": index.cache_status, "build": index.build_id, "rows":
 """
 
 
+@pytest.mark.slow
 def test_processes_started_together_share_one_build(tmp_path: Path):
     root = tmp_path / "data"
     write_dataset(root, images=20, seed=6)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.trainer.conftest import run_trainer
 from trainer.synth import write_dataset
 
 
+@pytest.mark.slow
 def test_loss_falls_and_category_accuracy_beats_chance(tmp_path: Path):
     data = tmp_path / "data"
     write_dataset(data, images=240, seed=11, categories=6)  # 168 train, 36 val images

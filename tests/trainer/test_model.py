@@ -90,6 +90,7 @@ def test_attention_sees_the_landmark_map_resized_bilinearly():
     assert not torch.allclose(seen["x"][:, :1], pooled)  # not max-pooling
 
 
+@pytest.mark.slow
 def test_the_paper_network_runs_at_192_and_256_pixels():
     torch.manual_seed(0)
     net = LandmarkAttentionNet(num_categories=50, num_attributes=1000).eval()

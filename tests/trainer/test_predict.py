@@ -48,6 +48,7 @@ def test_checkpoint_really_carries_cuda_location_tags(cuda_checkpoint: Path):
             torch.load(cuda_checkpoint, weights_only=False)  # what a naive load does on a laptop
 
 
+@pytest.mark.slow
 def test_predict_cli_on_cpu_from_cuda_checkpoint(cuda_checkpoint: Path, trained_run: Path,
                                                  tiny_dataset: Path, tmp_path: Path):
     image, bbox = _first_image(tiny_dataset)

@@ -180,6 +180,7 @@ def test_the_landmark_only_network_is_refused(tmp_path: Path):
     assert not (tmp_path / "out.pt").exists()
 
 
+@pytest.mark.slow
 def test_import_reference_command_converts_a_saved_whole_network(tmp_path: Path):
     state = {k: torch.zeros(s, dtype=torch.int64 if k.endswith(("num_batches_tracked", "__step")) else torch.float32)
              for k, s in REFERENCE_KEYS}

@@ -25,6 +25,7 @@ def _train_records(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in lines if line.endswith("}") and '"kind": "train"' in line]
 
 
+@pytest.mark.slow
 def test_kill_9_mid_epoch_then_resume_auto(tiny_dataset: Path, tmp_path: Path):
     common = ["--data-root", str(tiny_dataset), "--epochs", "2", "--checkpoint-every", "2", *TINY]
     killed = tmp_path / "killed"

@@ -94,6 +94,7 @@ def test_metadata_client_speaks_imdsv2(metadata_service: FakeMetadataService):
     assert all(r[2] == TOKEN for r in metadata_service.requests if r[0] == "GET")
 
 
+@pytest.mark.slow
 def test_interruption_notice_checkpoints_uploads_and_exits_75(
         tiny_dataset: Path, tmp_path: Path, metadata_service: FakeMetadataService, aws_endpoint: str):
     s3 = boto3.client("s3", endpoint_url=aws_endpoint)

@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.trainer.conftest import REPO, TINY, trainer_env
 from trainer import checkpoint as ckpt
 
 
+@pytest.mark.slow
 def test_two_process_torchrun_gloo(tiny_dataset: Path, tmp_path: Path):
     run_dir = tmp_path / "ddp"
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",

@@ -56,6 +56,7 @@ async def draw(folder: Path, workdir: Path) -> tuple[Path, object]:
         services.close()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 async def test_screenshot_shows_the_count_of_the_demo_bucket(tmp_path):
     svg, count = await draw(tmp_path / "out", tmp_path)

@@ -264,6 +264,7 @@ async def test_compare_shows_missing_files_per_extension(tmp_path, files_app):
         assert "red" not in str(table.get_row("(none)")[3].style)
 
 
+@pytest.mark.slow
 async def test_compare_three_by_path_lists_the_missing_files(tmp_path, files_app):
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     a.mkdir()
@@ -480,6 +481,7 @@ def test_every_files_key_has_a_binding_id_the_keymap_knows():
     assert {"files.count", "files.compare", "files.unpack", "files.start", "files.cancel"} <= ids
 
 
+@pytest.mark.slow
 async def test_a_big_count_streams_its_progress_into_the_view(tmp_path, files_app):
     root = tmp_path / "many"
     for part in range(3):

@@ -400,6 +400,7 @@ async def choose_instance(pilot, instance_id: str) -> None:
     await wait_until(pilot, lambda: gpu_view(app).target == instance_id)
 
 
+@pytest.mark.slow
 async def test_idle_gpus_warn_once_and_stop_asks_first(ec2, gpu_settings, make_services):
     app, instance_id = await idle_instance_app(ec2, gpu_settings, make_services, read_only=False)
     async with app.run_test(size=(100, 30)) as pilot:

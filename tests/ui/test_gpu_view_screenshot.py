@@ -70,6 +70,7 @@ async def draw(folder: Path, workdir: Path) -> Path:
     return folder / "gpu.svg"
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 async def test_screenshot_shows_eight_replayed_gpus(tmp_path):
     svg = (await draw(tmp_path / "out", tmp_path)).read_text()

@@ -110,6 +110,7 @@ def launch(ec2, name: str, tags: dict[str, str] | None = None) -> str:
     return reply["Instances"][0]["InstanceId"]
 
 
+@pytest.mark.slow
 async def test_instances_with_markup_names_start_and_show_them(ec2, moto_settings, make_services):
     """A Name tag [/]prod stopped the console at start-up for everyone in the account."""
     tags = {"[bold]team[/]": MARKUP[2], "cost": C1_CSI, "owner": RTL}
@@ -295,6 +296,7 @@ async def test_jobs_view_log_and_kill_with_a_markup_name(build_jobs_app, local_j
         assert_shown_literally(app, JOB_NAME)
 
 
+@pytest.mark.slow
 async def test_job_group_node_picker_and_job_form_show_names_as_written(build_jobs_app, local_jobs):
     start_group(
         [local_jobs, local_jobs],
@@ -402,6 +404,7 @@ async def type_into(pilot, selector: str, text: str) -> None:
     await pilot.pause()
 
 
+@pytest.mark.slow
 async def test_files_panels_show_file_names_hosts_and_errors_as_written(
     tmp_path, moto_settings, make_services
 ):

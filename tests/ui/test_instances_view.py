@@ -146,6 +146,7 @@ async def test_enter_opens_the_detail_with_key_and_rules(ec2, moto_settings, mak
         assert not isinstance(app.screen, InstanceDetailScreen)
 
 
+@pytest.mark.slow
 async def test_reload_keeps_sort_filter_and_cursor(ec2, moto_settings, make_services):
     for name in ("delta", "alpha", "charlie", "bravo"):
         launch(ec2, name)

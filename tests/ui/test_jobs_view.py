@@ -204,6 +204,7 @@ async def test_new_job_form_keeps_what_was_typed_on_a_mistake(build_jobs_app, lo
         assert local_jobs.list_jobs() == []
 
 
+@pytest.mark.slow
 async def test_template_fills_the_form_and_forget_removes_the_finished_job(
     build_jobs_app, local_jobs
 ):

@@ -36,6 +36,7 @@ def fill(screen, **values) -> None:
         screen.query_one(f"#launch-{wid}").value = value
 
 
+@pytest.mark.slow
 async def test_wizard_launches_with_a_new_key_and_an_ssh_group(
     ec2, moto_settings, make_services, home
 ):

@@ -153,6 +153,7 @@ async def test_pause_stops_following_until_resumed(build_jobs_app, fed_job):
         assert "following" in status(screen)
 
 
+@pytest.mark.slow
 async def test_save_writes_the_shown_lines_and_reports_a_bad_path(
     build_jobs_app, fed_job, tmp_path
 ):

@@ -24,6 +24,7 @@ def app(moto_settings, make_services):
     return make_app(moto_settings, make_services(moto_settings))
 
 
+@pytest.mark.slow
 async def test_number_keys_switch_views(app):
     async with app.run_test(size=(120, 40)) as pilot:
         assert active_view(app) == "instances"

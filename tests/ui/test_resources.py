@@ -99,6 +99,7 @@ def closed_port() -> int:
     return port
 
 
+@pytest.mark.slow
 async def test_unreachable_endpoint_is_shown_and_retry_recovers(aws_endpoint, ec2, make_services):
     """An endpoint that refuses connections: error in the view and a notification, the app
     keeps running; once a server listens there, ``r`` lists the instances."""

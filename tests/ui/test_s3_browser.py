@@ -85,6 +85,7 @@ async def test_browse_folders_first_then_objects_and_go_up(s3, moto_settings, ma
         await wait_until(pilot, lambda: not app.screen.query_one("BucketsView").browsing)
 
 
+@pytest.mark.slow
 async def test_pages_load_lazily_as_the_cursor_nears_the_end(s3, moto_settings, make_services):
     keys = seed(s3, objects=300)
     app = make_app(moto_settings, make_services(moto_settings))
@@ -120,6 +121,7 @@ async def test_filter_keeps_matching_names(s3, moto_settings, make_services):
         assert len(names(b)) == 12
 
 
+@pytest.mark.slow
 async def test_preview_shows_text_and_refuses_binary(s3, moto_settings, make_services):
     seed(s3)
     app = make_app(moto_settings, make_services(moto_settings))
@@ -199,6 +201,7 @@ async def test_count_of_a_folder(s3, moto_settings, make_services):
         assert "12 objects" in b.activity.text
 
 
+@pytest.mark.slow
 async def test_upload_then_download_roundtrip(s3, moto_settings, make_services, tmp_path):
     seed(s3)
     payload = bytes(range(256)) * 4096 + b"tail"

@@ -76,6 +76,7 @@ async def test_views_switch_while_a_listing_is_pending(s3, gate, moto_settings, 
         assert [browser.store.row(i).name for i in range(browser.store.total)] == ["img/"]
 
 
+@pytest.mark.slow
 async def test_a_pending_count_can_be_stopped(s3, gate, moto_settings, make_services):
     s3.create_bucket(Bucket="data")
     s3.put_object(Bucket="data", Key="img/0.jpg", Body=b"x")

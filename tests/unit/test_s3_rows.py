@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import tracemalloc
 
+import pytest
+
 from console.models import S3Object, S3Page
 from console.ui.buckets.object_list import format_row
 from console.ui.buckets.rows import S3RowStore
@@ -39,6 +41,7 @@ def test_filter_is_case_insensitive_and_follows_new_pages():
     assert len(store) == store.total == 4
 
 
+@pytest.mark.slow
 def test_100000_rows_stay_compact():
     pages = [
         page([S3Object(f"img/{n:07d}.jpg", n, WHEN) for n in range(start, start + 1000)])
