@@ -255,6 +255,7 @@ def test_attach_argv_names_the_live_session(local_jobs):
     assert tmux(local_jobs.tmux_socket, "has-session", "-t", target).returncode == 0
 
 
+@pytest.mark.slow
 def test_list_fifty_jobs(local_jobs):
     started = [
         local_jobs.start(JobSpec(command=("sh", "-c", f"echo job {i}; exit {i % 5}"), name=f"n{i}"))
@@ -337,6 +338,7 @@ def test_template_from_settings():
         template_spec(templates, "nope")
 
 
+@pytest.mark.slow
 def test_a_job_killed_the_moment_it_starts_still_records_how_it_ended(local_host, tmux_socket):
     """A kill right after start, while the pane's ``python3`` may still be starting (behind a
     wrapper such as pyenv's shim, a shell that a hang-up ends at once), waits until the
@@ -351,6 +353,7 @@ def test_a_job_killed_the_moment_it_starts_still_records_how_it_ended(local_host
     assert codes == [128 + signal.SIGHUP] * len(jobs)
 
 
+@pytest.mark.slow
 def test_a_job_interrupted_the_moment_it_starts_still_records_how_it_ended(local_host, tmux_socket):
     """Ctrl-C right after start reaches the command, not a runner still starting (whose
     terminal would turn it into SIGINT for the runner itself): the command ends by SIGINT

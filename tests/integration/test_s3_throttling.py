@@ -27,6 +27,7 @@ def proxy(aws_endpoint):
     thread.join()
 
 
+@pytest.mark.slow
 def test_paged_listing_and_count_complete_through_throttling(aws_endpoint, proxy):
     s3 = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
     s3.create_bucket(Bucket="data")

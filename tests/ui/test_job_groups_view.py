@@ -165,6 +165,7 @@ async def test_kill_asks_once_naming_the_group_and_ends_every_node(
         )
 
 
+@pytest.mark.slow
 async def test_logs_rerun_and_forget_act_on_the_group(build_app, local_jobs, node1_jobs):
     managers = [local_jobs, node1_jobs]
     start_group(managers, JobSpec(command=PRINT_ENV, name="envs"), master_addr="10.9.8.7")

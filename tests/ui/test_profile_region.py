@@ -137,6 +137,7 @@ async def test_picker_lists_profiles_sso_included_and_ec2_regions(bare_app):
         assert pilot.app.switched_to is None
 
 
+@pytest.mark.slow
 async def test_switching_region_shows_that_regions_instances(alpha_app):
     async with alpha_app.run_test(size=(120, 40)) as pilot:
         await wait_for_instances(pilot, {"east-box"})
@@ -259,6 +260,7 @@ async def test_the_switch_key_is_remappable(aws_files, moto_settings, make_servi
         await wait_until(pilot, lambda: isinstance(app.screen, AwsTargetScreen))
 
 
+@pytest.mark.slow
 async def test_demo_offers_its_profile_and_switches_region_on_its_endpoint(tmp_path):
     from console.demo.environment import DEMO_REGION
     from console.settings import Settings

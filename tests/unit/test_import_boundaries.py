@@ -91,6 +91,7 @@ def test_console_loads_no_torch_or_trainer():
     assert loaded & {"torch", "torchvision", "trainer"} == set()
 
 
+@pytest.mark.slow
 def test_trainer_loads_no_console_or_textual():
     loaded = loaded_after_importing(all_modules(trainer))
     assert "trainer" in loaded
