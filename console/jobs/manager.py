@@ -48,6 +48,7 @@ from console.errors import (
 )
 from console.hosts.base import Host
 from console.hosts.interactive import SshOptions, tmux_attach_argv
+from console.hosts.local import LocalHost
 from console.logs.follower import HostLog
 from console.models import FileKind, Job, JobGroup, JobSpec, JobState, JobStatus
 from console.models.jobspec import check_env
@@ -472,8 +473,6 @@ def master_address(host: Host, timeout: float = 30.0) -> str:
     ``hostname -I``. Raises JobError naming the host when it cannot tell (no ``hostname -I``
     there: type the address in), HostError subclasses when unreachable.
     """
-    from console.hosts.local import LocalHost
-
     if isinstance(host, LocalHost):
         return "127.0.0.1"
     result = host.run(["hostname", "-I"], timeout=timeout)

@@ -48,12 +48,10 @@ def build_tree(root: Path) -> None:
     }
     for relative, data in files.items():
         (root / relative).write_bytes(data)
-    os.chdir(root)  # write a name that is not UTF-8 through the bytes API
-    try:
-        with open(os.path.join(b"images", NON_UTF8), "wb") as handle:
-            handle.write(b"latin")
-    finally:
-        os.chdir("/")
+    # a name that is not UTF-8, written through the bytes API (no chdir: the working folder
+    # is the whole test process's)
+    with open(os.path.join(os.fsencode(root), b"images", NON_UTF8), "wb") as handle:
+        handle.write(b"latin")
     os.symlink("cat 1.jpg", root / "images" / "link to cat.jpg")
     os.symlink("../deep", root / "images" / "link to deep")
     os.symlink("/nowhere/at/all", root / "dangling")

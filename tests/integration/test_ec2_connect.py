@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from console.demo.services import DemoServices
 from console.errors import HostConfigError
 from console.hosts import HostPool
 from console.hosts.local import LocalHost
@@ -20,7 +21,9 @@ def services_for(tmp_path, *, demo: bool) -> Services:
     sandbox = tmp_path / "sandbox" / "train"
     sandbox.mkdir(parents=True)
     hosts = HostPool(factory=lambda target: LocalHost(name=target, home=sandbox))
-    return Services(Settings(), ec2=None, s3=None, hosts=hosts, demo=object() if demo else None)
+    if demo:
+        return DemoServices(Settings(), ec2=None, s3=None, hosts=hosts, demo=object())
+    return Services(Settings(), ec2=None, s3=None, hosts=hosts)
 
 
 def test_demo_shell_is_a_local_shell_in_the_instance_sandbox(tmp_path):

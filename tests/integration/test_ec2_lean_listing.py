@@ -6,7 +6,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from console.aws.ec2.service import Ec2Service, instance_from_api
+from console.aws.ec2.answers import instance_from_api
+from console.aws.ec2.service import Ec2Service
 from console.aws.session import AwsSession
 from console.settings import Settings
 

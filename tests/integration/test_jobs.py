@@ -13,17 +13,17 @@ from pathlib import Path
 import pytest
 
 from console.errors import ReadOnlyError
+from console.format.jobs import status_word
 from console.jobs.manager import (
     JobError,
     JobManager,
     JobNotFoundError,
     control_group,
     group_jobs,
-    parse_env,
     start_group,
-    template_spec,
 )
 from console.models import JobSpec, JobState
+from console.models.jobspec import parse_env, template_spec
 from tests.fixtures.tmux_server import tmux
 
 PY = sys.executable
@@ -66,7 +66,7 @@ def test_job_runs_and_records_its_exit_code(local_jobs, local_home):
 
     assert done.status.state is JobState.EXITED
     assert done.status.exit_code == 7
-    assert str(done.status) == "exited (7)"
+    assert status_word(done.status) == "exited (7)"
     log = Path(done.log_path).read_bytes()
     assert b"to-stdout\n" in log and b"to-stderr\n" in log
     job_dir = local_home / ".awsconsole" / "jobs" / job.id
@@ -189,7 +189,7 @@ def test_a_job_whose_runner_vanished_is_lost(local_jobs):
     lost = wait_until(
         lambda: (j := local_jobs.get(job.id)).status.state is JobState.LOST and j, "lost"
     )
-    assert str(lost.status) == "lost"
+    assert status_word(lost.status) == "lost"
     assert lost.status.exit_code is None
 
 

@@ -32,6 +32,7 @@ from console.errors import ReadOnlyError
 from console.files.mount import Credentials, list_mounts, mount, parse_proc_mounts
 from console.files.transfer.engine import Policy, TransferEngine, TransferSpec
 from console.jobs.manager import JobManager, start_group
+from console.logs.follower import HostLog
 from console.models import JobGroup, JobSpec, JobState, LaunchRequest, MountOptions
 from console.services import (
     Ec2Backend,
@@ -39,6 +40,8 @@ from console.services import (
     JobManagerBackend,
     JobsBackend,
     LaunchBackend,
+    LogReader,
+    MonitorsBackend,
     MountsBackend,
     QuotaBackend,
     S3Backend,
@@ -47,6 +50,8 @@ from console.services import (
 )
 from console.services.backends import HostFiles, HostJobs, HostMounts
 from console.services.guard import Guarded, declared, effect_of
+from console.services.monitoring import HostMonitors
+from console.services.s3_files import S3Files
 from console.settings import Settings
 from console.startup import build_services
 from tests.fixtures.tmux_server import tmux
@@ -64,16 +69,18 @@ BACKENDS: dict[type, list[type]] = {
     Ec2Backend: [Ec2Service, DemoEc2Service],
     LaunchBackend: [Launcher],
     QuotaBackend: [QuotaService],
-    S3Backend: [S3Service],
+    S3Backend: [S3Files],
     JobManagerBackend: [JobManager],
     JobsBackend: [HostJobs],
     TransferQueue: [TransferEngine],
     FilesBackend: [HostFiles],
     MountsBackend: [HostMounts],
+    MonitorsBackend: [HostMonitors],
+    LogReader: [HostLog],
 }
 #: what ``Services`` hands out directly
 BUNDLE = {"ec2": Ec2Backend, "s3": S3Backend, "jobs": JobsBackend, "files": FilesBackend,
-          "mounts": MountsBackend}  # fmt: skip
+          "mounts": MountsBackend, "monitors": MonitorsBackend}  # fmt: skip
 
 
 def changes_members() -> set[tuple[str, str]]:
@@ -145,7 +152,7 @@ def test_a_change_is_declared_with_the_parameters_of_the_method_it_guards():
 
 
 def test_the_bundle_hands_out_guarded_backends_only(tmp_path):
-    services = Services(Settings(), S3Service.__new__(S3Service), S3Service.__new__(S3Service),
+    services = Services(Settings(), S3Service.__new__(S3Service), S3Files(S3Service.__new__(S3Service)),
                         hosts=None)  # fmt: skip
     for name in BUNDLE:
         assert isinstance(getattr(services, name), Guarded), name

@@ -17,6 +17,7 @@ import pytest
 from console.aws.s3.service import PreviewRefused, S3Service
 from console.aws.session import AwsSession
 from console.errors import NotFoundError
+from console.services.s3_files import S3Files
 from console.settings import Settings
 
 pytestmark = pytest.mark.timeout(120)
@@ -30,7 +31,7 @@ def s3(aws_endpoint):
 @pytest.fixture
 def service(aws_endpoint):
     session = AwsSession(Settings(endpoint_url=aws_endpoint, region="us-east-1"))
-    yield S3Service(session)
+    yield S3Files(S3Service(session))
     session.close()
 
 
@@ -96,6 +97,23 @@ def test_preview_shows_small_text_and_refuses_big_or_binary(s3, service):
         service.preview_text("data", "big.txt", limit=4096)
     with pytest.raises(NotFoundError):
         service.preview_text("data", "missing.txt")
+
+
+def test_preview_reads_the_first_part_of_any_object_with_its_size(s3, service):
+    seed(s3)
+    # "é" is two bytes; the 16th and 17th straddle the part's end
+    body = b"a" * 15 + "é".encode() + b"tail" * 1000
+    s3.put_object(Bucket="data", Key="big.txt", Body=body)
+    preview = service.preview("data", "big.txt", head=16)
+    assert (preview.size, preview.shown, preview.partial) == (len(body), 15, True)
+    assert preview.text == "a" * 15  # the cut character is left out, not garbled
+    whole = service.preview("data", "Anno/list_category_cloth.txt")
+    assert whole.text == "body of Anno/list_category_cloth.txt\n" and not whole.partial
+    s3.put_object(Bucket="data", Key="img/x.bin", Body=b"\x89PNG\x00\x01" * 100)
+    with pytest.raises(PreviewRefused, match="binary"):
+        service.preview("data", "img/x.bin", head=16)
+    with pytest.raises(NotFoundError):
+        service.preview("data", "missing.txt")
 
 
 def test_presigned_url_downloads_without_credentials(s3, service):

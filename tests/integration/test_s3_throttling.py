@@ -10,6 +10,7 @@ import pytest
 
 from console.aws.s3.service import S3Service
 from console.aws.session import AwsSession
+from console.services.s3_files import S3Files
 from console.settings import Settings
 from tests.integration.test_aws_throttling import ThrottlingProxy
 
@@ -38,7 +39,7 @@ def test_paged_listing_and_count_complete_through_throttling(aws_endpoint, proxy
 
     session = AwsSession(Settings(endpoint_url=proxy.url, region="us-east-1"))
     try:
-        service = S3Service(session)
+        service = S3Files(S3Service(session))
         folders, objects, token = [], [], None
         while True:  # what the browser does: one page per request, 7 keys a page
             page = service.list_page("data", "img/", token, page_size=7)

@@ -14,6 +14,7 @@ from trainer.model import LandmarkAttentionNet
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # torch.compile of the whole network on two CPU cores is minutes
 def test_compiled_training_writes_checkpoints_an_uncompiled_model_loads(tiny_dataset: Path, tmp_path: Path):
     run_dir = tmp_path / "compiled"
     result = run_trainer("train", "--data-root", str(tiny_dataset), "--run-dir", str(run_dir), "--epochs", "1",

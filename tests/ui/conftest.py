@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from textual.css.query import NoMatches
 
 from console.services import Services
 from console.settings import Settings
@@ -64,14 +66,32 @@ def launch(ec2, name: str, instance_type: str = "t3.micro") -> str:
 
 
 async def wait_until(pilot, condition, *, within: float = 30.0) -> None:
-    """Let the app run until ``condition()`` holds (a deadline only so a bug cannot hang CI)."""
-    import time
+    """Let the app run until ``condition()`` holds (a deadline only so a bug cannot hang CI).
 
+    A widget the condition queries that is not there yet (``NoMatches``) counts as not yet:
+    a view is built when first shown, a few messages after the key that shows it.
+    """
     deadline = time.monotonic() + within
-    while not condition():
+    while True:
+        try:
+            if condition():
+                return
+            missing = None
+        except NoMatches as exc:
+            missing = exc
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s: {condition}")
+            raise AssertionError(
+                f"condition not met within {within}s: {condition}"
+                + (f" ({missing})" if missing else "")
+            )
         await pilot.pause(0.05)
+
+
+async def query_shown(pilot, selector, *, within: float = 30.0):
+    """``pilot.app.screen.query_one(selector)`` once it is there (views are built when first
+    shown, so right after the key that shows one it may not be yet)."""
+    await wait_until(pilot, lambda: pilot.app.screen.query_one(selector), within=within)
+    return pilot.app.screen.query_one(selector)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from console.settings import Settings
 from console.startup import build_services
 from console.ui.files.count_panel import CountPanel
 from console.ui.files.view import FilesView
-from tests.ui.conftest import wait_until
+from tests.ui.conftest import query_shown, wait_until
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SIZE = (110, 30)
@@ -39,7 +39,7 @@ async def draw(folder: Path, workdir: Path) -> tuple[Path, object]:
     try:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("5")
-            view = app.screen.query_one(FilesView)
+            view = await query_shown(pilot, FilesView)
             await wait_until(pilot, lambda: view.display and view.is_mounted)
             panel = view.query_one(CountPanel)
             panel.query_one("#count-location").value = f"s3://{DATASET_BUCKET}"

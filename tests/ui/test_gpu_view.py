@@ -81,7 +81,10 @@ def shown_rows(app, count: int) -> bool:
 
 async def open_gpu_view(pilot) -> None:
     await pilot.press("4")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, MainScreen))
+    await wait_until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, MainScreen) and pilot.app.screen.query_one(GpuView),
+    )
 
 
 async def test_h100_recording_shows_its_numbers_and_processes(gpu_settings, make_services):

@@ -25,6 +25,7 @@ from console.ui.gpu.host_panel import HostPanel
 from console.ui.gpu.host_picker import GpuHostPicker
 from console.ui.gpu.view import GpuView
 from tests.fixtures.nvidia_smi import make_standin
+from tests.ui.conftest import query_shown
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 RECORDING = "query-gpu_synthetic_8gpu_a100_training.txt"
@@ -53,7 +54,7 @@ async def draw(folder: Path, workdir: Path) -> Path:
     try:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("4")
-            view = app.screen.query_one(GpuView)
+            view = await query_shown(pilot, GpuView)
             await _until(pilot, lambda: view.instances)
             first = sorted(view.instances.values(), key=lambda i: i.name)[0]
             view.query_one(GpuHostPicker).choose(first.id)

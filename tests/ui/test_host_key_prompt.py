@@ -20,7 +20,7 @@ from console.ui.common.host_key import HostKeyScreen
 from console.ui.files.count_panel import CountPanel
 from console.ui.files.view import FilesView
 from tests.fixtures.sshd import write_ssh_config
-from tests.ui.conftest import notifications, wait_until
+from tests.ui.conftest import notifications, query_shown, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -71,7 +71,7 @@ def keygen_finds(known_hosts: Path, name: str) -> bool:
 
 async def count_on_the_host(pilot, location: str) -> CountPanel:
     await pilot.press("5")
-    view = pilot.app.screen.query_one(FilesView)
+    view = await query_shown(pilot, FilesView)
     await wait_until(pilot, lambda: view.display and view.is_mounted)
     panel = pilot.app.screen.query_one(CountPanel)
     field = pilot.app.screen.query_one("#count-location")

@@ -177,7 +177,7 @@ async def test_logs_rerun_and_forget_act_on_the_group(build_app, local_jobs, nod
 
         await pilot.press("l")  # rank 0's log
         await wait_until(pilot, lambda: isinstance(app.screen, LogViewerScreen))
-        assert app.screen.source.path == group.members[0].log_path
+        assert app.screen.source.reader.path == group.members[0].log_path
         await wait_until(pilot, lambda: list(app.screen.view.shown) == [
             '["10.9.8.7", "29500", "2", "0"]'])  # fmt: skip
         await pilot.press("escape")
@@ -187,7 +187,7 @@ async def test_logs_rerun_and_forget_act_on_the_group(build_app, local_jobs, nod
         await wait_until(pilot, lambda: isinstance(app.screen, NodePickerScreen))
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, LogViewerScreen))
-        assert app.screen.source.path == group.members[1].log_path
+        assert app.screen.source.reader.path == group.members[1].log_path
         await wait_until(pilot, lambda: list(app.screen.view.shown) == [
             '["10.9.8.7", "29500", "2", "1"]'])  # fmt: skip
         await pilot.press("escape")

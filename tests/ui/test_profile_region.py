@@ -15,7 +15,7 @@ import pytest
 from console.app import make_app
 from console.ui.account.aws_target import AwsTargetScreen
 from console.ui.main_screen import MainScreen
-from tests.ui.conftest import cell_texts, launch, notifications, wait_until
+from tests.ui.conftest import cell_texts, launch, notifications, query_shown, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -167,7 +167,7 @@ async def test_switching_profile_rebuilds_clients_and_keeps_hosts(alpha_app):
     async with alpha_app.run_test(size=(120, 40)) as pilot:
         await wait_for_instances(pilot, {"east-box"})
         await pilot.press("2")  # the buckets view loads for alpha, then back to instances
-        buckets_view = pilot.app.screen.query_one("#view-buckets")
+        buckets_view = await query_shown(pilot, "#view-buckets")
         await wait_until(pilot, lambda: buckets_view.loaded_once)
         await pilot.press("1")
         screen = await open_picker(pilot)
@@ -262,7 +262,7 @@ async def test_the_switch_key_is_remappable(aws_files, moto_settings, make_servi
 
 @pytest.mark.slow
 async def test_demo_offers_its_profile_and_switches_region_on_its_endpoint(tmp_path):
-    from console.demo.environment import DEMO_REGION
+    from console.demo import DEMO_REGION
     from console.settings import Settings
     from console.startup import build_services_in_background
 
@@ -306,6 +306,7 @@ async def test_a_bucket_being_browsed_is_left_when_the_region_changes(aws_files,
     s3.put_object(Bucket="east-data", Key="Anno/list_category_cloth.txt", Body=b"50\n")
     async with bare_app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2")
+        await wait_until(pilot, lambda: pilot.app.screen_stack[0].query_one("#view-buckets"))
         buckets = pilot.app.screen_stack[0].query_one("#view-buckets")
         await wait_until(pilot, lambda: buckets.loaded_once and buckets.table.row_count == 1)
         buckets.open_bucket("east-data")

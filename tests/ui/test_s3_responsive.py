@@ -11,7 +11,7 @@ import pytest
 from console.app import make_app
 from console.ui.buckets.browser import S3Browser
 from tests.integration.test_aws_throttling import ThrottlingProxy
-from tests.ui.conftest import wait_until
+from tests.ui.conftest import query_shown, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -56,7 +56,7 @@ async def test_views_switch_while_a_listing_is_pending(s3, gate, moto_settings, 
         instances = app.screen.query_one("InstancesView")
         await wait_until(pilot, lambda: instances.loaded_once)
         await pilot.press("2")
-        table = app.screen.query_one("#buckets-table")
+        table = await query_shown(pilot, "#buckets-table")
         await wait_until(pilot, lambda: table.row_count == 1)
         browser = app.screen.query_one(S3Browser)
         gate.hold.set()
@@ -84,7 +84,7 @@ async def test_a_pending_count_can_be_stopped(s3, gate, moto_settings, make_serv
     app = make_app(settings, make_services(settings))
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.press("2")
-        table = app.screen.query_one("#buckets-table")
+        table = await query_shown(pilot, "#buckets-table")
         await wait_until(pilot, lambda: table.row_count == 1)
         browser = app.screen.query_one(S3Browser)
         await pilot.press("enter")

@@ -128,3 +128,61 @@ def test_import_linter_contracts_are_kept(tmp_path: Path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "broken" in result.stdout and " 0 broken" in result.stdout
+
+
+# --- imports inside functions ---------------------------------------------------------------
+
+
+def _function_level_imports(path: Path) -> list[tuple[int, bool]]:
+    """(line, has a reason) of each group of imports made inside a function of ``path``,
+    outside ``if TYPE_CHECKING:``. A group is the imports that follow one another in one
+    block (blank lines between them allowed); its reason is a comment on one of its lines,
+    on the line above its first one, or on that line's ``try:``."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    found: list[tuple[int, bool]] = []
+
+    def commented(number: int) -> bool:
+        return "#" in lines[number - 1]
+
+    def walk(node: ast.AST, in_function: bool) -> None:
+        group: list[ast.stmt] = []
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue
+            is_import = isinstance(child, ast.Import | ast.ImportFrom)
+            if is_import and in_function:
+                group.append(child)
+                continue
+            if group:
+                found.append(_judge(group, lines, commented))
+                group = []
+            walk(child, in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef))
+        if group:
+            found.append(_judge(group, lines, commented))
+
+    walk(ast.parse("\n".join(lines)), False)
+    return found
+
+
+def _judge(group, lines, commented) -> tuple[int, bool]:
+    first = group[0].lineno
+    above = lines[first - 2].strip() if first >= 2 else ""
+    reason = (
+        any(commented(node.lineno) for node in group)
+        or above.startswith("#")
+        or (above.startswith("try:") and "#" in above)
+    )
+    return first, reason
+
+
+def test_every_import_inside_a_function_says_why():
+    """Function-level imports stay only where they keep start-up fast (or a layer's door
+    closed until used), each with a one-line reason; a cycle must not hide behind one."""
+    missing = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted((ROOT / "console").rglob("*.py"))
+        if "remote_helpers" not in path.parts  # shipped to hosts as text: their own rules
+        for line, reason in _function_level_imports(path)
+        if not reason
+    ]
+    assert missing == []

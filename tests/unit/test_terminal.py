@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.format.terminal import TerminalError, run_in_terminal
+from console.hosts.interactive import TerminalError, run_in_terminal
 
 
 def test_returns_the_programs_exit_status(tmp_path):
