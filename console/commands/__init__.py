@@ -6,7 +6,10 @@ lists them. The helpers here keep every command's output alike: a plain aligned 
 people, ``--json`` (an array of objects with stable keys) for scripts. Names from outside
 cannot drive the terminal through either: a table cell is one line with every control
 character made visible (``console.format.terminal.plain_cell``), and the JSON escapes every
-character a terminal could obey, so it still reads back to the exact names.
+character a terminal could obey, so it still reads back to the exact names. Whatever else a
+command prints (a path in a message, a count's listing) passes ``VisibleText``, which
+``console.cli`` puts in front of standard output for every command: the one place that
+decides, so a new command cannot print a name raw.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import io
 import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TextIO
 
-from console.format.terminal import plain_cell
+from console.format.terminal import plain_cell, visible
 
 #: what a missing value looks like in a table
 MISSING = "-"
@@ -28,6 +32,39 @@ MISSING = "-"
 #: DEL, C1 controls, line separators, bidirectional controls and lone surrogates (it
 #: escapes only the controls below 0x20)
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+class VisibleText(io.TextIOBase):
+    """Standard output for a command: text written is made ``visible`` (newlines and tabs
+    stay), so no control character reaches the terminal whoever forgot to escape a name.
+    ``buffer`` is the real byte stream, for ``logs``, which decides itself (``as_output``)."""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+
+    @property
+    def buffer(self) -> Any:
+        return self._stream.buffer
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._stream.encoding
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._stream.write(visible(text, newlines=True))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
 
 
 def jsonable(value: Any) -> Any:
@@ -50,6 +87,12 @@ def json_text(value: Any) -> str:
     obey written as a ``\\uXXXX`` escape (outside strings JSON has none of them, so this
     changes only how strings are spelt: ``json.loads`` gives back the exact text)."""
     text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def json_line(value: Any) -> str:
+    """``value`` as JSON on one line (JSON Lines), spelt as ``json_text`` spells it."""
+    text = json.dumps(value, ensure_ascii=False)
     return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 

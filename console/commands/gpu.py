@@ -11,14 +11,13 @@ The exit status is 1 when the host has no usable GPU (no nvidia-smi, no driver, 
 
 from __future__ import annotations
 
-import json
 import queue
 import sys
 import threading
 import time
 from typing import Any
 
-from console.commands import jsonable, print_table
+from console.commands import json_line, json_text, jsonable, print_table
 from console.errors import ConfigError
 from console.gpu import monitor_for
 from console.models import GpuProcess, GpuSample, GpuSnapshot, GpuStatus
@@ -56,7 +55,7 @@ def run(args: Any, services: Any) -> int:
     if args.once:
         snapshot = monitor_for(settings, host).probe()
         if args.json:
-            print(json.dumps(jsonable(snapshot), indent=2, ensure_ascii=False))
+            print(json_text(jsonable(snapshot)))
         else:
             print_snapshot(snapshot)
         return 0 if snapshot.state.ok else 1
@@ -92,6 +91,8 @@ def _stream(settings: GpuSettings, host: Any, args: Any) -> int:
             if args.json:
                 _json_line(snapshot)
             else:
+                if printed == 1 and snapshot.recording:  # said once, before the first frame
+                    print(f"{host.name}: {snapshot.recording}", flush=True)
                 print_frame_lines(snapshot)
     finally:
         monitor.close()
@@ -100,7 +101,7 @@ def _stream(settings: GpuSettings, host: Any, args: Any) -> int:
 
 
 def _json_line(snapshot: GpuSnapshot) -> None:
-    sys.stdout.write(json.dumps(jsonable(snapshot), ensure_ascii=False) + "\n")
+    sys.stdout.write(json_line(jsonable(snapshot)) + "\n")
     sys.stdout.flush()
 
 
@@ -136,6 +137,8 @@ def print_snapshot(snapshot: GpuSnapshot) -> None:
         if snapshot.state.detail:
             print(snapshot.state.detail)
         return
+    if snapshot.recording:  # the demo's hosts: never passed off as a live GPU
+        print(f"{snapshot.host}: {snapshot.recording}\n")
     print_table(snapshot.gpus, GPU_COLUMNS)
     if not snapshot.processes:
         print("\nNo processes on the GPUs.")

@@ -19,6 +19,7 @@ from typing import Any
 from console.commands import add_json_flag, print_json, print_table
 from console.errors import ConsoleError
 from console.format.jobs import format_duration, row_runtime, runtime, status_text
+from console.format.terminal import visible
 from console.jobs import directory as job_directory
 from console.jobs.directory import find_job, manager_for
 from console.jobs.manager import JobManager
@@ -58,7 +59,7 @@ def collect(services: Any, extra: list[str]) -> tuple[list[Job], dict[str, JobMa
     host by name. Hosts that cannot be read are reported on stderr and skipped."""
     listing = services.jobs.list(extra)
     for host, error in listing.errors.items():
-        print(f"warning: {host}: {error}", file=sys.stderr)
+        print(visible(f"warning: {host}: {error}"), file=sys.stderr)
     return listing.jobs, listing.managers
 
 

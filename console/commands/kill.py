@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from console.commands.jobs import add_host_flag, confirm
+from console.format.terminal import visible
 from console.jobs.manager import JobError
 from console.models import JobGroup
 
@@ -74,7 +75,7 @@ def _kill_group(args: Any, services: Any, group: JobGroup, members: list) -> int
     done = "Interrupted" if args.interrupt else "Killed"
     for manager, job in running:
         if job.id in errors:
-            print(f"error: node {job.spec.node_rank} ({job.host}): {errors[job.id]}",
+            print(visible(f"error: node {job.spec.node_rank} ({job.host}): {errors[job.id]}"),
                   file=sys.stderr)  # fmt: skip
         else:
             print(f"{done} node {job.spec.node_rank}: job {job.id} on {manager.host.name}.")

@@ -6,16 +6,23 @@ JOB is an id, ``HOST:ID``, a unique id prefix or a job name. A multi-node group 
 an id prefix or its name) shows the output of node rank 0, or of ``--node N``. With ``-f`` the output is
 followed by byte offset (reconnecting without loss or repeats) until the job ends and
 everything it printed is out, or until Ctrl-C.
+
+Into a pipe or a file the output goes as the job wrote it, byte for byte. On a terminal it is
+shown, not obeyed: colours and carriage returns pass, every other control (a screen clear, an
+OSC 52 clipboard write, a reset) is written visibly (``console.format.terminal.as_output``);
+``--raw`` sends the bytes as written there too.
 """
 
 from __future__ import annotations
 
+import codecs
 import sys
 import threading
 from typing import Any
 
 from console.commands.jobs import add_host_flag
 from console.errors import ConsoleError
+from console.format.terminal import as_output
 from console.jobs.directory import find_job_or_group
 from console.jobs.manager import JobError, JobManager
 from console.logs.follower import LogFollower, read_chunks
@@ -38,13 +45,18 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--node", type=int, default=None, metavar="N", help="of a job group: node rank N (0)"
     )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="on a terminal too, write the output byte for byte (escape sequences obeyed)",
+    )
     add_host_flag(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: Any, services: Any) -> int:
     job, manager = pick(services, args.job, args.host, args.node)
-    out = sys.stdout.buffer
+    out = _Output(sys.stdout.buffer, shown=sys.stdout.isatty() and not args.raw)
     if not args.follow:
         for chunk in read_chunks(manager.host, job.log_path):
             out.write(chunk.data)
@@ -98,3 +110,22 @@ def _close_when_finished(manager: Any, job_id: str, follower: LogFollower) -> No
                 follower.close()
         except ConsoleError:
             continue  # a dropped connection: the follower reconnects, look again later
+
+
+class _Output:
+    """Where the job's bytes go: as they are, or decoded (a character cut between two chunks
+    waits for the rest) and made safe for the terminal with ``as_output``."""
+
+    def __init__(self, stream, *, shown: bool):
+        self._stream = stream
+        self._decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape") if shown else None
+
+    def write(self, data: bytes) -> None:
+        if self._decoder is None:
+            self._stream.write(data)
+            return
+        text = self._decoder.decode(data)
+        self._stream.write(as_output(text).encode("utf-8", "surrogateescape"))
+
+    def flush(self) -> None:
+        self._stream.flush()

@@ -52,6 +52,21 @@ def visible(text: str, *, newlines: bool = False) -> str:
     return _UNSAFE_IN_LINE.sub(_escape, text)
 
 
+_OUTPUT_UNSAFE = re.compile(f"[{_UNSAFE.replace(chr(0x0B) + '-', chr(0x0B) + chr(0x0C) + chr(0x0E) + '-')}]")
+
+
+def as_output(text: str) -> str:
+    r"""A job's output for a terminal, as ``tail`` would show it but safe: colours (SGR) and
+    carriage returns (progress bars redrawn in place) pass; every other control — a screen
+    clear, a cursor move, an OSC 52 clipboard write, a terminal reset — is made ``visible``."""
+    if text.isprintable():
+        return text
+    parts = _SGR.split(text)
+    colours = _SGR.findall(text)
+    shown = [_OUTPUT_UNSAFE.sub(_escape, part) for part in parts]
+    return "".join(part + (colours[i] if i < len(colours) else "") for i, part in enumerate(shown))
+
+
 def plain_cell(text: str) -> str:
     """One line of a plain table: ANSI colour commands left out (a job's last output line
     is often coloured), everything else that could drive the terminal made ``visible``."""

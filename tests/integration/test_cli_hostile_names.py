@@ -144,3 +144,68 @@ def test_an_error_quoting_a_name_obeys_none(cli, tmp_path):
     assert failed.returncode == 2
     assert obeyable(failed.stderr) == []
     assert f"Cannot count {visible(str(gone))}" in failed.stderr.decode("utf-8")
+
+
+def test_a_compare_listing_shows_hostile_file_names_and_obeys_none(cli, tmp_path):
+    """``count --compare --by-path`` lists the missing and extra files by name: names that
+    someone else chose, printed through the guard every command's output passes."""
+    reference, other = tmp_path / "reference", tmp_path / "other"
+    reference.mkdir()
+    other.mkdir()
+    missing, extra = f"gone{OSC52}.jpg", f"new{CLEAR}\x9b2J.jpg"
+    (reference / missing).write_bytes(b"x")
+    (other / extra).write_bytes(b"y")
+
+    compared = cli("count", "--compare", "--by-path", "-r", str(reference), str(other))
+
+    assert obeyable(compared.stdout) == [], compared.stdout
+    listing = compared.stdout.decode("utf-8")
+    assert visible(missing) in listing and visible(extra) in listing
+
+
+def test_logs_on_a_terminal_keep_colours_and_show_other_controls(cli_on_terminal, hostile_job):
+    """``logs`` on a terminal: the colour and the line pass, the clipboard write, the screen
+    clear and the reset are shown; into a pipe the bytes are the job's own."""
+    shown = cli_on_terminal("logs", hostile_job.id)
+    assert b"\x1b[31mred\x1b[0m" in shown  # a colour is a colour
+    assert b"\x1b]52" not in shown and b"\x1b[2J" not in shown and b"\x1bc" not in shown
+    assert b"\\x1b]52;c;aGk=\\x07\\x1b[2J" in shown and b"\\x1bc" in shown
+
+    raw = cli_on_terminal("logs", "--raw", hostile_job.id)
+    assert LAST_LINE.encode() in raw
+
+
+def test_logs_into_a_pipe_are_the_jobs_bytes(cli, hostile_job):
+    piped = cli("logs", hostile_job.id)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == (LAST_LINE + "\n").encode()
+
+
+@pytest.fixture
+def cli_on_terminal(local_home, tmux_socket, tmp_path):
+    """``awsconsole ARGS…`` with a pseudo-terminal as its standard output; returns what it
+    wrote there (the terminal turns each newline into CR LF on the way)."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[jobs]\ntmux_socket = "{tmux_socket}"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWSCONSOLE_")}
+    env["HOME"] = str(local_home)
+
+    def run(*args: str) -> bytes:
+        main_end, terminal_end = os.openpty()
+        argv = [sys.executable, "-c", ENTRY, "--config", str(config), *args]
+        process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=terminal_end)
+        os.close(terminal_end)
+        output = b""
+        while True:
+            try:
+                data = os.read(main_end, 65536)
+            except OSError:  # EIO: the process closed its end
+                break
+            if not data:
+                break
+            output += data
+        os.close(main_end)
+        assert process.wait(timeout=120) == 0
+        return output
+
+    return run
