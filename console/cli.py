@@ -35,6 +35,12 @@ COMMAND_MODULES: tuple[str, ...] = (
     "unpack",
     "mount",
     "doctor",
+    "train",
+    "runs",
+    "checkpoints",
+    "predict",
+    "relaunch",
+    "demo",
 )
 #: with --demo, these read the dataset bucket's contents and so wait until it is filled
 #: (a command can also set ``needs_demo_data`` in its parser defaults)
@@ -58,8 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="no AWS account needed: an in-process AWS endpoint with a seeded fleet, "
-        "every instance being this machine in a sandbox folder",
+        help="no AWS account needed: a local AWS endpoint with a seeded fleet, shared by "
+        "every --demo call until `awsconsole demo stop`, every instance being this machine "
+        "in a sandbox folder",
     )
     parser.add_argument("--profile", help="AWS profile from ~/.aws/config (default: AWS_PROFILE)")
     parser.add_argument(
@@ -99,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     services = None
     try:
         settings = load_settings(args)
+        if getattr(args, "uses_settings_only", False):
+            # `awsconsole demo …` manages the demo's endpoint the services would connect to
+            return run_command(args, settings)
         # the backends load here, for the command that needs them: --help and a parse
         # error answer without boto3, paramiko or moto
         from console.startup import build_services, build_services_in_background
@@ -117,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if services.demo is not None and needs_data:
             # a script's `--demo count s3://deepfashion-data/img` must see the whole bucket
             services.demo.wait_until_seeded(DEMO_SEED_TIMEOUT)
-        return args.func(args, services)
+        return run_command(args, services)
     except ConsoleError as exc:
         report(exc)
         return EXIT_ERROR
@@ -139,6 +149,20 @@ def run_console(settings: Settings, services: object) -> int:
     app = make_app(settings, services)
     app.run()
     return getattr(app, "return_code", None) or EXIT_OK
+
+
+def run_command(args: argparse.Namespace, services: object) -> int:
+    """A subcommand, its standard output behind ``VisibleText`` (names from outside are
+    shown, never obeyed, whatever the command prints)."""
+    from console.commands import VisibleText  # with the command modules, loaded on use
+
+    real = sys.stdout
+    sys.stdout = VisibleText(real)
+    try:
+        return args.func(args, services)
+    finally:
+        sys.stdout.flush()
+        sys.stdout = real
 
 
 def report(error: ConsoleError) -> None:

@@ -9,14 +9,15 @@ from console.settings import Settings
 def build_services(settings: Settings, *, require_credentials: bool = False) -> Services:
     """The backends for ``settings``: a real account, or with ``settings.demo`` the embedded one.
 
-    With the demo, its loopback endpoint is started here and stopped by ``close()``, and
-    every instance is this machine rooted in a sandbox folder. Otherwise "local" is this
+    With the demo, the demo's shared loopback endpoint is found (or started: it keeps running
+    after ``close()``, until ``awsconsole demo stop``), and every instance is this machine
+    rooted in a sandbox folder. Otherwise "local" is this
     machine and any other target an SSH host (alias, ``user@host:port``).
     Raises ConfigError (unknown profile, demo cannot start) and, with
     ``require_credentials``, CredentialsError when no credentials are configured.
     """
     if settings.demo:
-        from console.demo.services import build_demo_services  # the demo loads moto
+        from console.demo.services import build_demo_services  # the demo's clients load here
 
         return build_demo_services(settings)
     # boto3 and the host layer load for the account the command needs
@@ -26,9 +27,9 @@ def build_services(settings: Settings, *, require_credentials: bool = False) -> 
 
 
 def build_services_in_background(settings: Settings) -> Services:
-    """The demo's services at once, its endpoint started on first use (the interactive
-    console's first screen shows while it starts)."""
-    # only the demo's names: its endpoint loads on its own thread, after the first screen
+    """The demo's services at once, connected to its endpoint on first use (the interactive
+    console's first screen shows while boto3 loads, or while a first endpoint starts)."""
+    # only the demo's names: its clients load on their own thread, after the first screen
     from console.demo.services import build_demo_services_in_background
 
     return build_demo_services_in_background(settings)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = [
+    "tests.fixtures.demo_endpoint",
     "tests.fixtures.moto_server",
     "tests.fixtures.nvidia_smi",
     "tests.fixtures.places",

@@ -1,8 +1,10 @@
 """The demo's bundle of services: its endpoint, its fleet, its instances as this machine.
 
-``build_demo_services`` starts the demo now; ``build_demo_services_in_background`` returns at
-once and starts it on first use, so the console's first screen shows while moto imports and
-seeds (most of the demo's start-up time).
+``build_demo_services`` connects to the demo's shared endpoint now (starting it when none
+runs); ``build_demo_services_in_background`` returns at once and connects on first use, so
+the console's first screen shows while boto3 loads (and, on a first start, while the
+endpoint starts and seeds). Closing the bundle closes this process's connections only: the
+endpoint keeps the demo's state for the next console or CLI call.
 """
 
 from __future__ import annotations
@@ -19,10 +21,9 @@ from console.settings import Settings
 
 
 class _DemoStarter:
-    """Starts the demo endpoint on first use, so the console draws its first screen before
-    moto imports and seeds (most of the demo's start-up time). Starting it in parallel
-    with the UI was slower for both: the two fight over the interpreter lock. Backends wait
-    for it, which the UI only does from thread workers."""
+    """Connects to the demo endpoint on first use, so the console draws its first screen
+    before boto3 loads (and a first start of the endpoint seeds). Backends wait for it,
+    which the UI only does from thread workers."""
 
     def __init__(self, settings: Settings, on_ready: Callable[[Settings], None]):
         self._settings = settings
@@ -115,25 +116,26 @@ class DemoServices(Services):
 
 
 def _demo_parts(settings: Settings) -> dict[str, object]:
-    """Start the demo and build its backends. Raises ConfigError when it cannot start."""
-    # the endpoint, boto3 and the host layer load here, on the demo's starting thread
-    from console.demo.environment import DemoEc2Service, demo_host_factory, start_demo
+    """Connect to the demo and build its backends. Raises ConfigError when it cannot start."""
+    # boto3 and the host layer load here, on the demo's connecting thread
+    from console.demo.environment import DemoEc2Service, connect_demo, demo_host_factory
+    from console.demo.training import with_demo_templates
     from console.hosts import HostPool
     from console.services.s3_files import s3_with_files
 
-    demo = start_demo(settings)
+    demo = connect_demo(settings)
     try:
-        # the demo's own session: its clients exist already (creating one parses the
-        # service's model, a noticeable share of the start-up time)
         aws = demo.session
         ec2 = DemoEc2Service(aws, demo)
         # an instance launched after a region switch is looked up in the region shown now
         shown = [ec2]
         hosts = HostPool(factory=demo_host_factory(demo, lambda: shown[0].list_instances()))
     except BaseException:
-        demo.stop()
+        demo.close()
         raise
-    started = settings.with_overrides(endpoint_url=demo.endpoint_url, region=demo.region)
+    # the demo's job templates (training on this machine) beside the config file's
+    started = settings.with_overrides(endpoint_url=demo.endpoint_url, region=demo.region,
+                                      templates=with_demo_templates(settings.templates))  # fmt: skip
     return {
         "demo": demo,
         "ec2": ec2,
@@ -141,8 +143,9 @@ def _demo_parts(settings: Settings) -> dict[str, object]:
         "hosts": hosts,
         "settings": started,
         "connect": lambda wanted: _demo_backends(demo, wanted, shown),
-        # close() runs these in reverse: hosts, then AWS connections, then the demo server
-        "on_close": [demo.stop, aws.close, hosts.close_all],
+        # close() runs these in reverse: hosts, then this process's AWS connections; the
+        # endpoint keeps running (``awsconsole demo stop`` ends it)
+        "on_close": [demo.close, hosts.close_all],
     }
 
 
@@ -177,9 +180,9 @@ def _demo_backends(demo, wanted: Settings, shown: list) -> AwsBackends:
 
 
 def build_demo_services_in_background(settings: Settings) -> Services:
-    """The demo's Services at once, its endpoint started on first use in a thread
+    """The demo's Services at once, connected to its endpoint on first use in a thread
     (interactive start-up: the first screen shows first; every backend call waits until
-    the endpoint is up)."""
+    the connection is made, and on a first start until the endpoint is seeded)."""
     services = DemoServices(
         settings=settings.with_overrides(region=settings.region or DEMO_REGION),
         ec2=None,  # type: ignore[arg-type]
@@ -202,9 +205,9 @@ def build_demo_services_in_background(settings: Settings) -> Services:
 
 
 def build_demo_services(settings: Settings) -> Services:
-    """The demo's Services, its endpoint started here and stopped by ``close()``; every
-    instance is this machine rooted in a sandbox folder. Raises ConfigError when the demo
-    cannot start."""
+    """The demo's Services, connected here to its endpoint (started when none runs; it
+    outlives ``close()``); every instance is this machine rooted in a sandbox folder.
+    Raises ConfigError when the demo cannot start."""
     parts = _demo_parts(settings)
     return DemoServices(
         settings=parts["settings"],  # type: ignore[arg-type]

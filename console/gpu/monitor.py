@@ -69,7 +69,11 @@ class GpuMonitor:
         self.clock = clock
         self.history = GpuHistory(max(1, int(history_seconds * 1000 / interval_ms)))
         self._lock = threading.Lock()
-        self._snapshot = GpuSnapshot(host=host.name, state=GpuState(GpuStatus.STARTING))
+        # the demo's hosts replay a recorded nvidia-smi: say so, unless another one is set
+        recording = host.gpu_recording if nvidia_smi == "nvidia-smi" else None
+        self._snapshot = GpuSnapshot(
+            host=host.name, state=GpuState(GpuStatus.STARTING), recording=recording
+        )
         self._streams: list[CommandStream] = []
 
     # --- reading ---

@@ -53,6 +53,9 @@ class Host(ABC):
 
     #: short name shown in the UI ("local", an ssh alias, an instance id)
     name: str
+    #: set when this host's ``nvidia-smi`` replays a recording instead of asking a GPU (the
+    #: demo's instances): what the recording is, for the GPU view to say so
+    gpu_recording: str | None = None
 
     @abstractmethod
     def run(

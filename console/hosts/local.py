@@ -2,7 +2,11 @@
 
 With ``home`` set, the host is a sandbox (what ``--demo`` maps every instance to): ``~``
 means that folder, commands start there with ``HOME`` pointing at it. Commands start in
-the host's home by default, as they do over ssh, so the two hosts behave alike.
+the host's home by default, as they do over ssh, so the two hosts behave alike. ``env``
+adds variables to everything the host starts (the demo gives its hosts the console's
+``PATH`` for the trainer: ``console.runs.local_python.console_environment``); a tmux job
+started through it runs with them too (tmux gives a new session its client's ``PATH``, and
+the job's runner inherits the rest when it starts the server).
 """
 
 from __future__ import annotations
@@ -31,9 +35,16 @@ _STDERR_TAIL = 64 * 1024
 class LocalHost(Host):
     """Commands and files on this machine, optionally rooted in a sandbox folder."""
 
-    def __init__(self, name: str = "local", home: str | os.PathLike[str] | None = None):
+    def __init__(
+        self,
+        name: str = "local",
+        home: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+    ):
         self.name = name
         self._sandbox = os.path.abspath(os.fspath(home)) if home is not None else None
+        #: variables for every command started here, under the command's own ``env``
+        self.env = dict(check_env(env)) if env else {}
 
     def __repr__(self) -> str:
         return f"LocalHost({self.name!r}, home={self._sandbox!r})"
@@ -63,6 +74,7 @@ class LocalHost(Host):
         full_env = dict(os.environ)
         if self._sandbox is not None:
             full_env["HOME"] = self._sandbox
+        full_env.update(self.env)
         full_env.update(check_env(env))
         return argv, directory, full_env
 

@@ -80,6 +80,9 @@ class GpuSnapshot:
     gpus: tuple[GpuSample, ...] = ()
     processes: tuple[GpuProcess, ...] = ()
     updated_at: float | None = None
+    #: not a live GPU: what the host's nvidia-smi replays ("recording of a real NVIDIA A10G,
+    #: replayed"), None for a real one
+    recording: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""`awsconsole --demo`: the in-process endpoint, its seeded fleet and dataset, its sandbox hosts."""
+"""`awsconsole --demo`: the shared endpoint, its seeded fleet and dataset, its sandbox hosts."""
 
 from __future__ import annotations
 
@@ -9,17 +9,25 @@ import subprocess
 import sys
 import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 from PIL import Image
 
-from console.demo.environment import FLEET, DemoEnvironment, demo_host_factory, start_demo
+from console.demo.environment import (
+    FLEET,
+    DemoEc2Service,
+    DemoEnvironment,
+    connect_demo,
+    demo_host_factory,
+)
 from console.errors import HostConfigError
 from console.hosts import HostPool
 from console.settings import Settings
 from console.startup import build_services
+from tests.fixtures.demo_endpoint import endpoint_processes, stop_demo
 
 AWSCONSOLE = str(Path(sys.executable).with_name("awsconsole"))
 EXACT_HEADERS = {
@@ -33,20 +41,28 @@ EXACT_HEADERS = {
 
 
 @pytest.fixture(scope="module")
-def demo_dir(request, tmp_path_factory) -> Path:
+def demo_dir(request, tmp_path_factory) -> Iterator[Path]:
+    """A demo folder of this module's own (its own endpoint, stopped afterwards)."""
+    folder = tmp_path_factory.mktemp("awsconsole-demo")
     # the generated images are cached between test runs like a user's cache dir would be;
     # every run still uploads them and checks what arrived
     cache = getattr(request.config, "cache", None)
-    if cache is None:  # -p no:cacheprovider
-        return tmp_path_factory.mktemp("awsconsole-demo")
-    return Path(cache.mkdir("awsconsole-demo"))
+    if cache is not None:  # not -p no:cacheprovider
+        (folder / ".dataset-cache").symlink_to(Path(cache.mkdir("awsconsole-demo-dataset")))
+    yield folder
+    stop_demo(folder)
 
 
 @pytest.fixture(scope="module")
 def demo(demo_dir):
-    environment = start_demo(Settings(demo=True, demo_dir=str(demo_dir)))
+    environment = connect_demo(Settings(demo=True, demo_dir=str(demo_dir)))
     yield environment
-    environment.stop()
+    environment.close()
+
+
+def fleet_ids(demo: DemoEnvironment) -> dict[str, str]:
+    """Instance id -> Name tag of every instance on the endpoint."""
+    return {i.id: i.name for i in DemoEc2Service(demo.session, demo).list_instances()}
 
 
 def client(demo: DemoEnvironment, service: str):
@@ -71,6 +87,7 @@ def read(s3, key: str) -> str:
 def test_fleet_is_seeded_exactly(demo):
     ec2 = client(demo, "ec2")
     seen = {}
+    images = set()
     for reservation in ec2.describe_instances()["Reservations"]:
         for raw in reservation["Instances"]:
             name = {t["Key"]: t["Value"] for t in raw["Tags"]}["Name"]
@@ -80,7 +97,7 @@ def test_fleet_is_seeded_exactly(demo):
                 "spot" if raw.get("InstanceLifecycle") == "spot" else "on-demand",
             )
             assert raw["KeyName"] == "fashion-key"
-            assert raw["ImageId"] == demo.image_id
+            images.add(raw["ImageId"])
             assert [g["GroupName"] for g in raw["SecurityGroups"]] == ["fashion-ssh"]
     assert seen == {
         "fashion-train": ("g5.xlarge", "running", "on-demand"),
@@ -88,12 +105,14 @@ def test_fleet_is_seeded_exactly(demo):
         "fashion-p4d": ("p4d.24xlarge", "stopped", "on-demand"),
         "fashion-first-try": ("g4dn.xlarge", "terminated", "on-demand"),
     }
-    assert set(demo.instances.values()) == set(seen)
+    assert len(images) == 1  # one AMI for the whole fleet
+    assert set(fleet_ids(demo).values()) == set(seen)
 
 
 def test_fleet_runs_a_deep_learning_ami_behind_a_key_and_ssh_group(demo):
     ec2 = client(demo, "ec2")
-    [image] = ec2.describe_images(ImageIds=[demo.image_id])["Images"]
+    running = ec2.describe_instances()["Reservations"][0]["Instances"][0]
+    [image] = ec2.describe_images(ImageIds=[running["ImageId"]])["Images"]
     assert image["Name"].startswith("Deep Learning AMI")
     assert [k["KeyName"] for k in ec2.describe_key_pairs()["KeyPairs"]] == ["fashion-key"]
     [group] = ec2.describe_security_groups(GroupNames=["fashion-ssh"])["SecurityGroups"]
@@ -158,8 +177,9 @@ def test_dataset_archives_hold_the_same_images(demo):
 
 
 def test_every_instance_has_a_sandbox_host(demo):
-    pool = HostPool(factory=demo_host_factory(demo))
-    for instance_id, name in demo.instances.items():
+    ec2 = DemoEc2Service(demo.session, demo)
+    pool = HostPool(factory=demo_host_factory(demo, ec2.list_instances))
+    for instance_id, name in fleet_ids(demo).items():
         by_id, by_name = pool.host_for(instance_id), pool.host_for(name)
         assert Path(by_id.home()) == Path(by_name.home()) == demo.sandbox / name
         assert (demo.sandbox / name).is_dir()
@@ -173,25 +193,31 @@ def test_every_instance_has_a_sandbox_host(demo):
 
 def test_demo_keys_never_reach_the_process_environment(demo_dir):
     before = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
-    environment = start_demo(Settings(demo=True, demo_dir=str(demo_dir)))
+    environment = connect_demo(Settings(demo=True, demo_dir=str(demo_dir)))
     try:
         assert {k: v for k, v in os.environ.items() if k.startswith("AWS_")} == before
     finally:
-        environment.stop()
+        environment.close()
 
 
-def test_stop_leaves_no_thread_even_while_seeding(tmp_path):
+def test_close_leaves_no_thread_and_the_endpoint_seeding(tmp_path):
+    folder = tmp_path / "demo"
     before = set(threading.enumerate())
-    # a fresh folder: the dataset is still being generated when stop() comes
-    environment = start_demo(Settings(demo=True, demo_dir=str(tmp_path)))
-    environment.release_seeding()
-    assert not environment.seeded
-    environment.stop()
-    assert set(threading.enumerate()) - before == set()
-    environment.stop()  # twice is harmless
+    try:
+        # a fresh folder: the endpoint still generates the dataset when close() comes
+        environment = connect_demo(Settings(demo=True, demo_dir=str(folder)))
+        environment.release_seeding()
+        assert not environment.seeded
+        environment.close()
+        assert set(threading.enumerate()) - before == set()
+        environment.close()  # twice is harmless
+        # the endpoint is not this process's: it keeps the world for the next console
+        assert [p.pid for p in endpoint_processes(folder)] == [environment.endpoint.pid]
+    finally:
+        stop_demo(folder)
 
 
-def test_build_services_runs_the_demo_and_close_stops_it(demo_dir):
+def test_build_services_runs_the_demo_and_close_keeps_the_endpoint(demo_dir):
     before = set(threading.enumerate())
     services = build_services(Settings(demo=True, demo_dir=str(demo_dir)))
     try:
@@ -202,6 +228,7 @@ def test_build_services_runs_the_demo_and_close_stops_it(demo_dir):
     finally:
         services.close()
     assert set(threading.enumerate()) - before == set()
+    assert [p.pid for p in endpoint_processes(demo_dir)] == [services.demo.endpoint.pid]
 
 
 @pytest.mark.slow

@@ -68,6 +68,7 @@ def hourly_prices(services: Services, instances: list[Instance]) -> dict[str, fl
 class GpuView(ReportsWorkerFailures, ConsoleView):
     view_id = "gpu"
     title = "GPU"
+    home = "#gpu-list"
     aliases = (
         "gpus",
         "nvidia-smi",
@@ -365,10 +366,12 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
             return state.message + (f"\n{detail}" if detail else "")
         stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.updated_at or time.time()))
         count = len(snapshot.gpus)
+        # a replayed recording (the demo's instances) is never passed off as a live GPU
+        source = f"\n{snapshot.recording}" if snapshot.recording else ""
         return (
             f"{self.host_label}: {count} GPU{'s' if count != 1 else ''}, "
             f"{len(snapshot.processes)} process{'es' if len(snapshot.processes) != 1 else ''}"
-            f" · updated {stamp} · every {self.gpu_settings.interval_ms} ms"
+            f" · updated {stamp} · every {self.gpu_settings.interval_ms} ms{source}"
         )
 
     # -- idle GPUs -------------------------------------------------------------------------

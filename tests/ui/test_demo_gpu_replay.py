@@ -1,0 +1,57 @@
+"""The GPU view in ``--demo``: a g5 instance replays the recording of a real A10G, and the
+view says that its numbers are a recording, not a live GPU."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from console.app import make_app
+from console.settings import Settings
+from console.startup import build_services
+from console.ui.gpu.host_picker import GpuHostPicker
+from console.ui.gpu.view import GpuView
+from console.ui.instances.view import InstancesView
+from tests.ui.conftest import query_shown
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+
+
+async def until(pilot, condition, within: float = 90.0, shown=lambda: "") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {within}s: {shown()}")
+        await pilot.pause(0.05)
+
+
+async def test_a_g5_instance_shows_the_a10g_recording_labelled_as_one(demo_folder, tmp_path):
+    # the default [gpu] nvidia_smi: the demo host's own stand-in answers it
+    settings = Settings.load(tmp_path / "none.toml", environ={}).with_overrides(
+        demo=True, demo_dir=str(demo_folder), refresh_interval=0
+    )
+    services = build_services(settings)
+    app = make_app(settings, services)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            # the first screen is up (on a loaded machine it takes a while) before the key
+            await query_shown(pilot, InstancesView, within=90)
+            await pilot.press("4")
+            view = await query_shown(pilot, GpuView, within=90)
+            await until(pilot, lambda: "fashion-train" in {i.name for i in view.instances.values()})
+            [train] = [i for i in view.instances.values() if i.name == "fashion-train"]
+            assert train.type == "g5.xlarge"
+            view.query_one(GpuHostPicker).choose(train.id)
+
+            def state() -> str:
+                return str(app.screen.query_one("#gpu-state").render())
+
+            await until(
+                pilot, lambda: "recording of a real NVIDIA A10G, replayed" in state(), shown=state
+            )
+            assert "1 GPU," in state()
+            assert "NVIDIA A10G" in str(app.screen.query_one("#gpu-models").render())
+    finally:
+        services.close()
