@@ -35,6 +35,9 @@ CLIENT_CONFIG = Config(
     max_pool_connections=32,
     tcp_keepalive=True,
 )
+#: S3 signs with SigV4 everywhere, presigned URLs included (without it botocore still
+#: presigns in the older form some regions no longer accept; SigV4 allows up to 7 days)
+S3_CLIENT_CONFIG = CLIENT_CONFIG.merge(Config(signature_version="s3v4"))
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,9 @@ class AwsSession:
                 self.require_credentials()
                 with self.errors(service):
                     client = self._session.client(
-                        service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG
+                        service,
+                        endpoint_url=self.endpoint_url,
+                        config=S3_CLIENT_CONFIG if service == "s3" else CLIENT_CONFIG,
                     )
                 client.meta.events.register_first(
                     f"needs-retry.{client.meta.service_model.service_id.hyphenize()}",

@@ -1,13 +1,14 @@
 """``awsconsole count``: files, directories and bytes under a path — the Counts view's twin.
 
     awsconsole count PATH [-r] [--by-ext] [--bytes] [--json]
-    awsconsole count --compare A B [C] [-r] [--by-path] [--bytes] [--json]
+    awsconsole count --compare A B [C] [--top-level] [--by-path] [--bytes] [--json]
 
 PATH is a local path, ``HOST:path`` or ``s3://bucket/prefix``. Sizes cost one ``stat`` per
 file, several times the directory listing itself on a big flat folder, so they are only
 summed with ``--bytes`` (S3 listings carry sizes: an S3 count always has them). With
 ``--compare`` the first location is the reference and the exit status is 1 when another one
-differs from it.
+differs from it; a compare descends into folders unless ``--top-level`` is given, and a
+top-level compare puts the folders it sees side by side with the files.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
 from console.errors import CountError
-from console.format.files import extension_rows
+from console.format.files import extension_label, extension_rows
+from console.format.terminal import visible
 from console.models import CountComparison, CountOptions, CountProgress, FileCount
 
 #: paths listed per location under a comparison table (the JSON output has them all)
@@ -32,7 +34,17 @@ def register(subparsers: Any) -> None:
         "with --compare, put two or three locations side by side.",
     )
     parser.add_argument("locations", nargs="+", metavar="PATH")
-    parser.add_argument("-r", "--recursive", action="store_true", help="descend into folders")
+    parser.add_argument(
+        "-r",
+        "--recursive",
+        action="store_true",
+        help="descend into folders (--compare always does)",
+    )
+    parser.add_argument(
+        "--top-level",
+        action="store_true",
+        help="with --compare: compare only the top level (its files and folders)",
+    )
     parser.add_argument("--by-ext", action="store_true", help="break files down by extension")
     parser.add_argument(
         "--bytes",
@@ -84,7 +96,7 @@ def run(args: Any, services: Any) -> int:
     if count.error_count:
         print(f"\n{count.error_count} entries could not be read:", file=sys.stderr)
         for message in count.errors:
-            print(f"  {message}", file=sys.stderr)
+            print(visible(f"  {message}"), file=sys.stderr)
     return 0
 
 
@@ -92,7 +104,7 @@ def _run_compare(args: Any, counter: Any) -> int:
     if not 2 <= len(args.locations) <= 3:
         raise CountError(f"--compare takes two or three locations, not {len(args.locations)}.")
     options = CountOptions(
-        recursive=args.recursive,
+        recursive=not args.top_level,
         by_ext=True,
         with_bytes=args.bytes,
         with_paths=args.by_path,
@@ -174,7 +186,7 @@ def _print_comparison(comparison: CountComparison) -> None:
     for index, count in enumerate(counts):
         print(f"[{index + 1}] {count.location}")
     print()
-    columns: list[tuple[str, Any]] = [("EXTENSION", lambda row: row.extension or "(none)")]
+    columns: list[tuple[str, Any]] = [("EXTENSION", lambda row: extension_label(row.extension))]
     for index in range(len(counts)):
         columns.append((f"[{index + 1}] FILES", lambda row, i=index: row.files[i]))
         if index:
@@ -194,7 +206,12 @@ def _print_comparison(comparison: CountComparison) -> None:
                     print(f"  {path!r}" if "\n" in path else f"  {path}")
                 if len(paths) > MAX_LISTED_PATHS:
                     print(f"  … {len(paths) - MAX_LISTED_PATHS} more (--json lists them all)")
-    print("\nSame files everywhere." if comparison.matches else "\nThe locations differ.")
+    if not comparison.matches:
+        print("\nThe locations differ.")
+    elif all(count.recursive for count in counts):
+        print("\nSame files everywhere.")
+    else:
+        print("\nSame files and folders at the top level (--top-level: folders not looked into).")
 
 
 class _ProgressLine:

@@ -1,4 +1,5 @@
-"""How the Files view writes sizes, rates, durations and text progress bars."""
+"""How the Files view writes sizes, rates, durations, text progress bars, and the state of a
+transfer (the same words in the queue, the bucket browser and ``awsconsole cp``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from collections.abc import Iterator
 
 from rich.text import Text
 
-from console.models import ExtensionCount, FileCount
+from console.models import ExtensionCount, FileCount, TransferProgress, TransferState
+from console.models.files import FOLDERS_ROW, TransferTotals
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
@@ -39,18 +41,96 @@ def human_eta(seconds: float | None) -> str:
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
-def text_bar(done: int, total: int, width: int = 12) -> Text:
-    """A progress bar that fits in a table cell: ``██████░░░░░░  50%``."""
-    fraction = 1.0 if total <= 0 else min(1.0, max(0.0, done / total))
+def text_bar(done: int, total: int, width: int = 12, *, style: str = "green") -> Text:
+    """A progress bar that fits in a table cell: ``██████░░░░░░  50%`` (an empty total is
+    nothing done: ``░░░░░░░░░░░░   0%``)."""
+    fraction = 0.0 if total <= 0 else min(1.0, max(0.0, done / total))
     filled = int(round(fraction * width))
-    bar = Text("█" * filled, style="green")
+    bar = Text("█" * filled, style=style)
     bar.append("░" * (width - filled), style="dim")
     bar.append(f" {fraction * 100:3.0f}%")
     return bar
 
 
+#: how each state of a transfer is coloured (its word, its bar)
+TRANSFER_STYLES = {
+    TransferState.QUEUED: "dim",
+    TransferState.RUNNING: "cyan",
+    TransferState.PAUSED: "yellow",
+    TransferState.DONE: "green",
+    TransferState.SKIPPED: "green",
+    TransferState.FAILED: "bold red",
+    TransferState.CANCELLED: "dim",
+}
+
+
+def transfer_style(progress: TransferProgress) -> str:
+    """The colour of a transfer: its state's, and a warning for a done one that refused
+    names."""
+    if progress.refused and not progress.state.active and progress.state is not TransferState.FAILED:
+        return "yellow"
+    return TRANSFER_STYLES[progress.state]
+
+
+def transfer_state_text(progress: TransferProgress) -> str:
+    """The state of one transfer in words, with its reason: ``queued``, ``running``,
+    ``running: job ID on HOST``, ``paused``, ``done``, ``done, 2 refused``, ``skipped
+    (identical)``, ``failed: REASON``, ``cancelled``."""
+    state = progress.state
+    refused = f", {progress.refused} refused" if progress.refused else ""
+    if state is TransferState.SKIPPED:
+        return f"skipped (identical){refused}"
+    if state is TransferState.FAILED:
+        return f"failed: {progress.reason or 'no reason given'}{refused}"
+    if state is TransferState.CANCELLED:
+        return f"cancelled{refused}"
+    if state is TransferState.RUNNING and progress.job_id:
+        host = f" on {progress.job_host}" if progress.job_host else ""
+        return f"running: job {progress.job_id}{host}{refused}"
+    return f"{state.value}{refused}"
+
+
+def transfer_bar(progress: TransferProgress, width: int = 12) -> Text:
+    """A transfer's bar in its state's colour: a done one full (what could be written was),
+    any other at the bytes it really moved (a failed copy never shows a full bar)."""
+    if progress.state in (TransferState.DONE, TransferState.SKIPPED):
+        total = max(progress.bytes_total, 1)
+        return text_bar(total, total, width, style=transfer_style(progress))
+    return text_bar(progress.bytes_done, progress.bytes_total, width, style=transfer_style(progress))
+
+
+def transfer_totals_text(totals: TransferTotals) -> str:
+    """The queue in one line: each state counted apart, then files, bytes, rate and ETA
+    (``3 transfers: 1 running, 1 done, 1 failed · 4/9 files · 1.0 MiB of 2.0 MiB · …``)."""
+    if totals.count == 0:
+        return "No transfers."
+    counts = [
+        (totals.running, "running"),
+        (totals.paused, "paused"),
+        (totals.queued, "queued"),
+        (totals.done, "done"),
+        (totals.failed, "failed"),
+        (totals.cancelled, "cancelled"),
+    ]
+    states = ", ".join(f"{number} {word}" for number, word in counts if number)
+    plural = "transfer" if totals.count == 1 else "transfers"
+    parts = [
+        f"{totals.count} {plural}: {states}",
+        f"{totals.files_done}/{totals.files_total} files",
+        f"{human_bytes(totals.bytes_done)} of {human_bytes(totals.bytes_total)}",
+    ]
+    if totals.running:
+        parts.append(f"{human_rate(totals.rate)} · ETA {human_eta(totals.eta)}")
+    if totals.refused:
+        parts.append(f"{totals.refused} name(s) refused")
+    return " · ".join(parts)
+
+
 def extension_label(extension: str) -> str:
-    """An extension as a table shows it (files without one are ``(none)``)."""
+    """An extension as a table shows it (files without one are ``(none)``, the folders of
+    a top-level compare ``(folders)``)."""
+    if extension == FOLDERS_ROW:
+        return "(folders)"
     return extension or "(none)"
 
 

@@ -94,6 +94,23 @@ class S3Page:
 
 
 @dataclass(frozen=True, slots=True)
+class ObjectPreview:
+    """The first part of an object as text: ``shown`` of its ``size`` bytes were read."""
+
+    bucket: str
+    key: str
+    text: str
+    #: the object's whole size in bytes
+    size: int
+    #: how many of its bytes ``text`` holds (fewer than ``size`` for a large object)
+    shown: int
+
+    @property
+    def partial(self) -> bool:
+        return self.shown < self.size
+
+
+@dataclass(frozen=True, slots=True)
 class HourlyPrice:
     """What an instance costs per hour and where that figure came from.
 

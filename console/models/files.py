@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -54,6 +56,10 @@ class FileCount:
     @property
     def entries(self) -> int:
         return self.files + self.dirs + self.symlinks + self.other
+
+
+#: the comparison row of folders a top-level compare adds (no file extension holds a "/")
+FOLDERS_ROW = "/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +137,20 @@ class UnpackResult:
 
 
 class TransferState(StrEnum):
+    """Where a transfer stands: the one status model of the queue, the bucket browser and
+    ``awsconsole cp``.
+
+    A transfer is *active* while queued, running or paused, and *finished* once done,
+    skipped, failed or cancelled. A copy between a host and S3 runs as a job on the host and
+    stays running until that job ends: its exit status makes it done or failed.
+
+    A copy whose folder held names the containment rule refused is **done**, with the
+    refused names counted beside the state ("done, 2 refused"): everything that could be
+    written was written and verified, and each refused name is listed with its reason. It is
+    never failed (nothing went wrong with what was copied) and never plain done (the words
+    always name the refusals; ``awsconsole cp`` exits 1).
+    """
+
     QUEUED = "queued"
     RUNNING = "running"
     PAUSED = "paused"
@@ -138,6 +158,14 @@ class TransferState(StrEnum):
     SKIPPED = "skipped"  # an identical file was already there (policy "skip")
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        return self in (TransferState.QUEUED, TransferState.RUNNING, TransferState.PAUSED)
+
+    @property
+    def finished(self) -> bool:
+        return not self.active
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +191,79 @@ class TransferProgress:
     bytes_resumed: int = 0
     #: names from the source refused so far (see ``RefusedName``)
     refused: int = 0
+    #: why it failed or was cancelled (one line; empty otherwise)
+    reason: str = ""
+    #: a host <-> S3 copy runs as a job on the host: its id, and the host it runs on
+    job_id: str | None = None
+    job_host: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TransferTotals:
+    """Transfers counted apart by state, with the bytes and files of all of them.
+
+    ``done`` includes the transfers skipped as identical; ``with_refused`` counts the done
+    ones that refused names (``refused`` is the number of names).
+    """
+
+    queued: int = 0
+    running: int = 0
+    paused: int = 0
+    done: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    with_refused: int = 0
+    refused: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    files_done: int = 0
+    files_total: int = 0
+    #: bytes/s of the running transfers together, and the seconds left at that rate
+    rate: float = 0.0
+    eta: float | None = None
+
+    @property
+    def count(self) -> int:
+        return self.queued + self.running + self.paused + self.done + self.failed + self.cancelled
+
+    @property
+    def active(self) -> int:
+        return self.queued + self.running + self.paused
+
+    @classmethod
+    def of(cls, items: Iterable[TransferProgress]) -> TransferTotals:
+        """The totals of ``items`` (each transfer's latest progress)."""
+        states = Counter[TransferState]()
+        with_refused = refused = bytes_done = bytes_total = files_done = files_total = 0
+        rate = 0.0
+        for item in items:
+            states[item.state] += 1
+            bytes_done += item.bytes_done
+            bytes_total += item.bytes_total
+            files_done += item.files_done
+            files_total += item.files_total
+            refused += item.refused
+            if item.refused and item.state in (TransferState.DONE, TransferState.SKIPPED):
+                with_refused += 1
+            if item.state is TransferState.RUNNING:
+                rate += item.rate
+        left = max(0, bytes_total - bytes_done)
+        return cls(
+            queued=states[TransferState.QUEUED],
+            running=states[TransferState.RUNNING],
+            paused=states[TransferState.PAUSED],
+            done=states[TransferState.DONE] + states[TransferState.SKIPPED],
+            failed=states[TransferState.FAILED],
+            cancelled=states[TransferState.CANCELLED],
+            with_refused=with_refused,
+            refused=refused,
+            bytes_done=bytes_done,
+            bytes_total=bytes_total,
+            files_done=files_done,
+            files_total=files_total,
+            rate=rate,
+            eta=left / rate if rate > 0 else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,12 +297,34 @@ class TransferResult:
     #: final paths written (keep-both may have given a file a suffix)
     written: tuple[str, ...] = ()
     error: str | None = None
-    #: a host <-> S3 copy runs as a job on the host: its id
+    #: a host <-> S3 copy runs as a job on the host: its id, and that host
     job_id: str | None = None
+    job_host: str = ""
     #: bytes found already copied by an earlier, interrupted run (not sent again)
     bytes_resumed: int = 0
     #: names skipped because writing them would leave the destination (the rest was copied)
     refused: tuple[RefusedName, ...] = ()
+
+    def final_progress(self) -> TransferProgress:
+        """The transfer's last progress, as a finished row shows it (files and bytes of
+        what it copied or skipped; the reason is the error's first line)."""
+        files = self.files_copied + self.files_skipped
+        return TransferProgress(
+            transfer_id=self.transfer_id,
+            source=self.source,
+            destination=self.destination,
+            state=self.state,
+            bytes_done=self.bytes_total if self.error is None else 0,
+            bytes_total=self.bytes_total,
+            files_done=files,
+            files_total=files,
+            resumes=self.resumes,
+            bytes_resumed=self.bytes_resumed,
+            refused=len(self.refused),
+            reason=(self.error or "").strip().split("\n")[0],
+            job_id=self.job_id,
+            job_host=self.job_host,
+        )
 
 
 @dataclass(frozen=True)

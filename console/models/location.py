@@ -23,7 +23,14 @@ from enum import StrEnum
 
 from console.errors import ConsoleError, MountError
 
-__all__ = ["Location", "LocationError", "LocationKind", "parse_location", "parse_s3_url"]
+__all__ = [
+    "Location",
+    "LocationError",
+    "LocationKind",
+    "parse_location",
+    "parse_s3_url",
+    "path_on_host",
+]
 
 S3_SCHEME = "s3://"
 #: what an ssh alias, a DNS name, an IPv4 address, an instance id or ``user@host`` is made of
@@ -100,6 +107,24 @@ def parse_location(text: str, *, error: type[ConsoleError] = LocationError) -> L
             f"For a local file of that name write ./{text}."
         )
     return Location(LocationKind.HOST, tail or "~", host=head)
+
+
+def path_on_host(
+    text: str, host: str, *, field: str, error: type[ConsoleError] = LocationError
+) -> str:
+    """The path ``text`` names on ``host``, for a field whose path must lie on the host the
+    work runs on (an unpack's destination): a plain path, or ``HOST:path`` naming that same
+    host. Another host or an S3 location is refused with ``error``, never taken as a local
+    folder of that literal name (``fashion-train:~`` would otherwise become one).
+    """
+    where = parse_location(text, error=error)
+    if where.kind == LocationKind.LOCAL or (where.kind == LocationKind.HOST and where.host == host):
+        return where.path
+    other = f"the S3 location {where}" if where.kind == LocationKind.S3 else f"host {where.host!r}"
+    raise error(
+        f"{field} {text!r} is on {other}, but this runs on {host!r}: write a path there "
+        f"(DIR or {host}:DIR)."
+    )
 
 
 def _parse_s3(text: str, error: type[ConsoleError]) -> Location:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from console.errors import CredentialsError
+from console.errors import CredentialsError, UnpackError
 from console.files.count.counter import FileCounter
 from console.files.count.engine import COMPARE_OPTIONS, DEFAULT_OPTIONS, compare_counts
 from console.files.mount import Credentials, list_mounts, mount, mount_tools, unmount
@@ -37,15 +37,18 @@ from console.models import (
     UnpackResult,
 )
 from console.models.jobspec import parse_env, template_spec
+from console.models.location import path_on_host
 from console.services import JobManagerBackend, Services, unguarded
 from console.services.guard import guard
 from console.services.monitoring import HostMonitors
+from console.services.runs import HostRuns
 
 
 def build(name: str, services: Services) -> Any:
-    """The backend ``name`` ("jobs", "files", "mounts", "monitors") of ``services``,
+    """The backend ``name`` ("jobs", "files", "mounts", "monitors", "runs") of ``services``,
     unguarded."""
-    kinds = {"jobs": HostJobs, "files": HostFiles, "mounts": HostMounts, "monitors": HostMonitors}
+    kinds = {"jobs": HostJobs, "files": HostFiles, "mounts": HostMounts, "monitors": HostMonitors,
+             "runs": HostRuns}  # fmt: skip
     return kinds[name](services)
 
 
@@ -186,6 +189,9 @@ class HostFiles:
         on_failure: Callable[[UnpackFailure], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> UnpackResult:
+        if dest is not None:
+            # a destination is a path on the archives' host; another host is refused
+            dest = path_on_host(dest, host, field="Unpack into", error=UnpackError)
         return unpack_on_host(
             self._services.hosts.host_for(host),
             directory,

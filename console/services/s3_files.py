@@ -11,7 +11,15 @@ from typing import Any
 from console.aws.s3.service import S3Service
 from console.aws.session import AwsSession
 from console.files.count.s3 import count_s3_prefix
-from console.models import Bucket, CountOptions, CountProgress, FileCount, S3Page, TransferProgress
+from console.models import (
+    Bucket,
+    CountOptions,
+    CountProgress,
+    FileCount,
+    ObjectPreview,
+    S3Page,
+    TransferProgress,
+)
 
 
 class S3Files:
@@ -49,6 +57,9 @@ class S3Files:
 
     def preview_text(self, bucket: str, key: str, limit: int = 1024 * 1024) -> str:
         return self._s3.preview_text(bucket, key, limit)
+
+    def preview(self, bucket: str, key: str, head: int = 256 * 1024) -> ObjectPreview:
+        return self._s3.preview(bucket, key, head)
 
     # -- counts and copies --------------------------------------------------------------------
 

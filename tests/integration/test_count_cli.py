@@ -147,6 +147,35 @@ def test_compare_three_places_exits_1_and_names_the_missing_file(
     assert run(["count", "--compare", str(local), "s3://data/ds", "-r"], services) == 0
 
 
+def test_compare_descends_by_default_and_top_level_compares_folders(services, tmp_path, capsys):
+    trees = {"a": {"img/train": 4, "anno": 0}, "b": {"img/train": 2, "anno": 0}}
+    trees["c"] = {**trees["a"], "extra": 1}
+    for name, layout in trees.items():
+        for folder, files in layout.items():
+            (tmp_path / name / folder).mkdir(parents=True, exist_ok=True)
+            for index in range(files):
+                (tmp_path / name / folder / f"{index}.jpg").write_bytes(b"j")
+    a, b, c = (str(tmp_path / name) for name in "abc")
+
+    # no flag: recursive, so the two files [2] lacks below its folders are found
+    assert run(["count", "--compare", a, b, "--json"], services) == 1
+    [record] = json.loads(capsys.readouterr().out)
+    assert all(location["recursive"] for location in record["locations"])
+    jpg = next(r for r in record["by_extension"] if r["extension"] == ".jpg")
+    assert jpg["files"] == [4, 2] and jpg["missing"] == [0, 2]
+
+    # --top-level: no file at either top, the same two folders: said as such
+    assert run(["count", "--compare", a, b, "--top-level"], services) == 0
+    out = capsys.readouterr().out
+    assert "(folders)" in out and "Same files and folders at the top level" in out
+    assert "Same files everywhere" not in out
+    # a folder more at the top of [2] is a difference
+    assert run(["count", "--compare", a, c, "--top-level", "--json"], services) == 1
+    [record] = json.loads(capsys.readouterr().out)
+    folders = next(r for r in record["by_extension"] if r["extension"] == "/")
+    assert folders["files"] == [2, 3] and folders["extra"] == [0, 1]
+
+
 def test_count_refuses_several_paths_without_compare(services, tmp_path):
     with pytest.raises(CountError, match="--compare"):
         run(["count", str(tmp_path), str(tmp_path)], services)

@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 
 from console.app import known_binding_ids, make_app
+from console.errors import UnpackError
 from console.models import TransferState, UnpackFailureKind
 from console.ui.files.compare_panel import ComparePanel
 from console.ui.files.count_panel import CountPanel
 from console.ui.files.transfer_panel import TransferPanel
 from console.ui.files.unpack_panel import UnpackPanel
 from console.ui.files.view import FilesView
-from tests.ui.conftest import cell_texts, notifications, wait_until
+from tests.ui.conftest import cell_texts, notifications, query_shown, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -86,7 +87,7 @@ def files_app(moto_settings, make_services):
 
 async def open_files(pilot) -> FilesView:
     await pilot.press("5")
-    view = pilot.app.screen.query_one(FilesView)
+    view = await query_shown(pilot, FilesView)
     await wait_until(pilot, lambda: view.display and view.is_mounted)
     return view
 
@@ -305,6 +306,88 @@ async def test_compare_needs_two_locations(files_app):
         assert "at least two locations" in panel.last_failure.message
 
 
+def make_nested(root: Path, layout: dict[str, int]) -> None:
+    """Files only inside folders: ``{"img/train": 3}`` puts three .jpg in img/train."""
+    for folder, files in layout.items():
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        for index in range(files):
+            (root / folder / f"{index}.jpg").write_bytes(b"j")
+
+
+THREE_TREES = (
+    {"img/train": 4, "anno": 0},  # [1]: 2 folders at the top, 4 files below
+    {"img/train": 2, "anno": 0},  # [2]: the same top level, 2 files fewer below
+    {"img/train": 4, "anno": 0, "extra": 1},  # [3]: one folder more at the top
+)
+
+
+async def compare_three(pilot, panel, roots) -> None:
+    for selector, root in zip(("#compare-a", "#compare-b", "#compare-c"), roots, strict=True):
+        await type_into(pilot, selector, str(root))
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: panel.last_comparison is not None or panel.last_failure)
+    assert panel.last_failure is None
+
+
+async def test_three_different_trees_are_compared_recursively_by_default(tmp_path, files_app):
+    roots = [tmp_path / name for name in "abc"]
+    for root, layout in zip(roots, THREE_TREES, strict=True):
+        make_nested(root, layout)
+    app = files_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_files(pilot)
+        await pilot.press("m")
+        panel = app.screen.query_one(ComparePanel)
+        assert panel.query_one("#compare-recursive").value is True
+        await compare_three(pilot, panel, roots)
+        comparison = panel.last_comparison
+        assert not comparison.matches
+        assert all(count.recursive for count in comparison.counts)
+        rows = {row[0]: row for row in table_of(app, "#compare-table")}
+        # [2] lacks 2 of the reference's 4 .jpg, [3] has 1 beyond them
+        assert rows[".jpg"][1:] == ["4", "2", "2", "0", "5", "0", "1"]
+        assert "(folders)" not in rows  # a recursive compare compares files
+        summary = str(app.screen.query_one("#compare-summary").render())
+        assert "Same files" not in summary and "2 missing (.jpg 2)" in summary
+
+
+async def test_a_top_level_compare_also_compares_the_folders_it_sees(tmp_path, files_app):
+    roots = [tmp_path / name for name in "abc"]
+    for root, layout in zip(roots, THREE_TREES, strict=True):
+        make_nested(root, layout)
+    app = files_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_files(pilot)
+        await pilot.press("m")
+        panel = app.screen.query_one(ComparePanel)
+        await pilot.click("#compare-recursive")
+        await wait_until(pilot, lambda: panel.query_one("#compare-recursive").value is False)
+        await compare_three(pilot, panel, roots)
+        comparison = panel.last_comparison
+        assert not any(count.recursive for count in comparison.counts)
+        # no file lies at any top level: only the folders tell the trees apart
+        assert all(count.files == 0 for count in comparison.counts)
+        assert not comparison.matches
+        rows = {row[0]: row for row in table_of(app, "#compare-table")}
+        assert rows["(folders)"][1:] == ["2", "2", "0", "0", "3", "0", "1"]
+        summary = str(app.screen.query_one("#compare-summary").render())
+        assert "[3]" in summary and "1 extra ((folders) 1)" in summary
+
+        # [1] against [2]: the same two folders at the top; the answer says what it did
+        # not look at instead of "Same files everywhere"
+        await type_into(pilot, "#compare-c", "")
+        panel.start()
+        # the old answer is gone the moment the new compare starts counting
+        assert panel.last_comparison is None
+        assert str(app.screen.query_one("#compare-summary").render()) == ""
+        assert app.screen.query_one("#compare-table").row_count == 0
+        await wait_until(pilot, lambda: panel.last_comparison is not None or panel.last_failure)
+        assert panel.last_comparison.matches
+        summary = str(app.screen.query_one("#compare-summary").render())
+        assert "Same files everywhere" not in summary
+        assert "top level" in summary and "not looked into" in summary
+
+
 # --- unpack ------------------------------------------------------------------------------
 
 
@@ -367,6 +450,42 @@ async def test_unpack_rejects_bad_parallelism_and_read_only(tmp_path, files_app)
         await wait_until(pilot, lambda: any(n.title == "Read-only" for n in notifications(app)))
         assert not panel.running and panel.last_result is None
         assert not (folder / "img_00").exists()  # nothing was unpacked
+
+
+async def test_unpack_into_another_host_is_refused_and_its_own_host_accepted(
+    tmp_path, files_app, monkeypatch
+):
+    folder = tmp_path / "archives"
+    contents = make_archives(folder, good=1)
+    monkeypatch.chdir(tmp_path)  # where a literal "fashion-train:~" folder would appear
+    app = files_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_files(pilot)
+        await pilot.press("u")
+        panel = app.screen.query_one(UnpackPanel)
+        await type_into(pilot, "#unpack-dest", "fashion-train:~")
+        await type_into(pilot, "#unpack-location", f"local:{folder}")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: panel.last_failure is not None)
+        message = panel.last_failure.message
+        assert "host 'fashion-train'" in message and "runs on 'local'" in message
+        assert not panel.running and panel.last_result is None
+        assert not (tmp_path / "fashion-train:~").exists()
+        assert not (folder / "img_00").exists()  # nothing was unpacked
+        # the CLI's way in (the services' files backend) refuses it alike
+        with pytest.raises(UnpackError, match="host 'fashion-train'"):
+            app.services.files.unpack("local", str(folder), dest="fashion-train:~")
+        assert not (tmp_path / "fashion-train:~").exists()
+
+        # HOST:path naming the archives' own host is that host's path
+        out = tmp_path / "out"
+        await type_into(pilot, "#unpack-dest", f"local:{out}")
+        await type_into(pilot, "#unpack-location", f"local:{folder}")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: panel.last_result is not None or panel.last_failure)
+        assert panel.last_failure is None
+        for name, data in contents.items():
+            assert (out / name).read_bytes() == data
 
 
 # --- transfers ---------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from console.ui.jobs.node_picker import NodePickerScreen
 from console.ui.jobs.view import JobsView
 from console.ui.main_screen import MainScreen
 from tests.fixtures.nvidia_smi import RECORDINGS, make_standin
-from tests.ui.conftest import notifications, wait_until
+from tests.ui.conftest import notifications, query_shown, wait_until
 from tests.ui.test_jobs_view import app_builder
 
 pytestmark = pytest.mark.timeout(240)
@@ -209,7 +209,7 @@ async def test_bucket_browser_shows_keys_as_written(s3, moto_settings, make_serv
     app = make_app(moto_settings, make_services(moto_settings))
     async with shown_fully(app) as pilot:
         await pilot.press("2")
-        table = app.screen.query_one("#buckets-table")
+        table = await query_shown(pilot, "#buckets-table")
         await wait_until(pilot, lambda: table.row_count == 1)
         await pilot.press("enter")
         browser = app.screen.query_one("#buckets-browser")
@@ -272,7 +272,7 @@ async def test_jobs_view_log_and_kill_with_a_markup_name(build_jobs_app, local_j
     app = build_jobs_app()
     async with shown_fully(app) as pilot:
         await pilot.press("3")
-        view = app.screen.query_one(JobsView)
+        view = await query_shown(pilot, JobsView)
         await wait_until(
             pilot, lambda: view.loaded_once and any(j.last_line for j in view.table.items)
         )
@@ -306,7 +306,7 @@ async def test_job_group_node_picker_and_job_form_show_names_as_written(build_jo
     app = build_jobs_app()
     async with shown_fully(app) as pilot:
         await pilot.press("3")
-        view = app.screen.query_one(JobsView)
+        view = await query_shown(pilot, JobsView)
         await wait_until(pilot, lambda: view.loaded_once and len(view.table.items) == 1)
         await until_shown(pilot, "▸ [/] grp", "2 nodes")
 
@@ -364,7 +364,7 @@ async def test_gpu_view_shows_nvidia_smi_names_and_hosts_as_written(hostile_smi,
     app = make_app(hostile_smi, make_services(hostile_smi))
     async with shown_fully(app) as pilot:
         await pilot.press("4")
-        table = app.screen.query_one("#gpu-processes")
+        table = await query_shown(pilot, "#gpu-processes")
         await wait_until(pilot, lambda: table.row_count >= 3)
         await until_shown(pilot, GPU_MODEL, "[/]memhog", "x[bold red]y[/]", f"{OSC52}burn")
         (row,) = app.screen.query(".gpu-row")

@@ -213,3 +213,50 @@ async def test_shell_key_builds_ssh_with_the_key_file(ec2, moto_settings, make_s
             "--",
             f"ec2-user@{public_ip}",
         ]
+
+
+def stopped_instance(ec2, name: str, instance_type: str) -> str:
+    instance_id = launch(ec2, name, instance_type)
+    ec2.stop_instances(InstanceIds=[instance_id])
+    assert state(ec2, instance_id) == "stopped"
+    return instance_id
+
+
+async def test_start_shows_the_price_per_hour_and_asks_first(ec2, moto_settings, make_services):
+    from console.format.instances import dollars
+
+    instance_id = stopped_instance(ec2, "train", "g5.xlarge")
+    listed = shipped_table().lookup("us-east-1", "g5.xlarge")
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(220, 40)) as pilot:
+        await wait_until(pilot, lambda: column(app, "state") == ["stopped"])
+        await pilot.press("U")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        detail = str(app.screen.query_one("#confirm-detail").render())
+        assert f"{instance_id} (g5.xlarge) costs {dollars(listed)}/hour (on-demand" in detail
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: column(app, "state") == ["stopped"])
+        assert state(ec2, instance_id) == "stopped"  # "no" started nothing
+
+        await pilot.press("U")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: state(ec2, instance_id) in ("pending", "running"))
+        await wait_until(pilot, lambda: column(app, "state")[0] in ("pending", "running"))
+
+
+async def test_read_only_refuses_a_start_without_asking(ec2, moto_settings, make_services):
+    instance_id = stopped_instance(ec2, "train", "g5.xlarge")
+    settings = replace(moto_settings, read_only=True)
+    app = make_app(settings, make_services(settings))
+    async with app.run_test(size=(220, 40)) as pilot:
+        await wait_until(pilot, lambda: column(app, "state") == ["stopped"])
+        await pilot.press("U")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert any(
+            n.title == "Read-only" and "Start train" in n.message for n in notifications(app)
+        )
+        assert state(ec2, instance_id) == "stopped"

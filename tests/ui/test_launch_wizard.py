@@ -9,7 +9,10 @@ from dataclasses import replace
 import pytest
 
 from console.app import make_app
+from console.aws.ec2.prices import shipped_table
+from console.format.instances import dollars
 from console.ui.common.confirm import ConfirmScreen
+from console.ui.instances.launch_review import LaunchReviewScreen
 from console.ui.instances.launch_wizard import NEW_KEY, LaunchWizardScreen
 from tests.ui.conftest import notifications, wait_until
 
@@ -36,6 +39,42 @@ def fill(screen, **values) -> None:
         screen.query_one(f"#launch-{wid}").value = value
 
 
+def typed_field_focused(app) -> bool:
+    return app.screen.focused is app.screen.query_one("#confirm-typed")
+
+
+def instances(ec2) -> list[dict]:
+    return [i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]]
+
+
+async def review_page(app, pilot) -> LaunchReviewScreen:
+    """The review page once it is shown with its lines."""
+    await wait_until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, LaunchReviewScreen) and app.screen.query("#launch-review-back")
+        ),
+    )
+    return app.screen
+
+
+async def confirm_review(app, pilot, ec2) -> LaunchReviewScreen:
+    """Wait for the review page, check nothing was created before it, and confirm it."""
+    review = await review_page(app, pilot)
+    assert instances(ec2) == []
+    await pilot.press("y")
+    return review
+
+
+def shown_rows(review: LaunchReviewScreen) -> dict[str, str]:
+    """The review page's lines as the screen renders them: label -> value."""
+    rows = {}
+    for widget in review.query(".launch-review-row"):
+        text = str(widget.render())  # the label padded to 15 columns, then the value
+        rows[text[:15].strip()] = text[15:]
+    return rows
+
+
 @pytest.mark.slow
 async def test_wizard_launches_with_a_new_key_and_an_ssh_group(
     ec2, moto_settings, make_services, home
@@ -57,6 +96,7 @@ async def test_wizard_launches_with_a_new_key_and_an_ssh_group(
         )
         await pilot.pause()
         screen.action_launch()
+        await confirm_review(app, pilot, ec2)
         await wait_until(pilot, lambda: not isinstance(app.screen, LaunchWizardScreen))
         reply = ec2.describe_instances()["Reservations"]
         (raw,) = [i for r in reply for i in r["Instances"]]
@@ -88,7 +128,10 @@ async def test_wizard_asks_to_type_the_whole_internet_before_opening_ssh_to_it(
         screen.action_launch()
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert app.screen.typed_confirmation == "0.0.0.0/0"
-        await pilot.press("escape")
+        # the question opens in its typed field: the first Escape leaves the field, the
+        # second closes the question
+        await wait_until(pilot, lambda: typed_field_focused(app))
+        await pilot.press("escape", "escape")
         await wait_until(pilot, lambda: app.screen is screen)
         assert "not confirmed" in str(screen.query_one("#launch-status").render())
         assert ec2.describe_instances()["Reservations"] == []
@@ -98,6 +141,8 @@ async def test_wizard_asks_to_type_the_whole_internet_before_opening_ssh_to_it(
         screen.action_launch()
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press(*"0.0.0.0/0", "enter")
+        review = await confirm_review(app, pilot, ec2)
+        assert "from 0.0.0.0/0 only" in review.text()
         await wait_until(pilot, lambda: not isinstance(app.screen, LaunchWizardScreen))
         [reservation] = ec2.describe_instances()["Reservations"]
         group_id = reservation["Instances"][0]["SecurityGroups"][0]["GroupId"]
@@ -122,6 +167,7 @@ async def test_a_narrower_but_still_wide_range_needs_the_same_typed_confirmation
         assert ec2.describe_instances()["Reservations"] == []
         app.screen.query_one("#confirm-typed").value = ""
         await pilot.press(*"1.2.3.0/24", "enter")
+        await confirm_review(app, pilot, ec2)
         await wait_until(pilot, lambda: not isinstance(app.screen, LaunchWizardScreen))
         [reservation] = ec2.describe_instances()["Reservations"]
         group_id = reservation["Instances"][0]["SecurityGroups"][0]["GroupId"]
@@ -138,3 +184,74 @@ async def test_wizard_is_refused_read_only(ec2, moto_settings, make_services, ho
         await pilot.pause()
         assert not isinstance(app.screen, LaunchWizardScreen)
         assert any(n.title == "Read-only" for n in notifications(app))
+
+
+async def test_the_wizard_ends_on_a_review_page_that_creates_nothing_until_confirmed(
+    ec2, moto_settings, make_services, home
+):
+    ec2.create_key_pair(KeyName="laptop")
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(160, 60)) as pilot:
+        screen = await open_wizard(app, pilot)
+        image = screen.choices.images[0]
+        fill(screen, type="g5.xlarge", key="laptop", cidr="203.0.113.50", volume="150")
+        fill(screen, name="fashion-train")
+        await pilot.pause()
+        screen.action_launch()
+        review = await review_page(app, pilot)
+        rows = shown_rows(review)
+        truth = ec2.describe_instance_types(InstanceTypes=["g5.xlarge"])["InstanceTypes"][0]
+        vcpus = truth["VCpuInfo"]["DefaultVCpus"]
+        assert rows["Type"].startswith("g5.xlarge: ")
+        assert f"{vcpus} vCPU" in rows["Type"] and rows["Type"].endswith("on-demand")
+        assert rows["AMI"] == f"{image.name} ({image.image_id})"
+        assert rows["Key pair"] == "existing key pair 'laptop'"
+        assert "tcp 22 (SSH) from 203.0.113.50/32 only" in rows["Security group"]
+        assert rows["Storage"].startswith("150 GiB gp3")
+        listed = shipped_table().lookup("us-east-1", "g5.xlarge")
+        assert rows["Price"] == f"{dollars(listed)}/hour (on-demand, table {shipped_table().as_of})"
+        # moto's Service Quotas knows no EC2 quota: the page says the quota is unknown
+        assert rows["Quota"].startswith("vCPU quota unknown for ")
+        assert f"0 vCPUs in use; this launch adds {vcpus}" in rows["Quota"]
+        assert rows["Dry run"].startswith("would succeed")
+        assert "the security group 'fashion-train-ssh'" in rows["Dry run"]
+        assert not review.query_one("#launch-review-go").disabled
+
+        # Back: the form as typed, and nothing in EC2
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+        assert instances(ec2) == []
+        groups = ec2.describe_security_groups()["SecurityGroups"]
+        assert "fashion-train-ssh" not in [g["GroupName"] for g in groups]
+        assert screen.query_one("#launch-name").value == "fashion-train"
+
+        screen.action_launch()
+        await confirm_review(app, pilot, ec2)
+        await wait_until(pilot, lambda: len(instances(ec2)) == 1)
+        (raw,) = instances(ec2)
+        assert raw["InstanceType"] == "g5.xlarge" and raw["KeyName"] == "laptop"
+        assert {"Key": "Name", "Value": "fashion-train"} in raw["Tags"]
+
+
+async def test_a_review_whose_dry_run_fails_cannot_be_confirmed(
+    ec2, moto_settings, make_services, home
+):
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(160, 60)) as pilot:
+        screen = await open_wizard(app, pilot)
+        fill(screen, type="g5.xlarge", cidr="203.0.113.50", name="ghost")
+        fill(screen, **{"ami-id": "ami-00000000"})
+        await pilot.pause()
+        screen.action_launch()
+        review = await review_page(app, pilot)
+        rows = shown_rows(review)
+        assert rows["AMI"] == "ami-00000000 (not found)"
+        assert rows["Dry run"].startswith("would fail:") and "ami-00000000" in rows["Dry run"]
+        assert review.query_one("#launch-review-go").disabled
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.screen is review  # refused: still on the page
+        assert instances(ec2) == []
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+        assert instances(ec2) == []

@@ -3,17 +3,22 @@ delete (asked first, refused read-only), count, and transfers with progress."""
 
 from __future__ import annotations
 
+import calendar
+import time
+import urllib.parse
 import urllib.request
 from dataclasses import replace
 
 import pytest
 
 from console.app import make_app
+from console.format.files import human_bytes
 from console.ui.buckets.browser import S3Browser
 from console.ui.buckets.path_prompt import S3PathPrompt
+from console.ui.buckets.presign import S3PresignScreen
 from console.ui.buckets.preview import S3PreviewScreen
 from console.ui.common.confirm import ConfirmScreen
-from tests.ui.conftest import notifications, wait_until
+from tests.ui.conftest import notifications, query_shown, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -41,7 +46,7 @@ def names(b: S3Browser) -> list[str]:
 
 async def open_bucket(pilot, app, page_size: int = 1000) -> S3Browser:
     await pilot.press("2")
-    table = app.screen.query_one("#buckets-table")
+    table = await query_shown(pilot, "#buckets-table")
     await wait_until(pilot, lambda: table.row_count == 1)
     b = browser(app)
     b.page_size = page_size
@@ -157,6 +162,78 @@ async def test_presigned_url_is_copied_and_downloads(s3, moto_settings, make_ser
             assert answer.read() == b"readme\n"
 
 
+async def test_a_large_object_previews_its_first_part_with_its_size(
+    s3, moto_settings, make_services
+):
+    seed(s3)
+    lines = [f"img/{i:07d}.jpg  {i % 50}" for i in range(180_000)]
+    body = ("\n".join(lines) + "\n").encode()
+    assert len(body) > 3 * 1024 * 1024  # over the 1 MiB a preview once refused
+    s3.put_object(Bucket="deepfashion-data", Key="big-list.txt", Body=body)
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(140, 40)) as pilot:
+        b = await open_bucket(pilot, app)
+        await goto(pilot, b, "big-list.txt")
+        await pilot.press("v")
+        await wait_until(pilot, lambda: isinstance(app.screen, S3PreviewScreen))
+        screen = app.screen
+        shown = screen.query_one("#s3-preview-text").text
+        assert 0 < len(shown) < len(body)
+        assert body.startswith(shown.encode())  # the start of the object, as it is
+        assert screen.object_size == len(body) and screen.shown_bytes == len(shown.encode())
+        title = str(screen.query_one("#s3-preview-title").render())
+        assert f"s3://deepfashion-data/big-list.txt  ({human_bytes(len(body))}: its first" in title
+        assert f"{human_bytes(len(shown.encode()))} shown" in title
+        assert not any("bytes are previewed" in n.message for n in notifications(app))
+
+
+async def test_presign_dialog_signs_for_the_chosen_expiry_and_the_url_downloads(
+    s3, moto_settings, make_services
+):
+    seed(s3)
+    app = make_app(moto_settings, make_services(moto_settings))
+    async with app.run_test(size=(140, 40)) as pilot:
+        b = await open_bucket(pilot, app)
+        await goto(pilot, b, "README.txt")
+        asked = time.time()
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, S3PresignScreen))
+        dialog = app.screen
+        await wait_until(pilot, lambda: dialog.url is not None)
+        field = dialog.query_one("#presign-url")
+        assert field.text == dialog.url and field.read_only  # a field one can select from
+        assert dialog.expires == 3600  # the default: one hour
+        assert_valid_for(dialog.url, 3600, asked=asked, answered=time.time())
+        assert app.clipboard == dialog.url
+        note = str(dialog.query_one("#presign-note").render())
+        assert note.startswith("Valid for 1 hour, until ") and "OSC 52" in note
+        with urllib.request.urlopen(dialog.url, timeout=10) as answer:
+            assert answer.read() == b"readme\n"
+
+        first, asked = dialog.url, time.time()
+        dialog.query_one("#presign-expiry").value = 12 * 3600
+        await wait_until(pilot, lambda: dialog.url != first)
+        assert dialog.expires == 12 * 3600
+        assert_valid_for(dialog.url, 12 * 3600, asked=asked, answered=time.time())
+        assert field.text == dialog.url and app.clipboard == dialog.url
+        assert str(dialog.query_one("#presign-note").render()).startswith("Valid for 12 hours")
+        with urllib.request.urlopen(dialog.url, timeout=10) as answer:
+            assert answer.read() == b"readme\n"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, S3PresignScreen))
+        assert b.last_presigned == dialog.url
+
+
+def assert_valid_for(url: str, seconds: int, *, asked: float, answered: float) -> None:
+    """The URL is signed with SigV4 (what every region accepts) and carries ``seconds`` of
+    validity from when it was signed (X-Amz-Date, between the ask and the answer)."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    assert int(query["X-Amz-Expires"][0]) == seconds
+    signed = calendar.timegm(time.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ"))
+    assert int(asked) - 1 <= signed <= int(answered) + 1
+
+
 async def test_delete_asks_first(s3, moto_settings, make_services):
     seed(s3)
     app = make_app(moto_settings, make_services(moto_settings))
@@ -259,7 +336,7 @@ async def test_a_failed_page_is_said_and_stops_paging(s3, moto_settings, make_se
     app = make_app(moto_settings, make_services(moto_settings))
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.press("2")
-        table = app.screen.query_one("#buckets-table")
+        table = await query_shown(pilot, "#buckets-table")
         await wait_until(pilot, lambda: table.row_count == 1)
         s3.delete_bucket(Bucket="gone")
         b = browser(app)

@@ -8,7 +8,13 @@ from console.errors import CountError
 from console.files.count import engine as count
 from console.files.transfer import engine as transfer
 from console.files.transfer.engine import TransferError
-from console.models.location import Location, LocationError, LocationKind, parse_location
+from console.models.location import (
+    Location,
+    LocationError,
+    LocationKind,
+    parse_location,
+    path_on_host,
+)
 
 
 @pytest.mark.parametrize(
@@ -91,3 +97,32 @@ def test_a_location_reads_back_as_itself(text):
 
 def test_kinds_compare_as_their_words():
     assert parse_location("box:x").kind == LocationKind.HOST == "host"
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("/data/out", "/data/out"),
+        ("out dir", "out dir"),
+        ("fashion-train:~/out", "~/out"),  # the host the work runs on, named
+        ("fashion-train:", "~"),
+        ("./fashion-train:~", "./fashion-train:~"),  # a local name, written as such
+    ],
+)
+def test_a_path_on_the_work_host_is_a_plain_path_or_that_host(text, path):
+    assert path_on_host(text, "fashion-train", field="Unpack into") == path
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("gpu2:~", "host 'gpu2'"),
+        ("s3://data/out", "the S3 location s3://data/out"),
+    ],
+)
+def test_a_path_on_another_host_or_s3_is_refused_not_made_a_folder(text, words):
+    with pytest.raises(LocationError) as raised:
+        path_on_host(text, "fashion-train", field="Unpack into")
+    message = raised.value.message
+    assert message.startswith(f"Unpack into {text!r} is on {words}")
+    assert "'fashion-train'" in message and "fashion-train:DIR" in message

@@ -5,7 +5,8 @@ Key files are written with mode 0600 and never overwrite an existing file; a sec
 rule wider than one address (any IPv4 prefix shorter than /32, any IPv6 one shorter than
 /128: ``0.0.0.0/0`` and ``::/0``, but also ``10.0.0.0/8`` or ``1.2.3.0/24``) needs the
 range typed back as ``confirmed``; the launch is a dry run first, so a missing permission or
-a wrong parameter fails before anything is created.
+a wrong parameter fails before anything is created. ``review`` gathers what the wizard's last
+page shows (AMI, hardware, quota and its use, the dry run's answer) without creating anything.
 """
 
 from __future__ import annotations
@@ -14,14 +15,24 @@ import glob
 import ipaddress
 import os
 import urllib.request
+from dataclasses import replace
 from typing import Any
 
 from botocore import exceptions as boto
 
-from console.aws.ec2.answers import instance_from_api
+from console.aws.ec2.answers import instance_from_api, instance_type_from_api
+from console.aws.ec2.quotas import QuotaService
 from console.aws.session import AwsSession
 from console.errors import ConfigError, ConsoleError, ReadOnlyError
-from console.models import ImageInfo, Instance, KeyPairInfo, LaunchRequest
+from console.models import (
+    HourlyPrice,
+    ImageInfo,
+    Instance,
+    InstanceTypeInfo,
+    KeyPairInfo,
+    LaunchRequest,
+)
+from console.models.launch import DryRunAnswer, LaunchReview, QuotaUse
 
 #: Deep Learning AMIs (PyTorch, Ubuntu) carry names like "Deep Learning OSS Nvidia Driver
 #: AMI GPU PyTorch 2.3 (Ubuntu 22.04) 20240611"
@@ -187,21 +198,100 @@ class Launcher:
         """
         if read_only:
             raise ReadOnlyError(f"Launching {request.name!r} was refused: read-only.")
+        answer = self.dry_run(request)
+        if not answer.would_succeed:
+            code, _, message = answer.reason.partition(": ")
+            raise LaunchError(
+                f"The dry run of {request.instance_type} failed: {message or code}",
+                hint=code if message else None,
+            )
         arguments = self.run_arguments(request)
+        with self._aws.errors("ec2"):
+            reply = self._ec2.run_instances(**arguments)
+        return instance_from_api(reply["Instances"][0])
+
+    def dry_run(self, request: LaunchRequest) -> DryRunAnswer:
+        """Would ``request`` launch? ``aws ec2 run-instances --dry-run …``: EC2 checks the
+        permissions and parameters and creates nothing. An unknown AMI, a type the region
+        or zone does not offer, a missing permission: the answer's ``reason`` says which
+        (EC2's code and message). Raises CredentialsError, EndpointError (no answer at all).
+        """
+        try:
+            arguments = self.run_arguments(request)
+        except ConsoleError as exc:  # the AMI's root device could not be read
+            return DryRunAnswer(False, exc.message)
         try:
             self._ec2.run_instances(DryRun=True, **arguments)
         except boto.ClientError as exc:
             error = exc.response.get("Error", {})
-            if error.get("Code") != "DryRunOperation":
-                raise LaunchError(
-                    f"The dry run of {request.instance_type} failed: {error.get('Message', '')}",
-                    hint=error.get("Code"),
-                ) from exc
+            code = error.get("Code", "")
+            if code == "DryRunOperation":
+                return DryRunAnswer(True)
+            if code in ("AuthFailure", "InvalidClientTokenId", "ExpiredToken"):
+                raise self._aws.translate(exc, "ec2") from exc
+            return DryRunAnswer(False, f"{code}: {error.get('Message', '')}".strip(": "))
         except boto.BotoCoreError as exc:
             raise self._aws.translate(exc, "ec2") from exc
-        with self._aws.errors("ec2"):
-            reply = self._ec2.run_instances(**arguments)
-        return instance_from_api(reply["Instances"][0])
+        # an endpoint that ignores DryRun would have answered with an instance: that is
+        # still a yes to "would it launch"
+        return DryRunAnswer(True)
+
+    def review(
+        self,
+        request: LaunchRequest,
+        *,
+        price: HourlyPrice | None = None,
+        created_on_confirm: tuple[str, ...] = (),
+    ) -> LaunchReview:
+        """What launching ``request`` will do and cost, creating nothing: the AMI
+        (``describe-images``), the type's hardware (``describe-instance-types``), the vCPU
+        quota and how much of it is used (``service-quotas get-service-quota``,
+        ``describe-instances``), and the dry run's answer. ``request`` holds only what
+        exists now; ``created_on_confirm`` names what the launch will create first (a new
+        key pair, the SSH group), for the answer to say the dry run went without them.
+        ``price`` is shown as given. Raises CredentialsError, EndpointError.
+        """
+        try:
+            image = self.image(request.image_id)
+        except ConsoleError:
+            image = None  # the dry run says why
+        types = self._type_info(request.instance_type)
+        quotas = QuotaService(self._aws)
+        quota = quotas.vcpu_limit(request.instance_type, spot=request.spot)
+        try:
+            in_use: int | None = quotas.vcpus_in_use(request.instance_type, spot=request.spot)
+        except ConsoleError:
+            in_use = None
+        answer = self.dry_run(request)
+        if created_on_confirm:
+            answer = replace(answer, left_out=tuple(created_on_confirm))
+        root_device = None
+        if image is not None:
+            try:
+                root_device = request.root_device or self.image_root_device(request.image_id)
+            except ConsoleError:
+                root_device = None
+        return LaunchReview(
+            request=request,
+            image=image,
+            type_info=types,
+            price=price,
+            quota=QuotaUse(quota, in_use, types.vcpus if types is not None else None),
+            dry_run=answer,
+            root_device=root_device,
+        )
+
+    def _type_info(self, instance_type: str) -> InstanceTypeInfo | None:
+        try:
+            reply = self._ec2.describe_instance_types(InstanceTypes=[instance_type])
+        except boto.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidInstanceType":
+                return None
+            raise self._aws.translate(exc, "ec2") from exc
+        except boto.BotoCoreError as exc:
+            raise self._aws.translate(exc, "ec2") from exc
+        found = reply.get("InstanceTypes", [])
+        return instance_type_from_api(found[0]) if found else None
 
     def run_arguments(self, request: LaunchRequest) -> dict[str, Any]:
         """The keyword arguments of run_instances for ``request``."""

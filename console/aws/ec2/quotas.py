@@ -3,15 +3,24 @@
 EC2 limits running instances by vCPUs per family class, not by count: G and VT share one
 quota, P another, and the standard families (A, C, D, H, I, M, R, T, Z) a third; spot has
 its own three. Where Service Quotas does not answer (denied, not offered by an emulator)
-the launch goes on and the reason is shown instead of a figure.
+the launch goes on and the reason is shown instead of a figure. What is already used of a
+quota is counted from the region's pending and running instances, whether or not Service
+Quotas answers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from botocore import exceptions as boto
 
+from console.aws.ec2.answers import instance_type_from_api
 from console.aws.session import AwsSession
 from console.models import QuotaInfo
+
+#: the states whose instances count against the running-instances vCPU quotas
+COUNTED_STATES = ("pending", "running")
 
 #: family class -> (on-demand quota code, spot quota code)
 QUOTA_CODES = {
@@ -65,3 +74,46 @@ class QuotaService:
                 unavailable_reason="Service Quotas has no value for this quota",
             )
         return QuotaInfo(family, code, quota.get("QuotaName"), float(value))
+
+    def vcpus_in_use(self, instance_type: str, *, spot: bool = False) -> int:
+        """vCPUs of the region's pending and running instances that count against the same
+        quota as ``instance_type`` (its family class, spot or on-demand).
+
+        Shell equivalent: ``aws ec2 describe-instances --filters
+        Name=instance-state-name,Values=pending,running`` and ``aws ec2
+        describe-instance-types`` for their vCPUs (the type's default count where an
+        instance does not report its CpuOptions). Raises CredentialsError,
+        AccessDeniedError, EndpointError, ThrottledError.
+        """
+        family = family_class(instance_type)
+        counted: list[dict[str, Any]] = []
+        with self._aws.errors("ec2"):
+            pages = self._aws.client("ec2").get_paginator("describe_instances").paginate(
+                Filters=[{"Name": "instance-state-name", "Values": list(COUNTED_STATES)}]
+            )
+            for page in pages:
+                for reservation in page.get("Reservations", []):
+                    for raw in reservation.get("Instances", []):
+                        is_spot = raw.get("InstanceLifecycle") == "spot"
+                        if is_spot == spot and family_class(raw.get("InstanceType", "")) == family:
+                            counted.append(raw)
+        defaults = self._default_vcpus(raw.get("InstanceType", "") for raw in counted)
+        return sum(_vcpus_of(raw, defaults) for raw in counted)
+
+    def _default_vcpus(self, names: Iterable[str]) -> dict[str, int]:
+        wanted = sorted({n for n in names if n})
+        if not wanted:
+            return {}
+        with self._aws.errors("ec2"):
+            reply = self._aws.client("ec2").describe_instance_types(InstanceTypes=wanted)
+        infos = (instance_type_from_api(raw) for raw in reply.get("InstanceTypes", []))
+        return {info.name: info.vcpus for info in infos}
+
+
+def _vcpus_of(raw: dict[str, Any], defaults: dict[str, int]) -> int:
+    """An instance's vCPUs: its CpuOptions (cores x threads), else its type's default."""
+    options = raw.get("CpuOptions") or {}
+    cores, threads = options.get("CoreCount"), options.get("ThreadsPerCore")
+    if cores and threads:
+        return int(cores) * int(threads)
+    return defaults.get(raw.get("InstanceType", ""), 0)

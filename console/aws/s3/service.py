@@ -15,10 +15,12 @@ from typing import Any
 
 from console.aws.session import AwsSession
 from console.errors import AwsError, NotFoundError
-from console.models import Bucket, S3Object, S3Page
+from console.models import Bucket, ObjectPreview, S3Object, S3Page
 
 #: objects larger than this are not previewed (the Anno/*.txt files are a few hundred KiB)
 PREVIEW_LIMIT = 1024 * 1024
+#: a preview shows this much of the start of any object (bytes)
+PREVIEW_HEAD = 256 * 1024
 #: a presigned URL is valid this long unless asked otherwise (seconds)
 PRESIGN_SECONDS = 3600
 #: delete_objects takes at most this many keys per call
@@ -209,6 +211,38 @@ class S3Service:
             return self.client().generate_presigned_url(
                 "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires
             )
+
+    def preview(self, bucket: str, key: str, head: int = PREVIEW_HEAD) -> ObjectPreview:
+        """The first ``head`` bytes of an object of any size as text, with its size.
+
+        Shell equivalent: ``aws s3api get-object --range bytes=0-N`` (one HEAD for the size,
+        one ranged GET). A character cut at the end of the part is left out. Raises
+        PreviewRefused for bytes that are not UTF-8 text, NotFoundError, AccessDeniedError.
+        """
+        where = f"s3://{bucket}/{key}"
+        with self._aws.errors("s3"):
+            size = int(self.client().head_object(Bucket=bucket, Key=key).get("ContentLength", 0))
+            ranged = {"Range": f"bytes=0-{head - 1}"} if size > head else {}
+            data = self.client().get_object(Bucket=bucket, Key=key, **ranged)["Body"].read(head)
+        if len(data) < size:
+            # the part may end inside a character of up to four bytes: leave its start out
+            for cut in range(4):
+                try:
+                    data[: len(data) - cut].decode("utf-8")
+                except UnicodeDecodeError:
+                    continue
+                data = data[: len(data) - cut]
+                break
+        try:
+            if b"\x00" in data[:8192]:
+                raise UnicodeDecodeError("utf-8", data[:1], 0, 1, "NUL byte")
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PreviewRefused(
+                f"{where} is binary, not UTF-8 text ({size:,} bytes).",
+                hint="Download it instead (d).",
+            ) from exc
+        return ObjectPreview(bucket, key, text, size, len(data))
 
     def preview_text(self, bucket: str, key: str, limit: int = PREVIEW_LIMIT) -> str:
         """The text of a small object (UTF-8).

@@ -28,6 +28,7 @@ from console.models import (
     ExtensionCount,
     FileCount,
 )
+from console.models.files import FOLDERS_ROW
 from console.models.location import Location
 from console.models.location import parse_location as parse_any_location
 
@@ -355,28 +356,41 @@ def compare_counts(counts: Sequence[FileCount]) -> CountComparison:
 
     When every count carries its paths, missing and extra are exact sets of relative paths
     (a renamed file shows as one missing and one extra); otherwise they are differences of
-    the per-extension file counts. Raises CountError for fewer than two counts.
+    the per-extension file counts. A top-level compare (any count not recursive) also puts
+    the folders it saw side by side, as a ``FOLDERS_ROW`` row: trees whose files all lie in
+    folders hold no file at the top, and must not read as the same. Raises CountError for
+    fewer than two counts.
     """
     if not 2 <= len(counts) <= 3:
         raise CountError(f"Compare two or three locations, not {len(counts)}.")
+    comparison = _compare_files(counts)
+    if all(count.recursive for count in counts):
+        return comparison
+    folders = _difference_row(FOLDERS_ROW, tuple(count.dirs for count in counts))
+    return replace(comparison, by_extension=(*comparison.by_extension, folders))
+
+
+def _difference_row(extension: str, files: tuple[int, ...]) -> ExtensionComparison:
+    reference = files[0]
+    return ExtensionComparison(
+        extension,
+        files,
+        missing=tuple(max(0, reference - n) for n in files),
+        extra=tuple(max(0, n - reference) for n in files),
+    )
+
+
+def _compare_files(counts: Sequence[FileCount]) -> CountComparison:
     if all(count.paths is not None for count in counts):
         return _compare_paths(counts)
     if any(count.by_extension for count in counts):
         tables = [{row.extension: row.files for row in count.by_extension} for count in counts]
     else:  # no breakdown was asked for: one row of all files
         tables = [{"*": count.files} for count in counts]
-    rows = []
-    for ext in sorted(set().union(*tables)):
-        files = tuple(table.get(ext, 0) for table in tables)
-        reference = files[0]
-        rows.append(
-            ExtensionComparison(
-                ext,
-                files,
-                missing=tuple(max(0, reference - n) for n in files),
-                extra=tuple(max(0, n - reference) for n in files),
-            )
-        )
+    rows = [
+        _difference_row(ext, tuple(table.get(ext, 0) for table in tables))
+        for ext in sorted(set().union(*tables))
+    ]
     return CountComparison(tuple(counts), tuple(rows), by_path=False)
 
 

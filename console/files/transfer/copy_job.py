@@ -61,6 +61,8 @@ class CopyJob:
         self.written: list[str] = []
         self.refused: list[RefusedName] = []
         self.job_id: str | None = None
+        #: the JobManager of the host the job runs on (to follow it to its end)
+        self.job_manager: Any = None
 
     def run(self) -> None:
         """Copy what the spec names. Raises TransferError (and its DiskFullError and
@@ -78,6 +80,7 @@ class CopyJob:
                 recursive=self.spec.recursive, into=into, refuse=self._refuse,
             )  # fmt: skip
             self.job_id = job.start()
+            self.job_manager = job.manager
             return
         context = CopyContext(self.control, self.tracker, self.sides.python, self.streams)
         copier = route.copier(source, destination, context)
@@ -88,15 +91,16 @@ class CopyJob:
         for plan in plans:
             self.control.checkpoint()
             self.tracker.current = plan.source
-            self._copy(copier, plan)
-            self.tracker.file_done()
+            if self._copy(copier, plan):
+                self.tracker.file_done()
 
     def _refuse(self, name: str, reason: str) -> None:
         """Skip ``name`` (from the source, relative to the copied folder) and report why."""
         self.refused.append(RefusedName(name, reason))
         self.tracker.add_refused()
 
-    def _copy(self, copier: FileCopier, plan: FilePlan) -> None:
+    def _copy(self, copier: FileCopier, plan: FilePlan) -> bool:
+        """Copy (or skip as identical) one file; False when its name was refused."""
         destination = copier.destination
         if plan.rel is not None:
             # placed now, just before its folder is made: links already there count
@@ -104,17 +108,18 @@ class CopyJob:
                 plan = replace(plan, destination=destination.place(plan.root, plan.rel))
             except UnsafeName as exc:
                 self._refuse(plan.rel, exc.reason)
-                self.tracker.add(plan.size)
-                return
+                self.tracker.drop(plan.size)  # never written: not part of what is done
+                return False
         destination.make_folder_for(plan.destination)
         final = self._apply_policy(copier, plan)
         if final is None:
             self.skipped += 1
             self.tracker.add(plan.size)
-            return
+            return True
         self.verified.add(copier.copy(plan, final))
         self.copied += 1
         self.written.append(destination.label(final))
+        return True
 
     def _apply_policy(self, copier: FileCopier, plan: FilePlan) -> str | None:
         """The path to write, or None to skip. Raises TransferError for ``skip`` when the

@@ -49,6 +49,7 @@ from console.files.transfer.copy_job import CopyJob, Sides
 from console.files.transfer.endpoints import measure_rtt
 from console.files.transfer.errors import DiskFullError, TransferCancelled, TransferError
 from console.files.transfer.host_s3_job import JobRunner
+from console.files.transfer.job_watch import follow_job
 from console.files.transfer.progress import ProgressTracker
 from console.files.transfer.spec import Policy, TransferSpec, parse_location
 from console.hosts.base import Host
@@ -84,9 +85,18 @@ class TransferHandle:
         self.running_event = threading.Event()
         self.running_event.set()
         self.tracker = tracker
+        #: set: stop following a host job and leave it running (the console goes away)
+        self.detach_event = threading.Event()
         self.future: Future[TransferResult] = Future()
 
+    @property
+    def pausable(self) -> bool:
+        """A copy running as a job on a host cannot be paused (only cancelled)."""
+        return self.tracker.job_id is None
+
     def pause(self) -> None:
+        if not self.pausable:
+            return
         self.running_event.clear()
         self.tracker.state = TransferState.PAUSED
         self.tracker.emit(force=True)
@@ -97,8 +107,17 @@ class TransferHandle:
         self.tracker.emit(force=True)
 
     def cancel(self) -> None:
+        """Stop the copy (a host job is ended); it finishes CANCELLED."""
         self.cancel_event.set()
         self.running_event.set()
+
+    def detach(self) -> None:
+        """The console goes away: a copy running as a host job goes on there (the transfer
+        stays RUNNING with its job id); any other copy is cancelled (its temporary names
+        go)."""
+        self.detach_event.set()
+        if self.tracker.job_id is None:
+            self.cancel()
 
     def progress(self) -> TransferProgress:
         return self.tracker.progress()
@@ -161,7 +180,8 @@ class TransferEngine:
         return handle
 
     def overall(self) -> TransferProgress | None:
-        """All transfers summed (id 0): bytes, files, rate and ETA of the whole queue."""
+        """All transfers summed (id 0): bytes, files, rate and ETA of the whole queue; its
+        state is running while any is active, else failed when any failed, else done."""
         with self._lock:
             items = [h.progress() for h in self.handles]
         if not items:
@@ -169,12 +189,17 @@ class TransferEngine:
         done = sum(p.bytes_done for p in items)
         total = sum(p.bytes_total for p in items)
         rate = sum(p.rate for p in items if p.state is TransferState.RUNNING)
-        running = any(p.state is TransferState.RUNNING for p in items)
+        if any(p.state.active for p in items):
+            state = TransferState.RUNNING
+        elif any(p.state is TransferState.FAILED for p in items):
+            state = TransferState.FAILED
+        else:
+            state = TransferState.DONE
         return TransferProgress(
             transfer_id=0,
             source="",
             destination="",
-            state=TransferState.RUNNING if running else TransferState.DONE,
+            state=state,
             bytes_done=done,
             bytes_total=total,
             files_done=sum(p.files_done for p in items),
@@ -192,14 +217,17 @@ class TransferEngine:
         on_progress: Callable[[TransferProgress], None] | None = None,
         *,
         cancel: threading.Event | None = None,
+        follow_job: bool = False,
     ) -> TransferResult:
-        """Run one transfer in this thread (``awsconsole cp SRC DST``). Raises the
-        ConsoleError that stopped it (TransferError, DiskFullError, TransferCancelled,
-        HostError subclasses)."""
+        """Run one transfer in this thread (``awsconsole cp SRC DST``). A host <-> S3 copy
+        returns once its job started (state RUNNING, ``job_id``), or with ``follow_job``
+        once that job ended (DONE, or FAILED with the job's last line in ``error``).
+        Raises the ConsoleError that stopped it (TransferError, DiskFullError,
+        TransferCancelled, HostError subclasses)."""
         handle = self._handle(spec, on_progress)
         if cancel is not None:
             handle.cancel_event = cancel
-        return self._run_handle(handle, raise_errors=True)
+        return self._run_handle(handle, raise_errors=True, follow_job=follow_job)
 
     def _handle(
         self, spec: TransferSpec, on_progress: Callable[[TransferProgress], None] | None
@@ -215,10 +243,19 @@ class TransferEngine:
             handle = self._queue.get()
             if handle is None:
                 return
-            handle.future.set_result(self._run_handle(handle))
+            # the queue follows a host job to its end: the row says how it ended
+            handle.future.set_result(self._run_handle(handle, follow_job=True))
 
-    def _run_handle(self, handle: TransferHandle, raise_errors: bool = False) -> TransferResult:
+    def _run_handle(
+        self, handle: TransferHandle, raise_errors: bool = False, follow_job: bool = False
+    ) -> TransferResult:
         tracker = handle.tracker
+        if handle.cancel_event.is_set():  # cancelled while queued: it never starts
+            cancelled = TransferCancelled("cancelled before it started")
+            tracker.finish(TransferState.CANCELLED, str(cancelled))
+            if raise_errors:
+                raise cancelled
+            return self._result(handle, None, 0.0, error=cancelled)
         control = Control(handle.cancel_event, handle.running_event, tracker.add)
         tracker.control = control
         tracker.state = TransferState.RUNNING
@@ -234,39 +271,74 @@ class TransferEngine:
         error: ConsoleError | None = None
         try:
             job.run()
-            tracker.state = (
-                TransferState.SKIPPED if job.copied == 0 and job.skipped else TransferState.DONE
-            )
             if job.job_id:
-                tracker.state = TransferState.RUNNING
+                self._follow(handle, job, follow_job)
+            else:
+                skipped = job.copied == 0 and job.skipped and not job.refused
+                tracker.finish(TransferState.SKIPPED if skipped else TransferState.DONE)
         except ConsoleError as exc:
-            tracker.state = (
-                TransferState.CANCELLED
-                if isinstance(exc, TransferCancelled)
-                else TransferState.FAILED
+            cancelled = isinstance(exc, TransferCancelled)
+            tracker.finish(
+                TransferState.CANCELLED if cancelled else TransferState.FAILED,
+                str(exc) or ("cancelled" if cancelled else type(exc).__name__),
             )
             error = exc
+        result = self._result(handle, job, time.monotonic() - started, error=error)
+        if error is not None and raise_errors:
+            raise error
+        return result
+
+    @staticmethod
+    def _follow(handle: TransferHandle, job: CopyJob, follow: bool) -> None:
+        """A copy started as a job on a host: running until that job ends (followed), or
+        running with its job id (not followed: ``awsconsole cp --detach``)."""
+        tracker = handle.tracker
+        tracker.job_id = job.job_id
+        tracker.job_host = job.job_manager.host.name if job.job_manager is not None else ""
+        tracker.state = TransferState.RUNNING
         tracker.emit(force=True)
-        result = TransferResult(
+        if not follow or job.job_manager is None:
+            return
+        end = follow_job(
+            job.job_manager,
+            job.job_id or "",
+            cancel=handle.cancel_event,
+            detach=handle.detach_event,
+        )
+        if end.state is TransferState.CANCELLED:
+            raise TransferCancelled(end.reason)
+        if end.state is TransferState.FAILED:
+            raise TransferError(
+                f"The copy job {job.job_id} on {tracker.job_host} failed: {end.reason}",
+                hint=f"Its whole output: awsconsole logs {job.job_id}",
+            )
+        if end.state is TransferState.RUNNING:
+            return  # detached: the job goes on without the console
+        tracker.finish(end.state)
+
+    @staticmethod
+    def _result(
+        handle: TransferHandle, job: CopyJob | None, seconds: float, *, error: ConsoleError | None
+    ) -> TransferResult:
+        tracker = handle.tracker
+        return TransferResult(
             transfer_id=handle.id,
             source=handle.spec.source,
             destination=handle.spec.destination,
             state=tracker.state,
             bytes_total=tracker.bytes_total,
-            files_copied=job.copied,
-            files_skipped=job.skipped,
-            seconds=time.monotonic() - started,
-            resumes=control.resumes,
-            verified=",".join(sorted(job.verified)),
-            written=tuple(job.written),
+            files_copied=job.copied if job else 0,
+            files_skipped=job.skipped if job else 0,
+            seconds=seconds,
+            resumes=tracker.control.resumes if tracker.control else 0,
+            verified=",".join(sorted(job.verified)) if job else "",
+            written=tuple(job.written) if job else (),
             error=str(error) if error else None,
-            job_id=job.job_id,
+            job_id=job.job_id if job else None,
+            job_host=tracker.job_host,
             bytes_resumed=tracker.bytes_resumed,
-            refused=tuple(job.refused),
+            refused=tuple(job.refused) if job else (),
         )
-        if error is not None and raise_errors:
-            raise error
-        return result
 
 
 def engine_for(services: Any) -> TransferEngine:
@@ -279,10 +351,16 @@ def engine_for(services: Any) -> TransferEngine:
 
     endpoint = getattr(services.settings, "endpoint_url", None)
     aws_cli = ("aws", "--endpoint-url", endpoint) if endpoint else ("aws",)
+    socket = services.settings.jobs.tmux_socket
+
+    def jobs_for(host: Host) -> JobManager:
+        # the jobs' own tmux server: a copy job is listed and followed like any other job
+        return JobManager(host, tmux_socket=socket)
+
     return TransferEngine(
         services.hosts.host_for,
         s3_client,
-        jobs_for=JobManager,
+        jobs_for=jobs_for,
         aws_cli=aws_cli,
         # a fixed count from the settings when they name one; else chosen per file
         streams=services.settings.transfer.streams,

@@ -18,7 +18,7 @@ from typing import Any
 from console.files.paths import UnsafeName, name_parts
 from console.files.transfer import s3 as transfer_s3
 from console.files.transfer.endpoints import Endpoint, S3Endpoint, refused_on_host
-from console.files.transfer.endpoints.base import Refuse
+from console.files.transfer.endpoints.base import EntryKind, Refuse
 from console.files.transfer.errors import TransferError
 from console.files.transfer.plan import basename, check_own_name
 from console.hosts.argv import tool_path
@@ -61,6 +61,8 @@ class HostS3Job(ABC):
         self.into = into
         self.refuse = refuse
         self.refused = 0
+        #: the JobManager the job was started with (to follow it), once started
+        self.manager: Any = None
 
     def _refuse(self, name: str, reason: str) -> None:
         self.refused += 1
@@ -72,16 +74,17 @@ class HostS3Job(ABC):
         host = self.host
         if self.runner.jobs_for is None:
             raise TransferError("Copies between a host and S3 need the job runner.")
+        arguments = self.arguments()  # may find the source is one file: no --recursive
+        if arguments is None:
+            return None  # every key was refused: nothing to start
         argv = [*self.runner.aws_cli, "s3", "cp"]
         if self.recursive:
             argv.append("--recursive")
-        arguments = self.arguments()
-        if arguments is None:
-            return None  # every key was refused: nothing to start
         argv += arguments
         path = self.source.path
         name = f"cp {basename(path) or path}"
-        return self.runner.jobs_for(host).start(JobSpec(command=tuple(argv), name=name)).id
+        self.manager = self.runner.jobs_for(host)
+        return self.manager.start(JobSpec(command=tuple(argv), name=name)).id
 
     @property
     @abstractmethod
@@ -122,6 +125,10 @@ class S3ToHostJob(HostS3Job):
 
     def arguments(self) -> list[str] | None:
         argv = [self.source.label(), tool_path(self.destination.path)]
+        if self.recursive and self._source_is_one_object():
+            # "folder (recursive)" on one object copies that object, as between other
+            # sides; the CLI's --recursive would read it as the prefix KEY/ and copy nothing
+            self.recursive = False
         if self.recursive:
             excludes = self._keys_refused_on_host()
             if excludes is None:
@@ -131,6 +138,15 @@ class S3ToHostJob(HostS3Job):
         elif self.into or self.destination.is_folder(self.destination.path):
             check_own_name(self.source, basename(self.source.path))
         return argv
+
+    def _source_is_one_object(self) -> bool:
+        """The source key is an object and no key lies below it as a folder."""
+        entry = self.source.stat(self.source.path)
+        return entry is not None and entry.kind is EntryKind.FILE and not (
+            transfer_s3.list_objects(
+                self.source.client, self.source.bucket, self.source.path.rstrip("/") + "/"
+            )
+        )
 
     def _keys_refused_on_host(self) -> list[str] | None:
         """The names (relative to the source prefix) to leave out of a recursive copy from

@@ -1,4 +1,5 @@
-"""The running count of one transfer: bytes, files, refused names, rate and ETA."""
+"""The running count of one transfer: its state (and why it failed), bytes, files, refused
+names, rate and ETA — what every screen of a transfer reads (``TransferProgress``)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,11 @@ class ProgressTracker:
         self.current = ""
         self.refused = 0
         self.state = TransferState.QUEUED
+        #: why it failed or was cancelled (one line)
+        self.reason = ""
+        #: the job on a host that does the copy (host <-> S3), once started
+        self.job_id: str | None = None
+        self.job_host = ""
         self.samples: deque[tuple[float, int]] = deque()
         self.last_report = 0.0
         self.control: Control | None = None
@@ -63,6 +69,20 @@ class ProgressTracker:
     def add_refused(self) -> None:
         with self.lock:
             self.refused += 1
+
+    def drop(self, size: int) -> None:
+        """A planned file that will not be written (its name was refused): it leaves the
+        totals instead of counting as done."""
+        with self.lock:
+            self.bytes_total = max(0, self.bytes_total - size)
+            self.files_total = max(0, self.files_total - 1)
+        self.emit(force=True)
+
+    def finish(self, state: TransferState, reason: str = "") -> None:
+        """The end: ``state`` and, for a failure or a cancel, its reason (first line)."""
+        self.state = state
+        self.reason = reason.strip().splitlines()[0] if reason.strip() else ""
+        self.emit(force=True)
 
     def set_totals(self, files: int, size: int) -> None:
         with self.lock:
@@ -99,6 +119,9 @@ class ProgressTracker:
                 resumes=self.control.resumes if self.control else 0,
                 bytes_resumed=self.bytes_resumed,
                 refused=self.refused,
+                reason=self.reason,
+                job_id=self.job_id,
+                job_host=self.job_host,
             )
 
     def emit(self, force: bool = False) -> None:

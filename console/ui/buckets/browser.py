@@ -9,8 +9,9 @@ so a late answer for the old folder is dropped. Rows live in a compact ``S3RowSt
 
 Actions on the row under the cursor (or the folder shown): count (``c``), download
 (``d``), upload into this folder (``u``), delete (``x``/``delete``, asks first, refused
-read-only), presigned URL (``p``, copied to the clipboard), preview (``v`` or Enter on an
-object, small text only); ``s`` stops a running count or transfer, ``r`` reloads the folder.
+read-only), presigned URL (``p``: a dialog with the expiry to choose, the URL selectable
+and copied to the clipboard), preview (``v`` or Enter on an object: the start of any object,
+with its size); ``s`` stops a running count or transfer, ``r`` reloads the folder.
 """
 
 from __future__ import annotations
@@ -24,14 +25,24 @@ from textual.message import Message
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
+from console.errors import ConsoleError
 from console.format.files import human_bytes
-from console.models import CountProgress, FileCount, S3Page, TransferProgress, TransferResult
+from console.models import (
+    CountProgress,
+    FileCount,
+    ObjectPreview,
+    S3Page,
+    TransferProgress,
+    TransferResult,
+    TransferState,
+)
 from console.ui.buckets.activity import S3Activity
 from console.ui.buckets.object_list import HEADER, S3ObjectList
 from console.ui.buckets.path_prompt import S3PathPrompt
+from console.ui.buckets.presign import S3PresignScreen
 from console.ui.buckets.preview import S3PreviewScreen
 from console.ui.buckets.rows import S3Row, S3RowStore
-from console.ui.common.failures import Failure, ReportsWorkerFailures
+from console.ui.common.failures import BackendFailed, Failure, ReportsWorkerFailures, describe
 from console.ui.common.literal import Static
 
 if TYPE_CHECKING:
@@ -90,6 +101,14 @@ class S3Browser(ReportsWorkerFailures, Vertical):
             self.progress = progress
             self.done = done
 
+    class TransferFailed(Message):
+        def __init__(self, error: ConsoleError) -> None:
+            super().__init__()
+            self.error = error
+
+    class TransferStopped(Message):
+        """The running copy was cancelled (``s``)."""
+
     class Presigned(Message):
         def __init__(self, key: str, url: str) -> None:
             super().__init__()
@@ -97,10 +116,9 @@ class S3Browser(ReportsWorkerFailures, Vertical):
             self.url = url
 
     class Previewed(Message):
-        def __init__(self, key: str, text: str) -> None:
+        def __init__(self, preview: ObjectPreview) -> None:
             super().__init__()
-            self.key = key
-            self.text = text
+            self.preview = preview
 
     class Deleted(Message):
         def __init__(self, key: str, count: int) -> None:
@@ -123,6 +141,8 @@ class S3Browser(ReportsWorkerFailures, Vertical):
         self.last_failure: Failure | None = None
         #: the generation whose page request failed (None: none failed)
         self.page_failed: int | None = None
+        #: a copy's failure the activity line shows already (the app's handler calls back)
+        self._transfer_failure: Failure | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="s3-path")
@@ -204,6 +224,9 @@ class S3Browser(ReportsWorkerFailures, Vertical):
 
     def show_failure(self, failure: Failure) -> None:
         """A page, count or action failed: say so (``r`` reloads the folder)."""
+        if failure == self._transfer_failure:
+            self._transfer_failure = None
+            return  # the activity line already says how the copy failed
         if self.page_failed == self.generation:
             # no more pages are asked for until the folder is opened again (r)
             self.loading = False
@@ -344,24 +367,35 @@ class S3Browser(ReportsWorkerFailures, Vertical):
         )
 
     def start_transfer(self, source: str, destination: str, *, recursive: bool) -> None:
-        """Copy with progress in the activity line; the listing reloads after an upload."""
+        """Copy with progress in the activity line; the listing reloads after an upload. A
+        copy that fails says so there with its reason (and through the app's failure
+        handler); one stopped with ``s`` says it was cancelled."""
         self.activity.start(f"{source} → {destination}")
 
         def copy() -> None:
             worker = get_current_worker()
-            result = self.services.s3.transfer(
-                source,
-                destination,
-                recursive=recursive,
-                on_progress=lambda p: self.post_message(self.Transferred(p, done=False)),
-                cancel=worker.cancelled_event,
-            )
+            try:
+                result = self.services.s3.transfer(
+                    source,
+                    destination,
+                    recursive=recursive,
+                    on_progress=lambda p: self.post_message(self.Transferred(p, done=False)),
+                    cancel=worker.cancelled_event,
+                )
+            except ConsoleError as error:
+                if worker.is_cancelled:
+                    self.post_message(self.TransferStopped())
+                    return
+                self.post_message(self.TransferFailed(error))
+                return
             self.post_message(self.Transferred(result, done=True))
 
         self._run(copy, "s3-transfer")
 
     def on_s3browser_transferred(self, message: Transferred) -> None:
         message.stop()
+        if self.activity.transfer_state is not TransferState.RUNNING:
+            return  # a late progress of a copy that has ended
         if not message.done:
             self.activity.progress(message.progress)  # type: ignore[arg-type]
             return
@@ -369,6 +403,18 @@ class S3Browser(ReportsWorkerFailures, Vertical):
         self.activity.finished(result)  # type: ignore[arg-type]
         if str(result.destination).startswith(f"s3://{self.store.bucket}/"):
             self.open(self.store.bucket, self.store.prefix)
+
+    def on_s3browser_transfer_failed(self, message: TransferFailed) -> None:
+        message.stop()
+        failure = describe(message.error)
+        self.activity.failed(failure)
+        self._transfer_failure = failure
+        # the app's one failure handler tells it too (and may offer what to do)
+        self.post_message(BackendFailed(self, message.error))
+
+    def on_s3browser_transfer_stopped(self, message: TransferStopped) -> None:
+        message.stop()
+        self.activity.cancelled()
 
     def action_delete(self) -> None:
         row = self.current
@@ -399,19 +445,20 @@ class S3Browser(ReportsWorkerFailures, Vertical):
                 "Choose an object: a folder has no URL.", title="Presign", severity="warning"
             )
             return
-        bucket = self.store.bucket
-
-        def sign() -> None:
-            self.post_message(self.Presigned(row.key, self.services.s3.presign(bucket, row.key)))
-
-        self._run(sign, "s3-presign")
+        self.app.push_screen(
+            S3PresignScreen(
+                self.services.s3,
+                self.store.bucket,
+                row.key,
+                on_signed=lambda url: self.post_message(self.Presigned(row.key, url)),
+            )
+        )
 
     def on_s3browser_presigned(self, message: Presigned) -> None:
+        """The dialog signed (and copied) a URL: the activity line keeps it too."""
         message.stop()
         self.last_presigned = message.url
-        self.app.copy_to_clipboard(message.url)
         self.activity.say(f"URL (copied): {message.url}")
-        self.app.notify(message.url, title=f"Presigned URL for {message.key} (copied, 1 h)")
 
     def action_preview(self) -> None:
         row = self.current
@@ -420,14 +467,18 @@ class S3Browser(ReportsWorkerFailures, Vertical):
         bucket = self.store.bucket
 
         def read() -> None:
-            self.post_message(
-                self.Previewed(row.key, self.services.s3.preview_text(bucket, row.key))
-            )
+            self.post_message(self.Previewed(self.services.s3.preview(bucket, row.key)))
 
         self._run(read, "s3-preview")
 
     def on_s3browser_previewed(self, message: Previewed) -> None:
         message.stop()
+        preview = message.preview
         self.app.push_screen(
-            S3PreviewScreen(f"s3://{self.store.bucket}/{message.key}", message.text)
+            S3PreviewScreen(
+                f"s3://{preview.bucket}/{preview.key}",
+                preview.text,
+                size=preview.size,
+                shown=preview.shown,
+            )
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from textual.app import ComposeResult
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 
 from console.models import Bucket
@@ -50,6 +51,10 @@ class BucketsView(ResourceView):
     @property
     def browsing(self) -> bool:
         return self.query_one("#buckets-switcher", ContentSwitcher).current == "buckets-browser"
+
+    def home_widget(self) -> Widget | None:
+        # the list shown: the buckets, or the objects of the bucket being browsed
+        return self.browser.object_list if self.browsing else self.table
 
     def fetch(self) -> list[Bucket]:
         return self.services.s3.list_buckets()

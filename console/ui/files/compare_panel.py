@@ -36,7 +36,12 @@ MAX_LISTED_PATHS = 20
 def difference_summary(comparison: CountComparison) -> str:
     """One line per compared location: what it misses and what it has extra, by extension."""
     if comparison.matches:
-        return "Same files everywhere."
+        if all(count.recursive for count in comparison.counts):
+            return "Same files everywhere."
+        return (
+            "Same files and folders at the top level; the folders were not looked into "
+            "(turn recursive on to compare inside them)."
+        )
     lines = []
     for index in range(1, len(comparison.counts)):
         parts = []
@@ -70,6 +75,7 @@ class ComparePanel(FilesPanel):
     STATUS_ID = "compare-status"
     SUBMIT_INPUTS = LOCATION_INPUTS
     CANCELLED_TEXT = "Comparison cancelled."
+    ON_QUIT = "stops; nothing is compared"
 
     def __init__(self, services: Services, **options) -> None:
         super().__init__(services, **options)
@@ -86,7 +92,7 @@ class ComparePanel(FilesPanel):
             yield Input(placeholder="[2] compared location", id="compare-b")
             yield Input(placeholder="[3] optional third", id="compare-c")
         with Horizontal(classes="files-form"):
-            yield Label("recursive")
+            yield Label("recursive (off: the top level, files and folders)")
             yield Switch(value=True, id="compare-recursive")
             yield Label("match by path (lists missing files)")
             yield Switch(value=False, id="compare-by-path")
@@ -115,6 +121,7 @@ class ComparePanel(FilesPanel):
             progress_every=PROGRESS_EVERY,
         )
         self.progress = {}
+        self.clear_result()  # an old answer must not stand beside the new question
         self.begin(
             f"Counting {len(locations)} locations…",
             lambda generation: self._compare(generation, locations, options),
@@ -153,6 +160,15 @@ class ComparePanel(FilesPanel):
             return
         counts = [r for r in results if isinstance(r, FileCount)]
         self.post_message(self.Finished(generation, self.services.files.compare_counts(counts)))
+
+    def clear_result(self) -> None:
+        """Forget the last comparison and empty its summary, table and paths."""
+        self.last_comparison = None
+        summary = self.query_one("#compare-summary", Static)
+        summary.remove_class("same", "differs")
+        summary.update("")
+        self.query_one("#compare-table", DataTable).clear(columns=True)
+        self.query_one("#compare-paths", Static).update("")
 
     def show_progress(self, progress: CountProgress, key: object) -> None:
         self.progress[int(key)] = progress  # type: ignore[call-overload]

@@ -60,6 +60,7 @@ class CountPanel(FilesPanel):
     WORKER_GROUP = "files-count"
     STATUS_ID = "count-status"
     SUBMIT_INPUTS = ("count-location",)
+    ON_QUIT = "stops; what was counted so far is not kept"
 
     def __init__(self, services: Services, **options) -> None:
         super().__init__(services, **options)

@@ -27,6 +27,7 @@ from console.models import MountEntry, MountOptions, MountTools
 from console.models.location import parse_s3_url
 from console.ui.common.guards import require_writable, run_destructive
 from console.ui.common.literal import DataTable, Label, Static
+from console.ui.common.quit import ActiveWork
 from console.ui.common.text import literal
 from console.ui.files.panel import FilesPanel
 
@@ -186,6 +187,10 @@ class MountPanel(FilesPanel):
         self.last_seen: HostMounts | None = None
         #: what the last finished mount or unmount did
         self.last_done: str | None = None
+        #: (host, mount point) -> S3 URL of each mount made by this run and not unmounted
+        self.mounted_here: dict[tuple[str, str], str] = {}
+        #: the run under way mounts or unmounts (rather than looks)
+        self.changing_mounts = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="files-form"):
@@ -230,6 +235,7 @@ class MountPanel(FilesPanel):
         if self.running:
             return  # a mount or unmount is on its way; it looks at the host when done
         host_name = self.value_of("mount-host") or "local"
+        self.changing_mounts = False
         self.begin(
             f"Looking at the S3 mounts of {host_name}…",
             lambda generation: self._post(generation, host_name),
@@ -262,6 +268,7 @@ class MountPanel(FilesPanel):
         if not require_writable(self.app, f"Mounting {request.url} at {where}"):
             return
         self.last_done = None
+        self.changing_mounts = True
         self.begin(
             f"Mounting {request.url} at {where}…",
             lambda generation: self._mount(generation, request),
@@ -288,6 +295,7 @@ class MountPanel(FilesPanel):
 
         def go() -> None:
             self.last_done = None
+            self.changing_mounts = True
             self.begin(
                 f"Unmounting {host_name}:{mountpoint}…",
                 lambda generation: self._unmount(generation, host_name, mountpoint),
@@ -304,6 +312,21 @@ class MountPanel(FilesPanel):
     def cancel(self) -> bool:
         """A mount or unmount cannot be stopped halfway: it finishes (or fails) by itself."""
         return False
+
+    def active_work(self) -> list[ActiveWork]:
+        """The mounts this run made (quitting leaves them mounted) and a mount or unmount
+        under way (left to finish on the host)."""
+        work = []
+        if self.running and self.changing_mounts:
+            work.append(ActiveWork(self.run_label, "is left to finish on the host"))
+        if self.services.demo is not None:
+            # the demo's endpoint is shared and outlives this window: the mount keeps working
+            stays = "stays mounted and keeps working (`awsconsole demo stop` unmounts it)"
+        else:
+            stays = "stays mounted (Del in Files › Mounts unmounts it)"
+        for (host, mountpoint), url in list(self.mounted_here.items()):  # a worker adds
+            work.append(ActiveWork(f"S3 mount {url} at {host}:{mountpoint}", stays))
+        return work
 
     # -- in the worker ---------------------------------------------------------------------------
 
@@ -332,10 +355,12 @@ class MountPanel(FilesPanel):
             make_mountpoint=request.make_mountpoint,
         )
         done = f"Mounted {request.url} at {request.host}:{entry.mountpoint} with {entry.tool}."
+        self.mounted_here[(request.host, entry.mountpoint)] = request.url
         self._post(generation, request.host, done)
 
     def _unmount(self, generation: int, host_name: str, mountpoint: str) -> None:
         self.services.mounts.unmount(host_name, mountpoint)
+        self.mounted_here.pop((host_name, mountpoint), None)
         self._post(generation, host_name, f"Unmounted {mountpoint} on {host_name}.")
 
     # -- what comes back -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from textual.widgets import Input
 
 from console.ui.common.failures import BackendFailed, Failure, ReportsWorkerFailures
 from console.ui.common.literal import Static
+from console.ui.common.quit import ActiveWork
 
 if TYPE_CHECKING:
     from console.services import Services
@@ -41,8 +42,10 @@ class FilesPanel(ReportsWorkerFailures, Vertical):
     STATUS_ID: ClassVar[str] = ""
     #: ids of the inputs in which Enter starts the panel's work
     SUBMIT_INPUTS: ClassVar[tuple[str, ...]] = ()
-    #: what the status line says after Escape stopped a run
+    #: what the status line says after a cancel stopped a run
     CANCELLED_TEXT: ClassVar[str] = "Cancelled."
+    #: what quitting does to a run under way (the quit policy says it before quitting)
+    ON_QUIT: ClassVar[str] = "stops"
 
     class Progressed(Message):
         """Part of a run's work is done (posted from the worker; floods merge per key)."""
@@ -69,6 +72,8 @@ class FilesPanel(ReportsWorkerFailures, Vertical):
         self.services = services
         self.running = False
         self.last_failure: Failure | None = None
+        #: the current run in words ("Counting /data"), for the quit question
+        self.run_label = ""
         self._generation = 0
 
     # -- what a panel provides ---------------------------------------------------------------
@@ -123,6 +128,7 @@ class FilesPanel(ReportsWorkerFailures, Vertical):
         generation = self._generation
         self.running = True
         self.last_failure = None
+        self.run_label = status.rstrip("…")
         self.say(status)
         self.run_worker(
             lambda: work(generation),
@@ -141,6 +147,10 @@ class FilesPanel(ReportsWorkerFailures, Vertical):
         """Stop ``message`` here; True when it comes from the run still wanted."""
         message.stop()
         return getattr(message, "generation", None) == self._generation
+
+    def active_work(self) -> list[ActiveWork]:
+        """The run under way, with what quitting does to it (none when nothing runs)."""
+        return [ActiveWork(self.run_label, self.ON_QUIT)] if self.running else []
 
     def cancel(self) -> bool:
         """Stop the running work (False when nothing runs); what a stale run sends is dropped."""

@@ -2,9 +2,15 @@
 
 The engine (``console.files.transfer.engine.TransferEngine``) runs the copies in its own threads;
 this panel only submits specs (from a thread worker: resolving a host may block) and, on a
-timer while something is queued or running, reads each handle's progress and the queue's
-overall progress and redraws. A failed transfer is reported once through the app's failure
-handler and stays in the list with its reason.
+timer while something is queued or running, reads each handle's progress and redraws.
+
+Every row says its state in the words of ``console.format.files`` (queued, running, paused,
+done, skipped, failed: REASON, cancelled; "done, 2 refused" for a folder whose refused names
+were left out), and its bar shows the bytes really moved: a failed copy never shows a full
+bar. A copy between a host and S3 runs as a job there and stays running until the job ends.
+The line above the queue counts the rows apart by state. A failed transfer is reported once
+through the app's failure handler, and stays — in its row and, with its whole reason, in the
+box under the queue — until it is dismissed (``d`` on its row: any finished row goes away).
 
 Names inside a copied folder that the containment rule refused (an S3 key with ``..``, a
 link on the way that leads out) are counted in the STATE column and listed, name and
@@ -16,6 +22,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
@@ -24,12 +31,22 @@ from textual.widgets import Input, ProgressBar, Switch
 from textual.worker import get_current_worker
 
 from console.errors import ConsoleError
-from console.format.files import human_bytes, human_eta, human_rate, text_bar
+from console.format.files import (
+    human_bytes,
+    human_eta,
+    human_rate,
+    transfer_bar,
+    transfer_state_text,
+    transfer_style,
+    transfer_totals_text,
+)
 from console.models import Policy, TransferProgress, TransferResult, TransferSpec, TransferState
-from console.ui.common.failures import BackendFailed
+from console.models.files import TransferTotals
+from console.ui.common.failures import BackendFailed, Failure
 from console.ui.common.guards import require_writable, run_destructive
 from console.ui.common.literal import DataTable, Label, Select, Static
-from console.ui.common.text import assemble, lines
+from console.ui.common.quit import ActiveWork
+from console.ui.common.text import assemble, lines, literal
 from console.ui.files.backends import transfer_engine_for
 from console.ui.files.panel import FilesPanel
 
@@ -43,9 +60,11 @@ POLICIES = (
     ("overwrite", "overwrite"),
     ("keep both", "keep-both"),
 )
-ACTIVE = {TransferState.QUEUED, TransferState.RUNNING, TransferState.PAUSED}
 #: refused names listed under the queue (the CLI's --json has them all)
 MAX_REFUSED_SHOWN = 20
+#: characters of a state (with its reason) in the STATE column; the box under the queue
+#: has the whole reason
+MAX_STATE_CELL = 60
 COLUMNS = ("ID", "SOURCE", "DESTINATION", "STATE", "PROGRESS", "BYTES", "RATE", "ETA")
 
 
@@ -53,14 +72,30 @@ class TransferFailed(ConsoleError):
     title = "Transfer"
 
 
-def state_text(progress: TransferProgress, result: TransferResult | None) -> str:
-    refused = len(result.refused) if result is not None else progress.refused
-    more = f" · {refused} refused" if refused else ""
-    if result is not None and result.job_id:
-        return f"job {result.job_id}{more}"
-    if result is not None and result.error:
-        return f"{result.state.value}: {result.error.splitlines()[0]}{more}"
-    return f"{progress.state.value}{more}"
+def state_cell(progress: TransferProgress) -> Text:
+    """The STATE cell: the state's words (cut to ``MAX_STATE_CELL``) in its colour."""
+    words = transfer_state_text(progress)
+    if len(words) > MAX_STATE_CELL:
+        words = words[: MAX_STATE_CELL - 1] + "…"
+    return literal(words, transfer_style(progress))
+
+
+def failures_text(results: list[TransferResult]) -> Any:
+    """The failed transfers still shown, each with its whole reason (and what to do)."""
+    rows: list[Any] = []
+    for result in results:
+        reason = (result.error or "no reason given").splitlines()
+        rows.append(
+            assemble(
+                (f"Transfer {result.transfer_id} failed: ", "bold red"),
+                result.source,
+                " → ",
+                result.destination,
+            )
+        )
+        rows += [assemble("  ", line) for line in reason]
+    rows.append(assemble("d on a row dismisses it.", style="dim"))
+    return lines(*rows)
 
 
 def refused_text(result: TransferResult) -> Any:
@@ -86,6 +121,9 @@ class TransferPanel(FilesPanel):
     TransferPanel #transfer-overall-bar { padding: 0 1; }
     TransferPanel #transfer-queue { height: 1fr; }
     TransferPanel #transfer-refused { max-height: 12; overflow-y: auto; padding: 0 1; }
+    TransferPanel #transfer-failures {
+        height: auto; max-height: 10; overflow-y: auto; padding: 0 1; color: $error;
+    }
     """
     WORKER_GROUP = "files-transfer-submit"
     STATUS_ID = "transfer-status"
@@ -99,8 +137,11 @@ class TransferPanel(FilesPanel):
     def __init__(self, services: Services, **options) -> None:
         super().__init__(services, **options)
         self.engine: Any = None
+        #: the transfers shown (a dismissed one leaves this list)
         self.handles: list[Any] = []
         self._reported: set[int] = set()
+        #: the failures of transfers reported to the app (they come back to show_failure)
+        self._transfer_failures: set[Failure] = set()
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -118,6 +159,9 @@ class TransferPanel(FilesPanel):
         yield self.status_line("No transfers yet.")
         yield ProgressBar(id="transfer-overall-bar", show_eta=False)
         yield DataTable(id="transfer-queue", cursor_type="row", zebra_stripes=True)
+        failures = Static("", id="transfer-failures")
+        failures.display = False
+        yield failures
         refused = Static("", id="transfer-refused")
         refused.display = False
         yield refused
@@ -129,9 +173,10 @@ class TransferPanel(FilesPanel):
         self._timer = self.set_interval(REDRAW_SECONDS, self.redraw, pause=True)
 
     def on_unmount(self) -> None:
-        # the engine's threads are daemons: stop their copies cleanly (temporary names go)
+        # the engine's threads are daemons: stop their copies cleanly (temporary names go);
+        # a copy running as a job on a host goes on there
         for handle in self.handles:
-            handle.cancel()
+            handle.detach()
 
     # -- adding ----------------------------------------------------------------------------
 
@@ -205,7 +250,13 @@ class TransferPanel(FilesPanel):
         state = handle.progress().state
         if state is TransferState.PAUSED:
             handle.resume()
-        elif state in ACTIVE:
+        elif state.active and not handle.pausable:
+            self.notify(
+                f"Transfer {handle.id} runs as a job on the host: it cannot be paused "
+                "(x cancels it).",
+                title="Transfers",
+            )
+        elif state.active:
             handle.pause()
         else:
             self.notify(
@@ -213,11 +264,50 @@ class TransferPanel(FilesPanel):
             )
         self.redraw()
 
+    def active_work(self) -> list[ActiveWork]:
+        """The transfers still queued, running or paused, and what quitting does to each:
+        a copy running as a job on a host goes on there; any other stops, and copying the
+        same again resumes it (finished files are skipped, a big file over SSH goes on
+        from where it stopped)."""
+        work = []
+        for handle in self.handles:
+            progress = handle.progress()
+            if not progress.state.active:
+                continue
+            what = (
+                f"Transfer {handle.id} {progress.source} → {progress.destination} "
+                f"({progress.state.value})"
+            )
+            if progress.job_id:
+                on_quit = f"goes on as job {progress.job_id} on {progress.job_host or 'its host'}"
+            else:
+                on_quit = "stops; copying the same again resumes it"
+            work.append(ActiveWork(what, on_quit))
+        return work
+
     def cancel_selected(self) -> bool:
         handle = self.selected()
-        if handle is None or handle.progress().state not in ACTIVE:
+        if handle is None or not handle.progress().state.active:
             return False
         handle.cancel()
+        self.redraw()
+        return True
+
+    def dismiss_selected(self) -> bool:
+        """Take the selected finished transfer off the list (False when there is none or
+        it is still active: those are cancelled first)."""
+        handle = self.selected()
+        if handle is None:
+            return False
+        state = handle.progress().state
+        if state.active:
+            self.notify(
+                f"Transfer {handle.id} is {state.value}: cancel it (x) before dismissing it.",
+                title="Transfers",
+            )
+            return False
+        self.handles.remove(handle)
+        self.query_one("#transfer-queue", DataTable).remove_row(str(handle.id))
         self.redraw()
         return True
 
@@ -228,17 +318,21 @@ class TransferPanel(FilesPanel):
 
     def _cells(self, handle: Any) -> tuple:
         progress: TransferProgress = handle.progress()
-        result = self._result(handle)
+        running = progress.state is TransferState.RUNNING
         return (
             str(handle.id),
             progress.source,
             progress.destination,
-            state_text(progress, result),
-            text_bar(progress.bytes_done, progress.bytes_total),
+            state_cell(progress),
+            transfer_bar(progress),
             f"{human_bytes(progress.bytes_done)} / {human_bytes(progress.bytes_total)}",
-            human_rate(progress.rate) if progress.state is TransferState.RUNNING else "—",
-            human_eta(progress.eta) if progress.state is TransferState.RUNNING else "—",
+            human_rate(progress.rate) if running else "—",
+            human_eta(progress.eta) if running else "—",
         )
+
+    def totals(self) -> TransferTotals:
+        """The transfers shown, counted apart by state."""
+        return TransferTotals.of(handle.progress() for handle in self.handles)
 
     def redraw(self) -> None:
         table = self.query_one("#transfer-queue", DataTable)
@@ -246,25 +340,29 @@ class TransferPanel(FilesPanel):
             for column, value in zip(COLUMNS, self._cells(handle), strict=True):
                 table.update_cell(str(handle.id), column, value, update_width=True)
             self._report_failure(handle)
-        overall = self.engine.overall() if self.engine is not None else None
-        if overall is None:
-            return
+        totals = self.totals()
         bar = self.query_one("#transfer-overall-bar", ProgressBar)
-        bar.update(total=max(overall.bytes_total, 1), progress=overall.bytes_done)
-        active = sum(1 for h in self.handles if not h.future.done())
-        self.say(
-            f"{len(self.handles)} transfers, {active} active · {overall.files_done}/"
-            f"{overall.files_total} files · {human_bytes(overall.bytes_done)} of "
-            f"{human_bytes(overall.bytes_total)} · {human_rate(overall.rate)} · "
-            f"ETA {human_eta(overall.eta)}"
-            + (f" · {overall.refused} name(s) refused" if overall.refused else "")
-        )
-        if active == 0 and self._timer is not None:
+        bar.update(total=max(totals.bytes_total, 1), progress=totals.bytes_done)
+        self.say(transfer_totals_text(totals) if totals.count else "No transfers.")
+        if totals.active == 0 and self._timer is not None:
             self._timer.pause()
+        self._show_failures()
         self._show_refused()
 
     def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
         self._show_refused()
+
+    def _show_failures(self) -> None:
+        """Every failed transfer still listed, with its whole reason, until dismissed."""
+        box = self.query_one("#transfer-failures", Static)
+        failed = [
+            result
+            for result in map(self._result, self.handles)
+            if result is not None and result.state is TransferState.FAILED
+        ]
+        box.display = bool(failed)
+        if failed:
+            box.update(failures_text(failed))
 
     def _show_refused(self) -> None:
         """The refused names of the selected transfer (once it has finished), if any."""
@@ -284,4 +382,15 @@ class TransferPanel(FilesPanel):
         if result.state is TransferState.FAILED:
             self._reported.add(handle.id)
             message = f"{result.source} → {result.destination}: {result.error}"
-            self.post_message(BackendFailed(self, TransferFailed(message)))
+            failed = BackendFailed(self, TransferFailed(message))
+            self._transfer_failures.add(failed.failure)
+            self.post_message(failed)
+
+    def show_failure(self, failure: Failure) -> None:
+        """A transfer's failure stays in its row and the box under the queue (the status
+        line keeps counting the queue); anything else (what was typed) is said there."""
+        if failure in self._transfer_failures:
+            self.last_failure = failure
+            self.redraw()
+            return
+        super().show_failure(failure)

@@ -18,7 +18,7 @@ from textual.worker import get_current_worker
 from console.errors import UnpackError
 from console.format.files import human_bytes
 from console.models import UnpackFailure, UnpackProgress, UnpackResult
-from console.models.location import parse_location
+from console.models.location import parse_location, path_on_host
 from console.ui.common.guards import require_writable
 from console.ui.common.literal import DataTable
 from console.ui.files.panel import FilesPanel
@@ -66,6 +66,8 @@ class UnpackPanel(FilesPanel):
     STATUS_ID = "unpack-status"
     SUBMIT_INPUTS = ("unpack-location", "unpack-parallel", "unpack-dest")
     CANCELLED_TEXT = "Unpack cancelled: archives already unpacked stay; the rest were not touched."
+    #: the unpack is a command streamed from this console (not a tmux job): it ends with it
+    ON_QUIT = "stops; archives already unpacked stay, the rest are not touched"
 
     class Failed(Message):
         """One archive failed (or one entry was refused); the unpack goes on."""
@@ -95,7 +97,8 @@ class UnpackPanel(FilesPanel):
             )
             yield Input(
                 placeholder="into: same dir",
-                tooltip="Where to unpack (empty: beside the archives)",
+                tooltip="Where to unpack on the archives' host: DIR or HOST:DIR of that same "
+                "host (empty: beside the archives)",
                 id="unpack-dest",
             )
         yield self.status_line("Type HOST:DIR (local:DIR for this machine) and press Enter.")
@@ -117,6 +120,12 @@ class UnpackPanel(FilesPanel):
             self.refuse(error)
             return
         dest = self.value_of("unpack-dest") or None
+        try:
+            if dest is not None:  # said now, not after the archives were read
+                path_on_host(dest, host_name, field="Unpack into", error=UnpackError)
+        except UnpackError as error:
+            self.refuse(error)
+            return
         if not require_writable(self.app, f"Unpacking {host_name}:{folder}"):
             return
         self.failures = []

@@ -15,12 +15,16 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Input, TabbedContent, TabPane, Tabs
+from textual.widget import Widget
+from textual.widgets import Input, TabbedContent, TabPane
 
+from console.ui.common.literal import DataTable
+from console.ui.common.quit import ActiveWork, work_under_way
 from console.ui.common.view_base import ConsoleView
 from console.ui.files.compare_panel import ComparePanel
 from console.ui.files.count_panel import CountPanel
 from console.ui.files.mount_panel import MountPanel
+from console.ui.files.panel import FilesPanel
 from console.ui.files.transfer_panel import TransferPanel
 from console.ui.files.unpack_panel import UnpackPanel
 
@@ -34,6 +38,15 @@ FIRST_INPUT = {
     "files-unpack": "#unpack-location",
     "files-transfers": "#transfer-source",
     "files-mounts": "#mount-bucket",
+}
+
+#: panel id -> its list, where focus rests when the view is shown (never a field)
+PANEL_HOME = {
+    "files-count": "#count-extensions",
+    "files-compare": "#compare-table",
+    "files-unpack": "#unpack-failures",
+    "files-transfers": "#transfer-queue",
+    "files-mounts": "#mount-table",
 }
 
 #: panel id -> the id of the widget inside it
@@ -112,7 +125,7 @@ class FilesView(ConsoleView):
             tooltip="Start the count, comparison, unpack or mount (Enter in a field does too)",
         ),
         Binding(
-            "escape",
+            "x",
             "cancel",
             "Cancel",
             id="files.cancel",
@@ -126,12 +139,11 @@ class FilesView(ConsoleView):
             tooltip="Pause or resume the selected transfer",
         ),
         Binding(
-            "x",
-            "cancel",
-            "Cancel",
-            id="files.cancel_transfer",
-            show=False,
-            tooltip="Cancel the selected transfer (or the running work of this panel)",
+            "d",
+            "dismiss_transfer",
+            "Dismiss",
+            id="files.dismiss_transfer",
+            tooltip="Take the selected finished transfer (a failed one too) off the list",
         ),
         Binding(
             "delete",
@@ -165,10 +177,22 @@ class FilesView(ConsoleView):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys that act on one panel's rows only are offered (and shown) on that panel."""
-        only_on = {"pause_transfer": "files-transfers", "unmount": "files-mounts"}
+        only_on = {
+            "pause_transfer": "files-transfers",
+            "dismiss_transfer": "files-transfers",
+            "unmount": "files-mounts",
+        }
         if action in only_on and self.is_mounted:
             return self.panel_id == only_on[action]
         return True
+
+    def home_widget(self) -> Widget | None:
+        # the list of the panel shown (its form's fields are reached with the panel's key)
+        return self.query_one(PANEL_HOME[self.panel_id], DataTable)
+
+    def active_work(self) -> list[ActiveWork]:
+        """What the panels have under way: counts, comparisons, unpacks, transfers, mounts."""
+        return work_under_way(self.query(FilesPanel))
 
     @property
     def panel_id(self) -> str:
@@ -197,18 +221,19 @@ class FilesView(ConsoleView):
     def action_cancel(self) -> None:
         panel = self.panel
         stopped = panel.cancel_selected() if isinstance(panel, TransferPanel) else panel.cancel()
-        if stopped:
-            return
-        if isinstance(self.app.focused, Input):
-            # nothing to stop: Escape leaves the field, so letter and number keys work again
-            self.query_one("#files-panels", TabbedContent).query_one(Tabs).focus()
-            return
-        self.notify("Nothing is running here to cancel.", title="Files")
+        if not stopped:
+            self.notify("Nothing is running here to cancel.", title="Files")
 
     def action_pause_transfer(self) -> None:
         panel = self.panel
         if isinstance(panel, TransferPanel):
             panel.toggle_pause()
+
+    def action_dismiss_transfer(self) -> None:
+        panel = self.panel
+        if isinstance(panel, TransferPanel) and not panel.dismiss_selected():
+            if panel.selected() is None:
+                self.notify("No transfer to dismiss.", title="Transfers")
 
     def action_unmount(self) -> None:
         panel = self.panel

@@ -5,10 +5,12 @@ GPUs/vCPU/memory/$ per hour, key pair (existing, create and save ``~/.ssh/<name>
 import ``~/.ssh/id_*.pub``), a new security group allowing SSH from the user's address /32
 (a wider range, any IPv4 prefix shorter than /32 or IPv6 one shorter than /128, is asked
 about and must be typed back), spot or on-demand, root volume size and Name. The vCPU quota
-of the chosen family is shown where Service Quotas answers. ``Launch`` runs the steps in a
-thread worker through the services (which refuse it while the console is read-only); the
-backend does a dry run before the real call. Dismisses with the new instance's id (None when
-cancelled).
+of the chosen family is shown where Service Quotas answers. ``Review`` ends the form on a
+review page (``LaunchReviewScreen``: type, AMI, key, the SSH rule, storage, $/hour, the quota
+and its use, the dry run's answer) gathered without creating anything; confirming there runs
+the steps in a thread worker through the services (which refuse it while the console is
+read-only), ``Back`` returns to the form as typed. Dismisses with the new instance's id (None
+when cancelled).
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input
 
+from console.errors import ConsoleError
 from console.format.instances import dollars, gpu_label
-from console.models import LaunchRequest
+from console.models import HourlyPrice, LaunchRequest
+from console.models.launch import LaunchReview
 from console.ui.common.confirm import ConfirmScreen
 from console.ui.common.failures import ReportsWorkerFailures
 from console.ui.common.footer import ConsoleFooter
 from console.ui.common.guards import require_writable
 from console.ui.common.literal import Label, Select, Static
+from console.ui.instances.launch_review import LaunchReviewScreen
 
 if TYPE_CHECKING:
     from console.services import Services
@@ -92,6 +97,12 @@ class LaunchWizardScreen(ReportsWorkerFailures, Screen[str | None]):
             super().__init__()
             self.choices = choices
 
+    class Reviewed(Message):
+        def __init__(self, review: LaunchReview, confirmed: str | None) -> None:
+            super().__init__()
+            self.review = review
+            self.confirmed = confirmed
+
     class Launched(Message):
         def __init__(self, instance_id: str, notes: list[str]) -> None:
             super().__init__()
@@ -128,7 +139,7 @@ class LaunchWizardScreen(ReportsWorkerFailures, Screen[str | None]):
             yield Label("Name")
             yield Input(placeholder="fashion-train", id="launch-name")
             with Horizontal():
-                yield Button("Launch", variant="success", id="launch-go")
+                yield Button("Review and launch", variant="success", id="launch-go")
                 yield Button("Cancel", id="launch-cancel")
         yield ConsoleFooter()
 
@@ -276,12 +287,12 @@ class LaunchWizardScreen(ReportsWorkerFailures, Screen[str | None]):
             return
         wide = wide_range(self.query_one("#launch-cidr", Input).value)
         if wide is None:
-            self._launch(confirmed=None)
+            self._review(confirmed=None)
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._launch(confirmed=wide)
+                self._review(confirmed=wide)
             else:
                 self.set_status(
                     f"Not launched: SSH from {wide} was not confirmed. Use your own address "
@@ -298,6 +309,122 @@ class LaunchWizardScreen(ReportsWorkerFailures, Screen[str | None]):
             ),
             callback=answered,
         )
+
+    # -- the review page ---------------------------------------------------------------
+
+    def key_words(self) -> tuple[str, str | None]:
+        """The key pair in words for the review, and the existing key pair's name (None
+        when the launch creates or imports one, or uses none)."""
+        key = self.query_one("#launch-key", Select).value
+        name = self.query_one("#launch-key-name", Input).value.strip()
+        if key == NEW_KEY:
+            return f"new key pair {name!r}, private key saved to ~/.ssh/{name}.pem", None
+        if isinstance(key, str) and key.startswith(IMPORT_PREFIX):
+            return f"{name!r}, imported from {key[len(IMPORT_PREFIX) :]}", None
+        if key is Select.NULL or not key:
+            return "none: SSH needs a key the instance knows", None
+        return f"existing key pair {key!r}", str(key)
+
+    def hourly_price(self, instance_type: str, spot: bool) -> HourlyPrice | None:
+        """Worker thread: the on-demand price the form listed, or the cheapest zone's spot
+        price now (``aws ec2 describe-spot-price-history``)."""
+        ec2 = self.services.ec2
+        if not spot:
+            choices = self.choices.types if self.choices else []
+            return next((price for info, price in choices if info.name == instance_type), None)
+        try:
+            prices = ec2.spot_prices([instance_type])
+        except ConsoleError:
+            return None
+        found = [p for (name, _zone), p in prices.items() if name == instance_type]
+        if not found:
+            return None
+        cheapest = min(found, key=lambda p: p.price_per_hour)
+        return HourlyPrice(
+            instance_type,
+            ec2.price_book.region,
+            cheapest.price_per_hour,
+            f"spot price in {cheapest.availability_zone}",
+            market="spot",
+        )
+
+    def _review(self, *, confirmed: str | None) -> None:
+        """Gather the review page in a worker; ``confirmed`` is the wide range typed back."""
+        request = self.request()
+        key_words, existing_key = self.key_words()
+        created = []
+        if existing_key is None and request.key_name:
+            created.append(f"the key pair {request.key_name!r}")
+        created.append(f"the security group {request.name + '-ssh'!r}")
+        dry = LaunchRequest(
+            image_id=request.image_id,
+            instance_type=request.instance_type,
+            name=request.name,
+            key_name=existing_key,
+            spot=request.spot,
+            root_volume_gib=request.root_volume_gib,
+        )
+        ec2 = self.services.ec2
+        self.launching = True
+        self.set_status(f"Reviewing {request.name}: dry run, quota, price…")
+
+        def work() -> None:
+            price = self.hourly_price(request.instance_type, request.spot)
+            review = ec2.launcher.review(dry, price=price, created_on_confirm=tuple(created))
+            self.post_message(self.Reviewed(review, confirmed))
+
+        self.run_worker(
+            work,
+            name="launch-review",
+            group="launch",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def on_launch_wizard_screen_reviewed(self, message: Reviewed) -> None:
+        self.launching = False
+        confirmed = message.confirmed
+
+        def answered(launch: bool | None) -> None:
+            if launch:
+                self._launch(confirmed=confirmed)
+            else:
+                self.set_status("Not launched: edit the form, then review again.")
+
+        self.set_status("Review the launch.")
+        self.app.push_screen(
+            LaunchReviewScreen(
+                message.review,
+                key=self.key_words()[0],
+                # the range as the group will hold it (an address becomes its /32)
+                ssh_from=str(
+                    ipaddress.ip_network(
+                        self.query_one("#launch-cidr", Input).value.strip(), strict=False
+                    )
+                ),
+            ),
+            callback=answered,
+        )
+
+    def request(self) -> LaunchRequest:
+        """The launch the form describes (key pair by name; no security group yet)."""
+        value = lambda wid: self.query_one(wid, Input).value.strip()  # noqa: E731
+        key = self.query_one("#launch-key", Select).value
+        if key == NEW_KEY or (isinstance(key, str) and key.startswith(IMPORT_PREFIX)):
+            key_name: str | None = value("#launch-key-name")
+        else:
+            key_name = None if key is Select.NULL else str(key)
+        return LaunchRequest(
+            image_id=value("#launch-ami-id") or str(self.query_one("#launch-ami", Select).value),
+            instance_type=str(self.query_one("#launch-type", Select).value),
+            name=value("#launch-name"),
+            key_name=key_name,
+            spot=self.query_one("#launch-spot", Checkbox).value,
+            root_volume_gib=int(value("#launch-volume")),
+        )
+
+    # -- launching ------------------------------------------------------------------------
 
     def _launch(self, *, confirmed: str | None) -> None:
         """Run the launch steps in a worker; ``confirmed`` is the wide range typed back."""

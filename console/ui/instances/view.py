@@ -2,8 +2,8 @@
 
 Keys (each with a binding id, remappable): ``s`` sorts by the next column (``S`` reverses),
 a click on a header sorts by it, ``/`` filters over every column, ``enter`` opens the detail,
-``U``/``X``/``B``/``delete`` start, stop, reboot, terminate (asked first, typed name for
-terminate, refused read-only), ``c`` opens a shell and ``j`` a Jupyter port-forward in the
+``U``/``X``/``B``/``delete`` start, stop, reboot, terminate (asked first, a start with its
+$/hour, typed name for terminate, refused read-only), ``c`` opens a shell and ``j`` a Jupyter port-forward in the
 real terminal, ``L`` opens the launch wizard. While any instance is pending, stopping or
 shutting down, the view reloads every ``TRANSITION_INTERVAL`` seconds until all have settled.
 """
@@ -24,6 +24,7 @@ from textual.widgets import Input
 
 from console.errors import ConsoleError
 from console.format.instances import dollars, duration, gpu_label, uptime_seconds
+from console.format.launch import start_detail
 from console.models import HourlyPrice, Instance, InstanceState, InstanceTypeInfo
 from console.ui.common.guards import require_writable, run_destructive
 from console.ui.common.literal import DataTable
@@ -134,6 +135,7 @@ class InstancesView(ResourceView):
     view_id = "instances"
     title = "Instances"
     aliases = ("ec2", "instance", "vm")
+    home = "#instances-table"
 
     BINDINGS = [
         Binding("s", "sort_next", "Sort", id="instances.sort", tooltip="Sort by the next column"),
@@ -351,8 +353,11 @@ class InstancesView(ResourceView):
             self._change_state(action, instance)
 
         if action == "start":
-            if require_writable(self.app, what):
-                go()
+            # a start is billed by the hour: ask as a stop does, with the price
+            row = next((r for r in self.rows if r.id == instance.id), None)
+            run_destructive(
+                self.app, what, go, detail=start_detail(instance, row.price if row else None)
+            )
             return
         run_destructive(
             self.app,
