@@ -3,7 +3,10 @@
 The app owns what is global: the quit and read-only keys, the user's keymap, the header's
 subtitle, the command palette, the AWS profile and region switch (``P``), and the single
 handler that turns a failed worker anywhere into a notification plus an error line in the
-view that ran it. Its notifications and header are literal text (``LiteralApp``): a message
+view that ran it. It applies the one focus policy (``console.ui.common.focus``: Escape in a
+field leaves it; help, the palette and the view jumps reach every screen) and the one quit
+policy (``console.ui.common.quit``: ``q`` closes a form, and on the main screen asks first
+while work started here is under way). Its notifications and header are literal text (``LiteralApp``): a message
 quoting AWS, a host or a name is shown as written, never read as markup.
 """
 
@@ -14,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.reactive import reactive
 from textual.screen import Screen
 
@@ -27,12 +31,15 @@ from console.ui.account.aws_target import (
     describe_target,
 )
 from console.ui.common.bindings_catalog import binding_ids, ui_node_classes
+from console.ui.common.bindings_info import current_bindings
 from console.ui.common.confirm import ConfirmScreen
 from console.ui.common.failures import BackendFailed, offer_to_trust_host_key
+from console.ui.common.focus import focus_home, leaves_field_on_escape
 from console.ui.common.guards import run_destructive
 from console.ui.common.help import HelpScreen
 from console.ui.common.jump_prompt import JumpPrompt
 from console.ui.common.palette import ConsoleCommands
+from console.ui.common.quit import close_down_to, close_like_escape, quit_question
 from console.ui.common.text import LiteralApp
 from console.ui.common.view_base import ConsoleView, ResourceView
 from console.ui.main_screen import MainScreen
@@ -47,7 +54,35 @@ class ConsoleApp(LiteralApp, App[None]):
     TITLE = "awsconsole"
     COMMANDS = {ConsoleCommands}
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave the console"),
+        # priority, so it also reaches forms and dialogs (they cut the app's other keys
+        # off); a field that takes q as a letter keeps it (Textual drops consumed keys)
+        Binding(
+            "q",
+            "close_or_quit",
+            "Quit",
+            id="app.quit",
+            priority=True,
+            tooltip="Leave the console (asks first while work started here is under way); "
+            "on a form or dialog, close it",
+        ),
+        Binding(
+            "escape",
+            "leave_field",
+            "Leave field",
+            id="app.leave_field",
+            priority=True,
+            show=False,
+            tooltip="Leave the text field (a second Escape closes the form)",
+        ),
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            id="help.open",
+            key_display="?",
+            tooltip="List every key of this view and the global ones (f1 from a field)",
+        ),
+        Binding("f1", "help", "Help", id="help.open.f1", priority=True, show=False),
         Binding(
             "ctrl+l",
             "toggle_read_only",
@@ -78,11 +113,16 @@ class ConsoleApp(LiteralApp, App[None]):
         self.set_reactive(ConsoleApp.read_only, settings.read_only or services.read_only)
         #: the target of the last successful switch (None: still the one it started with)
         self.switched_to: AwsTarget | None = None
+        self._asking_to_quit = False
 
     # -- start-up ------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen:
         return MainScreen(self.services, refresh_interval=self.settings.refresh_interval)
+
+    @property
+    def main_screen(self) -> MainScreen:
+        return self.screen_stack[0]  # type: ignore[return-value]
 
     def on_mount(self) -> None:
         known = known_binding_ids()
@@ -147,6 +187,58 @@ class ConsoleApp(LiteralApp, App[None]):
                 if view.is_active:
                     view.action_reload()
             view.post_message(AwsTargetChanged(target))
+
+    # -- keys that always work: the focus and quit policies ----------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_field":
+            # otherwise Escape goes on to what the screen binds it to (close, cancel)
+            return leaves_field_on_escape(self.screen)
+        if action == "help":
+            return not isinstance(self.screen, CommandPalette)
+        return True
+
+    def action_leave_field(self) -> None:
+        focus_home(self.screen)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(HelpScreen(current_bindings(self.screen)))
+
+    async def action_show_view(self, view_id: str) -> None:
+        """Show a view from wherever this is asked (the palette on a form, say): the screens
+        above the main one close first, as their Escape would leave them."""
+        await close_down_to(self, self.main_screen)
+        self.main_screen.action_show_view(view_id)
+
+    async def action_close_or_quit(self) -> None:
+        """``q``: close the form or dialog on top; on the main screen, quit (asking first
+        while work is under way)."""
+        if self.screen is self.main_screen:
+            await self.action_quit()
+        else:
+            await close_like_escape(self, self.screen)
+
+    async def action_quit(self) -> None:
+        """Quit at once when nothing started here is under way; otherwise ask, naming what
+        happens to each piece of work."""
+        if self._asking_to_quit:
+            return
+        work = self.main_screen.active_work()
+        if not work:
+            self.exit()
+            return
+        what, detail = quit_question(work)
+
+        def answered(yes: bool | None) -> None:
+            self._asking_to_quit = False
+            if yes:
+                self.exit()
+
+        self._asking_to_quit = True
+        self.push_screen(ConfirmScreen(what, detail=detail), callback=answered)
 
     # -- palette -------------------------------------------------------------------------
 

@@ -1,4 +1,9 @@
-"""The main screen: one tab per view, reached by number keys or the ``:`` prompt."""
+"""The main screen: one tab per view, reached by number keys or the ``:`` prompt.
+
+Its number keys and ``:`` are the forms to use where no field has focus; from a field
+(whose printable keys are text), alt+1…alt+5 and ctrl+g do the same. Whenever a view is
+shown, focus goes to its list (``ConsoleView.focus_home``, the focus policy).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Header, TabbedContent, TabPane
 
-from console.ui.common.bindings_info import current_bindings
 from console.ui.common.footer import ConsoleFooter
-from console.ui.common.help import HelpScreen
 from console.ui.common.jump_prompt import JumpPrompt
+from console.ui.common.quit import ActiveWork, work_under_way
 from console.ui.common.view_base import ConsoleView
 from console.ui.registry import VIEWS, resolve_view, view_words
 
@@ -21,16 +25,28 @@ if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
 
 
 def _view_bindings() -> list[Binding]:
-    return [
-        Binding(
-            str(number),
-            f"show_view('{view.view_id}')",
-            view.title,
-            id=f"view.{view.view_id}",
-            tooltip=f"Show the {view.title} view (or :{view.view_id})",
+    bindings = []
+    for number, view in enumerate(VIEWS, start=1):
+        bindings.append(
+            Binding(
+                str(number),
+                f"show_view('{view.view_id}')",
+                view.title,
+                id=f"view.{view.view_id}",
+                tooltip=f"Show the {view.title} view (or :{view.view_id}; alt+{number} from a field)",
+            )
         )
-        for number, view in enumerate(VIEWS, start=1)
-    ]
+        # a field takes the digit as text: its alt form reaches the screen from there
+        bindings.append(
+            Binding(
+                f"alt+{number}",
+                f"show_view('{view.view_id}')",
+                view.title,
+                id=f"view.{view.view_id}.alt",
+                show=False,
+            )
+        )
+    return bindings
 
 
 class MainScreen(Screen[None]):
@@ -42,16 +58,10 @@ class MainScreen(Screen[None]):
             "Jump",
             id="jump.open",
             key_display=":",
-            tooltip="Jump to a view by name: :instances, :buckets, :jobs, :gpu, :files",
+            tooltip="Jump to a view by name: :instances, :buckets, :jobs, :gpu, :files "
+            "(ctrl+g from a field)",
         ),
-        Binding(
-            "question_mark",
-            "help",
-            "Help",
-            id="help.open",
-            key_display="?",
-            tooltip="List every key of this view and the global ones",
-        ),
+        Binding("ctrl+g", "open_jump", "Jump", id="jump.open.ctrl", show=False),
     ]
 
     def __init__(self, services: Services, *, refresh_interval: float) -> None:
@@ -81,7 +91,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.current_view.activate()
-        self.focus_view(self.current_view)
+        self.focus_home()
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.tabbed_content.id != "views":
@@ -94,26 +104,27 @@ class MainScreen(Screen[None]):
             if shown is not self.current_view:
                 shown.deactivate()
         self.current_view.activate()
-        self.focus_view(self.current_view)
+        self.focus_home()
 
-    def focus_view(self, view: ConsoleView) -> None:
-        """Focus the view's first focusable widget so its keys are live."""
-        for widget in view.query("*"):
-            if widget.focusable:
-                widget.focus()
-                return
-        # nothing to focus inside: focus the view itself, so its own keys still work
-        view.can_focus = True
-        view.focus()
+    def focus_home(self) -> None:
+        """Focus the list of the view shown (the focus policy's home of this screen)."""
+        self.current_view.focus_home()
+
+    def active_work(self) -> list[ActiveWork]:
+        """What the views built so far have under way (a view never shown has none)."""
+        return work_under_way(self.query(ConsoleView))
 
     def action_show_view(self, view_id: str) -> None:
-        self.query_one("#views", TabbedContent).active = view_id
+        views = self.query_one("#views", TabbedContent)
+        if views.active == view_id:
+            self.focus_home()  # already shown: no TabActivated comes to focus its list
+        views.active = view_id
 
     def action_open_jump(self) -> None:
         self.query_one(JumpPrompt).open()
 
     def on_jump_prompt_closed(self, event: JumpPrompt.Closed) -> None:
-        self.focus_view(self.current_view)
+        self.focus_home()
 
     def on_jump_prompt_jump(self, event: JumpPrompt.Jump) -> None:
         view = resolve_view(event.word)
@@ -125,12 +136,6 @@ class MainScreen(Screen[None]):
                     title="Jump",
                     severity="warning",
                 )
-            self.focus_view(self.current_view)
+            self.focus_home()
             return
-        if self.query_one("#views", TabbedContent).active == view.view_id:
-            self.focus_view(self.current_view)  # already shown: no TabActivated to focus it
-        else:
-            self.action_show_view(view.view_id)  # shown (built the first time) and focused
-
-    def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(current_bindings(self)))
+        self.action_show_view(view.view_id)  # shown (built the first time) and focused

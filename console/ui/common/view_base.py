@@ -1,7 +1,9 @@
 """What every view of the main screen shares.
 
 ``ConsoleView`` is a pane of the main screen: it knows its id and title and is told when it
-becomes visible. ``ResourceView`` adds loading: ``fetch`` runs in a thread worker (it may
+becomes visible. It names its list (``home``), where focus goes whenever it is shown (the
+focus policy of ``console.ui.common.focus``), and says what work it has under way that
+quitting would touch (``active_work``, asked by the quit policy of ``console.ui.common.quit``). ``ResourceView`` adds loading: ``fetch`` runs in a thread worker (it may
 block on the network), its result comes back as a ``Loaded`` message, and a failure shows in
 the view's status line through the app's one failure handler. ``r`` loads again; while the
 view is visible it also reloads every ``refresh_interval`` seconds.
@@ -17,11 +19,14 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.worker import get_current_worker
 
 from console.ui.common.background import Abandoned, call_until_cancelled
 from console.ui.common.failures import Failure, ReportsWorkerFailures
+from console.ui.common.focus import can_be_home, first_home_in
 from console.ui.common.literal import Static
+from console.ui.common.quit import ActiveWork
 
 if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
     from console.services import Services
@@ -34,6 +39,8 @@ class ConsoleView(Vertical):
     title: ClassVar[str] = ""
     #: other words the ``:`` prompt accepts for this view
     aliases: ClassVar[tuple[str, ...]] = ()
+    #: selector of the view's list: focus goes there whenever the view is shown
+    home: ClassVar[str] = ""
 
     def __init__(self, services: Services, *, refresh_interval: float = 10.0) -> None:
         super().__init__(id=f"view-{self.view_id}", classes="console-view")
@@ -45,6 +52,28 @@ class ConsoleView(Vertical):
 
     def deactivate(self) -> None:
         """Another view became visible."""
+
+    def home_widget(self) -> Widget | None:
+        """Where focus rests in this view: ``home`` while it is shown, else the first widget
+        that is not a field (never a text field: its keys would be typed)."""
+        if self.home:
+            found = self.query(self.home)
+            if found and can_be_home(found.first()):
+                return found.first()
+        return first_home_in(self)
+
+    def focus_home(self) -> None:
+        """Focus the view's list, so its keys and the global ones are live."""
+        target = self.home_widget()
+        if target is None:
+            # nothing to focus inside: the view itself, so its own keys still work
+            self.can_focus = True
+            target = self
+        target.focus(scroll_visible=False)
+
+    def active_work(self) -> list[ActiveWork]:
+        """Work this view started that quitting now would touch (none by default)."""
+        return []
 
 
 class EmptyState(Static):

@@ -119,6 +119,7 @@ class JobsView(ResourceView):
     view_id = "jobs"
     title = "Jobs"
     aliases = ("job", "tmux")
+    home = "#jobs-table"
 
     BINDINGS = [
         Binding("l", "open_log", "Log", id="jobs.log", tooltip="Follow the job's output"),
