@@ -9,10 +9,20 @@ Two kinds, both loadable with ``weights_only=True`` (tensors, numbers, strings, 
   state (as tensors and lists), the config and the dataset metadata (class names);
 - ``best.pt``, the model weights only, with the config and metadata that predict and eval need
   to rebuild and label the network (no optimizer state: a third of the size).
+
+Beside each checkpoint the trainer saves, a small JSON *sidecar* (``last.pt.json``,
+``best.pt.json``) says what it holds: kind, epoch, global step, the metrics of its epoch, the
+config digest and when it was saved, with the checkpoint's size. A program that lists
+checkpoints (the console) reads the sidecar instead of loading a file of hundreds of MB with
+torch. It is written after its checkpoint, so a sidecar whose ``size`` differs from the file
+beside it describes an earlier save of that name and is to be ignored.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import math
 import os
 import random
 import shutil
@@ -28,6 +38,8 @@ from trainer.weights_file import WeightsFileError, load_plain, plain
 LAST = "last.pt"
 BEST = "best.pt"
 FORMAT = 2  # 1: the earlier layer plan, with pickled numpy RNG states
+SIDECAR_SUFFIX = ".json"
+SIDECAR_FORMAT = 1
 KIND_FULL, KIND_WEIGHTS = "full", "weights"
 
 TRUSTED_CHECKPOINT_HINT = (
@@ -79,9 +91,54 @@ def atomic_save(obj: Any, path: Path) -> None:
     _fsync_dir(path.parent)
 
 
+def sidecar_path(path: Path) -> Path:
+    """``last.pt`` -> ``last.pt.json``."""
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+def sidecar_info(state: dict[str, Any], config_digest: str) -> dict[str, Any]:
+    """What a sidecar says of a checkpoint's state (plain JSON: undefined metrics left out)."""
+    saved_at = float(state.get("saved_at") or 0.0)
+    metrics = {k: v for k, v in (state.get("metrics") or {}).items()
+               if isinstance(v, int | float) and math.isfinite(v)}
+    best = state.get("best")
+    return {
+        "kind": state.get("kind"),
+        "epoch": state.get("epoch"),
+        "epoch_step": state.get("epoch_step"),
+        "step": state.get("global_step"),
+        "best": best if isinstance(best, int | float) and math.isfinite(best) else None,
+        "reason": state.get("reason"),
+        "metrics": metrics,
+        "metrics_epoch": state.get("metrics_epoch"),
+        "config_digest": config_digest,
+        "saved_at": saved_at,
+        "saved_at_iso": dt.datetime.fromtimestamp(saved_at, dt.UTC).isoformat() if saved_at else None,
+    }
+
+
+def write_sidecar(path: Path, info: dict[str, Any]) -> Path:
+    """Write ``<checkpoint>.json`` beside the checkpoint ``path`` just saved, atomically (temporary
+    file, fsync, os.replace): ``info`` plus the format, the checkpoint's name and its size."""
+    data = {"format": SIDECAR_FORMAT, "checkpoint": path.name, "size": path.stat().st_size, **info}
+    target = sidecar_path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(data, indent=1, sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CheckpointError(f"could not write {target}: {exc}") from None
+    return target
+
+
 def weights_only_state(full: dict[str, Any]) -> dict[str, Any]:
     """What best.pt keeps of a full state: the weights and what is needed to use them."""
-    keep = ("model", "config", "meta", "epoch", "global_step", "best", "metrics", "saved_at", "source")
+    keep = ("model", "config", "meta", "epoch", "epoch_step", "global_step", "best", "metrics", "metrics_epoch",
+            "reason", "saved_at", "source")
     return {"format": FORMAT, "kind": KIND_WEIGHTS, **{k: full[k] for k in keep if k in full}}
 
 

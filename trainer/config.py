@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,12 @@ from typing import Any
 from trainer.errors import ConfigError
 
 ATTRIBUTE_SCORES = ("positive", "margin")
+#: fields that say where and how a run is carried out, not what it trains: left out of the digest,
+#: so a run resumed elsewhere (another folder, data path, S3 prefix, worker count) keeps its digest
+OPERATIONAL_FIELDS = frozenset({
+    "data_root", "run_dir", "resume", "s3_uri", "s3_endpoint", "spot_watch", "imds_endpoint", "spot_poll_s",
+    "workers", "threads", "log_every", "checkpoint_every", "device", "compile",
+})
 
 
 def _f(default: Any, help: str) -> Any:
@@ -49,7 +56,8 @@ class TrainConfig:
     checkpoint_every: int = _f(0, "also save last.pt every N steps inside an epoch (0 = epoch end only)")
     max_steps_per_epoch: int = _f(0, "cap on steps per epoch (0 = the whole training split)")
     eval_split: str = _f("val", "split evaluated after each epoch (train, val or test)")
-    resume: str = _f("", "'auto' (last.pt of run_dir, else of the S3 URI), a path to a last.pt, or empty")
+    resume: str = _f("", "'auto' (last.pt of run_dir, else of the S3 URI), a path to a last.pt, the s3:// URI of "
+                         "one (fetched into run_dir first), or empty")
     backbone_weights: str = _f("", "ImageNet VGG16 state dict for conv1-conv5 (e.g. torchvision's vgg16-397923af.pth); "
                                        "without it the network starts from random weights")
     s3_uri: str = _f("", "upload every checkpoint to this s3://bucket/prefix")
@@ -91,6 +99,12 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def digest(self) -> str:
+        """``sha256:`` of the fields that define what is trained (OPERATIONAL_FIELDS left out):
+        two checkpoints with the same digest come from the same recipe."""
+        recipe = {k: v for k, v in self.to_dict().items() if k not in OPERATIONAL_FIELDS}
+        return "sha256:" + hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:

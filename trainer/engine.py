@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -124,8 +125,9 @@ class RunLog:
 
 
 def _finite(obj: dict) -> dict:
-    """NaN (an undefined metric) becomes null: json.dumps would write NaN, which is not JSON."""
-    return {k: (None if isinstance(v, float) and v != v else v) for k, v in obj.items()}
+    """NaN (an undefined metric) and infinities become null: json.dumps would write NaN or
+    Infinity, which are not JSON."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in obj.items()}
 
 
 @dataclass
@@ -249,9 +251,10 @@ def _log_window(log: RunLog, sums, seen, start, optimizer, rt: Runtime, opts: Ep
         f"epoch {progress.epoch + 1}/{opts.epochs} {bar(progress.epoch_step, opts.steps_in_epoch)} "
         f"step {progress.epoch_step}/{opts.steps_in_epoch} {rate:.1f} img/s ETA {duration(eta_s)} "
         f"loss {loss:.4f} (category {cat:.4f} attribute {attr:.4f} landmark {lmk:.5f}) lr {lr:.2e}")
-    log.record({"kind": "train", "epoch": progress.epoch + 1, "step": progress.global_step,
-                "epoch_step": progress.epoch_step, "loss": loss, "loss_category": cat,
-                "loss_attribute": attr, "loss_landmark": lmk, "lr": lr, "images_per_s": rate})
+    log.record({"kind": "train", "epoch": progress.epoch + 1, "epochs": opts.epochs, "step": progress.global_step,
+                "epoch_step": progress.epoch_step, "steps_per_epoch": opts.steps_in_epoch, "loss": loss,
+                "loss_category": cat, "loss_attribute": attr, "loss_landmark": lmk, "lr": lr, "images_per_s": rate,
+                "epoch_eta_s": round(eta_s, 3)})
 
 
 def evaluate(model: nn.Module, loader: Iterable[dict[str, torch.Tensor]], rt: Runtime,

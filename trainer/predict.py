@@ -119,6 +119,8 @@ def format_result(result: dict[str, Any]) -> str:
         lines.append(f"    {kind:<8} " + ", ".join(f"{_printable(a['name'])} ({a['probability']:.0%})" for a in items))
     lines.append("  landmarks (x, y in image pixels):")
     lines += [f"    {lm['name']:<16} {lm['x']:7.1f} {lm['y']:7.1f}" for lm in result["landmarks"]]
+    if result.get("drawn"):
+        lines.append(f"  drawn: {_printable(result['drawn'])}")
     return "\n".join(lines)
 
 
@@ -128,9 +130,10 @@ def predict_command(args: argparse.Namespace) -> int:
     loaded = load_for_inference(args.checkpoint, args.device)
     for n, image in enumerate(args.images):
         result = predict_image(loaded, image, tuple(args.bbox) if args.bbox else None, args.top_attributes)
-        print(json.dumps(result) if args.json else format_result(result), flush=True)
         if args.draw and n == 0:
             draw_landmarks(image, result, args.draw)
+            result["drawn"] = str(args.draw)  # where the marked picture went
+        print(json.dumps(result) if args.json else format_result(result), flush=True)
     return 0
 
 

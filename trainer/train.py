@@ -32,7 +32,7 @@ from trainer.engine import (
     resolve_runtime,
     train_one_epoch,
 )
-from trainer.errors import ConfigError
+from trainer.errors import CheckpointError, ConfigError
 from trainer.losses import LossWeights
 from trainer.model import LandmarkAttentionNet, format_parameter_report, parameter_report
 from trainer.spot import EXIT_SPOT_INTERRUPTED, SpotWatcher, metadata_service_answers
@@ -112,6 +112,7 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)  # every node: a resume may fetch into it
         if self.dist.is_main:
             ckpt.remove_stale_temporaries(self.run_dir)
+        self._last_eval: tuple[int | None, dict[str, float]] = (None, {})  # (epoch, metrics) of the latest evaluation
         self.store = None
         if cfg.s3_uri:
             from trainer.s3 import CheckpointStore
@@ -140,6 +141,8 @@ class Trainer:
         cfg = self.cfg
         if not cfg.resume:
             return None
+        if cfg.resume.startswith("s3://"):
+            return self._fetch_resume(cfg.resume)
         if cfg.resume != "auto":
             return Path(cfg.resume)
         last = self.run_dir / ckpt.LAST
@@ -154,6 +157,23 @@ class Trainer:
             if last.is_file():
                 return last
         return None
+
+    def _fetch_resume(self, uri: str) -> Path:
+        """A checkpoint named by its S3 URI (a run continued on another instance): fetched into the
+        run folder as last.pt, with its sidecar when there is one, by one process per node."""
+        from trainer.s3 import CheckpointStore  # boto3 only for a run that uses S3
+
+        prefix, _, name = uri.rpartition("/")
+        store = CheckpointStore(prefix, self.cfg.s3_endpoint)
+        last = self.run_dir / ckpt.LAST
+        if self.dist.local_rank == 0:
+            if not store.download(name, last):
+                raise CheckpointError(f"{uri} does not exist: nothing to resume from")
+            ckpt.sidecar_path(last).unlink(missing_ok=True)  # it described the folder's own last.pt
+            store.download(name + ckpt.SIDECAR_SUFFIX, ckpt.sidecar_path(last))
+            self.log.line(f"fetched {uri}")
+        distributed.barrier(self.dist)
+        return last
 
     # ----- running --------------------------------------------------------------------------
     def run(self) -> int:
@@ -203,6 +223,8 @@ class Trainer:
             progress = Progress(state["epoch"], state["epoch_step"], state["global_step"])
             best = state.get("best", -math.inf)
             ckpt.restore_rng(state["rng"])
+            if state.get("metrics"):
+                self._last_eval = (state.get("metrics_epoch", state["epoch"]), state["metrics"])
             log.line(f"resumed from {resume_path}: epoch {progress.epoch + 1}, "
                      f"{progress.epoch_step} batches done, global step {progress.global_step}")
             if self.dist.is_main:
@@ -224,6 +246,12 @@ class Trainer:
         }
         if self.dist.is_main:
             write_resolved(cfg, derived, self.run_dir)
+        log.record({"kind": "start", "epoch": progress.epoch, "epochs": cfg.epochs, "step": progress.global_step,
+                    "epoch_step": progress.epoch_step, "steps_per_epoch": steps_in_epoch,
+                    "world_size": self.dist.world_size, "batch_size": cfg.batch_size,
+                    "train_images": len(self.train_set), "device": str(rt.device), "precision": rt.precision,
+                    "resumed_from": str(resume_path) if resume_path is not None else None,
+                    "config_digest": cfg.digest()})
         log.line(f"device {rt.device} precision {rt.precision} channels_last {rt.channels_last} "
                  f"compile {use_compile} processes {self.dist.world_size}; {len(self.train_set)} training images, "
                  f"{steps_in_epoch} steps per epoch")
@@ -255,20 +283,26 @@ class Trainer:
             while progress.epoch < cfg.epochs:
                 self.base_sampler.set_epoch(progress.epoch)
                 self.train_set.epoch = progress.epoch
+                epoch_started = time.monotonic()
                 stopped = train_one_epoch(net, train_loader, optimizer, scaler, rt, opts, progress, log, after_step)
                 if stopped:
                     self._save(progress, best, reason="spot interruption", notice=watcher.detail if watcher else "")
                     distributed.barrier(self.dist)  # no process leaves before the checkpoint is safe
                     log.line(f"stopping for a spot interruption; exit status {EXIT_SPOT_INTERRUPTED}")
+                    log.record({"kind": "end", "reason": "spot interruption", "epoch": progress.epoch,
+                                "step": progress.global_step, "exit_status": EXIT_SPOT_INTERRUPTED})
                     return EXIT_SPOT_INTERRUPTED
                 scheduler.step()
                 self.train_sampler.skip = 0
+                eval_started = time.monotonic()
                 metrics = evaluate(net, eval_loader, eval_runtime(rt, cfg.eval_precision),
                                    torch.tensor(self.meta["attribute_types"]), opts.loss_weights,
                                    cfg.heatmap_radius, cfg.attribute_score, log=log,
                                    label=f"eval {cfg.eval_split}", log_every=cfg.log_every)
                 progress.epoch, progress.epoch_step = progress.epoch + 1, 0
-                self._report_eval(metrics, progress)
+                ended = time.monotonic()
+                self._report_eval(metrics, progress, epoch_seconds=ended - epoch_started,
+                                  eval_seconds=ended - eval_started)
                 score = metrics[BEST_METRIC]
                 is_best = score > best
                 best = max(best, score)
@@ -278,6 +312,8 @@ class Trainer:
             if watcher is not None:
                 watcher.stop()
         log.line(f"finished {cfg.epochs} epochs; best {BEST_METRIC} {best:.2f}")
+        log.record({"kind": "end", "reason": "finished", "epoch": progress.epoch, "step": progress.global_step,
+                    "exit_status": 0, "best": best})
         return 0
 
     def _start_watcher(self) -> SpotWatcher | None:
@@ -290,14 +326,17 @@ class Trainer:
         self.log.line(f"spot watcher polling {cfg.imds_endpoint} every {cfg.spot_poll_s:g} s")
         return SpotWatcher(cfg.imds_endpoint, cfg.spot_poll_s, log=print).start()
 
-    def _report_eval(self, metrics: dict[str, float], progress: Progress) -> None:
+    def _report_eval(self, metrics: dict[str, float], progress: Progress, epoch_seconds: float,
+                     eval_seconds: float) -> None:
         self.log.line(
             f"eval {self.cfg.eval_split} epoch {progress.epoch}: loss {metrics['loss']:.4f} "
             f"category top1/3/5 {metrics['category_top1']:.2f}/{metrics['category_top3']:.2f}/"
             f"{metrics['category_top5']:.2f} attribute recall@3/5 {metrics['attr_all_recall@3']:.2f}/"
             f"{metrics['attr_all_recall@5']:.2f} landmark error {metrics['landmark_mean']:.4f}")
         self.log.record({"kind": "eval", "split": self.cfg.eval_split, "epoch": progress.epoch,
-                         "step": progress.global_step, **metrics})
+                         "epochs": self.cfg.epochs, "step": progress.global_step, **metrics,
+                         "epoch_seconds": round(epoch_seconds, 3), "eval_seconds": round(eval_seconds, 3)})
+        self._last_eval = (progress.epoch, metrics)
 
     def _save(self, progress: Progress, best: float, reason: str, is_best: bool = False, notice: str = "",
               metrics: dict[str, float] | None = None) -> None:
@@ -315,12 +354,19 @@ class Trainer:
             "reason": reason, "saved_at": time.time(),
             "metrics": {k: v for k, v in (metrics or {}).items() if v == v},  # NaN: undefined, left out
         }
+        if metrics is not None:
+            state["metrics_epoch"] = progress.epoch
         last = self.run_dir / ckpt.LAST
         ckpt.atomic_save(state, last)
-        written = [last]
+        # the sidecar of a save inside an epoch carries the latest evaluation's metrics, with its epoch
+        sidecar = ckpt.sidecar_info(state if metrics is not None else
+                                    {**state, "metrics": self._last_eval[1], "metrics_epoch": self._last_eval[0]},
+                                    self.cfg.digest())
+        written = [last, ckpt.write_sidecar(last, sidecar)]
         if is_best:
-            ckpt.atomic_save(ckpt.weights_only_state(state), self.run_dir / ckpt.BEST)
-            written.append(self.run_dir / ckpt.BEST)
+            best_path = self.run_dir / ckpt.BEST
+            ckpt.atomic_save(ckpt.weights_only_state(state), best_path)
+            written += [best_path, ckpt.write_sidecar(best_path, {**sidecar, "kind": ckpt.KIND_WEIGHTS})]
         if notice:
             marker = self.run_dir / INTERRUPTED_MARKER
             marker.write_text(json.dumps({"notice": notice, "global_step": progress.global_step,
@@ -328,5 +374,5 @@ class Trainer:
         self.log.line(f"checkpoint ({reason}): {last}{' and best.pt' if is_best else ''} "
                       f"at global step {progress.global_step}")
         if self.store is not None:
-            for path in written:
+            for path in written:  # each sidecar after its checkpoint: it never describes a file not there yet
                 self.log.line(f"uploaded {self.store.upload(path)}")

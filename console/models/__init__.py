@@ -21,6 +21,7 @@ from console.models.aws import (
     InstanceTypeInfo,
     KeyPairInfo,
     LaunchRequest,
+    ObjectPreview,
     QuotaInfo,
     S3Object,
     S3Page,
@@ -76,6 +77,22 @@ from console.models.jobs import (
     LogChunk,
     LogWindow,
 )
+from console.models.runs import (
+    AttributeRecall,
+    Checkpoint,
+    Guess,
+    LandmarkGuess,
+    LedgerProblem,
+    MetricRecord,
+    OverConfidence,
+    Prediction,
+    RunListing,
+    RunNode,
+    RunProgress,
+    RunRecord,
+    RunState,
+    TrainRequest,
+)
 
 __all__ = [
     "S3FS_TYPE",
@@ -122,6 +139,7 @@ __all__ = [
     "LaunchRequest",
     "LogChunk",
     "LogWindow",
+    "ObjectPreview",
     "QuotaInfo",
     "RefusedName",
     "S3Object",
@@ -137,4 +155,19 @@ __all__ = [
     "UnpackProgress",
     "UnpackResult",
     "VolumeInfo",
+    # training runs
+    "AttributeRecall",
+    "Checkpoint",
+    "Guess",
+    "LandmarkGuess",
+    "LedgerProblem",
+    "MetricRecord",
+    "OverConfidence",
+    "Prediction",
+    "RunListing",
+    "RunNode",
+    "RunProgress",
+    "RunRecord",
+    "RunState",
+    "TrainRequest",
 ]

@@ -1,7 +1,7 @@
 """The one door from the UI and the CLI to every backend.
 
 ``Services`` (``bundle``) holds the backends of one session: AWS (``ec2``, ``s3``), hosts,
-and what runs on them (``jobs``, ``files``, ``mounts``, ``monitors``). Each is typed by a
+and what runs on them (``jobs``, ``files``, ``mounts``, ``monitors``, ``runs``). Each is typed by a
 Protocol of ``protocols`` (what it returns, what it raises, the shell command it stands
 for) and handed out guarded (``guard``): a member that changes something is refused while
 the session is read-only, at the moment it runs, whoever calls it. ``assembly`` builds the
@@ -22,9 +22,11 @@ from console.services.protocols import (
     JobsBackend,
     LaunchBackend,
     LogReader,
+    MetricsFeed,
     MonitorsBackend,
     MountsBackend,
     QuotaBackend,
+    RunsBackend,
     S3Backend,
     SampleHistory,
     TransferQueue,
@@ -42,9 +44,11 @@ __all__ = [
     "JobsBackend",
     "LaunchBackend",
     "LogReader",
+    "MetricsFeed",
     "MonitorsBackend",
     "MountsBackend",
     "QuotaBackend",
+    "RunsBackend",
     "S3Backend",
     "SampleHistory",
     "Services",

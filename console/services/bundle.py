@@ -27,6 +27,7 @@ from console.services.protocols import (
     JobsBackend,
     MonitorsBackend,
     MountsBackend,
+    RunsBackend,
     S3Backend,
 )
 from console.settings import Settings
@@ -72,7 +73,7 @@ class _GuardedMember:
 
 class Services:
     """The bundle of backends: AWS (``ec2``, ``s3``), hosts, and what runs on them
-    (``jobs``, ``files``, ``mounts``).
+    (``jobs``, ``files``, ``mounts``, ``monitors``, ``runs``).
 
     Every backend is handed out guarded (``console.services.guard``): what changes
     something is refused while ``read_only`` holds, asked at the moment it runs, whoever
@@ -168,6 +169,11 @@ class Services:
     def monitors(self) -> MonitorsBackend:
         """GPU and host monitors, idle detectors, the doctor."""
         return self._feature("monitors", MonitorsBackend)
+
+    @property
+    def runs(self) -> RunsBackend:
+        """Training runs: the ledger, launches, metrics, checkpoints, predictions."""
+        return self._feature("runs", RunsBackend)
 
     # -- which account and region ----------------------------------------------------------
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from console.errors import ConsoleError, UnknownHostKeyError
 from console.models import (
     Bucket,
+    Checkpoint,
     CountComparison,
     CountOptions,
     CountProgress,
@@ -38,12 +39,19 @@ from console.models import (
     LaunchRequest,
     LogChunk,
     LogWindow,
+    MetricRecord,
     MountEntry,
     MountOptions,
     MountTools,
+    ObjectPreview,
+    Prediction,
     QuotaInfo,
+    RunListing,
+    RunProgress,
+    RunRecord,
     S3Page,
     SpotPrice,
+    TrainRequest,
     TransferProgress,
     TransferResult,
     TransferSpec,
@@ -51,6 +59,7 @@ from console.models import (
     UnpackProgress,
     UnpackResult,
 )
+from console.models.launch import DryRunAnswer, LaunchReview
 from console.models.location import parse_location
 from console.services.guard import changes, hands_out, internal, reads
 
@@ -165,6 +174,26 @@ class LaunchBackend(Protocol):
         """A dry run, then ``aws ec2 run-instances``. Raises LaunchError, AwsError."""
         ...
 
+    @reads
+    def dry_run(self, request: LaunchRequest) -> DryRunAnswer:
+        """``aws ec2 run-instances --dry-run``: would it launch, or EC2's reason why not.
+        Creates nothing. Raises CredentialsError, EndpointError."""
+        ...
+
+    @reads
+    def review(
+        self,
+        request: LaunchRequest,
+        *,
+        price: HourlyPrice | None = None,
+        created_on_confirm: tuple[str, ...] = (),
+    ) -> LaunchReview:
+        """The wizard's review page: AMI, hardware, vCPU quota and its use, the dry run's
+        answer (``describe-images``, ``describe-instance-types``, ``service-quotas
+        get-service-quota``, ``describe-instances``, ``run-instances --dry-run``). Creates
+        nothing. Raises CredentialsError, EndpointError."""
+        ...
+
 
 class QuotaBackend(Protocol):
     """Service Quotas of one region (``console.aws.ec2.quotas.QuotaService``)."""
@@ -173,6 +202,12 @@ class QuotaBackend(Protocol):
     def vcpu_limit(self, instance_type: str, *, spot: bool = False) -> QuotaInfo:
         """The vCPU quota of the type's family (``aws service-quotas get-service-quota``);
         a quota Service Quotas does not answer says why in ``unavailable_reason``."""
+        ...
+
+    @reads
+    def vcpus_in_use(self, instance_type: str, *, spot: bool = False) -> int:
+        """vCPUs of the pending and running instances under the same quota
+        (``aws ec2 describe-instances``, ``describe-instance-types``). Raises AwsError."""
         ...
 
 
@@ -298,6 +333,12 @@ class S3Backend(Protocol):
     @reads
     def preview_text(self, bucket: str, key: str, limit: int = 1024 * 1024) -> str:
         """A small text object's content; raises PreviewRefused (``aws s3 cp s3://… -``)."""
+        ...
+
+    @reads
+    def preview(self, bucket: str, key: str, head: int = 256 * 1024) -> ObjectPreview:
+        """The first ``head`` bytes of any object as text, with its size (``aws s3api
+        get-object --range``); raises PreviewRefused for bytes that are not text."""
         ...
 
     @changes(
@@ -558,9 +599,11 @@ class TransferQueue(Protocol):
         on_progress: Callable[[TransferProgress], None] | None = None,
         *,
         cancel: threading.Event | None = None,
+        follow_job: bool = False,
     ) -> TransferResult:
-        """Run one copy in this thread. Raises TransferError, DiskFullError,
-        TransferCancelled, HostError subclasses."""
+        """Run one copy in this thread; a host <-> S3 copy returns once its job started, or
+        with ``follow_job`` once it ended. Raises TransferError (a followed job that failed
+        too), DiskFullError, TransferCancelled, HostError subclasses."""
         ...
 
     @reads
@@ -756,4 +799,188 @@ class MonitorsBackend(Protocol):
         """Is ``target`` ready to train: driver, CUDA, Python, torch, disk, tmux, S3 mount
         tools, AWS CLI (``nvidia-smi``, ``python3 -c 'import torch'``, ``df -Pk ~``, …).
         Raises HostConfigError, HostError."""
+        ...
+
+
+# --- the training workflow: runs, metrics, checkpoints, predictions ----------------------------
+
+
+def _train_what(arguments: Mapping[str, Any]) -> str:
+    request = arguments["request"]
+    return f"start training on {', '.join(request.hosts) or '(no host)'}"
+
+
+class MetricsFeed(Protocol):
+    """A run's ``metrics.jsonl`` on its host, read by byte offset
+    (``console.runs.metrics.MetricsReader``; the schema is in that module's docstring)."""
+
+    @property
+    @reads
+    def path(self) -> str:
+        """The file's path on its host."""
+        ...
+
+    @property
+    @reads
+    def offset(self) -> int:
+        """Bytes read so far, as whole lines (a new feed from this offset repeats nothing)."""
+        ...
+
+    @reads
+    def read_new(self) -> list[MetricRecord]:
+        """The records appended since the last call (``tail -c +OFFSET+1 metrics.jsonl``).
+        A file not written yet gives []; a file that shrank is read again from its start
+        (the records' offsets start over). Raises HostError subclasses."""
+        ...
+
+    @reads
+    def follow(self, cancel: threading.Event) -> Iterator[list[MetricRecord]]:
+        """New records as they are written until ``cancel`` is set (``tail -c +N -F``,
+        resumed after a dropped connection without loss or repeats). Raises LogError when
+        the file shrinks."""
+        ...
+
+
+class RunsBackend(Protocol):
+    """Training runs (``console.services.runs.HostRuns`` over ``console.runs``): the ledger on
+    this machine, launches as jobs, metrics, checkpoints, relaunch after a spot interruption,
+    and predictions run here. Everything blocks: the UI calls it from thread workers.
+
+    Read-only refuses ``train`` and ``relaunch`` (they start jobs on hosts). Fetching a
+    checkpoint and predicting stay allowed: they only add new files on this machine (the
+    checkpoint cache, a drawn picture under a new name), as a download does. Bringing ledger
+    records up to date (``list``, ``refresh``) writes only the ledger, this machine's notes
+    of what it saw.
+    """
+
+    @property
+    @reads
+    def ledger_path(self) -> str:
+        """Where the ledger lives (``[runs] ledger`` or the user data folder's runs.jsonl)."""
+        ...
+
+    @reads
+    def list(self, refresh: bool = True) -> RunListing:
+        """Every run of the ledger, newest first, with its unreadable lines. With ``refresh``
+        each running run's jobs and run folder are looked at first (``tmux has-session``,
+        ``cat exit_code``, ``tail -c +N metrics.jsonl`` on its host, in parallel); a host that
+        cannot be reached lands in ``errors``. Raises LedgerError."""
+        ...
+
+    @reads
+    def get(self, reference: str) -> RunRecord:
+        """The run ``reference`` names (its id, a unique id prefix or a unique name), as the
+        ledger has it. Raises RunNotFoundError, LedgerError."""
+        ...
+
+    @reads
+    def refresh(self, reference: str) -> RunRecord:
+        """The run brought up to date from its jobs and run folder (see ``list``) and stored.
+        A run that has ended is returned as it is. Raises RunNotFoundError, LedgerError,
+        HostError subclasses (its host cannot be read)."""
+        ...
+
+    @hands_out(MetricsFeed)
+    def metrics(self, reference: str, offset: int = 0) -> MetricsFeed:
+        """The run's ``metrics.jsonl`` on node 0, from byte ``offset``. Opens no connection.
+        Raises RunNotFoundError, HostConfigError."""
+        ...
+
+    @reads
+    def records(self, reference: str) -> list[MetricRecord]:
+        """Every record of the run's ``metrics.jsonl`` (``cat metrics.jsonl``); [] when it
+        does not exist yet. Raises RunNotFoundError, HostError subclasses."""
+        ...
+
+    @reads
+    def progress(
+        self, run: RunRecord, records: Sequence[MetricRecord], now: Any = None
+    ) -> RunProgress:
+        """ETA, cost so far and projected, best and latest evaluation and the over-confidence
+        flag (``[runs] over_confident_epochs``) of ``run`` from its records (pure: no I/O)."""
+        ...
+
+    @reads
+    def checkpoints(self, location: str) -> list[Checkpoint]:
+        """The checkpoints of ``HOST:RUN_DIR``, ``s3://bucket/prefix`` or a local folder (or
+        one checkpoint file named there), from their JSON sidecars (``ls -la DIR; cat
+        NAME.json``, ``aws s3 ls s3://…/``). Raises CheckpointListError, HostError
+        subclasses, AwsError subclasses."""
+        ...
+
+    @reads
+    def latest_checkpoint(self, reference: str) -> Checkpoint | None:
+        """The checkpoint a relaunch of the run would resume from: the newer (by step) of
+        ``last.pt`` in its run folder and under its ``--s3-uri``; None when there is none.
+        Raises RunNotFoundError."""
+        ...
+
+    @reads
+    def download(
+        self,
+        source: str,
+        into: str | None = None,
+        *,
+        on_progress: Callable[[TransferProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> str:
+        """A local copy of the checkpoint ``HOST:path`` or ``s3://…`` (a local path, or a
+        HOST that is this machine, is returned as it is), with its sidecar, in a new folder per version under the cache
+        (``[runs] cache_dir``) or ``into`` (``scp``/``aws s3 cp`` through the transfer
+        engine). Only adds files here: allowed read-only. Raises CheckpointListError,
+        TransferError, HostError and AwsError subclasses."""
+        ...
+
+    @reads
+    def python(self) -> str:
+        """The interpreter that runs the trainer on this machine (``[runs] python``, else
+        the console's own when it can import torch). Raises PredictError when there is none."""
+        ...
+
+    @reads
+    def predict(
+        self,
+        checkpoint: str,
+        image: str,
+        *,
+        out_dir: str | None = None,
+        top_attributes: int = 3,
+        bbox: Sequence[int] | None = None,
+    ) -> Prediction:
+        """``python -m trainer predict CHECKPOINT IMAGE --json --draw OUT.png`` on this
+        machine (a remote checkpoint is fetched first, see ``download``): top-5 categories,
+        attributes by type, landmarks and the drawn picture, written under a new name in
+        ``out_dir`` (default: the cache's predictions folder). Only adds files here: allowed
+        read-only. Raises PredictError, and what ``download`` raises."""
+        ...
+
+    @reads
+    def command(self, request: TrainRequest) -> list[str]:
+        """The argv ``train`` would start on the request's first host (``python -m trainer
+        train …`` or ``python -m torch.distributed.run --nproc_per_node N -m trainer train
+        …``), for a form to show. Raises RunError, HostConfigError."""
+        ...
+
+    @reads
+    def relaunch_request(self, reference: str, hosts: Sequence[str] = ()) -> TrainRequest:
+        """What ``relaunch`` would start: the run's request on ``hosts`` (default its own)
+        with ``--resume`` naming its latest checkpoint. Raises RunError (still running,
+        finished, no checkpoint), RunNotFoundError."""
+        ...
+
+    @changes(_train_what)
+    def train(self, request: TrainRequest) -> RunRecord:
+        """Start ``python -m trainer train ARGS`` as a job (torchrun for several GPUs, a
+        multi-node group for several hosts: ``tmux new-session -d …`` on each) and record it
+        in the ledger with its command, git commit (``git -C CWD rev-parse HEAD``), instance
+        type and price. Raises RunError (bad request; in the demo, a spot watcher that would
+        ask the link-local metadata address), JobError, HostError, LedgerError."""
+        ...
+
+    @changes("relaunch run {reference!r}")
+    def relaunch(self, reference: str, hosts: Sequence[str] = ()) -> RunRecord:
+        """Start the run again on ``hosts`` (default its own) resuming from its latest
+        checkpoint (copied to the new host's run folder first when it is only in the old
+        one), recorded as a continuation of it. Raises what ``relaunch_request`` and
+        ``train`` raise, TransferError."""
         ...

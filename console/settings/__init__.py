@@ -5,7 +5,7 @@ The config file lives at ``platformdirs.user_config_dir("awsconsole")/config.tom
 ``AWSCONSOLE_CONFIG`` names another file.
 
 ``Settings`` holds the top-level settings and one typed section per table of the file
-(``[jobs]``, ``[gpu]``, ``[idle]``, ``[transfer]``, ``[instances]``, ``[doctor]``, in
+(``[jobs]``, ``[gpu]``, ``[idle]``, ``[transfer]``, ``[instances]``, ``[doctor]``, ``[runs]``, in
 ``console.settings.sections``), every field with its type, its default and what it does
 (``describe()`` lists them). Every value is read and checked when the settings load, so a
 mistake is one error naming where it came from: a key that is not a setting names the
@@ -40,6 +40,7 @@ from console.settings.sections import (
     IdleSettings,
     InstancesSettings,
     JobsSettings,
+    RunsSettings,
     TransferSettings,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "IdleSettings",
     "InstancesSettings",
     "JobsSettings",
+    "RunsSettings",
     "Settings",
     "TEMPLATE_KEYS",
     "TransferSettings",
@@ -109,6 +111,7 @@ class Settings:
     transfer: TransferSettings = section(TransferSettings, "Copies over SSH.")
     instances: InstancesSettings = section(InstancesSettings, "Reaching instances.")
     doctor: DoctorSettings = section(DoctorSettings, "The host doctor.")
+    runs: RunsSettings = section(RunsSettings, "The training workflow on this machine.")
 
     @classmethod
     def load(cls, path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:

@@ -109,6 +109,34 @@ class DoctorSettings:
     min_free_gb: float = setting(10.0, "free disk space a host needs, GB.", check=positive)
 
 
+@dataclass(frozen=True)
+class RunsSettings:
+    """``[runs]``: the training workflow on this machine (ledger, checkpoints, predict)."""
+
+    python: str = setting(
+        "",
+        "the Python with torch that runs the trainer on this machine (predict, training on "
+        "`local`); empty: this console's own interpreter when it can import torch.",
+    )
+    ledger: str = setting(
+        "", "the run ledger file (empty: runs.jsonl in the platform's user data folder)."
+    )
+    cache_dir: str = setting(
+        "",
+        "where fetched checkpoints and drawn predictions go (empty: the platform's user "
+        "cache folder, awsconsole/runs).",
+    )
+    over_confident_epochs: int = setting(
+        3,
+        "epochs of rising validation loss with rising accuracy before a run is flagged "
+        "over-confident.",
+        check=lambda v: None if v >= 2 else f"must be at least 2, not {v!r}",
+    )
+    predict_timeout_seconds: float = setting(
+        600.0, "how long a prediction on this machine may take, seconds.", check=positive
+    )
+
+
 #: what one ``[templates."NAME"]`` table may hold, with its meaning; a template is read when
 #: the new-job form or ``run --template`` uses it (console.jobs.manager.template_spec)
 TEMPLATE_KEYS: dict[str, str] = {

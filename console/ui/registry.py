@@ -8,9 +8,12 @@ from console.ui.files.view import FilesView
 from console.ui.gpu.view import GpuView
 from console.ui.instances.view import InstancesView
 from console.ui.jobs.view import JobsView
+from console.ui.runs.view import RunsView
 
 #: key 1 shows the first, key 2 the second, …; ``:<view_id>`` reaches each one
-VIEWS: tuple[type[ConsoleView], ...] = (InstancesView, BucketsView, JobsView, GpuView, FilesView)
+VIEWS: tuple[type[ConsoleView], ...] = (
+    InstancesView, BucketsView, JobsView, GpuView, FilesView, RunsView,
+)  # fmt: skip
 
 
 def resolve_view(word: str) -> type[ConsoleView] | None:

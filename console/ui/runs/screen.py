@@ -1,0 +1,445 @@
+"""One training run: live charts from its ``metrics.jsonl``, progress, ETA and cost, the
+over-confidence warning, its checkpoints, and predictions run on this machine.
+
+Everything the screen shows is read in thread workers through ``services.runs``: on open,
+then every ``refresh_interval`` seconds while the run runs (the run brought up to date from
+its job, the new lines of its metrics file from the byte offset already read, its
+checkpoints), and once more when it has ended. The UI thread only draws what came back.
+
+Keys: ``d`` fetches the checkpoint under the cursor to this machine, ``p`` asks for an image
+and predicts on it with that checkpoint (the trainer runs as its own process: the console
+never loads a model), ``R`` relaunches an interrupted run from its latest checkpoint (asks
+first; refused in read-only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+
+from console.errors import ConsoleError
+from console.format.files import human_bytes
+from console.format.jobs import format_duration
+from console.format.runs import (
+    age,
+    checkpoint_kind,
+    error_figure,
+    over_confidence_text,
+    percent,
+    state_text,
+)
+from console.models import (
+    Checkpoint,
+    MetricRecord,
+    Prediction,
+    RunProgress,
+    RunRecord,
+    RunState,
+)
+from console.ui.common.failures import Failure, ReportsWorkerFailures
+from console.ui.common.footer import ConsoleFooter
+from console.ui.common.guards import run_destructive
+from console.ui.common.literal import DataTable, Static
+from console.ui.common.text import assemble, lines
+from console.ui.runs.chart import RunChart
+from console.ui.runs.image_prompt import ImagePathPrompt
+from console.ui.runs.series import CHARTS, chart_series
+
+if TYPE_CHECKING:
+    from console.services import MetricsFeed, Services
+
+#: the metrics listed first, in this order (the paper's headline figures); the rest follow
+HEADLINE = ("loss", "category_top1", "category_top3", "category_top5", "landmark_mean",
+            "attr_all_recall@3", "attr_all_recall@5", "epoch")  # fmt: skip
+#: the states a relaunch resumes from a checkpoint
+RESUMABLE = (RunState.INTERRUPTED, RunState.LOST)
+
+
+def metric_figure(key: str, value: float | None) -> str:
+    """A metric as the ledger names it: accuracies and recalls in percent, the rest plain."""
+    if value is None:
+        return ""
+    if key == "epoch":
+        return str(int(value))
+    if key.startswith("category_") or "recall" in key:
+        return percent(value)
+    return f"{value:.4f}"
+
+
+def money(value: float | None) -> str:
+    return "" if value is None else f"${value:,.2f}"
+
+
+def summary_text(run: RunRecord, progress: RunProgress | None) -> Text:
+    """Epochs, step, time, ETA and cost, in one line."""
+    if progress is None:
+        return Text("Reading the run's metrics…")
+    done = progress.epochs_done if progress.epochs_done is not None else 0
+    total = progress.epochs_total if progress.epochs_total is not None else "?"
+    parts = [f"epoch {done}/{total}"]
+    if progress.step is not None:
+        parts.append(f"step {progress.step}")
+    if progress.elapsed_seconds is not None:
+        parts.append(f"elapsed {format_duration(dt.timedelta(seconds=progress.elapsed_seconds))}")
+    if run.state is RunState.RUNNING:
+        eta = progress.eta_seconds
+        parts.append("ETA " + (format_duration(dt.timedelta(seconds=eta)) if eta is not None
+                               else "not known yet"))  # fmt: skip
+    if progress.price_per_hour is None:
+        parts.append("cost unknown (no instance price)")
+    else:
+        cost = f"{money(progress.cost_so_far)} so far"
+        if run.state is RunState.RUNNING and progress.projected_cost is not None:
+            cost += f", {money(progress.projected_cost)} projected"
+        parts.append(f"{cost} at {money(progress.price_per_hour)}/h")
+    if progress.epoch_seconds is not None:
+        seconds = progress.epoch_seconds
+        per_epoch = (f"{seconds:.1f}s" if seconds < 60
+                     else format_duration(dt.timedelta(seconds=seconds)))  # fmt: skip
+        parts.append(f"{per_epoch} per epoch")
+    return Text("  ·  ".join(parts))
+
+
+def head_text(run: RunRecord) -> Text:
+    style = {RunState.RUNNING: "bold green", RunState.FAILED: "bold red",
+             RunState.INTERRUPTED: "bold yellow", RunState.LOST: "bold magenta"}.get(run.state, "green")  # fmt: skip
+    return assemble(
+        (run.name, "bold"), "  ", run.id, "  on ", ", ".join(run.hosts), "  ",
+        (state_text(run), style), "  ", f"{run.primary.host}:{run.run_dir}",
+    )  # fmt: skip
+
+
+def prediction_text(prediction: Prediction) -> Text:
+    """Top-5 categories, attributes by type, landmarks and the drawn picture."""
+    categories = "  ".join(
+        f"{guess.name} {percent(None if guess.probability is None else guess.probability * 100)}"
+        for guess in prediction.categories
+    )
+    attributes = [
+        ("  " + kind + ": " + ", ".join(
+            f"{g.name} {percent(None if g.probability is None else g.probability * 100)}"
+            for g in guesses
+        ))
+        for kind, guesses in prediction.attributes
+    ]  # fmt: skip
+    landmarks = "  ".join(
+        f"{mark.name} ({'?' if mark.x is None else round(mark.x)}, "
+        f"{'?' if mark.y is None else round(mark.y)})"
+        for mark in prediction.landmarks
+    )
+    return lines(
+        (f"Prediction on {prediction.image} with {prediction.source} "
+         f"({prediction.seconds:.1f}s)", "bold"),
+        f"Top-5 categories: {categories}",
+        "Attributes by type:",
+        *attributes,
+        f"Landmarks (pixels): {landmarks}",
+        f"Drawn: {prediction.drawn}" if prediction.drawn else "Drawn: no picture was written",
+    )  # fmt: skip
+
+
+class RunScreen(ReportsWorkerFailures, Screen[None]):
+    """The run ``run`` of the ledger, kept up to date while it runs."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="run.close", tooltip="Back to the runs"),
+        Binding("r", "reload", "Refresh", id="run.refresh", tooltip="Read the run again"),
+        Binding("d", "download", "Download", id="run.download",
+                tooltip="Fetch the checkpoint under the cursor to this machine"),
+        Binding("p", "predict", "Predict", id="run.predict",
+                tooltip="Predict on an image here with the checkpoint under the cursor"),
+        Binding("R", "relaunch", "Relaunch", id="run.relaunch",
+                tooltip="Start an interrupted run again from its latest checkpoint (asks first)"),
+    ]  # fmt: skip
+
+    DEFAULT_CSS = """
+    RunScreen #run-head { height: 1; }
+    RunScreen #run-summary { height: 1; color: $text-muted; }
+    RunScreen #run-warning { height: auto; color: $warning; text-style: bold; display: none; }
+    RunScreen #run-warning.shown { display: block; }
+    RunScreen #run-status { height: auto; }
+    RunScreen #run-status.error { color: $error; }
+    RunScreen #run-charts { grid-size: 3 2; height: 2fr; min-height: 16; }
+    RunScreen #run-bottom { height: 1fr; min-height: 10; }
+    RunScreen #run-metrics { width: 44; }
+    RunScreen #run-right { width: 1fr; }
+    RunScreen #run-checkpoints { height: auto; max-height: 6; }
+    RunScreen #run-prediction { height: auto; }
+    """
+
+    class Loaded(Message):
+        """What one read of the run brought (posted from the worker thread)."""
+
+        def __init__(self, run: RunRecord, records: tuple[MetricRecord, ...],
+                     progress: RunProgress, checkpoints: tuple[Checkpoint, ...],
+                     notes: tuple[str, ...]) -> None:  # fmt: skip
+            super().__init__()
+            self.run = run
+            self.records = records
+            self.progress = progress
+            self.checkpoints = checkpoints
+            self.notes = notes
+
+    def __init__(self, services: Services, run: RunRecord, *, refresh_interval: float) -> None:
+        super().__init__(id="run-screen")
+        self.services = services
+        self.run = run
+        self.refresh_interval = refresh_interval
+        self.records: tuple[MetricRecord, ...] = ()
+        self.progress: RunProgress | None = None
+        self.checkpoints: tuple[Checkpoint, ...] = ()
+        self.prediction: Prediction | None = None
+        self.loading_now = False
+        self._timer: Timer | None = None
+        # the metrics file is read by byte offset in the workers, one at a time
+        self._feed: MetricsFeed | None = None
+        self._read: list[MetricRecord] = []
+        self._feed_lock = threading.Lock()
+
+    def compose(self) -> ComposeResult:
+        yield Static(head_text(self.run), id="run-head")
+        yield Static(summary_text(self.run, None), id="run-summary")
+        yield Static("", id="run-warning")
+        with Grid(id="run-charts"):
+            for spec in CHARTS:
+                yield RunChart(spec)
+        with Horizontal(id="run-bottom"):
+            yield DataTable(id="run-metrics", cursor_type="none", zebra_stripes=True)
+            with Vertical(id="run-right"):
+                yield DataTable(id="run-checkpoints", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="run-status")
+                yield Static("", id="run-prediction")
+        yield ConsoleFooter()
+
+    def on_mount(self) -> None:
+        metrics = self.query_one("#run-metrics", DataTable)
+        metrics.add_column("Metric", key="metric")
+        metrics.add_column("Latest", key="latest")
+        metrics.add_column("Best", key="best")
+        table = self.query_one("#run-checkpoints", DataTable)
+        for key, label in (("name", "Checkpoint"), ("kind", "Kind"), ("step", "Step"),
+                           ("epoch", "Epoch"), ("top1", "Top-1"), ("top5", "Top-5"),
+                           ("landmark", "Landmark"), ("size", "Size"), ("age", "Age"),
+                           ("where", "Where")):  # fmt: skip
+            table.add_column(label, key=key)
+        table.focus()
+        self.action_reload()
+        if self.refresh_interval > 0 and self.run.state is RunState.RUNNING:
+            self._timer = self.set_interval(self.refresh_interval, self._poll)
+
+    # -- reading the run ------------------------------------------------------------------
+
+    def _poll(self) -> None:
+        if not self.loading_now:
+            self.action_reload()
+
+    def action_reload(self) -> None:
+        self.loading_now = True
+        self.run_worker(self._load, name="run-load", group="run-load", thread=True,
+                        exclusive=True, exit_on_error=False)  # fmt: skip
+
+    def _load(self) -> None:
+        """Blocking: the run, its new metrics records, progress and checkpoints."""
+        runs = self.services.runs
+        notes: list[str] = []
+        try:
+            run = runs.refresh(self.run.id)
+        except ConsoleError as exc:  # its host does not answer: the ledger's word stands
+            run = runs.get(self.run.id)
+            notes.append(f"{run.primary.host}: {exc.message}")
+        with self._feed_lock:
+            try:
+                if self._feed is None:
+                    self._feed = runs.metrics(run.id)
+                new = self._feed.read_new()
+            except ConsoleError as exc:  # what was read stays drawn; the next read resumes
+                new = []
+                notes.append(f"{run.metrics_path}: {exc.message}")
+            if new and self._read and new[0].offset <= self._read[-1].offset:
+                self._read.clear()  # the file was written anew: its offsets started over
+            self._read.extend(new)
+            records = tuple(self._read)
+        progress = runs.progress(run, records)
+        checkpoints: list[Checkpoint] = []
+        places = [f"{run.primary.host}:{run.run_dir}"] + ([run.s3_uri] if run.s3_uri else [])
+        for place in places:
+            try:
+                checkpoints.extend(runs.checkpoints(place))
+            except ConsoleError as exc:
+                notes.append(f"checkpoints in {place}: {exc.message}")
+        self.post_message(self.Loaded(run, records, progress, tuple(checkpoints), tuple(notes)))
+
+    def on_run_screen_loaded(self, message: Loaded) -> None:
+        message.stop()
+        self.loading_now = False
+        self.run, self.records, self.progress = message.run, message.records, message.progress
+        self.checkpoints = message.checkpoints
+        self.query_one("#run-head", Static).update(head_text(self.run))
+        self.query_one("#run-summary", Static).update(summary_text(self.run, self.progress))
+        self._show_warning()
+        series = chart_series(self.records)
+        for chart in self.query(RunChart):
+            chart.show(series.get(chart.spec.id, ()))
+        self._show_metrics()
+        self._show_checkpoints()
+        status = self.query_one("#run-status", Static)
+        status.set_class(bool(message.notes), "error")
+        status.update("  ·  ".join(message.notes) if message.notes else self._hint())
+        if self.run.finished and self._timer is not None:
+            self._timer.stop()  # nothing more will be written: this was the last read
+            self._timer = None
+
+    def _hint(self) -> str:
+        hint = "d: fetch the checkpoint  ·  p: predict on an image with it"
+        if self.run.state in RESUMABLE:
+            hint += "  ·  R: relaunch from the latest checkpoint"
+        return hint
+
+    def _show_warning(self) -> None:
+        warning = self.query_one("#run-warning", Static)
+        flag = self.progress.over_confident if self.progress is not None else None
+        warning.set_class(flag is not None, "shown")
+        warning.update(over_confidence_text(flag) if flag is not None else "")
+
+    def _show_metrics(self) -> None:
+        table = self.query_one("#run-metrics", DataTable)
+        table.clear()
+        latest, best = self.run.final_metrics, self.run.best_metrics
+        keys = dict.fromkeys([*latest, *best])
+        ordered = [k for k in HEADLINE if k in keys] + [k for k in keys if k not in HEADLINE]
+        for key in ordered:
+            table.add_row(key, metric_figure(key, latest.get(key)),
+                          metric_figure(key, best.get(key)), key=key)  # fmt: skip
+
+    def _show_checkpoints(self) -> None:
+        table = self.query_one("#run-checkpoints", DataTable)
+        chosen = self.selected_checkpoint
+        table.clear()
+        now = dt.datetime.now(dt.UTC)
+        for checkpoint in self.checkpoints:
+            metrics = checkpoint.metrics
+            table.add_row(
+                checkpoint.name, checkpoint_kind(checkpoint),
+                "" if checkpoint.step is None else str(checkpoint.step),
+                "" if checkpoint.epoch is None else str(checkpoint.epoch),
+                percent(metrics.get("category_top1")), percent(metrics.get("category_top5")),
+                error_figure(metrics.get("landmark_mean")),
+                human_bytes(checkpoint.size), age(checkpoint.when, now), checkpoint.location,
+                key=checkpoint.location,
+            )  # fmt: skip
+        locations = [c.location for c in self.checkpoints]
+        if chosen is not None and chosen.location in locations:
+            table.move_cursor(row=locations.index(chosen.location), animate=False)
+
+    @property
+    def selected_checkpoint(self) -> Checkpoint | None:
+        table = self.query_one("#run-checkpoints", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((c for c in self.checkpoints if c.location == key), None)
+
+    def show_failure(self, failure: Failure) -> None:
+        """Called by the app's failure handler: keep what is shown, say what went wrong."""
+        self.loading_now = False
+        status = self.query_one("#run-status", Static)
+        status.set_class(True, "error")
+        status.update(failure.one_line())
+
+    # -- actions --------------------------------------------------------------------------
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def _checkpoint_or_say(self) -> Checkpoint | None:
+        checkpoint = self.selected_checkpoint
+        if checkpoint is None:
+            self.notify("This run has no checkpoint yet.", title="Checkpoints",
+                        severity="warning")  # fmt: skip
+        return checkpoint
+
+    def _say(self, text: str | Text) -> None:
+        status = self.query_one("#run-status", Static)
+        status.set_class(False, "error")
+        status.update(text)
+
+    def action_download(self) -> None:
+        checkpoint = self._checkpoint_or_say()
+        if checkpoint is None:
+            return
+        self._say(f"Fetching {checkpoint.location}…")
+        runs = self.services.runs
+
+        def fetch() -> None:
+            path = runs.download(checkpoint.location)
+            self.app.call_from_thread(self._downloaded, checkpoint, path)
+
+        self.run_worker(fetch, name="run-download", group="run-actions", thread=True,
+                        exit_on_error=False)  # fmt: skip
+
+    def _downloaded(self, checkpoint: Checkpoint, path: str) -> None:
+        self._say(f"{checkpoint.name} is on this machine: {path}")
+        self.notify(f"{checkpoint.name} saved to {path}", title="Checkpoints")
+
+    def action_predict(self) -> None:
+        checkpoint = self._checkpoint_or_say()
+        if checkpoint is None:
+            return
+        self.app.push_screen(
+            ImagePathPrompt(
+                f"Predict with {checkpoint.name} ({checkpoint.location}) on the image:"
+            ),
+            callback=lambda image: self._predict(checkpoint, image),
+        )
+
+    def _predict(self, checkpoint: Checkpoint, image: str | None) -> None:
+        if not image:
+            return
+        self._say(f"Predicting on {image} with {checkpoint.name}…")
+        runs = self.services.runs
+
+        def predict() -> None:
+            prediction = runs.predict(checkpoint.location, image)
+            self.app.call_from_thread(self._predicted, prediction)
+
+        self.run_worker(predict, name="run-predict", group="run-actions", thread=True,
+                        exit_on_error=False)  # fmt: skip
+
+    def _predicted(self, prediction: Prediction) -> None:
+        self.prediction = prediction
+        self._say(f"Predicted in {prediction.seconds:.1f}s.")
+        self.query_one("#run-prediction", Static).update(prediction_text(prediction))
+
+    def action_relaunch(self) -> None:
+        run = self.run
+        if run.state not in RESUMABLE:
+            self.notify(f"{run.name} is {state_text(run)}: only an interrupted run is "
+                        "relaunched from its checkpoint.", title="Relaunch", severity="warning")  # fmt: skip
+            return
+        runs = self.services.runs
+
+        def relaunch() -> None:
+            def start() -> None:
+                started = runs.relaunch(run.id)
+                self.app.call_from_thread(self._relaunched, started)
+
+            self.run_worker(start, name="run-relaunch", group="run-actions", thread=True,
+                            exit_on_error=False)  # fmt: skip
+
+        step = "its latest checkpoint" if run.checkpoint_step is None else (
+            f"its checkpoint at step {run.checkpoint_step}")  # fmt: skip
+        run_destructive(self.app, f"Relaunch run {run.name}", relaunch,
+                        detail=f"Starts it again on {', '.join(run.hosts)} from {step} ({run.id}).")  # fmt: skip
+
+    def _relaunched(self, started: RunRecord) -> None:
+        self._say(f"Relaunched as {started.id} on {', '.join(started.hosts)}.")
+        self.notify(f"{self.run.name} relaunched as {started.id}.", title="Relaunch")

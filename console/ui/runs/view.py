@@ -1,0 +1,154 @@
+"""Runs: every training launch of the ledger, newest first, with its state and best metrics.
+
+The ledger is read in a thread worker (``services.runs.list``: each running run's job and
+run folder are looked at on its host first); a run whose host could not be asked keeps the
+ledger's last word and is named in the status line. Enter opens the run screen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+
+from console.format.runs import percent, state_text
+from console.models import RunListing, RunRecord, RunState
+from console.ui.common.literal import DataTable
+from console.ui.common.resource_table import Column, ResourceTable
+from console.ui.common.view_base import ResourceView
+from console.ui.runs.screen import RunScreen
+
+if TYPE_CHECKING:
+    from console.services import Services
+
+STATE_STYLES = {
+    RunState.RUNNING: "bold green",
+    RunState.FINISHED: "green",
+    RunState.FAILED: "bold red",
+    RunState.INTERRUPTED: "bold yellow",
+    RunState.LOST: "bold magenta",
+}
+
+
+def epoch_cell(run: RunRecord) -> str:
+    if run.epochs_done is None and run.epochs_total is None:
+        return ""
+    done = "" if run.epochs_done is None else str(run.epochs_done)
+    total = "?" if run.epochs_total is None else str(run.epochs_total)
+    return f"{done or 0}/{total}"
+
+
+def best_cell(run: RunRecord) -> str:
+    """Best evaluation (by top-1): top-1 / top-5 category accuracy, landmark error."""
+    best = run.best_metrics
+    if not best:
+        return ""
+    parts = [f"top-1 {percent(best.get('category_top1'))}",
+             f"top-5 {percent(best.get('category_top5'))}"]  # fmt: skip
+    error = best.get("landmark_mean")
+    if error is not None:
+        parts.append(f"lm {error:.4f}")
+    return "  ".join(parts)
+
+
+def money(value: float | None) -> str:
+    return "" if value is None else f"${value:,.2f}"
+
+
+def run_key(run: RunRecord) -> str:
+    return run.id
+
+
+class FetchedRuns(list):
+    """The runs of one listing, with the hosts that could not be asked and the cost of each
+    run (computed once per load: it needs the clock)."""
+
+    def __init__(self, listing: RunListing, costs: dict[str, float | None]):
+        super().__init__(listing.runs)
+        self.listing = listing
+        self.costs = costs
+
+
+class RunsView(ResourceView):
+    view_id = "runs"
+    title = "Runs"
+    aliases = ("run", "training")
+    home = "#runs-table"
+
+    BINDINGS = [
+        Binding("enter", "open_run", "Open", id="runs.open", show=False,
+                tooltip="Charts, checkpoints and predictions of the run"),
+    ]  # fmt: skip
+
+    def __init__(self, services: Services, *, refresh_interval: float = 10.0) -> None:
+        super().__init__(services, refresh_interval=refresh_interval)
+        self.costs: dict[str, float | None] = {}
+
+    def compose_body(self) -> ComposeResult:
+        columns: tuple[Column[RunRecord], ...] = (
+            Column("name", "Name", lambda run: run.name[:40]),
+            Column("host", "Host", lambda run: ", ".join(run.hosts)[:40]),
+            Column("state", "State", lambda run: Text(state_text(run),
+                                                      style=STATE_STYLES.get(run.state, ""))),
+            Column("epoch", "Epoch", epoch_cell),
+            Column("best", "Best", best_cell),
+            Column("cost", "Cost", lambda run: money(self.costs.get(run.id))),
+            Column("started", "Started",
+                   lambda run: run.started.astimezone().strftime("%Y-%m-%d %H:%M")),
+            Column("id", "Run", lambda run: run.id),
+        )  # fmt: skip
+        yield ResourceTable(columns, row_key=run_key, id="runs-table")
+
+    @property
+    def table(self) -> ResourceTable[RunRecord]:
+        return self.query_one("#runs-table", ResourceTable)
+
+    def fetch(self) -> FetchedRuns:
+        runs = self.services.runs
+        listing = runs.list(refresh=True)
+        now = dt.datetime.now(dt.UTC)
+        # the cost so far (or in all, once ended): price x hours; no records needed
+        costs = {run.id: runs.progress(run, (), now).cost_so_far for run in listing.runs}
+        return FetchedRuns(listing, costs)
+
+    def show_items(self, items: Sequence[RunRecord]) -> None:
+        if isinstance(items, FetchedRuns):
+            self.costs = dict(items.costs)
+        self.table.show(list(items))
+
+    def describe_items(self, items: Sequence[RunRecord]) -> str:
+        if not items:
+            text = "No training runs yet (`awsconsole train HOST -- …` starts one)."
+        else:
+            running = sum(1 for run in items if run.state is RunState.RUNNING)
+            text = f"{len(items)} run{'s' if len(items) != 1 else ''}, {running} running"
+        if isinstance(items, FetchedRuns):
+            listing = items.listing
+            if listing.errors:
+                text += "  ·  " + "; ".join(f"{run}: {why}" for run, why in listing.errors.items())
+            if listing.problems:
+                text += f"  ·  {len(listing.problems)} unreadable ledger line(s) kept as they are"
+        return text
+
+    @property
+    def selected(self) -> RunRecord | None:
+        key = self.table.cursor_key
+        return next((run for run in self.table.items if run.id == key), None)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_run()
+
+    def action_open_run(self) -> None:
+        run = self.selected
+        if run is None:
+            self.notify("No run selected.", title="Runs", severity="warning")
+            return
+        self.app.push_screen(
+            RunScreen(self.services, run, refresh_interval=self.refresh_interval),
+            callback=lambda _: self.action_reload(),
+        )
