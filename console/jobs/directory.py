@@ -168,7 +168,10 @@ def find_job_or_group(
         if jobs or found_groups:
             names = [f"{job.host}:{job.id}" for job in jobs]
             names += [f"group {g.id} ({g.name})" for g in found_groups]
-            raise JobNotFoundError(f"{reference!r} names several jobs: {', '.join(names)}.")
+            raise JobNotFoundError(
+                f"{reference!r} names several jobs: {', '.join(names)}.",
+                hint="Name one by its id (or HOST:ID), as listed.",
+            )
     unreadable = "".join(
         f" ({name} could not be read: {err})" for name, err in listing.errors.items()
     )
@@ -218,5 +221,8 @@ def match_job(jobs: Iterable[Job], key: str, reference: str | None = None) -> Jo
             return matches[0]
         if len(matches) > 1:
             names = ", ".join(f"{job.host}:{job.id}" for job in matches)
-            raise JobNotFoundError(f"{reference or key!r} names several jobs: {names}.")
+            raise JobNotFoundError(
+                f"{reference or key!r} names several jobs: {names}.",
+                hint="Name one by its id (or HOST:ID), as listed.",
+            )
     return None

@@ -8,12 +8,14 @@ are 0600 (see ``console/jobs/folder.py``, which creates them in one round trip):
 - ``env.json``   the environment's values (tokens, keys): read by the runner and by a
   re-run, never shown (the CLI and the Jobs view show names only);
 - ``output.log`` everything the command printed (also visible in the tmux pane);
+- ``runner.py``  the runner's source (``console/jobs/runner.py``), which the session runs;
 - ``exit_code``  written by the job's runner when the command ends;
 - ``runner.pid`` written by the runner once a kill or a Ctrl-C can no longer end it unrecorded.
 
 The tmux session (named after the job id, on the socket ``-L awsconsole`` unless told
-otherwise) runs ``console/jobs/runner.py`` through ``python3 -c``; the runner reads the argv
-from job.json. So the user's text travels as JSON bytes through the host's file API and is
+otherwise) runs ``python3 -I -S JOB_DIR/runner.py JOB_DIR``, a copy of ``console/jobs/runner.py``
+written with the folder (so ``ps`` shows a short line naming the job); the runner reads the
+argv from job.json. So the user's text travels as JSON bytes through the host's file API and is
 handed to ``execvpe`` untouched: it never meets a shell or tmux's command parser. The tmux
 commands themselves are argument lists the host quotes with ``shlex.join``. That one route
 serves this machine and SSH hosts alike; libtmux could only reach a remote tmux through a
@@ -65,6 +67,11 @@ _FOLDER_SOURCE = (Path(__file__).with_name("folder.py")).read_text(encoding="utf
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]+\Z")
 # tmux's format separator and session names are not ASCII-safe under a C locale.
 _TMUX_ENV = ("env", "-u", "TMUX", "LC_ALL=C.UTF-8")
+
+
+def _unambiguous(path: str) -> str:
+    """``path`` as python3 cannot take it for an option: absolute, or ``./``-prefixed."""
+    return path if path.startswith(("/", "./")) else f"./{path}"
 
 
 def slug(text: str, limit: int = 24) -> str:
@@ -135,10 +142,13 @@ class JobManager:
     def start(self, spec: JobSpec) -> Job:
         """Start ``spec`` in a new tmux session and return the running job.
 
+        A job started alone gets a name no other job on the host has (``train-2`` for a
+        second ``train``, see ``console/jobs/folder.py``); the returned job carries it.
+
         Stands for ``mkdir -m 700 ~/.awsconsole/jobs/ID`` with job.json, env.json and
-        output.log in it, 0600 (``python3 -I -S -c FOLDER ROOT ID``, the record and the
-        environment on stdin: no value on a command line), then
-        ``tmux -L SOCKET new-session -d -s ID python3 -I -S -c RUNNER JOB_DIR``.
+        output.log and runner.py in it, 0600 (``python3 -I -S -c FOLDER ROOT ID``, the record,
+        the environment and the runner's source on stdin: no value on a command line), then
+        ``tmux -L SOCKET new-session -d -s ID python3 -I -S JOB_DIR/runner.py JOB_DIR``.
         Raises JobError (empty command, bad env name, missing working directory, tmux or
         python3 missing or failing on the host) and HostError subclasses.
         """
@@ -178,7 +188,7 @@ class JobManager:
             "tmux_socket": self.tmux_socket,
             "session": job_id,
         }
-        document = {"job": record, "env": dict(spec.env)}
+        document = {"job": record, "env": dict(spec.env), "runner": _RUNNER_SOURCE}
         made = self.host.run(
             [self.python, "-I", "-S", "-c", _FOLDER_SOURCE, self.jobs_root, job_id],
             stdin=json.dumps(document).encode("utf-8"),
@@ -190,9 +200,15 @@ class JobManager:
                 f"{made.stderr.decode('utf-8', 'replace').strip() or made.exit_code}",
                 hint="The host needs python3 and a writable home folder.",
             )
+        try:  # the name the job got: a second "train" on this host is "train-2"
+            record["name"] = json.loads(made.stdout)["name"]
+        except (ValueError, KeyError, TypeError) as exc:
+            self.host.run(["rm", "-rf", "--", job_dir], timeout=self.timeout)
+            raise JobError(f"Unreadable answer from {self.host.name} creating the job's folder: "
+                           f"{exc}") from exc  # fmt: skip
         new_session = self._tmux(
             "new-session", "-d", "-s", job_id, "-x", "200", "-y", "50",
-            self.python, "-I", "-S", "-c", _RUNNER_SOURCE, job_dir,
+            self.python, "-I", "-S", _unambiguous(f"{job_dir}/runner.py"), job_dir,
         )  # fmt: skip
         for _ in range(TMUX_START_TRIES):
             result = self.host.run(new_session, timeout=self.timeout)
@@ -212,7 +228,8 @@ class JobManager:
                               exit_text=None, ended=None, log_size=0, last_line="")  # fmt: skip
 
     def rerun(self, job_id: str) -> Job:
-        """Start a new job with the same spec as ``job_id`` (see ``start``)."""
+        """Start a new job with the same spec as ``job_id`` (see ``start``): its name is
+        then taken, so the new job is ``NAME-2`` (``NAME-3`` the next time)."""
         return self.start(self.get(job_id).spec)
 
     # --- read ----------------------------------------------------------------------------

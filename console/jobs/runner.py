@@ -1,6 +1,7 @@
 """The tiny program that runs inside a job's tmux pane, on the host.
 
-``console.jobs.manager`` starts it as ``tmux new-session -d -s ID python3 -I -S -c <this file> JOB_DIR``.
+``console.jobs.manager`` copies it into the job's folder (``console/jobs/folder.py``) and starts
+it as ``tmux new-session -d -s ID python3 -I -S JOB_DIR/runner.py JOB_DIR``.
 It reads the user's command from ``JOB_DIR/job.json`` (an argv list, written as JSON bytes
 through the host's file API), so no user text ever passes through a shell or through tmux's
 command parser: quotes, ``$(...)``, ``;``, newlines and unicode reach ``execvpe`` unchanged.

@@ -82,7 +82,7 @@ def test_job_folders_are_private_and_the_value_is_in_env_json_only(any_jobs):
     files = [e for e in entries if e.kind is FileKind.FILE]
     assert [f.name for f in folders] == [job.id]
     assert {f.name for f in files} == {
-        "job.json", "env.json", "output.log", "exit_code", "runner.pid"
+        "job.json", "env.json", "output.log", "exit_code", "runner.pid", "runner.py"
     }  # fmt: skip
     assert {f.name: oct(stat.S_IMODE(f.mode)) for f in folders + files} == {
         f.name: "0o700" if f.kind is FileKind.DIRECTORY else "0o600" for f in folders + files

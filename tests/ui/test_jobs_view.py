@@ -6,6 +6,7 @@ registered as the sandboxed host and the jobs on the test's own tmux socket.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -199,7 +200,7 @@ async def test_new_job_form_keeps_what_was_typed_on_a_mistake(build_jobs_app, lo
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "NOEQUALS" in str(form.query_one("#jobform-error").render())
-        await pilot.press("escape")
+        await pilot.press("escape", "escape")  # the first leaves the field, the second the form
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
         assert local_jobs.list_jobs() == []
 
@@ -247,10 +248,12 @@ async def test_ctrl_c_reaches_the_job_and_rerun_starts_it_again(build_jobs_app, 
         await wait_until(pilot, lambda: (row_of(app, job.id) or {}).get("status") == "exited (42)")
         assert row_of(app, job.id)["last_line"].endswith("interrupted")  # after the echoed ^C
 
-        await pilot.press("R")
+        await pilot.press("R")  # opens the form filled in from the job
+        await wait_until(pilot, lambda: isinstance(app.screen, JobFormScreen))
+        await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: len(local_jobs.list_jobs()) == 2)
         again = next(j for j in local_jobs.list_jobs() if j.id != job.id)
-        assert again.spec == job.spec
+        assert again.spec == dataclasses.replace(job.spec, name="trapper-2")
         await wait_until(pilot, lambda: (row_of(app, again.id) or {}).get("status") == "running")
 
 

@@ -10,6 +10,12 @@ but nothing is ever run through a shell: ``$(…)``, ``;`` and the like stay lit
 A mistake (unbalanced quote, ``NAME`` without ``=``) is said under the form, which stays
 open with everything typed. Templates from the config file (``[templates."NAME"]``) fill the
 form in.
+
+The form opens on Host. What it was last submitted with (host, master address and port,
+working directory, command, name; never the environment's values) is remembered through
+``console.services.form_memory`` and fills it in the next time, in this run of the console and
+the next. Re-run opens it filled in from the job: the environment's values are kept without
+being shown, and a line typed for a name replaces that one.
 """
 
 from __future__ import annotations
@@ -29,11 +35,23 @@ from textual.widgets import Button, Input
 from console.errors import ConsoleError
 from console.models import JobSpec
 from console.models.jobspec import parse_env, template_spec
+from console.services.form_memory import FormMemory
 from console.ui.common.literal import Label, Select, Static, TextArea
 from console.ui.common.text import assemble
 
 #: torchrun's usual rendezvous port
 DEFAULT_MASTER_PORT = 29500
+#: the name the new-job form's values are remembered under
+FORM_NAME = "new-job"
+#: the fields remembered, by input id (the environment is not: its values may be secrets)
+REMEMBERED = {
+    "host": "jobform-host",
+    "master_addr": "jobform-master-addr",
+    "master_port": "jobform-master-port",
+    "cwd": "jobform-cwd",
+    "command": "jobform-command",
+    "name": "jobform-name",
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +85,18 @@ def nodes_hint(text: str) -> str:
     return f"{len(hosts)} nodes: {ranks}; MASTER_ADDR = {hosts[0]}'s address unless typed below"
 
 
+def fields_of(request: JobRequest) -> dict[str, str]:
+    """The remembered fields (see REMEMBERED) that describe ``request``."""
+    return {
+        "host": ", ".join(request.nodes),
+        "master_addr": request.master_addr,
+        "master_port": str(request.master_port),
+        "cwd": request.spec.cwd,
+        "command": shlex.join(request.spec.command),
+        "name": request.spec.name,
+    }
+
+
 def spec_from_fields(
     *,
     target: str,
@@ -76,6 +106,7 @@ def spec_from_fields(
     name: str,
     master_addr: str = "",
     master_port: str = "",
+    kept_env: Sequence[tuple[str, str]] = (),
 ) -> JobRequest:
     """The request the form's fields describe. Raises ConsoleError naming the wrong field."""
     hosts = split_hosts(target)
@@ -98,7 +129,8 @@ def spec_from_fields(
         raise ConsoleError(f"Command: {exc}.") from exc
     if not argv:
         raise ConsoleError("Command: nothing to run.")
-    env = parse_env(line for line in env_text.splitlines() if line.strip())
+    typed = parse_env(line for line in env_text.splitlines() if line.strip())
+    env = tuple({**dict(kept_env), **dict(typed)}.items())
     spec = JobSpec(command=tuple(argv), name=name, cwd=cwd or "~", env=env)
     if len(hosts) == 1:
         return JobRequest(hosts[0], spec)
@@ -107,7 +139,11 @@ def spec_from_fields(
 
 
 class JobFormScreen(ModalScreen[JobRequest | None]):
-    """Dismisses with a JobRequest on Start, None on cancel."""
+    """Dismisses with a JobRequest on Start, None on cancel.
+
+    ``values`` fill the fields (by the keys of REMEMBERED); without them the fields are what
+    ``memory`` recalls of the last submit. ``kept_env`` is an environment carried over unseen
+    (a re-run's), ``error`` a reason to show at once (a start that failed)."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="jobform.cancel"),
@@ -135,15 +171,23 @@ class JobFormScreen(ModalScreen[JobRequest | None]):
         *,
         hosts: Sequence[str],
         templates: Mapping[str, Any],
-        initial: JobRequest | None = None,
+        values: Mapping[str, str] | None = None,
+        kept_env: Sequence[tuple[str, str]] = (),
+        memory: FormMemory | None = None,
+        error: str = "",
     ) -> None:
         super().__init__()
         self.hosts = list(dict.fromkeys(["local", *hosts]))
         self.templates = dict(templates)
-        self.initial = initial
+        self.memory = memory
+        self.kept_env = tuple(kept_env)
+        self.error = error
+        if values is None:
+            values = memory.recall(FORM_NAME) if memory is not None else {}
+        self.values = dict(values)
 
     def compose(self) -> ComposeResult:
-        start = self.initial
+        value = self.values.get
         with VerticalScroll(id="jobform-dialog"):
             yield Static(
                 assemble(("New job", "bold"), " — runs in tmux on the host; survives the console.")
@@ -157,45 +201,44 @@ class JobFormScreen(ModalScreen[JobRequest | None]):
                 )
             yield Label(f"Host ({', '.join(self.hosts)} or an ssh alias; several: one per node)")
             yield Input(
-                ", ".join(start.nodes) if start else "local",
-                suggester=SuggestFromList(self.hosts),
-                id="jobform-host",
+                value("host", "local"), suggester=SuggestFromList(self.hosts), id="jobform-host"
             )
-            yield Static(
-                nodes_hint(", ".join(start.nodes) if start else "local"), id="jobform-nodes"
-            )
+            yield Static(nodes_hint(value("host", "local")), id="jobform-nodes")
             with Horizontal(id="jobform-master"):
                 with Vertical():
                     yield Label("Master address (multi-node; blank: first host's)")
-                    yield Input(start.master_addr if start else "", id="jobform-master-addr")
+                    yield Input(value("master_addr", ""), id="jobform-master-addr")
                 with Vertical():
                     yield Label("Master port")
                     yield Input(
-                        str(start.master_port if start else DEFAULT_MASTER_PORT),
-                        id="jobform-master-port",
+                        value("master_port", str(DEFAULT_MASTER_PORT)), id="jobform-master-port"
                     )
             yield Label("Working directory")
-            yield Input(start.spec.cwd if start else "~", id="jobform-cwd")
+            yield Input(value("cwd", "~"), id="jobform-cwd")
             yield Label("Command (split like a shell would, never run through one)")
             yield Input(
-                shlex.join(start.spec.command) if start else "",
+                value("command", ""),
                 placeholder="python -m trainer train --epochs 1",
                 id="jobform-command",
             )
             yield Label("Environment (one NAME=value per line)")
-            yield TextArea(
-                "\n".join(f"{k}={v}" for k, v in start.spec.env) if start else "",
-                id="jobform-env",
-            )
-            yield Label("Name")
-            yield Input(start.spec.name if start else "", id="jobform-name")
-            yield Static("", id="jobform-error")
+            if self.kept_env:
+                yield Static(
+                    "Kept from the job, values not shown: "
+                    + ", ".join(name for name, _ in self.kept_env)
+                    + " (a NAME=value line here replaces one)",
+                    id="jobform-kept-env",
+                )
+            yield TextArea("", id="jobform-env")
+            yield Label("Name (a name this host has already gets -2, -3, …)")
+            yield Input(value("name", ""), id="jobform-name")
+            yield Static(self.error, id="jobform-error")
             with Horizontal(id="jobform-buttons"):
                 yield Button("Start", variant="success", id="jobform-start")
                 yield Button("Cancel", id="jobform-cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#jobform-command", Input).focus()
+        self.query_one("#jobform-host", Input).focus()
 
     def _value(self, widget_id: str) -> str:
         return self.query_one(f"#{widget_id}", Input).value
@@ -227,9 +270,16 @@ class JobFormScreen(ModalScreen[JobRequest | None]):
             name=self._value("jobform-name"),
             master_addr=self._value("jobform-master-addr"),
             master_port=self._value("jobform-master-port"),
+            kept_env=self.kept_env,
         )
 
+    def typed(self) -> dict[str, str]:
+        """The remembered fields as they are now (see REMEMBERED)."""
+        return {key: self._value(widget_id) for key, widget_id in REMEMBERED.items()}
+
     def action_submit(self) -> None:
+        if self.memory is not None:  # kept even when refused: what was typed is not lost
+            self.memory.remember(FORM_NAME, self.typed())
         try:
             request = self.request()
         except ConsoleError as exc:

@@ -10,6 +10,10 @@ and the combined status of ``JobGroup``. Enter (or ``e``) shows its nodes under 
 on the group row apply to every node: Ctrl-C, kill (one question naming the group and its
 node count), re-run (same hosts, same ranks), forget (when all ended); ``l`` opens rank 0's
 log and ``L`` asks which node's. On a node's row they apply to that node alone.
+
+Re-run of a job started alone opens the new-job form filled in from it, so the command can be
+changed first; the new job gets a name of its own (``train-2``). A start the host refuses
+opens the form again with everything typed and the reason.
 """
 
 from __future__ import annotations
@@ -21,14 +25,17 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 
+from console.errors import ConsoleError, UnknownHostKeyError
 from console.format.jobs import format_duration, row_runtime, status_text
-from console.models import Job, JobGroup, JobState
+from console.models import Job, JobGroup, JobSpec, JobState
+from console.services.form_memory import FormMemory
+from console.ui.common.failures import describe
 from console.ui.common.guards import require_writable, run_destructive
 from console.ui.common.literal import DataTable
 from console.ui.common.resource_table import Column, ResourceTable
 from console.ui.common.text import ansi_line
 from console.ui.common.view_base import ResourceView
-from console.ui.jobs.form import JobFormScreen, JobRequest
+from console.ui.jobs.form import JobFormScreen, JobRequest, fields_of
 from console.ui.jobs.log_viewer import LogSource, LogViewerScreen
 from console.ui.jobs.node_picker import NodePickerScreen
 
@@ -148,6 +155,8 @@ class JobsView(ResourceView):
         self.jobs: list[Job] = []
         #: ids of the groups whose nodes are shown under them
         self.expanded: set[str] = set()
+        #: the new-job form's last values, kept in the console's state folder
+        self.form_memory = FormMemory()
 
     def compose_body(self) -> ComposeResult:
         yield ResourceTable(
@@ -451,18 +460,24 @@ class JobsView(ResourceView):
                 f"Started {row.name} again on {row.nodes} nodes.",
             )
             return
-        manager = self._manager(row)
-        if manager is None:
+        if not require_writable(self.app, f"Re-running {row.name}"):
             return
-        self._in_background(
-            "jobs-rerun", lambda: manager.rerun(row.id), f"Started {row.name} again."
+        spec = row.spec
+        self._open_form(
+            values=fields_of(JobRequest(row.host, JobSpec(spec.command, spec.name, spec.cwd))),
+            kept_env=spec.env,
         )
 
     def action_new_job(self) -> None:
+        self._open_form()
+
+    def _open_form(self, **prefill: Any) -> None:
+        """The new-job form: as last submitted, or filled in by ``prefill`` (see
+        JobFormScreen's ``values``, ``kept_env`` and ``error``)."""
         hosts = [*self.managers, *self.extra_targets]
         templates = self.services.settings.templates
         self.app.push_screen(
-            JobFormScreen(hosts=hosts, templates=templates),
+            JobFormScreen(hosts=hosts, templates=templates, memory=self.form_memory, **prefill),
             callback=self._start_requested,
         )
 
@@ -473,13 +488,28 @@ class JobsView(ResourceView):
             if target not in self.managers and target not in self.extra_targets:
                 self.extra_targets.append(target)
         services = self.services
+        where = request.target if len(request.nodes) == 1 else f"{len(request.nodes)} nodes"
 
         def start() -> None:
-            services.jobs.start(
-                request.nodes, request.spec,
-                master_addr=request.master_addr, master_port=request.master_port,
-            )  # fmt: skip
+            try:
+                jobs = services.jobs.start(
+                    request.nodes, request.spec,
+                    master_addr=request.master_addr, master_port=request.master_port,
+                )  # fmt: skip
+            except UnknownHostKeyError:
+                raise  # the app offers to trust the key; the form remembers what was typed
+            except ConsoleError as exc:
+                self.app.call_from_thread(self._start_failed, request, exc)
+                return
+            # the name the host gave it: a second "train" is "train-2"
+            name = jobs[0].spec.group_name or jobs[0].name if jobs else request.spec.name
+            self.app.call_from_thread(self._after_action, f"Started {name} on {where}.")
 
-        name = request.spec.name or request.spec.command[0]
-        where = request.target if len(request.nodes) == 1 else f"{len(request.nodes)} nodes"
-        self._in_background("jobs-start", start, f"Started {name} on {where}.")
+        self.run_worker(start, name="jobs-start", group="jobs-actions", thread=True,
+                        exit_on_error=False)  # fmt: skip
+
+    def _start_failed(self, request: JobRequest, error: ConsoleError) -> None:
+        """Open the form again with what was typed and why the host refused it."""
+        self._open_form(
+            values=fields_of(request), kept_env=request.spec.env, error=describe(error).one_line()
+        )
