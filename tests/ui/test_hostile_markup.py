@@ -36,7 +36,7 @@ from console.ui.jobs.node_picker import NodePickerScreen
 from console.ui.jobs.view import JobsView
 from console.ui.main_screen import MainScreen
 from tests.fixtures.nvidia_smi import RECORDINGS, make_standin
-from tests.ui.conftest import notifications, query_shown, wait_until
+from tests.ui.conftest import close_form, notifications, query_shown, wait_until
 from tests.ui.test_jobs_view import app_builder
 
 pytestmark = pytest.mark.timeout(240)
@@ -146,7 +146,7 @@ async def test_instances_with_markup_names_start_and_show_them(ec2, moto_setting
         await pilot.press("enter")
         await wait_until(pilot, lambda: any(n.title == "Not confirmed" for n in notifications(app)))
         assert any("Type '[/]prod' exactly" in t for t in toasts(app))
-        await pilot.press("escape")
+        await close_form(pilot)
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
         assert app.is_running
 
@@ -235,7 +235,7 @@ async def test_bucket_browser_shows_keys_as_written(s3, moto_settings, make_serv
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, S3PathPrompt))
         await until_shown(pilot, "Download s3://hostile-bkt/[bold red]x.txt to (a local folder)")
-        await pilot.press("escape")
+        await close_form(pilot)
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
 
         await pilot.press("x")

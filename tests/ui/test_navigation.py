@@ -168,7 +168,9 @@ async def test_keymap_from_settings_remaps_bindings(moto_settings, make_services
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one("#help-table")
         rows = [tuple(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
-        assert any(row[1] == "b" and row[2] == "Buckets" for row in rows)
+        # the remapped key is listed for the view (beside alt+2, its form from a field)
+        assert any("b" in row[1].split(", ") and row[2] == "Buckets" for row in rows)
+        assert not any("2" in row[1].split(", ") and row[2] == "Buckets" for row in rows)
 
 
 async def test_keymap_with_an_unknown_binding_id_is_named(moto_settings, make_services):

@@ -32,6 +32,7 @@ from console.ui.common.resource_table import Column, ResourceTable, blank_if_non
 from console.ui.common.view_base import ResourceView
 from console.ui.instances.detail import InstanceDetailScreen
 from console.ui.instances.launch_wizard import LaunchWizardScreen
+from console.ui.runs.train_form import TrainFormScreen, TrainStarted, started_text
 
 STATE_STYLES = {
     InstanceState.RUNNING: "bold green",
@@ -141,6 +142,9 @@ class InstancesView(ResourceView):
         Binding("s", "sort_next", "Sort", id="instances.sort", tooltip="Sort by the next column"),
         Binding("S", "sort_reverse", "Reverse", id="instances.sort_reverse", show=False),
         Binding("slash", "filter", "Filter", id="instances.filter", key_display="/"),
+        # a binding (not a key handler) so the focus policy sees that Escape in the filter
+        # means "clear it", as in the bucket browser, not just "leave the field"
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="instances.clear_filter"),
         Binding("enter", "detail", "Details", id="instances.detail", show=False),
         Binding("U", "state('start')", "Start", id="instances.start"),
         Binding("X", "state('stop')", "Stop", id="instances.stop"),
@@ -151,7 +155,9 @@ class InstancesView(ResourceView):
             "j", "jupyter", "Jupyter", id="instances.jupyter", tooltip="Forward Jupyter's port"
         ),
         Binding("L", "launch", "Launch", id="instances.launch", tooltip="Launch an instance"),
-    ]
+        Binding("t", "train", "Train", id="instances.train",
+                tooltip="Start a training run on the selected instance (a form)"),
+    ]  # fmt: skip
 
     def __init__(self, services, *, refresh_interval: float = 10.0) -> None:
         super().__init__(services, refresh_interval=refresh_interval)
@@ -299,7 +305,7 @@ class InstancesView(ResourceView):
                 event.input.display = False
             self.table.focus()
 
-    def key_escape(self) -> None:
+    def action_clear_filter(self) -> None:
         box = self.query_one("#instances-filter", Input)
         if box.display:
             box.value = ""
@@ -334,6 +340,21 @@ class InstancesView(ResourceView):
                 self.action_reload()
 
         self.app.push_screen(LaunchWizardScreen(self.services), callback=launched)
+
+    def action_train(self) -> None:
+        if not require_writable(self.app, "Training"):
+            return
+        instance = self.selected()
+        if instance is None:
+            return
+
+        def started(done: TrainStarted | None) -> None:
+            if done is not None:
+                self.notify(started_text(done).plain + "\n(6: the Runs view follows it)",
+                            title="Train", timeout=15)  # fmt: skip
+
+        form = TrainFormScreen(self.services, hosts=(instance.name or instance.id,))
+        self.app.push_screen(form, callback=started)
 
     def action_state(self, action: str) -> None:
         instance = self.selected()
