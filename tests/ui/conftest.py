@@ -94,6 +94,15 @@ async def query_shown(pilot, selector, *, within: float = 30.0):
     return pilot.app.screen.query_one(selector)
 
 
+@pytest.fixture(autouse=True)
+def state_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """The console's state folder (forms' last values, transfer locks): one of this test's
+    own, so no test fills a form in for another nor touches the user's."""
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(folder))
+    return folder / "awsconsole"
+
+
 @dataclass(frozen=True)
 class Raised:
     """One notification as the app raised it."""
@@ -128,3 +137,13 @@ def notifications(app) -> list:
 def cell_texts(table) -> list[list[str]]:
     """Every row of a DataTable as plain strings."""
     return [[str(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
+
+
+async def close_form(pilot) -> None:
+    """Escape twice on a form or dialog with a text field: the first leaves the field (the
+    focus policy), the second closes the form."""
+    from console.ui.common.focus import is_field  # UI code, imported where a test needs it
+
+    await pilot.press("escape")
+    await wait_until(pilot, lambda: not is_field(pilot.app.focused))
+    await pilot.press("escape")
