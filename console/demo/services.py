@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from console.aws.ec2.connect import sandbox_shell_argv
 from console.demo import DEMO_PROFILE, DEMO_REGION
+from console.demo.training import DEMO_TRAIN_DEFAULTS
 from console.errors import ConfigError, HostConfigError
 from console.models import AwsProfile, AwsTarget, Instance
 from console.services import AwsBackends, Services
@@ -84,6 +85,7 @@ class DemoServices(Services):
     endpoint is started on first use."""
 
     starter: _DemoStarter | None = None
+    train_defaults = DEMO_TRAIN_DEFAULTS
 
     def ready(self) -> None:
         if self.starter is not None:

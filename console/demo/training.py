@@ -12,6 +12,8 @@ metadata service of its own, and the trainer must never ask the link-local addre
 
 from __future__ import annotations
 
+from console.models import TrainDefaults, TrainRequest
+
 #: the trainer's options of the demo's template
 DEMO_TRAINER_ARGS: tuple[str, ...] = (
     "--data-root", "data/deepfashion", "--run-dir", "runs/demo", "--epochs", "5",
@@ -21,6 +23,15 @@ DEMO_TRAINER_ARGS: tuple[str, ...] = (
 #: the synthetic dataset the template makes when the instance has none
 DEMO_SYNTH_ARGS: tuple[str, ...] = ("data/deepfashion", "--images", "240", "--categories", "8")
 TEMPLATE_NAME = "train deepfashion (demo)"
+#: the demo instance the train form suggests (running, with a price: the cost shows)
+DEMO_TRAIN_HOST = "fashion-train"
+#: the train form's defaults in the demo: the template's training on a demo instance, its
+#: dataset made there first when the folder has none
+DEMO_TRAIN_DEFAULTS = TrainDefaults(
+    request=TrainRequest(hosts=(DEMO_TRAIN_HOST,), trainer_args=DEMO_TRAINER_ARGS,
+                         name="demo", cwd="~"),
+    synth_args=DEMO_SYNTH_ARGS[1:],
+)  # fmt: skip
 
 #: the job templates the demo offers beside the config file's ``[templates]`` (which win a
 #: name); the same shape as a config table (console.models.jobspec.template_spec)

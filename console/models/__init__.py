@@ -91,6 +91,7 @@ from console.models.runs import (
     RunProgress,
     RunRecord,
     RunState,
+    TrainDefaults,
     TrainRequest,
 )
 
@@ -169,5 +170,6 @@ __all__ = [
     "RunProgress",
     "RunRecord",
     "RunState",
+    "TrainDefaults",
     "TrainRequest",
 ]

@@ -43,6 +43,19 @@ class TrainRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class TrainDefaults:
+    """What the train form starts with where the place suggests more than the trainer's own
+    defaults (the demo: its synthetic dataset on one of its instances).
+
+    ``synth_args``: ``python -m trainer synth`` options that make a small synthetic dataset in
+    the ``--data-root`` folder when it has none; empty for a folder used as it is.
+    """
+
+    request: TrainRequest
+    synth_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class RunNode:
     """One host a run trains on: its job and, when the host is a known instance, what it is
     and costs."""

@@ -18,7 +18,7 @@ from typing import Any
 from console.aws.ec2.connect import instance_jupyter_argv, instance_shell_argv
 from console.errors import ConfigError, HostConfigError
 from console.hosts.interactive import run_in_terminal
-from console.models import AwsProfile, AwsRegion, AwsTarget, Instance
+from console.models import AwsProfile, AwsRegion, AwsTarget, Instance, TrainDefaults
 from console.services.guard import guard, refusal
 from console.services.protocols import (
     Ec2Backend,
@@ -83,6 +83,9 @@ class Services:
 
     ec2 = _GuardedMember(Ec2Backend)
     s3 = _GuardedMember(S3Backend)
+    #: what the train form starts with (the demo's synthetic dataset on a demo instance);
+    #: None: the trainer's own defaults on this machine
+    train_defaults: TrainDefaults | None = None
 
     def __init__(
         self,

@@ -7,14 +7,16 @@ its job, the new lines of its metrics file from the byte offset already read, it
 checkpoints), and once more when it has ended. The UI thread only draws what came back.
 
 Keys: ``d`` fetches the checkpoint under the cursor to this machine, ``p`` asks for an image
-and predicts on it with that checkpoint (the trainer runs as its own process: the console
-never loads a model), ``R`` relaunches an interrupted run from its latest checkpoint (asks
-first; refused in read-only).
+(offering one of the run's dataset when it is on this machine) and predicts on it with that
+checkpoint (the trainer runs as its own process: the console never loads a model), ``R``
+relaunches an interrupted run from its latest checkpoint (asks first; refused in read-only).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import posixpath
 import threading
 from typing import TYPE_CHECKING
 
@@ -198,6 +200,8 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
         self.progress: RunProgress | None = None
         self.checkpoints: tuple[Checkpoint, ...] = ()
         self.prediction: Prediction | None = None
+        #: an image of the run's dataset on this machine, offered by ``p`` ("" when none is)
+        self.suggested_image = ""
         self.loading_now = False
         self._timer: Timer | None = None
         # the metrics file is read by byte offset in the workers, one at a time
@@ -269,6 +273,8 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
             self._read.extend(new)
             records = tuple(self._read)
         progress = runs.progress(run, records)
+        if run.finished and not self.suggested_image:
+            self.suggested_image = self._dataset_image(run)
         checkpoints: list[Checkpoint] = []
         places = [f"{run.primary.host}:{run.run_dir}"] + ([run.s3_uri] if run.s3_uri else [])
         for place in places:
@@ -277,6 +283,34 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
             except ConsoleError as exc:
                 notes.append(f"checkpoints in {place}: {exc.message}")
         self.post_message(self.Loaded(run, records, progress, tuple(checkpoints), tuple(notes)))
+
+    def _dataset_image(self, run: RunRecord) -> str:
+        """Blocking: the first image of the run's category list (``Anno/list_category_img.txt``
+        under its ``--data-root``) when that file is on this machine as well, the run's host
+        being this machine (``local``, a demo instance): the same size and modification time
+        here as on the host. "" otherwise; the name read must stay inside the dataset."""
+        config = (run.config or {}).get("config")
+        root = config.get("data_root") if isinstance(config, dict) else None
+        if not isinstance(root, str) or not root.strip():
+            return ""
+        try:
+            cwd = self.services.jobs.manager(run.primary.host).expand(run.cwd or "~")
+            folder = posixpath.normpath(posixpath.join(cwd, root))
+            host = self.services.hosts.host_for(run.primary.host)
+            head = host.read_range(f"{folder}/Anno/list_category_img.txt", 0, 4096)
+            rows = head.decode("utf-8", "replace").splitlines()[2:3]
+            name = rows[0].split()[0] if rows and rows[0].split() else ""
+            path = posixpath.normpath(posixpath.join(folder, name))
+            if not name or not path.startswith(folder.rstrip("/") + "/"):
+                return ""
+            there = host.stat(path)
+        except ConsoleError:
+            return ""
+        try:
+            here = os.stat(path)
+        except OSError:
+            return ""
+        return path if (here.st_size, int(here.st_mtime)) == (there.size, int(there.mtime)) else ""
 
     def on_run_screen_loaded(self, message: Loaded) -> None:
         message.stop()
@@ -396,7 +430,8 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
             return
         self.app.push_screen(
             ImagePathPrompt(
-                f"Predict with {checkpoint.name} ({checkpoint.location}) on the image:"
+                f"Predict with {checkpoint.name} ({checkpoint.location}) on the image:",
+                default=self.suggested_image,
             ),
             callback=lambda image: self._predict(checkpoint, image),
         )

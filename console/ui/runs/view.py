@@ -2,12 +2,15 @@
 
 The ledger is read in a thread worker (``services.runs.list``: each running run's job and
 run folder are looked at on its host first); a run whose host could not be asked keeps the
-ledger's last word and is named in the status line. Enter opens the run screen.
+ledger's last word and is named in the status line. Enter opens the run screen; t opens the
+train form (``console.ui.runs.train_form``), and the status line then names the run it
+started with the exact command.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -17,10 +20,12 @@ from textual.binding import Binding
 
 from console.format.runs import percent, state_text
 from console.models import RunListing, RunRecord, RunState
+from console.ui.common.guards import require_writable
 from console.ui.common.literal import DataTable
 from console.ui.common.resource_table import Column, ResourceTable
 from console.ui.common.view_base import ResourceView
 from console.ui.runs.screen import RunScreen
+from console.ui.runs.train_form import TrainFormScreen, TrainStarted, started_text
 
 if TYPE_CHECKING:
     from console.services import Services
@@ -82,11 +87,15 @@ class RunsView(ResourceView):
     BINDINGS = [
         Binding("enter", "open_run", "Open", id="runs.open", show=False,
                 tooltip="Charts, checkpoints and predictions of the run"),
+        Binding("t", "train", "Train", id="runs.train",
+                tooltip="Start a training run (hosts, dataset, settings; asks in a form)"),
     ]  # fmt: skip
 
     def __init__(self, services: Services, *, refresh_interval: float = 10.0) -> None:
         super().__init__(services, refresh_interval=refresh_interval)
         self.costs: dict[str, float | None] = {}
+        #: the last run the train form started here, said in the status line
+        self.started: TrainStarted | None = None
 
     def compose_body(self) -> ComposeResult:
         columns: tuple[Column[RunRecord], ...] = (
@@ -122,10 +131,12 @@ class RunsView(ResourceView):
 
     def describe_items(self, items: Sequence[RunRecord]) -> str:
         if not items:
-            text = "No training runs yet (`awsconsole train HOST -- …` starts one)."
+            text = "No training runs yet (t starts one, as `awsconsole train HOST -- …` does)."
         else:
             running = sum(1 for run in items if run.state is RunState.RUNNING)
             text = f"{len(items)} run{'s' if len(items) != 1 else ''}, {running} running"
+        if self.started is not None:
+            text += f"  ·  started {self.started.run.id}: {shlex.join(self.started.run.command)}"
         if isinstance(items, FetchedRuns):
             listing = items.listing
             if listing.errors:
@@ -152,3 +163,15 @@ class RunsView(ResourceView):
             RunScreen(self.services, run, refresh_interval=self.refresh_interval),
             callback=lambda _: self.action_reload(),
         )
+
+    def action_train(self) -> None:
+        if not require_writable(self.app, "Training"):
+            return
+        self.app.push_screen(TrainFormScreen(self.services), callback=self._train_started)
+
+    def _train_started(self, started: TrainStarted | None) -> None:
+        if started is None:
+            return
+        self.started = started
+        self.notify(started_text(started).plain, title="Train", timeout=15)
+        self.action_reload()
