@@ -22,7 +22,7 @@ import pytest
 from tests.e2e.test_demo_terminal import installed_awsconsole, wait_for
 from tests.fixtures.tmux_server import kill_tmux_server, tmux
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = pytest.mark.timeout(2700)
 
 #: the demo's keys from the first screen to a training run (Enter presses the form's Train)
 DEMO_KEYS = ("6", "t", "Enter")
@@ -83,10 +83,15 @@ def test_the_demo_trains_from_three_keys_and_the_run_finishes(
         listed = screen(tmux_socket)
         press(tmux_socket, "Enter")  # open the run
         # the summary's step passes 0 with the first training record: the first chart point
-        wait_for("the first training step on the chart",
-                 lambda: FIRST_STEP.search(screen(tmux_socket)) is not None, within=300)  # fmt: skip
+        # deadlines, not speed goals: beside the full suite's other torch runs on two cores the
+        # trainer's start takes minutes (about 20 s alone)
+        try:
+            wait_for("the first training step on the chart",
+                     lambda: FIRST_STEP.search(screen(tmux_socket)) is not None, within=900)  # fmt: skip
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the pane:\n{screen(tmux_socket)}") from None
         first_point = time.monotonic() - submitted
-        shown(tmux_socket, "the run to finish", "finished", within=600)
+        shown(tmux_socket, "the run to finish", "finished", within=900)
         shown(tmux_socket, "best.pt among the checkpoints", "best.pt", within=60)
         ended = screen(tmux_socket)
         for key in PREDICT_KEYS:  # best.pt, predict, the offered image of the dataset

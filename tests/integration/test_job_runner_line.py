@@ -39,8 +39,9 @@ def runner_pid(manager: JobManager, job_id: str) -> int:
 
 
 def process_line(manager: JobManager, pid: int) -> str:
-    """``ps -o args= -p PID`` on the job's host."""
-    result = manager.host.run(["ps", "-o", "args=", "-p", str(pid)], timeout=30)
+    """``ps -ww -o args= -p PID`` on the job's host (``-ww``: the whole line, whatever width
+    ps would otherwise cut it to)."""
+    result = manager.host.run(["ps", "-ww", "-o", "args=", "-p", str(pid)], timeout=30)
     assert result.ok, result.stderr
     return result.text().strip()
 

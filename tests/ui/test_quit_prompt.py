@@ -121,6 +121,7 @@ async def test_yes_quits_and_the_transfer_stops(tmp_path, app):
 async def test_q_in_a_field_is_a_letter(tmp_path, app):
     async with app.run_test(size=SIZE) as pilot:
         await open_view(pilot, "5", FilesView)
+        await query_shown(pilot, "#count-location")  # the panel is built a moment after the view
         await pilot.click("#count-location")
         field = app.screen.query_one("#count-location", Input)
         await wait_until(pilot, lambda: app.focused is field)
