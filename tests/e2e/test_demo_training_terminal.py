@@ -30,7 +30,9 @@ DEMO_KEYS = ("6", "t", "Enter")
 PREDICT_KEYS = ("Down", "p", "Enter")
 #: the run screen's summary once a training record is read ("epoch 0/5  ·  step 5"; the
 #: start record says step 0)
-FIRST_STEP = re.compile(r"\bstep [1-9]")
+#: a training record on the run screen: the summary's step past 0, or (when the screen has
+#: scrolled to the checkpoints that appear later) the metrics table's loss row with a value
+FIRST_STEP = re.compile(r"\bstep [1-9]|^\s*loss\s+\d", re.MULTILINE)
 
 
 def screen(socket: str) -> str:
