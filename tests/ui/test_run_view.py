@@ -27,6 +27,7 @@ from console.ui.common.confirm import ConfirmScreen
 from console.ui.registry import VIEWS
 from console.ui.runs.chart import RunChart
 from console.ui.runs.image_prompt import ImagePathPrompt
+from console.ui.runs.prediction import PredictionScreen
 from console.ui.runs.screen import RunScreen
 from console.ui.runs.view import RunsView
 from tests.trainer import conftest as trainer_fixtures
@@ -466,7 +467,11 @@ async def test_predict_locally_shows_the_top5_attributes_landmarks_and_drawn_pic
         await pilot.press("enter")
         await wait_until(pilot, lambda: screen.prediction is not None, within=180)
         prediction = screen.prediction
-        text = plain(screen.query_one("#run-prediction"))
+        # the answer opens in its own dialog, over the run
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, PredictionScreen))
+        text = plain(pilot.app.screen.query_one("#prediction-text"))
+        await pilot.press("escape")
+        assert pilot.app.screen is screen
 
     names = [guess.name for guess in prediction.categories]
     assert len(names) == 5 and set(names) <= categories

@@ -23,6 +23,7 @@ from console.settings import JobsSettings, RunsSettings
 from console.ui.registry import VIEWS
 from console.ui.runs.chart import RunChart
 from console.ui.runs.image_prompt import ImagePathPrompt
+from console.ui.runs.prediction import PredictionScreen
 from console.ui.runs.screen import RunScreen
 from console.ui.runs.train_form import TrainFormScreen
 from console.ui.runs.view import RunsView
@@ -126,7 +127,11 @@ async def test_the_form_trains_on_this_machine_and_the_run_is_followed_to_a_pred
         await pilot.press("enter")
         await wait_until(pilot, lambda: screen.prediction is not None, within=180)
         prediction = screen.prediction
-        text = plain(screen.query_one("#run-prediction"))
+        # the answer opens in its own dialog, over the run
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, PredictionScreen))
+        text = plain(pilot.app.screen.query_one("#prediction-text"))
+        await pilot.press("escape")
+        assert pilot.app.screen is screen
 
     run = started.run
     args = run.trainer_args
@@ -265,3 +270,28 @@ async def test_t_on_an_instance_opens_the_form_on_that_instance(build_app, ec2):
         hosts = pilot.app.screen.query_one("#trainform-hosts", Input).value
 
     assert hosts == "gpu-box"
+
+
+def inside(widget, screen) -> bool:
+    """Whether ``widget`` is drawn whole on ``screen`` (not cut by its edge nor scrolled away)."""
+    region, area = widget.region, screen.region
+    return bool(region.area) and area.contains_region(region)
+
+
+async def test_on_80_by_24_the_form_fits_the_terminal_with_hosts_and_train_in_sight(build_app):
+    async with build_app().run_test(size=(80, 24)) as pilot:
+        form = await open_form(pilot)
+        await pilot.pause()
+        dialog = form.query_one("#trainform-dialog")
+        hosts = form.query_one("#trainform-hosts", Input)
+        train = form.query_one("#trainform-start")
+        preview = form.query_one("#trainform-preview")
+        fits = form.region.contains_region(dialog.region)
+        shown = {name: inside(widget, form) for name, widget in
+                 (("hosts", hosts), ("train", train), ("preview", preview))}  # fmt: skip
+        focused = pilot.app.focused
+
+    assert fits, f"the dialog {dialog.region} overflows the 80×24 screen"
+    # Train has the focus (Enter starts), yet the first field stays in sight above it
+    assert focused is train
+    assert shown == {"hosts": True, "train": True, "preview": True}

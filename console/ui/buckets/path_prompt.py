@@ -17,7 +17,7 @@ class S3PathPrompt(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="s3.path_cancel")]
     DEFAULT_CSS = """
     S3PathPrompt { align: center middle; }
-    S3PathPrompt > Vertical { width: 80; height: auto; border: round $primary; padding: 1; }
+    S3PathPrompt > Vertical { width: 80; max-width: 100%; height: auto; border: round $primary; padding: 1; }
     """
 
     def __init__(self, question: str, *, default: str = "") -> None:

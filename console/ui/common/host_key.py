@@ -31,7 +31,7 @@ class HostKeyScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
     HostKeyScreen { align: center middle; }
     #host-key-dialog {
-        width: 84;
+        width: 84; max-width: 100%;
         height: auto;
         border: thick $warning;
         background: $surface;

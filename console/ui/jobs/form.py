@@ -153,7 +153,7 @@ class JobFormScreen(ModalScreen[JobRequest | None]):
     DEFAULT_CSS = """
     JobFormScreen { align: center middle; }
     #jobform-dialog {
-        width: 90; height: auto; max-height: 90%;
+        width: 90; max-width: 100%; height: auto; max-height: 90%;
         border: thick $primary; background: $surface; padding: 0 2;
     }
     #jobform-dialog Label { margin-top: 1; }

@@ -20,7 +20,7 @@ class NodePickerScreen(ModalScreen[Job | None]):
     DEFAULT_CSS = """
     NodePickerScreen { align: center middle; }
     #nodepicker-dialog {
-        width: 80; height: auto; max-height: 80%;
+        width: 80; max-width: 100%; height: auto; max-height: 80%;
         border: thick $primary; background: $surface; padding: 0 1;
     }
     #nodepicker-list { height: auto; max-height: 20; }

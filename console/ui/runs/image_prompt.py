@@ -17,7 +17,7 @@ class ImagePathPrompt(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="runs.image_cancel")]
     DEFAULT_CSS = """
     ImagePathPrompt { align: center middle; }
-    ImagePathPrompt > Vertical { width: 90; height: auto; border: round $primary; padding: 1; }
+    ImagePathPrompt > Vertical { width: 90; max-width: 100%; height: auto; border: round $primary; padding: 1; }
     """
 
     def __init__(self, question: str, *, default: str = "") -> None:

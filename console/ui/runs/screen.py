@@ -51,9 +51,10 @@ from console.ui.common.failures import Failure, ReportsWorkerFailures
 from console.ui.common.footer import ConsoleFooter
 from console.ui.common.guards import run_destructive
 from console.ui.common.literal import DataTable, Static
-from console.ui.common.text import assemble, lines
+from console.ui.common.text import assemble
 from console.ui.runs.chart import RunChart
 from console.ui.runs.image_prompt import ImagePathPrompt
+from console.ui.runs.prediction import PredictionScreen
 from console.ui.runs.series import CHARTS, chart_series
 
 if TYPE_CHECKING:
@@ -120,35 +121,6 @@ def head_text(run: RunRecord) -> Text:
     )  # fmt: skip
 
 
-def prediction_text(prediction: Prediction) -> Text:
-    """Top-5 categories, attributes by type, landmarks and the drawn picture."""
-    categories = "  ".join(
-        f"{guess.name} {percent(None if guess.probability is None else guess.probability * 100)}"
-        for guess in prediction.categories
-    )
-    attributes = [
-        ("  " + kind + ": " + ", ".join(
-            f"{g.name} {percent(None if g.probability is None else g.probability * 100)}"
-            for g in guesses
-        ))
-        for kind, guesses in prediction.attributes
-    ]  # fmt: skip
-    landmarks = "  ".join(
-        f"{mark.name} ({'?' if mark.x is None else round(mark.x)}, "
-        f"{'?' if mark.y is None else round(mark.y)})"
-        for mark in prediction.landmarks
-    )
-    return lines(
-        (f"Prediction on {prediction.image} with {prediction.source} "
-         f"({prediction.seconds:.1f}s)", "bold"),
-        f"Top-5 categories: {categories}",
-        "Attributes by type:",
-        *attributes,
-        f"Landmarks (pixels): {landmarks}",
-        f"Drawn: {prediction.drawn}" if prediction.drawn else "Drawn: no picture was written",
-    )  # fmt: skip
-
-
 class RunScreen(ReportsWorkerFailures, Screen[None]):
     """The run ``run`` of the ledger, kept up to date while it runs."""
 
@@ -170,12 +142,11 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
     RunScreen #run-warning.shown { display: block; }
     RunScreen #run-status { height: auto; }
     RunScreen #run-status.error { color: $error; }
-    RunScreen #run-charts { grid-size: 3 2; height: 2fr; min-height: 16; }
-    RunScreen #run-bottom { height: 1fr; min-height: 10; }
+    RunScreen #run-charts { grid-size: 3 2; height: 2fr; min-height: 10; }
+    RunScreen #run-bottom { height: 1fr; min-height: 8; }
     RunScreen #run-metrics { width: 44; }
     RunScreen #run-right { width: 1fr; }
     RunScreen #run-checkpoints { height: auto; max-height: 6; }
-    RunScreen #run-prediction { height: auto; }
     """
 
     class Loaded(Message):
@@ -221,7 +192,6 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
             with Vertical(id="run-right"):
                 yield DataTable(id="run-checkpoints", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="run-status")
-                yield Static("", id="run-prediction")
         yield ConsoleFooter()
 
     def on_mount(self) -> None:
@@ -451,8 +421,11 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
 
     def _predicted(self, prediction: Prediction) -> None:
         self.prediction = prediction
-        self._say(f"Predicted in {prediction.seconds:.1f}s.")
-        self.query_one("#run-prediction", Static).update(prediction_text(prediction))
+        best = prediction.categories[0] if prediction.categories else None
+        guess = (f": {best.name} {percent(None if best.probability is None else best.probability * 100)}"
+                 if best else "")  # fmt: skip
+        self._say(f"Predicted in {prediction.seconds:.1f}s{guess}.")
+        self.app.push_screen(PredictionScreen(prediction))
 
     def action_relaunch(self) -> None:
         run = self.run

@@ -259,9 +259,11 @@ class TrainFormScreen(ReportsWorkerFailures, ModalScreen[TrainStarted | None]):
     DEFAULT_CSS = """
     TrainFormScreen { align: center middle; }
     #trainform-dialog {
-        width: 100; height: auto; max-height: 95%;
+        width: 100; max-width: 100%; height: auto; max-height: 95%;
         border: thick $primary; background: $surface; padding: 0 2;
     }
+    #trainform-fields { height: 1fr; }
+    #trainform-foot { height: auto; }
     #trainform-dialog Label { margin-top: 1; }
     #trainform-dialog Horizontal { height: auto; }
     #trainform-dialog Horizontal Vertical { height: auto; width: 1fr; margin-right: 1; }
@@ -301,58 +303,62 @@ class TrainFormScreen(ReportsWorkerFailures, ModalScreen[TrainStarted | None]):
         name = base.name or "train"
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         value = {key: option_of(args, key) or default for key, default in TRAINER_DEFAULTS.items()}
-        with VerticalScroll(id="trainform-dialog"):
-            yield Static(assemble(("Train", "bold"), " — python -m trainer train as a job on "
-                                  "each host, recorded in the run ledger."))  # fmt: skip
-            yield Label("Hosts (local, an instance, an ssh alias; several: one node each)")
-            yield Input(", ".join(base.hosts), id="trainform-hosts")
-            yield Static(launch_hint(", ".join(base.hosts), base.gpus), id="trainform-launch")
-            yield Label("How to run")
-            yield Select(list(GPU_CHOICES), value="all" if base.gpus == "all" else "1",
-                         allow_blank=False, id="trainform-gpus")  # fmt: skip
-            yield Label("Dataset")
-            yield Select(list(SOURCE_CHOICES), value="synthetic" if self.synthetic else "folder",
-                         allow_blank=False, id="trainform-source")  # fmt: skip
-            with Horizontal():
-                with Vertical():
-                    yield Label("Dataset folder on the host")
-                    yield Input(option_of(args, "--data-root") or "", id="trainform-data",
-                                placeholder="data/deepfashion")  # fmt: skip
-                with Vertical():
-                    yield Label("Working folder")
-                    yield Input(base.cwd or "~", id="trainform-cwd")
-            with Horizontal():
-                for label, key, widget_id in (("Epochs", "--epochs", "epochs"),
-                                              ("Batch size", "--batch-size", "batch"),
-                                              ("Learning rate", "--lr", "lr"),
-                                              ("Input size", "--image-size", "size")):  # fmt: skip
+        with Vertical(id="trainform-dialog"):
+            with VerticalScroll(id="trainform-fields"):
+                yield Static(assemble(("Train", "bold"), " — python -m trainer train as a job on "
+                                      "each host, recorded in the run ledger."))  # fmt: skip
+                yield Label("Hosts (local, an instance, an ssh alias; several: one node each)")
+                yield Input(", ".join(base.hosts), id="trainform-hosts")
+                yield Static(launch_hint(", ".join(base.hosts), base.gpus), id="trainform-launch")
+                yield Label("How to run")
+                yield Select(list(GPU_CHOICES), value="all" if base.gpus == "all" else "1",
+                             allow_blank=False, id="trainform-gpus")  # fmt: skip
+                yield Label("Dataset")
+                yield Select(list(SOURCE_CHOICES), value="synthetic" if self.synthetic else "folder",
+                             allow_blank=False, id="trainform-source")  # fmt: skip
+                with Horizontal():
                     with Vertical():
-                        yield Label(label)
-                        yield Input(value[key], id=f"trainform-{widget_id}")
-            yield Checkbox("Mixed precision (AMP) on GPUs", value=value["--precision"] != "fp32",
-                           id="trainform-amp")  # fmt: skip
-            with Horizontal():
-                with Vertical():
-                    yield Label("Run folder")
-                    # a folder of its own for every launch: two runs never share metrics
-                    yield Input(f"runs/{name}-{stamp}", id="trainform-run-dir")
-                with Vertical():
-                    yield Label("Name")
-                    yield Input(name, id="trainform-name")
-            yield Label("More trainer options (python -m trainer train --help)")
-            yield Input(shlex.join(other_options(args)), id="trainform-more")
-            with Horizontal():
-                with Vertical():
-                    yield Label("Master address (multi-node; blank: first host's)")
-                    yield Input(base.master_addr, id="trainform-master-addr")
-                with Vertical():
-                    yield Label("Master port")
-                    yield Input(str(base.master_port), id="trainform-master-port")
-            yield Static("", id="trainform-preview")
-            yield Static("", id="trainform-error")
-            with Horizontal(id="trainform-buttons"):
-                yield Button("Train", variant="success", id="trainform-start")
-                yield Button("Cancel", id="trainform-cancel")
+                        yield Label("Dataset folder on the host")
+                        yield Input(option_of(args, "--data-root") or "", id="trainform-data",
+                                    placeholder="data/deepfashion")  # fmt: skip
+                    with Vertical():
+                        yield Label("Working folder")
+                        yield Input(base.cwd or "~", id="trainform-cwd")
+                with Horizontal():
+                    for label, key, widget_id in (("Epochs", "--epochs", "epochs"),
+                                                  ("Batch size", "--batch-size", "batch"),
+                                                  ("Learning rate", "--lr", "lr"),
+                                                  ("Input size", "--image-size", "size")):  # fmt: skip
+                        with Vertical():
+                            yield Label(label)
+                            yield Input(value[key], id=f"trainform-{widget_id}")
+                yield Checkbox("Mixed precision (AMP) on GPUs", value=value["--precision"] != "fp32",
+                               id="trainform-amp")  # fmt: skip
+                with Horizontal():
+                    with Vertical():
+                        yield Label("Run folder")
+                        # a folder of its own for every launch: two runs never share metrics
+                        yield Input(f"runs/{name}-{stamp}", id="trainform-run-dir")
+                    with Vertical():
+                        yield Label("Name")
+                        yield Input(name, id="trainform-name")
+                yield Label("More trainer options (python -m trainer train --help)")
+                yield Input(shlex.join(other_options(args)), id="trainform-more")
+                with Horizontal():
+                    with Vertical():
+                        yield Label("Master address (multi-node; blank: first host's)")
+                        yield Input(base.master_addr, id="trainform-master-addr")
+                    with Vertical():
+                        yield Label("Master port")
+                        yield Input(str(base.master_port), id="trainform-master-port")
+            # the command, what went wrong and the buttons stay in sight below the fields,
+            # which scroll on a small terminal: focus on Train never scrolls Hosts away
+            with Vertical(id="trainform-foot"):
+                yield Static("", id="trainform-preview")
+                yield Static("", id="trainform-error")
+                with Horizontal(id="trainform-buttons"):
+                    yield Button("Train", variant="success", id="trainform-start")
+                    yield Button("Cancel", id="trainform-cancel")
 
     def on_mount(self) -> None:
         self._preview()
