@@ -968,6 +968,13 @@ class RunsBackend(Protocol):
         finished, no checkpoint), RunNotFoundError."""
         ...
 
+    @reads
+    def rerun_request(self, reference: str) -> TrainRequest:
+        """The run's request as it was launched (hosts, trainer options without ``--resume``,
+        name, GPUs, working folder, environment), for the train form to open pre-filled: a
+        new run from the start, in a folder of its own. Raises RunNotFoundError."""
+        ...
+
     @changes(_train_what)
     def train(self, request: TrainRequest) -> RunRecord:
         """Start ``python -m trainer train ARGS`` as a job (torchrun for several GPUs, a

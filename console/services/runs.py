@@ -425,6 +425,18 @@ class HostRuns:
 
     # -- spot recovery --------------------------------------------------------------------------
 
+    def rerun_request(self, reference: str) -> TrainRequest:
+        run = self.get(reference)
+        return TrainRequest(
+            hosts=run.hosts,
+            # a re-run starts from scratch: a relaunch's --resume would continue the old run
+            trainer_args=trainer_args.without_option(run.trainer_args, "--resume"),
+            name=run.name,
+            gpus=run.gpus,
+            cwd=run.cwd,
+            env=self._env_of(run),
+        )
+
     def relaunch_request(self, reference: str, hosts: Sequence[str] = ()) -> TrainRequest:
         return self._plan(self.refresh(reference), hosts)[0]
 

@@ -29,6 +29,7 @@ from console.ui.runs.chart import RunChart
 from console.ui.runs.image_prompt import ImagePathPrompt
 from console.ui.runs.prediction import PredictionScreen
 from console.ui.runs.screen import RunScreen
+from console.ui.runs.train_form import TrainFormScreen
 from console.ui.runs.view import RunsView
 from tests.trainer import conftest as trainer_fixtures
 from tests.trainer.conftest import TINY
@@ -488,3 +489,55 @@ async def test_predict_locally_shows_the_top5_attributes_landmarks_and_drawn_pic
     assert "left collar (" in text and "right hem (" in text
     assert prediction.drawn and Path(prediction.drawn).read_bytes().startswith(b"\x89PNG")
     assert f"Drawn: {prediction.drawn}" in text
+
+
+def relaunched_record() -> RunRecord:
+    """An interrupted run that had been relaunched: its options end in ``--resume``."""
+    args = ("--width", "0.5", "--data-root", "data/df", "--run-dir", "runs/sweep-old",
+            "--epochs", "7", "--batch-size", "32", "--lr", "0.0003", "--image-size", "192",
+            "--precision", "fp32", "--resume", "runs/sweep-old/last.pt")  # fmt: skip
+    return RunRecord(
+        id="run-20261204-120000-sweep-0002", name="sweep", started=STARTED,
+        command=("python", "-m", "trainer", "train", *args), trainer_args=args, gpus="all",
+        cwd="~/work", run_dir="/nowhere/runs/sweep-old", nodes=(RunNode("local", "job-0001"),),
+        state=RunState.INTERRUPTED, exit_code=143, ended=STARTED,
+    )  # fmt: skip
+
+
+async def test_re_run_opens_the_train_form_with_the_run_settings_and_a_new_folder(
+    build_app, ledger: Ledger
+):
+    ledger.add(relaunched_record())
+    async with build_app().run_test(size=(160, 50)) as pilot:
+        await open_runs(pilot)
+        await pilot.press("R")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, TrainFormScreen))
+        form = pilot.app.screen
+        fields = {key: form.query_one(f"#trainform-{key}").value
+                  for key in ("hosts", "cwd", "data", "epochs", "batch", "lr", "size", "name",
+                              "more", "run-dir", "gpus", "source", "amp")}  # fmt: skip
+        preview = str(form.query_one("#trainform-preview").render())
+        await pilot.press("escape")
+
+    assert fields["hosts"] == "local" and fields["cwd"] == "~/work"
+    assert fields["data"] == "data/df" and fields["source"] == "folder"
+    assert (fields["epochs"], fields["batch"], fields["lr"], fields["size"]) == (
+        "7", "32", "0.0003", "192")
+    assert fields["gpus"] == "all" and fields["amp"] is False and fields["name"] == "sweep"
+    # a new run from the start: the old --resume is gone, the folder is a new one
+    assert fields["more"] == "--width 0.5"
+    assert fields["run-dir"].startswith("runs/sweep-") and fields["run-dir"] != "runs/sweep-old"
+    assert "--resume" not in preview and "--width 0.5" in preview
+
+
+async def test_re_run_is_refused_in_read_only(build_app, ledger: Ledger):
+    ledger.add(relaunched_record())
+    async with build_app(read_only=True).run_test(size=(160, 50)) as pilot:
+        await open_runs(pilot)
+        await pilot.press("R")
+        await wait_until(pilot, lambda: any("read-only" in n.message
+                                            for n in notifications(pilot.app)))  # fmt: skip
+        screen = pilot.app.screen
+
+    assert not isinstance(screen, TrainFormScreen)
+    assert len(ledger.read()[0]) == 1

@@ -158,8 +158,10 @@ def plan_from_fields(
     master_addr: str = "",
     master_port: str = "",
     synth_args: Sequence[str] = SYNTH_ARGS,
+    env: Sequence[tuple[str, str]] = (),
 ) -> TrainPlan:
-    """The plan the fields describe. Raises TrainFormError naming the field that is wrong."""
+    """The plan the fields describe (``env``: a re-run's environment, kept as it was and never
+    shown: it may hold secrets). Raises TrainFormError naming the field that is wrong."""
     targets = split_hosts(hosts)
     if not targets:
         raise TrainFormError("Hosts: say where to train (local, an instance or an ssh alias).")
@@ -204,7 +206,7 @@ def plan_from_fields(
     )  # fmt: skip
     request = TrainRequest(
         hosts=tuple(targets), trainer_args=trainer_args, name=name.strip(), gpus=gpus,
-        cwd=cwd.strip() or "~", master_addr=address, master_port=port,
+        cwd=cwd.strip() or "~", master_addr=address, master_port=port, env=tuple(env),
     )  # fmt: skip
     synth = tuple(synth_args) if source == "synthetic" else None
     return TrainPlan(request, data, synth)
@@ -385,7 +387,7 @@ class TrainFormScreen(ReportsWorkerFailures, ModalScreen[TrainStarted | None]):
             amp=self.query_one("#trainform-amp", Checkbox).value, gpus=self._choice("gpus"),
             run_dir=self._value("run-dir"), name=self._value("name"), more=self._value("more"),
             master_addr=self._value("master-addr"), master_port=self._value("master-port"),
-            synth_args=self.synth_args,
+            synth_args=self.synth_args, env=self.base.env,
         )  # fmt: skip
 
     def _preview(self) -> None:

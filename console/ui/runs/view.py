@@ -4,7 +4,8 @@ The ledger is read in a thread worker (``services.runs.list``: each running run'
 run folder are looked at on its host first); a run whose host could not be asked keeps the
 ledger's last word and is named in the status line. Enter opens the run screen; t opens the
 train form (``console.ui.runs.train_form``), and the status line then names the run it
-started with the exact command.
+started with the exact command; R opens the same form filled with the run under the cursor
+(hosts, options, GPUs, working folder; a new run folder) to edit and start again.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 
 from console.format.runs import percent, state_text
-from console.models import RunListing, RunRecord, RunState
+from console.models import RunListing, RunRecord, RunState, TrainRequest
 from console.ui.common.guards import require_writable
 from console.ui.common.literal import DataTable
 from console.ui.common.resource_table import Column, ResourceTable
@@ -89,6 +90,8 @@ class RunsView(ResourceView):
                 tooltip="Charts, checkpoints and predictions of the run"),
         Binding("t", "train", "Train", id="runs.train",
                 tooltip="Start a training run (hosts, dataset, settings; asks in a form)"),
+        Binding("R", "rerun", "Re-run", id="runs.rerun",
+                tooltip="Train again from the start: the form opens with the run's settings"),
     ]  # fmt: skip
 
     def __init__(self, services: Services, *, refresh_interval: float = 10.0) -> None:
@@ -168,6 +171,26 @@ class RunsView(ResourceView):
         if not require_writable(self.app, "Training"):
             return
         self.app.push_screen(TrainFormScreen(self.services), callback=self._train_started)
+
+    def action_rerun(self) -> None:
+        run = self.selected
+        if run is None:
+            self.notify("No run selected.", title="Runs", severity="warning")
+            return
+        if not require_writable(self.app, f"Re-running {run.name}"):
+            return
+        runs = self.services.runs
+
+        def read() -> None:  # the run's environment is read from its host: not on the UI thread
+            request = runs.rerun_request(run.id)
+            self.app.call_from_thread(self._open_rerun, request)
+
+        self.run_worker(read, name="runs-rerun", group="runs-actions", thread=True,
+                        exit_on_error=False)  # fmt: skip
+
+    def _open_rerun(self, request: TrainRequest) -> None:
+        self.app.push_screen(TrainFormScreen(self.services, initial=request),
+                             callback=self._train_started)  # fmt: skip
 
     def _train_started(self, started: TrainStarted | None) -> None:
         if started is None:
