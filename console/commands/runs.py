@@ -1,6 +1,7 @@
 """``awsconsole runs``: the run ledger with final metrics and cost (the run view's twin).
 
     awsconsole runs [--no-refresh] [--json]
+    awsconsole runs --compare RUN RUN [RUN…] [--no-refresh] [--json]
 
 Every training launch of this machine (``awsconsole train``, ``relaunch``, the train form),
 newest first. Running runs are looked at on their hosts first (job state, new lines of
@@ -10,6 +11,11 @@ named on stderr (and kept in the file as it is). Metrics are the latest evaluati
 is the nodes' price per hour times the time the run ran, blank when a price is unknown. A
 line of a run's metrics.jsonl that is not a metrics record (cut short, not JSON, too long) is
 skipped, and the count is noted on stderr (``metrics_skipped`` in the JSON).
+
+``--compare`` puts two or more runs (id, unique id prefix or unique name) side by side as the
+Runs view's compare screen does (``console.runs.compare``): each one's best top-1/3/5,
+attribute recall@3/5, landmark error and validation loss over its evaluations, and its cost;
+``*`` marks the best of the compared runs in each column.
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ import sys
 from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
+from console.errors import ConsoleError
 from console.format.instances import dollars, duration
 from console.format.runs import error_figure, percent, state_text
 from console.format.terminal import visible
+from console.runs import compare as comparing
 from console.runs.derive import cost_of
 
 
@@ -33,6 +41,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--no-refresh", action="store_true",
                         help="show the ledger as it is, without asking the hosts")  # fmt: skip
+    parser.add_argument("--compare", nargs="+", metavar="RUN",
+                        help="compare two or more runs: best figures and cost side by side")  # fmt: skip
     add_json_flag(parser)
     parser.set_defaults(func=run)
 
@@ -135,8 +145,59 @@ def run(args: Any, services: Any) -> int:
                           f"of {record.metrics_path} (not metrics records)"),
                   file=sys.stderr)  # fmt: skip
     now = dt.datetime.now(dt.UTC)
+    if args.compare:
+        return compare_runs(args, services, listing.runs, now)
     if args.json:
         print_json(as_record(record, now) for record in listing.runs)
     else:
         print_table(listing.runs, columns(now))
+    return 0
+
+
+FIGURES = {"percent": percent, "error": error_figure, "loss": lambda v: "" if v is None else f"{v:.4f}"}
+
+
+def compare_columns(leaders: dict[str, frozenset[int]]) -> tuple:
+    """The comparison's columns; a row is (its index, its RunComparison)."""
+
+    def figure(key: str, unit: str):
+        return lambda item: (FIGURES[unit](item[1].best.get(key)) + ("*" if item[0] in leaders[key] else "")
+                             if item[1].best.get(key) is not None else "")  # fmt: skip
+
+    return (
+        ("#", lambda item: item[0] + 1),
+        ("RUN", lambda item: item[1].run.id),
+        ("NAME", lambda item: item[1].run.name[:30]),
+        ("EPOCHS", lambda item: item[1].epochs),
+        *((column.title.upper(), figure(column.key, column.unit)) for column in comparing.COLUMNS),
+        ("COST", lambda item: (dollars(item[1].cost) + ("*" if item[0] in leaders["cost"] else ""))
+         if item[1].cost is not None else ""),
+    )  # fmt: skip
+
+
+def compare_runs(args: Any, services: Any, listed: Any, now: dt.datetime) -> int:
+    if len(args.compare) < 2:
+        print("error: --compare takes two or more runs (ids, id prefixes or names).",
+              file=sys.stderr)  # fmt: skip
+        return 2  # argparse's status for a usage error
+    current = {record.id: record for record in listed}
+    runs = []
+    for reference in args.compare:
+        found = services.runs.get(reference)
+        if found.id not in (run.id for run in runs):
+            runs.append(current.get(found.id, found))
+    read = []
+    for run in runs:
+        try:
+            records = services.runs.records(run.id)
+        except ConsoleError as exc:  # its row stays, empty; the others are compared
+            print(visible(f"warning: {run.id}: {exc.message}"), file=sys.stderr)
+            records = []
+        read.append((run, records, cost_of(run, now)))
+    rows = comparing.compare(read)
+    if args.json:
+        print_json(comparing.as_record(row) for row in rows)
+        return 0
+    print_table(list(enumerate(rows)), compare_columns(comparing.leaders(rows)))
+    print("* the best of the compared runs")
     return 0

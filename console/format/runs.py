@@ -27,6 +27,11 @@ def percent(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}%"
 
 
+def money(value: float | None) -> str:
+    """A run's cost: ``$1,234.50``; blank when unknown (no price)."""
+    return "" if value is None else f"${value:,.2f}"
+
+
 def error_figure(value: float | None) -> str:
     """A landmark's normalised error: ``0.0474``; blank when unknown."""
     return "" if value is None else f"{value:.4f}"

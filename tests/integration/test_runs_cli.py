@@ -408,3 +408,50 @@ def test_checkpoints_under_an_s3_prefix_read_their_sidecar_objects(
                  "checkpoints", "s3://ckpt/runs/a/"]) == 0  # fmt: skip
     table = capsys.readouterr().out
     assert "\x1b" not in table and "\\x1b[2Jodd.pt" in table
+
+
+def evaluated_run(folder: Path, run_id: str, name: str, job_id: str, evals: list[dict]) -> RunRecord:
+    """A run folder whose metrics.jsonl holds a start and ``evals`` in the trainer's schema,
+    and its ledger record on this machine's ended job ``job_id``."""
+    folder.mkdir(parents=True)
+    lines = [{"kind": "start", "time": 1.0, "epoch": 0, "step": 0, "resumed_from": None}]
+    lines += [{"kind": "eval", "time": 2.0 + i, "split": "val", **e} for i, e in enumerate(evals)]
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return RunRecord(id=run_id, name=name, started=dt.datetime(2026, 12, 4, tzinfo=dt.UTC),
+                     command=("python", "-m", "trainer", "train"), trainer_args=(), gpus="1",
+                     cwd="~", run_dir=str(folder), nodes=(RunNode("local", job_id),))  # fmt: skip
+
+
+def test_runs_compare_puts_each_runs_best_side_by_side_and_marks_the_leaders(
+    cli: Console, local_jobs: JobManager, tmp_path: Path
+):
+    job = local_jobs.start(JobSpec(command=("true",), name="ended"))
+    wait_finished(local_jobs, job.id)
+    ledger = Ledger(cli.ledger)
+    ledger.add(evaluated_run(tmp_path / "a", "run-20261204-000000-a-0001", "small-lr", job.id, [
+        {"epoch": 1, "step": 10, "category_top1": 40.0, "category_top5": 70.0,
+         "landmark_mean": 0.09, "loss": 2.0},
+        {"epoch": 2, "step": 20, "category_top1": 52.5, "category_top5": 69.0,
+         "landmark_mean": 0.095, "loss": 1.8},
+    ]))  # fmt: skip
+    ledger.add(evaluated_run(tmp_path / "b", "run-20261204-010000-b-0002", "big-lr", job.id, [
+        {"epoch": 1, "step": 5, "category_top1": 48.0, "category_top5": 79.0,
+         "landmark_mean": 0.07, "loss": 1.9},
+    ]))  # fmt: skip
+
+    table = cli("runs", "--compare", "small-lr", "run-20261204-010000")
+    rows = cli.json("runs", "--compare", "small-lr", "big-lr")
+    alone = cli("runs", "--compare", "small-lr")
+
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split()[:6] == ["#", "RUN", "NAME", "EPOCHS", "TOP-1", "TOP-3"]
+    # each column's best over the run's epochs (top-5 peaked at epoch 1), the leader starred
+    assert lines[1].split()[:5] == ["1", "run-20261204-000000-a-0001", "small-lr", "2", "52.5%*"]
+    assert lines[2].split()[:5] == ["2", "run-20261204-010000-b-0002", "big-lr", "1", "48.0%"]
+    assert "70.0%" in lines[1].split() and "79.0%*" in lines[2].split()
+    assert lines[-1] == "* the best of the compared runs"
+    assert [row["name"] for row in rows] == ["small-lr", "big-lr"]
+    assert rows[0]["best"]["category_top5"] == 70.0 and rows[0]["best"]["landmark_mean"] == 0.09
+    assert rows[1]["best"]["val_loss"] == 1.9 and rows[0]["epochs_evaluated"] == 2
+    assert alone.returncode == 2 and "two or more runs" in alone.stderr

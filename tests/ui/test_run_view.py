@@ -26,6 +26,7 @@ from console.settings import JobsSettings, RunsSettings
 from console.ui.common.confirm import ConfirmScreen
 from console.ui.registry import VIEWS
 from console.ui.runs.chart import RunChart
+from console.ui.runs.compare import CompareScreen
 from console.ui.runs.image_prompt import ImagePathPrompt
 from console.ui.runs.prediction import PredictionScreen
 from console.ui.runs.screen import RunScreen
@@ -115,6 +116,11 @@ def charts(screen: RunScreen) -> dict[str, dict[str, list[tuple[float, float]]]]
     }
 
 
+def listed(view: RunsView) -> list[list[str]]:
+    """The Runs table's rows as drawn, without the first column (the comparison mark)."""
+    return [row[1:] for row in cell_texts(view.table)]
+
+
 def plain(widget) -> str:
     return str(widget.render())
 
@@ -131,7 +137,7 @@ async def test_the_runs_view_lists_the_run_with_its_state_and_best_metrics(
     async with app.run_test(size=(160, 50)) as pilot:
         view = await open_runs(pilot)
         await wait_until(pilot, lambda: view.table.row_count == 2)
-        rows = {row[-1]: row for row in cell_texts(view.table)}
+        rows = {row[-1]: row for row in listed(view)}
         status = plain(view.status_line)
 
     top1 = record.best_metrics["category_top1"]
@@ -207,7 +213,7 @@ async def test_a_hostile_run_name_and_metric_key_render_as_text(
 
     async with app.run_test(size=(160, 50)) as pilot:
         view = await open_runs(pilot)
-        (row,) = cell_texts(view.table)
+        (row,) = listed(view)
         screen = await open_run(pilot)
         head = plain(screen.query_one("#run-head"))
         metrics = {r[0]: r[1:] for r in cell_texts(screen.query_one("#run-metrics"))}
@@ -277,7 +283,7 @@ async def test_the_cost_shows_when_the_instance_price_is_known(
 
     async with build_app().run_test(size=(160, 50)) as pilot:
         view = await open_runs(pilot)
-        (row,) = cell_texts(view.table)
+        (row,) = listed(view)
         screen = await open_run(pilot)
         summary = plain(screen.query_one("#run-summary"))
 
@@ -541,3 +547,73 @@ async def test_re_run_is_refused_in_read_only(build_app, ledger: Ledger):
 
     assert not isinstance(screen, TrainFormScreen)
     assert len(ledger.read()[0]) == 1
+
+
+def written_run(folder: Path, name: str, run_id: str, evals: list[dict],
+                **fields) -> RunRecord:  # fmt: skip
+    """A run folder whose metrics.jsonl holds a start and ``evals`` in the trainer's schema,
+    and its ledger record (finished on this machine)."""
+    folder.mkdir(parents=True)
+    lines = [{"kind": "start", "time": 1.0, "epoch": 0, "step": 0, "resumed_from": None}]
+    lines += [{"kind": "eval", "time": 2.0 + i, "split": "val", **e} for i, e in enumerate(evals)]
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    record = RunRecord(
+        id=run_id, name=name, started=STARTED, command=("python", "-m", "trainer", "train"),
+        trainer_args=("--run-dir", str(folder)), gpus="1", cwd="~", run_dir=str(folder),
+        nodes=(RunNode("local", "job-0001"),), state=RunState.FINISHED, exit_code=0,
+        ended=STARTED + dt.timedelta(hours=1),
+    )  # fmt: skip
+    return replace(record, **fields)
+
+
+async def test_marked_runs_are_compared_on_shared_charts_and_a_table_of_their_best(
+    build_app, ledger: Ledger, tmp_path: Path
+):
+    first = written_run(tmp_path / "a", "[b]lr-1e-4", "run-20261204-120000-a-0001", [
+        {"epoch": 1, "step": 10, "category_top1": 40.0, "category_top3": 60.0,
+         "category_top5": 70.0, "landmark_mean": 0.09, "loss": 2.0, "attr_all_recall@5": 20.0},
+        {"epoch": 2, "step": 20, "category_top1": 52.5, "category_top3": 66.0,
+         "category_top5": 75.0, "landmark_mean": 0.08, "loss": 1.8, "attr_all_recall@5": 24.0},
+    ])  # fmt: skip
+    second = written_run(tmp_path / "b", "lr-3e-4", "run-20261204-130000-b-0002", [
+        {"epoch": 1, "step": 5, "category_top1": 48.0, "category_top3": 61.0,
+         "category_top5": 79.0, "landmark_mean": 0.07, "loss": 1.9, "attr_all_recall@5": 21.0},
+    ], started=STARTED + dt.timedelta(hours=1), ended=STARTED + dt.timedelta(hours=2))  # fmt: skip
+    ledger.add(first)
+    ledger.add(second)
+
+    async with build_app().run_test(size=(160, 50)) as pilot:
+        view = await open_runs(pilot)
+        await wait_until(pilot, lambda: view.table.row_count == 2)
+        await pilot.press("space")  # marks the newest (second), the cursor moves on
+        await pilot.press("c")
+        await wait_until(pilot, lambda: any(n.title == "Compare" for n in notifications(pilot.app)))
+        alone = isinstance(pilot.app.screen, CompareScreen)
+        await pilot.press("space")  # the first
+        marks = [row[0] for row in cell_texts(view.table)]
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, CompareScreen))
+        screen = pilot.app.screen
+        await wait_until(pilot, lambda: bool(screen.rows))
+        await pilot.pause()
+        table = screen.query_one("#compare-table")
+        rows = cell_texts(table)
+        top1_column = [column.label.plain for column in table.columns.values()].index("Top-1")
+        top1_bold = [str(table.get_row_at(i)[top1_column].style) for i in range(2)]
+        curves = {chart.spec.id: {c.label: c.points for c in chart.series}
+                  for chart in screen.query(RunChart)}  # fmt: skip
+        await pilot.press("escape")
+        back = pilot.app.screen.query_one(RunsView) is view
+
+    assert not alone  # one marked run is not a comparison
+    assert marks == ["●", "●"]
+    # in the Runs view's order (newest first): #1 the second run, #2 the first
+    assert [row[:5] for row in rows] == [
+        ["#1", "lr-3e-4", "local", "finished", "1"],
+        ["#2", "[b]lr-1e-4", "local", "finished", "2"],  # the name as written, not markup
+    ]
+    assert rows[0][5:8] == ["48.0%", "61.0%", "79.0%"] and rows[1][5:8] == ["52.5%", "66.0%", "75.0%"]
+    assert "bold" in top1_bold[1] and "bold" not in top1_bold[0]  # the leader of top-1
+    assert curves["top1"] == {"#1": [(1.0, 48.0)], "#2": [(1.0, 40.0), (2.0, 52.5)]}
+    assert curves["landmarks"]["#2"] == [(1.0, 0.09), (2.0, 0.08)]
+    assert back

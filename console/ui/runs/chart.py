@@ -34,7 +34,7 @@ class RunChart(PlotWidget, can_focus=False):
         super().on_mount()
         self.margin_top = 1
         self.margin_bottom = 2
-        self.set_xlabel("step")
+        self.set_xlabel(self.spec.x_label)
         self._draw()
 
     def show(self, series: Sequence[Series]) -> None:
@@ -49,7 +49,7 @@ class RunChart(PlotWidget, can_focus=False):
     def _draw(self) -> None:
         self.clear()
         for curve in self.series:
-            style = curve_style(self.spec.id, curve.label)
+            style = curve.style or curve_style(self.spec.id, curve.label)
             if len(curve.x) > 1:
                 self.plot(curve.x, curve.y, line_style=style, hires_mode=HiResMode.BRAILLE,
                           label=curve.label)  # fmt: skip

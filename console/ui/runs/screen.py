@@ -35,6 +35,7 @@ from console.format.runs import (
     age,
     checkpoint_kind,
     error_figure,
+    money,
     over_confidence_text,
     percent,
     state_text,
@@ -76,10 +77,6 @@ def metric_figure(key: str, value: float | None) -> str:
     if key.startswith("category_") or "recall" in key:
         return percent(value)
     return f"{value:.4f}"
-
-
-def money(value: float | None) -> str:
-    return "" if value is None else f"${value:,.2f}"
 
 
 def summary_text(run: RunRecord, progress: RunProgress | None) -> Text:

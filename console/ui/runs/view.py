@@ -5,7 +5,8 @@ run folder are looked at on its host first); a run whose host could not be asked
 ledger's last word and is named in the status line. Enter opens the run screen; t opens the
 train form (``console.ui.runs.train_form``), and the status line then names the run it
 started with the exact command; R opens the same form filled with the run under the cursor
-(hosts, options, GPUs, working folder; a new run folder) to edit and start again.
+(hosts, options, GPUs, working folder; a new run folder) to edit and start again. Space
+marks runs (● in the first column) and c compares the marked ones (``console.ui.runs.compare``).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 
-from console.format.runs import percent, state_text
+from console.format.runs import money, percent, state_text
 from console.models import RunListing, RunRecord, RunState, TrainRequest
 from console.ui.common.guards import require_writable
 from console.ui.common.literal import DataTable
 from console.ui.common.resource_table import Column, ResourceTable
 from console.ui.common.view_base import ResourceView
+from console.ui.runs.compare import CompareScreen
 from console.ui.runs.screen import RunScreen
 from console.ui.runs.train_form import TrainFormScreen, TrainStarted, started_text
 
@@ -61,10 +63,6 @@ def best_cell(run: RunRecord) -> str:
     return "  ".join(parts)
 
 
-def money(value: float | None) -> str:
-    return "" if value is None else f"${value:,.2f}"
-
-
 def run_key(run: RunRecord) -> str:
     return run.id
 
@@ -92,6 +90,10 @@ class RunsView(ResourceView):
                 tooltip="Start a training run (hosts, dataset, settings; asks in a form)"),
         Binding("R", "rerun", "Re-run", id="runs.rerun",
                 tooltip="Train again from the start: the form opens with the run's settings"),
+        Binding("space", "mark", "Mark", id="runs.mark",
+                tooltip="Mark the run under the cursor for a comparison (again: unmark)"),
+        Binding("c", "compare", "Compare", id="runs.compare",
+                tooltip="The marked runs on one chart per metric, and their best figures"),
     ]  # fmt: skip
 
     def __init__(self, services: Services, *, refresh_interval: float = 10.0) -> None:
@@ -99,9 +101,12 @@ class RunsView(ResourceView):
         self.costs: dict[str, float | None] = {}
         #: the last run the train form started here, said in the status line
         self.started: TrainStarted | None = None
+        #: the ids of the runs marked for a comparison
+        self.marked: set[str] = set()
 
     def compose_body(self) -> ComposeResult:
         columns: tuple[Column[RunRecord], ...] = (
+            Column("mark", "", lambda run: "●" if run.id in self.marked else "", width=1),
             Column("name", "Name", lambda run: run.name[:40]),
             Column("host", "Host", lambda run: ", ".join(run.hosts)[:40]),
             Column("state", "State", lambda run: Text(state_text(run),
@@ -130,6 +135,7 @@ class RunsView(ResourceView):
     def show_items(self, items: Sequence[RunRecord]) -> None:
         if isinstance(items, FetchedRuns):
             self.costs = dict(items.costs)
+        self.marked &= {run.id for run in items}  # a run gone from the ledger is unmarked
         self.table.show(list(items))
 
     def describe_items(self, items: Sequence[RunRecord]) -> str:
@@ -171,6 +177,22 @@ class RunsView(ResourceView):
         if not require_writable(self.app, "Training"):
             return
         self.app.push_screen(TrainFormScreen(self.services), callback=self._train_started)
+
+    def action_mark(self) -> None:
+        run = self.selected
+        if run is None:
+            return
+        self.marked ^= {run.id}
+        self.table.show(self.table.items)  # redraws the mark column's changed cell
+        self.table.action_cursor_down()  # as in a file manager: Space, Space marks two
+
+    def action_compare(self) -> None:
+        runs = [run for run in self.table.items if run.id in self.marked]
+        if len(runs) < 2:
+            self.notify("Mark two or more runs with Space, then press c to compare them.",
+                        title="Compare", severity="warning")  # fmt: skip
+            return
+        self.app.push_screen(CompareScreen(self.services, runs))
 
     def action_rerun(self) -> None:
         run = self.selected
