@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from console.models import GpuSample, IdleWarning
+from console.models import GpuSample, GpuSnapshot, IdleWarning
 
 #: what a value nvidia-smi (or the host) did not report reads as
 UNKNOWN = "–"
@@ -78,3 +78,31 @@ def idle_warning_text(warning: IdleWarning) -> str:
     if warning.cost_usd is not None:
         text += f" — ${warning.cost_usd:,.2f} spent idle"
     return text + "."
+
+
+def gpu_summary(snapshot: GpuSnapshot) -> str:
+    """One line for a run's screen: ``"GPUs on gpu-box: 1 × NVIDIA A10G · utilisation 87% ·
+    memory 18.2/24.0G · 210/300W"`` (several GPUs: the mean utilisation and its lowest, the
+    sums of memory and power); the host's state in plain words when it has no GPU to show;
+    a replayed recording says so."""
+    if not snapshot.state.ok or not snapshot.gpus:
+        said = snapshot.state.message or "waiting for nvidia-smi…"
+        return f"GPUs on {snapshot.host}: {said}"
+    gpus = snapshot.gpus
+    utilisation = known([gpu.utilization_gpu for gpu in gpus])
+    if not utilisation:
+        busy = UNKNOWN
+    elif len(gpus) == 1:
+        busy = number(utilisation[0], "%")
+    else:
+        busy = f"{number(sum(utilisation) / len(utilisation), '%')} mean, lowest {number(min(utilisation), '%')}"
+
+    def total(values: Sequence[float | None]) -> float | None:
+        found = known(values)
+        return sum(found) if len(found) == len(values) else None
+
+    memory = pair(gib_from_mib(total([g.memory_used_mib for g in gpus])),
+                  gib_from_mib(total([g.memory_total_mib for g in gpus])), "G", 1)  # fmt: skip
+    power = pair(total([g.power_draw_w for g in gpus]), total([g.power_limit_w for g in gpus]), "W")
+    line = f"GPUs on {snapshot.host}: {models(gpus)} · utilisation {busy} · memory {memory} · {power}"
+    return line + (" (a replayed recording)" if snapshot.recording else "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +23,7 @@ from console.models import JobSpec, RunNode, RunRecord, RunState
 from console.runs.ledger import Ledger
 from console.runs.metrics import read_all
 from console.runs.status import fold_metrics
-from console.settings import JobsSettings, RunsSettings
+from console.settings import GpuSettings, JobsSettings, RunsSettings
 from console.ui.common.confirm import ConfirmScreen
 from console.ui.registry import VIEWS
 from console.ui.runs.chart import RunChart
@@ -32,6 +33,7 @@ from console.ui.runs.prediction import PredictionScreen
 from console.ui.runs.screen import RunScreen
 from console.ui.runs.train_form import TrainFormScreen
 from console.ui.runs.view import RunsView
+from tests.fixtures.nvidia_smi import make_standin
 from tests.trainer import conftest as trainer_fixtures
 from tests.trainer.conftest import TINY
 from tests.ui.conftest import cell_texts, notifications, query_shown, wait_until
@@ -617,3 +619,44 @@ async def test_marked_runs_are_compared_on_shared_charts_and_a_table_of_their_be
     assert curves["top1"] == {"#1": [(1.0, 48.0)], "#2": [(1.0, 40.0), (2.0, 52.5)]}
     assert curves["landmarks"]["#2"] == [(1.0, 0.09), (2.0, 0.08)]
     assert back
+
+
+async def test_a_running_run_shows_its_hosts_gpus_until_it_ends(
+    tmp_path: Path, moto_settings, make_services, ledger: Ledger, local_host, local_jobs,
+    tmux_socket: str, standin_dir: Path,
+):  # fmt: skip
+    # the stand-in nvidia-smi replays a recorded idle 2 × A10G host (no GPU here)
+    smi = make_standin(standin_dir, query_gpu="query-gpu_synthetic_2gpu_a10g_idle.txt")
+    run_dir = tmp_path / "live"
+    run_dir.mkdir()
+    job = local_jobs.start(JobSpec(command=("sleep", "120"), name="train"))
+    ledger.add(RunRecord(
+        id="run-20261204-140000-gpus-0001", name="gpus", started=job.started,
+        command=job.spec.command, trainer_args=(), gpus="all", cwd="~", run_dir=str(run_dir),
+        nodes=(RunNode("local", job.id),),
+    ))  # fmt: skip
+    settings = moto_settings.with_overrides(
+        refresh_interval=0.3, jobs=JobsSettings(tmux_socket=tmux_socket),
+        runs=RunsSettings(ledger=str(ledger.path), cache_dir=str(tmp_path / "cache")),
+        gpu=GpuSettings(nvidia_smi=str(smi), interval_ms=100),
+    )  # fmt: skip
+    services = make_services(settings)
+    services.hosts.register("local", local_host)
+
+    async with make_app(settings, services).run_test(size=(160, 50)) as pilot:
+        screen = await open_run(pilot)
+        gpu_line = screen.query_one("#run-gpu")
+        await wait_until(pilot, lambda: "NVIDIA A10G" in plain(gpu_line), within=30)
+        running = plain(gpu_line)
+        local_jobs.kill(job.id)
+        await wait_until(pilot, lambda: screen.run.finished, within=60)
+        await pilot.pause()
+        stopped = screen._gpu_monitor is None and not any(
+            worker.group == "run-gpu" and not worker.is_finished for worker in screen.workers
+        )
+        ended = plain(gpu_line)
+
+    assert re.fullmatch(r"GPUs on local: 2 × NVIDIA A10G · utilisation \d+% mean, lowest \d+% · "
+                        r"memory 0\.0/45\.0G · 30/600W", running), running  # fmt: skip
+    assert stopped  # the stream ends with the run
+    assert "NVIDIA A10G" in ended  # the last look stays on screen

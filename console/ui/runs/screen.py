@@ -6,6 +6,9 @@ then every ``refresh_interval`` seconds while the run runs (the run brought up t
 its job, the new lines of its metrics file from the byte offset already read, its
 checkpoints), and once more when it has ended. The UI thread only draws what came back.
 
+While the run runs, a line under the summary shows the GPUs of its first host (utilisation,
+memory, power), streamed by the same nvidia-smi monitor as the GPU view, once a second.
+
 Keys: ``d`` fetches the checkpoint under the cursor to this machine, ``p`` asks for an image
 (offering one of the run's dataset when it is on this machine) and predicts on it with that
 checkpoint (the trainer runs as its own process: the console never loads a model), ``R``
@@ -27,9 +30,11 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.worker import get_current_worker
 
 from console.errors import ConsoleError
 from console.format.files import human_bytes
+from console.format.gpu import gpu_summary
 from console.format.jobs import format_duration
 from console.format.runs import (
     age,
@@ -59,11 +64,13 @@ from console.ui.runs.prediction import PredictionScreen
 from console.ui.runs.series import CHARTS, chart_series
 
 if TYPE_CHECKING:
-    from console.services import MetricsFeed, Services
+    from console.services import GpuMonitorHandle, MetricsFeed, Services
 
 #: the metrics listed first, in this order (the paper's headline figures); the rest follow
 HEADLINE = ("loss", "category_top1", "category_top3", "category_top5", "landmark_mean",
             "attr_all_recall@3", "attr_all_recall@5", "epoch")  # fmt: skip
+#: seconds between redraws of the GPU line (the stream itself runs at the [gpu] interval)
+GPU_LINE_SECONDS = 1.0
 #: the states a relaunch resumes from a checkpoint
 RESUMABLE = (RunState.INTERRUPTED, RunState.LOST)
 
@@ -135,6 +142,8 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
     DEFAULT_CSS = """
     RunScreen #run-head { height: 1; }
     RunScreen #run-summary { height: 1; color: $text-muted; }
+    RunScreen #run-gpu { height: 1; color: $text-muted; display: none; }
+    RunScreen #run-gpu.shown { display: block; }
     RunScreen #run-warning { height: auto; color: $warning; text-style: bold; display: none; }
     RunScreen #run-warning.shown { display: block; }
     RunScreen #run-status { height: auto; }
@@ -172,6 +181,9 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
         self.suggested_image = ""
         self.loading_now = False
         self._timer: Timer | None = None
+        #: the run's first host's GPUs, streamed while the run runs (``_watch_gpus``)
+        self._gpu_monitor: GpuMonitorHandle | None = None
+        self._gpu_timer: Timer | None = None
         # the metrics file is read by byte offset in the workers, one at a time
         self._feed: MetricsFeed | None = None
         self._read: list[MetricRecord] = []
@@ -180,6 +192,7 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(head_text(self.run), id="run-head")
         yield Static(summary_text(self.run, None), id="run-summary")
+        yield Static("", id="run-gpu")
         yield Static("", id="run-warning")
         with Grid(id="run-charts"):
             for spec in CHARTS:
@@ -206,6 +219,10 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
         self.action_reload()
         if self.refresh_interval > 0 and self.run.state is RunState.RUNNING:
             self._timer = self.set_interval(self.refresh_interval, self._poll)
+            self._show_gpu_text(f"GPUs on {self.run.primary.host}: looking…")
+            self.run_worker(self._watch_gpus, name="run-gpu", group="run-gpu", thread=True,
+                            exit_on_error=False)  # fmt: skip
+            self._gpu_timer = self.set_interval(GPU_LINE_SECONDS, self._show_gpus)
 
     # -- reading the run ------------------------------------------------------------------
 
@@ -298,6 +315,8 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
         if self.run.finished and self._timer is not None:
             self._timer.stop()  # nothing more will be written: this was the last read
             self._timer = None
+        if self.run.finished:
+            self._stop_gpus()
 
     def _hint(self) -> str:
         hint = "d: fetch the checkpoint  ·  p: predict on an image with it"
@@ -359,7 +378,51 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
     # -- actions --------------------------------------------------------------------------
 
     def action_close(self) -> None:
+        self._stop_gpus()
         self.dismiss(None)
+
+    # -- the GPUs the run trains on ---------------------------------------------------------
+
+    def _watch_gpus(self) -> None:
+        """Blocking (a worker): streams the first host's GPUs (nvidia-smi, as the GPU view
+        does) until the screen closes or the run ends; its cancel event stops the stream."""
+        worker = get_current_worker()
+        host = self.run.primary.host
+        try:
+            monitor = self.services.monitors.gpu_monitor(host, cancel=worker.cancelled_event)
+        except ConsoleError as exc:
+            self.app.call_from_thread(self._show_gpu_text, f"GPUs on {host}: {exc.message}")
+            return
+        if worker.is_cancelled:
+            monitor.close()
+            return
+        self._gpu_monitor = monitor
+        monitor.run()
+
+    def _show_gpus(self) -> None:
+        monitor = self._gpu_monitor
+        if monitor is not None:
+            self._show_gpu_text(gpu_summary(monitor.snapshot()))
+
+    def _show_gpu_text(self, text: str) -> None:
+        line = self.query_one("#run-gpu", Static)
+        line.update(text)
+        line.set_class(bool(text), "shown")
+
+    def _stop_gpus(self, *, show_last: bool = True) -> None:
+        """The stream and its timer stop; the GPU line stays as last seen."""
+        if self._gpu_timer is not None:
+            self._gpu_timer.stop()
+            self._gpu_timer = None
+        self.workers.cancel_group(self, "run-gpu")
+        monitor, self._gpu_monitor = self._gpu_monitor, None
+        if monitor is not None:
+            if show_last:
+                self._show_gpu_text(gpu_summary(monitor.snapshot()))
+            monitor.close()
+
+    def on_unmount(self) -> None:
+        self._stop_gpus(show_last=False)  # its widgets are going: nothing to draw
 
     def _checkpoint_or_say(self) -> Checkpoint | None:
         checkpoint = self.selected_checkpoint
