@@ -24,6 +24,8 @@ from console.aws.session import AwsSession, StaticCredentials
 from console.demo import DEMO_REGION
 from console.demo.endpoint import Endpoint, ensure_endpoint, request
 from console.demo.gpu_replay import DemoInstanceHost, install_standin, recording_for
+from console.demo.metadata import NAME as METADATA_NAME
+from console.demo.metadata import PREFIX as METADATA_PREFIX
 from console.demo.seeding import CHECKPOINT_BUCKET, DATASET_BUCKET, DEMO_CREDENTIALS, FLEET
 from console.demo.state import demo_dir_of, prepare_demo_dir
 from console.errors import ConsoleError, HostConfigError
@@ -98,6 +100,18 @@ class DemoEnvironment:
             request(self.endpoint, "POST", "release")
         except ConsoleError:
             pass
+
+    def metadata_instance(self, imds_endpoint: str) -> str | None:
+        """The demo instance whose metadata stand-in ``imds_endpoint`` is (a trainer's
+        ``--imds-endpoint``); None for any other address."""
+        prefix = self.endpoint.url.rstrip("/") + METADATA_PREFIX
+        name = imds_endpoint.rstrip("/")[len(prefix):] if imds_endpoint.startswith(prefix) else ""
+        return name if METADATA_NAME.fullmatch(name) else None
+
+    def announce_interruption(self, instance: str) -> dict:
+        """A spot interruption notice on ``instance``'s metadata stand-in, for the trainers
+        watching it now (``console.demo.metadata``); the notice. Raises ConsoleError."""
+        return request(self.endpoint, "POST", f"interrupt/{instance}")
 
     @property
     def seeded(self) -> bool:

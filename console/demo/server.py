@@ -18,6 +18,9 @@ name cannot start with ``_``):
 - ``POST /_awsconsole/release`` start uploading the dataset now (a client waits for it);
 - ``POST /_awsconsole/reset``   moto's ``POST /moto-api/reset``, then the fleet and the
   dataset seeded again: the world as on the first start.
+
+and the demo instances' metadata service with its spot notices (``console.demo.metadata``:
+``/_awsconsole/imds/<name>/latest/…`` and ``POST /_awsconsole/interrupt/<name>``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import urllib.request
 from pathlib import Path
 
 from console.demo import DEMO_REGION
+from console.demo.metadata import MetadataStandIn
 from console.demo.state import STATE_FILE, write_private
 
 #: the first line the detaching child prints: the pid of the process that will serve
@@ -57,6 +61,8 @@ class DemoEndpoint:
         self._lock = threading.Lock()
         self._seeding = None
         self.generation = 0
+        #: the demo instances' metadata service (spot notices): console.demo.metadata
+        self.metadata = MetadataStandIn()
 
     def seed(self, *, release: bool = False) -> None:
         """The fleet now, the dataset on a thread (at once with ``release``)."""
@@ -113,6 +119,15 @@ class DemoEndpoint:
 
         def application(environ, start_response):
             path = environ.get("PATH_INFO", "")
+            if self.metadata.handles(path):
+                headers = {key[5:].replace("_", "-").lower(): value
+                           for key, value in environ.items() if key.startswith("HTTP_")}  # fmt: skip
+                status, text = self.metadata.answer(environ.get("REQUEST_METHOD", ""), path,
+                                                    headers)  # fmt: skip
+                data = text.encode("utf-8")
+                start_response(status, [("Content-Type", "text/plain"),
+                                        ("Content-Length", str(len(data)))])  # fmt: skip
+                return [data]
             if not path.startswith("/_awsconsole/"):
                 return moto_app(environ, start_response)
             action = routes.get((environ.get("REQUEST_METHOD", ""), path))

@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 from console.aws.ec2.connect import sandbox_shell_argv
 from console.demo import DEMO_PROFILE, DEMO_REGION
-from console.demo.training import DEMO_TRAIN_DEFAULTS
+from console.demo.training import DEMO_TRAIN_DEFAULTS, demo_train_defaults
 from console.errors import ConfigError, HostConfigError
-from console.models import AwsProfile, AwsTarget, Instance
+from console.models import AwsProfile, AwsTarget, Instance, TrainDefaults
 from console.services import AwsBackends, Services
 from console.settings import Settings
 
@@ -54,6 +54,13 @@ class _DemoStarter:
             raise self._error
         return self.parts[name]
 
+    def ready_now(self, name: str) -> object | None:
+        """The part ``name`` when the demo is up, None while it starts or when it failed
+        (never waits)."""
+        if not self._done.is_set() or self._error is not None:
+            return None
+        return self.parts.get(name)
+
     def stop(self) -> None:
         with self._lock:
             started = self._thread is not None
@@ -85,7 +92,14 @@ class DemoServices(Services):
     endpoint is started on first use."""
 
     starter: _DemoStarter | None = None
-    train_defaults = DEMO_TRAIN_DEFAULTS
+
+    @property
+    def train_defaults(self) -> TrainDefaults:  # type: ignore[override]
+        """With the endpoint up, the spot watcher asks its metadata stand-in; while it is
+        still starting (never waited for here: the UI thread asks), the watcher is off."""
+        demo = self.demo if self.starter is None else self.starter.ready_now("demo")
+        url = getattr(demo, "endpoint_url", None) if demo is not None else None
+        return demo_train_defaults(url) if url else DEMO_TRAIN_DEFAULTS
 
     def ready(self) -> None:
         if self.starter is not None:

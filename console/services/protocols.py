@@ -984,6 +984,14 @@ class RunsBackend(Protocol):
         ask the link-local metadata address), JobError, HostError, LedgerError."""
         ...
 
+    @changes("announce a spot interruption to run {reference!r}")
+    def announce_interruption(self, reference: str) -> str:
+        """The demo only: a spot interruption notice on the metadata stand-in the running
+        run's trainer watches (its ``--imds-endpoint``); the demo instance's name. The trainer
+        then saves a checkpoint and exits 75, and the run reads "interrupted". Raises
+        RunError (not the demo, not running, no demo stand-in watched), RunNotFoundError."""
+        ...
+
     @changes("relaunch run {reference!r}")
     def relaunch(self, reference: str, hosts: Sequence[str] = ()) -> RunRecord:
         """Start the run again on ``hosts`` (default its own) resuming from its latest

@@ -486,6 +486,24 @@ class HostRuns:
             return ()
         return tuple((k, v) for k, v in job.spec.env if k not in _GROUP_VARIABLES)
 
+    def announce_interruption(self, reference: str) -> str:
+        run = self.get(reference)
+        demo = self._services.demo
+        if demo is None:
+            raise RunError("Only the demo announces spot interruptions: on AWS, EC2 does, two "
+                           "minutes before it reclaims the instance.")  # fmt: skip
+        if run.finished:
+            raise RunError(f"{run.name} ({run.id}) is not running: {run.state.value}.")
+        watching = (trainer_args.option_value(run.trainer_args, "--spot-watch") or "auto") != "off"
+        endpoint = trainer_args.option_value(run.trainer_args, "--imds-endpoint") or ""
+        instance = demo.metadata_instance(endpoint) if watching else None
+        if instance is None:
+            raise RunError(f"{run.name} ({run.id}) does not watch the demo's metadata stand-in "
+                           "(--spot-watch off, or another --imds-endpoint).",
+                           hint="Runs started from the train form's demo defaults watch it.")  # fmt: skip
+        demo.announce_interruption(instance)
+        return instance
+
     def relaunch(self, reference: str, hosts: Sequence[str] = ()) -> RunRecord:
         run = self.refresh(reference)
         request, latest, copy_to = self._plan(run, hosts)

@@ -8,6 +8,7 @@ folder (``AWSCONSOLE_DEMO_DIR``) and stops its endpoint when it ends.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -22,7 +23,12 @@ import pytest
 
 from console.demo.seeding import CHECKPOINT_BUCKET, DEMO_CREDENTIALS, FLEET
 from console.demo.state import STATE_FILE
+from console.models import RunNode, RunRecord
+from console.runs.ledger import Ledger
+from console.settings import RunsSettings, Settings
+from console.startup import build_services
 from tests.fixtures.demo_endpoint import endpoint_processes
+from trainer.spot import MetadataClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -270,3 +276,37 @@ def test_a_g5_instance_replays_the_a10g_recording(env):
     spot = json.loads(ok(env, "--demo", "gpu", "fashion-spot", "--once", "--json"))
     assert [g["name"] for g in spot["gpus"]] == ["Tesla T4"]
     assert spot["recording"] == "recording of a real Tesla T4, replayed"
+
+
+def test_a_spot_notice_announced_for_a_demo_run_reaches_its_trainers_watcher(
+    env, demo_folder, tmp_path
+):
+    ok(env, "demo", "start")
+    services = build_services(Settings(
+        demo=True, demo_dir=str(demo_folder),
+        runs=RunsSettings(ledger=str(tmp_path / "runs.jsonl"), cache_dir=str(tmp_path / "c")),
+    ))  # fmt: skip
+    try:
+        defaults = services.train_defaults.request.trainer_args
+        imds = defaults[defaults.index("--imds-endpoint") + 1]
+        watching = MetadataClient(imds)  # the trainer's own IMDSv2 client, over HTTP
+        before = watching.check()
+        Ledger(tmp_path / "runs.jsonl").add(RunRecord(
+            id="run-20261204-150000-demo-0001", name="demo", started=dt.datetime.now(dt.UTC),
+            command=("python", "-m", "trainer", "train", *defaults), trainer_args=defaults,
+            gpus="1", cwd="~", run_dir=str(tmp_path / "run"),
+            nodes=(RunNode("fashion-train", "job-0001"),),
+        ))  # fmt: skip
+        instance = services.runs.announce_interruption("run-20261204-150000-demo-0001")
+        notice = watching.check()
+        relaunched = MetadataClient(imds).check()
+    finally:
+        services.close()
+
+    assert imds == f"http://127.0.0.1:{state(demo_folder)['port']}/_awsconsole/imds/fashion-train"
+    assert ("--spot-watch", "on") == (defaults[defaults.index("--spot-watch")],
+                                      defaults[defaults.index("--spot-watch") + 1])  # fmt: skip
+    assert before is None and instance == "fashion-train"
+    assert notice is not None and notice.kind == "interruption"
+    assert json.loads(notice.detail)["action"] == "terminate"
+    assert relaunched is None  # a trainer started after the notice is not interrupted

@@ -12,7 +12,9 @@ memory, power), streamed by the same nvidia-smi monitor as the GPU view, once a 
 Keys: ``d`` fetches the checkpoint under the cursor to this machine, ``p`` asks for an image
 (offering one of the run's dataset when it is on this machine) and predicts on it with that
 checkpoint (the trainer runs as its own process: the console never loads a model), ``R``
-relaunches an interrupted run from its latest checkpoint (asks first; refused in read-only).
+relaunches an interrupted run from its latest checkpoint (asks first; refused in read-only);
+in the demo, ``i`` announces a spot interruption on the running run's instance (its metadata
+stand-in, ``console.demo.metadata``) so the whole recovery path can be tried.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ from console.models import (
 )
 from console.ui.common.failures import Failure, ReportsWorkerFailures
 from console.ui.common.footer import ConsoleFooter
-from console.ui.common.guards import run_destructive
+from console.ui.common.guards import require_writable, run_destructive
 from console.ui.common.literal import DataTable, Static
 from console.ui.common.text import assemble
 from console.ui.runs.chart import RunChart
@@ -137,6 +139,8 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
                 tooltip="Predict on an image here with the checkpoint under the cursor"),
         Binding("R", "relaunch", "Relaunch", id="run.relaunch",
                 tooltip="Start an interrupted run again from its latest checkpoint (asks first)"),
+        Binding("i", "interrupt", "Spot notice", id="run.interrupt",
+                tooltip="The demo only: announce a spot interruption on the run's instance"),
     ]  # fmt: skip
 
     DEFAULT_CSS = """
@@ -317,11 +321,14 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
             self._timer = None
         if self.run.finished:
             self._stop_gpus()
+        self.refresh_bindings()  # the demo's spot key shows while the run runs
 
     def _hint(self) -> str:
         hint = "d: fetch the checkpoint  ·  p: predict on an image with it"
         if self.run.state in RESUMABLE:
             hint += "  ·  R: relaunch from the latest checkpoint"
+        elif self.services.demo is not None and not self.run.finished:
+            hint += "  ·  i: announce a spot interruption (the demo's)"
         return hint
 
     def _show_warning(self) -> None:
@@ -486,6 +493,27 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
                  if best else "")  # fmt: skip
         self._say(f"Predicted in {prediction.seconds:.1f}s{guess}.")
         self.app.push_screen(PredictionScreen(prediction))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "interrupt":  # the demo's key: shown there, while the run runs
+            return self.services.demo is not None and not self.run.finished
+        return True
+
+    def action_interrupt(self) -> None:
+        if self.services.demo is None or self.run.finished:
+            return
+        if not require_writable(self.app, "A spot interruption"):
+            return
+        runs, run = self.services.runs, self.run
+
+        def announce() -> None:
+            instance = runs.announce_interruption(run.id)
+            self.app.call_from_thread(
+                self._say, f"Spot interruption announced on {instance}: the trainer saves a "
+                "checkpoint and stops (exit 75); R then relaunches the run from it.")  # fmt: skip
+
+        self.run_worker(announce, name="run-interrupt", group="run-actions", thread=True,
+                        exit_on_error=False)  # fmt: skip
 
     def action_relaunch(self) -> None:
         run = self.run
