@@ -16,6 +16,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import boto3
@@ -25,6 +26,7 @@ from console.cli import main
 from console.jobs.manager import JobManager
 from console.models import JobSpec, RunNode, RunRecord
 from console.runs.ledger import Ledger
+from tests.fixtures.sshd import write_ssh_config
 from tests.integration.test_jobs import wait_finished
 from tests.trainer import conftest as trainer_fixtures
 from tests.trainer import test_spot
@@ -455,3 +457,52 @@ def test_runs_compare_puts_each_runs_best_side_by_side_and_marks_the_leaders(
     assert rows[0]["best"]["category_top5"] == 70.0 and rows[0]["best"]["landmark_mean"] == 0.09
     assert rows[1]["best"]["val_loss"] == 1.9 and rows[0]["epochs_evaluated"] == 2
     assert alone.returncode == 2 and "two or more runs" in alone.stderr
+
+
+@pytest.mark.slow
+def test_checkpoints_of_a_run_folder_on_an_ssh_host(
+    cli: Console, trained_run: Path, ssh_material, sshd_server, sshd_jump_server
+):
+    # the run folder where the sshd test user (another user) can read it
+    remote = Path(tempfile.mkdtemp(prefix="awsc-ckpt-"))
+    try:
+        remote.chmod(0o755)
+        for name in ("last.pt", "last.pt.json", "best.pt", "best.pt.json"):
+            shutil.copy(trained_run / name, remote / name)
+            (remote / name).chmod(0o644)
+        ssh = cli.home / ".ssh"
+        ssh.mkdir(mode=0o700, exist_ok=True)
+        write_ssh_config(ssh / "config", ssh_material, sshd_server, sshd_jump_server)
+        (ssh / "known_hosts").write_text(sshd_server.known_hosts_line())
+
+        listed = {c["name"]: c for c in cli.json("checkpoints", f"testhost:{remote}")}
+    finally:
+        shutil.rmtree(remote, ignore_errors=True)
+
+    assert set(listed) == {"last.pt", "best.pt"}
+    sidecar = json.loads((trained_run / "last.pt.json").read_text())
+    last = listed["last.pt"]
+    assert last["location"] == f"testhost:{remote}/last.pt"
+    assert (last["step"], last["size"]) == (sidecar["step"], (trained_run / "last.pt").stat().st_size)
+    assert listed["best.pt"]["has_sidecar"] and listed["best.pt"]["kind"] == "weights"
+
+
+@pytest.mark.slow
+def test_predict_with_a_checkpoint_in_s3_fetches_it_first(
+    aws_endpoint: str, cli: Console, trained_run: Path, tiny_dataset: Path, tmp_path: Path
+):  # aws_endpoint first: its fake credentials are in the environment the CLI is given
+    s3 = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket="models")
+    for name in ("best.pt", "best.pt.json"):
+        s3.put_object(Bucket="models", Key=f"runs/a/{name}", Body=(trained_run / name).read_bytes())
+    image = sorted((tiny_dataset / "img").rglob("*.jpg"))[0]
+
+    (answer,) = cli.json("--endpoint-url", aws_endpoint, "--region", "us-east-1",
+                         "predict", "s3://models/runs/a/best.pt", str(image))  # fmt: skip
+
+    fetched = Path(answer["checkpoint"])
+    # fetched into the console's cache (not run from S3), byte for byte, then predicted with
+    assert fetched.is_relative_to(tmp_path / "cache")
+    assert fetched.read_bytes() == (trained_run / "best.pt").read_bytes()
+    assert len(answer["categories"]) == 5 and len(answer["landmarks"]) == 8
+    assert Path(answer["drawn"]).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
