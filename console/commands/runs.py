@@ -25,10 +25,10 @@ import sys
 from typing import Any
 
 from console.commands import add_json_flag, print_json, print_table
-from console.errors import ConsoleError
 from console.format.instances import dollars, duration
 from console.format.runs import error_figure, percent, state_text
 from console.format.terminal import visible
+from console.models import COMPARE_COLUMNS
 from console.runs import compare as comparing
 from console.runs.derive import cost_of
 
@@ -169,7 +169,7 @@ def compare_columns(leaders: dict[str, frozenset[int]]) -> tuple:
         ("RUN", lambda item: item[1].run.id),
         ("NAME", lambda item: item[1].run.name[:30]),
         ("EPOCHS", lambda item: item[1].epochs),
-        *((column.title.upper(), figure(column.key, column.unit)) for column in comparing.COLUMNS),
+        *((column.title.upper(), figure(column.key, column.unit)) for column in COMPARE_COLUMNS),
         ("COST", lambda item: (dollars(item[1].cost) + ("*" if item[0] in leaders["cost"] else ""))
          if item[1].cost is not None else ""),
     )  # fmt: skip
@@ -180,24 +180,12 @@ def compare_runs(args: Any, services: Any, listed: Any, now: dt.datetime) -> int
         print("error: --compare takes two or more runs (ids, id prefixes or names).",
               file=sys.stderr)  # fmt: skip
         return 2  # argparse's status for a usage error
-    current = {record.id: record for record in listed}
-    runs = []
-    for reference in args.compare:
-        found = services.runs.get(reference)
-        if found.id not in (run.id for run in runs):
-            runs.append(current.get(found.id, found))
-    read = []
-    for run in runs:
-        try:
-            records = services.runs.records(run.id)
-        except ConsoleError as exc:  # its row stays, empty; the others are compared
-            print(visible(f"warning: {run.id}: {exc.message}"), file=sys.stderr)
-            records = []
-        read.append((run, records, cost_of(run, now)))
-    rows = comparing.compare(read)
+    comparison = services.runs.compare(args.compare)
+    for note in comparison.notes:
+        print(visible(f"warning: {note}"), file=sys.stderr)
     if args.json:
-        print_json(comparing.as_record(row) for row in rows)
+        print_json(comparing.as_record(row) for row in comparison.rows)
         return 0
-    print_table(list(enumerate(rows)), compare_columns(comparing.leaders(rows)))
+    print_table(list(enumerate(comparison.rows)), compare_columns(comparison.leaders))
     print("* the best of the compared runs")
     return 0

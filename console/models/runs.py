@@ -325,3 +325,49 @@ class Prediction:
     #: the interpreter that ran the trainer
     python: str = ""
     seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CompareColumn:
+    """One figure runs are compared on (``console.runs.compare`` reads it from an eval
+    record): its key, header, unit ("percent", "error" or "loss") and which way is better."""
+
+    key: str
+    title: str
+    unit: str
+    higher_is_better: bool
+
+
+#: the comparison's figures, in the table's order
+COMPARE_COLUMNS: tuple[CompareColumn, ...] = (
+    CompareColumn("category_top1", "Top-1", "percent", True),
+    CompareColumn("category_top3", "Top-3", "percent", True),
+    CompareColumn("category_top5", "Top-5", "percent", True),
+    CompareColumn("attr_recall@3", "Attr R@3", "percent", True),
+    CompareColumn("attr_recall@5", "Attr R@5", "percent", True),
+    CompareColumn("landmark_mean", "Landmark err", "error", False),
+    CompareColumn("val_loss", "Val loss", "loss", False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RunComparison:
+    """One run's row of a comparison: its best figure per column key (None: never
+    evaluated), how many epochs were evaluated, its cost (None: no price known), and the
+    evaluations of its current session by epoch (for the compare charts)."""
+
+    run: RunRecord
+    best: Mapping[str, float | None]
+    epochs: int
+    cost: float | None
+    evaluations: tuple[MetricRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Runs side by side: their rows in the order asked, the rows leading each column key
+    (and "cost"), and the runs whose metrics could not be read ("name (id): why")."""
+
+    rows: tuple[RunComparison, ...]
+    leaders: Mapping[str, frozenset[int]]
+    notes: tuple[str, ...] = ()

@@ -18,6 +18,7 @@ from console.errors import ConsoleError, UnknownHostKeyError
 from console.models import (
     Bucket,
     Checkpoint,
+    Comparison,
     CountComparison,
     CountOptions,
     CountProgress,
@@ -982,6 +983,15 @@ class RunsBackend(Protocol):
         in the ledger with its command, git commit (``git -C CWD rev-parse HEAD``), instance
         type and price. Raises RunError (bad request; in the demo, a spot watcher that would
         ask the link-local metadata address), JobError, HostError, LedgerError."""
+        ...
+
+    @reads
+    def compare(self, references: Sequence[str]) -> Comparison:
+        """The runs ``references`` names (ids, unique id prefixes or names; one row each, in
+        that order) side by side: every run's ``metrics.jsonl`` read (``records``), the best
+        of each column over its current evaluations, the leaders of each column, and cost.
+        A run whose file cannot be read keeps an empty row and is named in ``notes``.
+        Raises RunNotFoundError."""
         ...
 
     @changes("announce a spot interruption to run {reference!r}")

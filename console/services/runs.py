@@ -25,6 +25,7 @@ from console.hosts.base import Host
 from console.hosts.local import LocalHost
 from console.models import (
     Checkpoint,
+    Comparison,
     InstanceState,
     Job,
     JobSpec,
@@ -41,6 +42,7 @@ from console.models import (
 )
 from console.models.location import LocationKind, parse_location
 from console.runs import checkpoints as ckpts
+from console.runs import compare as comparing
 from console.runs import derive, trainer_args
 from console.runs.errors import CheckpointListError, RunError
 from console.runs.ledger import Ledger, new_run_id
@@ -485,6 +487,25 @@ class HostRuns:
         if job is None:
             return ()
         return tuple((k, v) for k, v in job.spec.env if k not in _GROUP_VARIABLES)
+
+    def compare(self, references: Sequence[str]) -> Comparison:
+        runs: list[RunRecord] = []
+        for reference in references:
+            run = self.get(reference)
+            if run.id not in (known.id for known in runs):
+                runs.append(run)
+        now = dt.datetime.now(dt.UTC)
+        notes: list[str] = []
+        read = []
+        for run in runs:
+            try:
+                records = self.records(run.id)
+            except ConsoleError as exc:  # its row stays, empty; the others are compared
+                records = []
+                notes.append(f"{run.name} ({run.id}): {exc.message}")
+            read.append((run, records, derive.cost_of(run, now)))
+        rows = comparing.compare(read)
+        return Comparison(tuple(rows), comparing.leaders(rows), tuple(notes))
 
     def announce_interruption(self, reference: str) -> str:
         run = self.get(reference)

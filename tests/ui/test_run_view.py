@@ -596,7 +596,7 @@ async def test_marked_runs_are_compared_on_shared_charts_and_a_table_of_their_be
         await pilot.press("c")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, CompareScreen))
         screen = pilot.app.screen
-        await wait_until(pilot, lambda: bool(screen.rows))
+        await wait_until(pilot, lambda: screen.comparison is not None)
         await pilot.pause()
         table = screen.query_one("#compare-table")
         rows = cell_texts(table)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from console.models import RunNode, RunRecord
-from console.runs.compare import COLUMNS, as_record, compare, leaders
+from console.models import COMPARE_COLUMNS, RunNode, RunRecord
+from console.runs.compare import as_record, compare, leaders
 from console.runs.metrics import parse_record
 from console.ui.runs.series import COMPARE_CHARTS, RUN_COLOURS, comparison_series
 
@@ -48,7 +48,9 @@ def test_each_column_takes_its_own_best_epoch_and_only_the_current_session():
                         "attr_recall@3": 20.0, "attr_recall@5": 25.0, "landmark_mean": 0.07,
                         "val_loss": 1.9}  # fmt: skip
     assert row.cost == 1.5
-    assert set(row.best) == {column.key for column in COLUMNS}
+    assert set(row.best) == {column.key for column in COMPARE_COLUMNS}
+    # the evaluations the charts draw: the current session's, one per epoch
+    assert [r.epoch for r in row.evaluations] == [1, 2, 3]
 
 
 def test_leaders_are_the_best_row_of_each_column_and_ties_share_it():
@@ -92,7 +94,9 @@ def test_the_compare_charts_overlay_one_curve_per_run_by_epoch_labelled_by_posit
     a = [evaluation(1, 40.0, 80.0, 0.09, 2.0), evaluation(2, 55.0, 85.0, 0.07, 1.8)]
     b = [evaluation(1, 45.0, 82.0, 0.08, 1.9, recall5=30.0)]
 
-    series = comparison_series([a, b, []])
+    rows = compare([(run("a"), [start(), *a], None), (run("b"), b, None), (run("c"), [], None)])
+
+    series = comparison_series([row.evaluations for row in rows])
 
     assert set(series) == {chart.id for chart in COMPARE_CHARTS}
     top1 = {curve.label: (curve.points, curve.style) for curve in series["top1"]}

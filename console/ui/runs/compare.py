@@ -2,15 +2,14 @@
 and a table of each run's best figures and cost, the leader of each column in bold.
 
 Opened from the Runs view (Space marks runs, c compares them). Everything is read once in a
-thread worker (each run's ``metrics.jsonl`` through ``services.runs.records``, its cost from
-the ledger's price); ``r`` reads again. A run whose file cannot be read keeps its row, empty,
+thread worker (``services.runs.compare``: each run's ``metrics.jsonl``, its best figures, the
+leaders, its cost from the ledger's price); ``r`` reads again. A run whose file cannot be read keeps its row, empty,
 and is named in the status line. Runs are labelled ``#1``, ``#2``… on the charts, in the
 table's order; their names appear only in the table, as text.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -21,11 +20,9 @@ from textual.containers import Grid
 from textual.message import Message
 from textual.screen import Screen
 
-from console.errors import ConsoleError
 from console.format.runs import error_figure, loss_figure, money, percent, state_text
-from console.models import MetricRecord, RunRecord
-from console.runs.compare import COLUMNS, RunComparison, compare, leaders
-from console.ui.common.failures import ReportsWorkerFailures
+from console.models import COMPARE_COLUMNS, Comparison, RunRecord
+from console.ui.common.failures import Failure, ReportsWorkerFailures
 from console.ui.common.footer import ConsoleFooter
 from console.ui.common.literal import DataTable, Static
 from console.ui.common.text import assemble
@@ -42,16 +39,16 @@ def figure_cell(text: str, leads: bool) -> Text:
     return Text(text, style="bold green" if leads and text else "")
 
 
-def table_rows(rows: Sequence[RunComparison]) -> list[tuple[Text | str, ...]]:
+def table_rows(comparison: Comparison) -> list[tuple[Text | str, ...]]:
     """The compare table's cells, row by row: label, name, hosts, state, epochs evaluated,
     each column's best (the leader's in bold), cost."""
-    lead = leaders(rows)
+    lead = comparison.leaders
     out: list[tuple[Text | str, ...]] = []
-    for index, row in enumerate(rows):
+    for index, row in enumerate(comparison.rows):
         colour = RUN_COLOURS[index % len(RUN_COLOURS)]
         figures = [
             figure_cell(FIGURES[column.unit](row.best.get(column.key)), index in lead[column.key])
-            for column in COLUMNS
+            for column in COMPARE_COLUMNS
         ]
         out.append((
             Text(run_label(index), style=f"bold {colour}"), row.run.name[:40],
@@ -80,18 +77,15 @@ class CompareScreen(ReportsWorkerFailures, Screen[None]):
     class Loaded(Message):
         """What one read of the runs brought (posted from the worker thread)."""
 
-        def __init__(self, rows: list[RunComparison],
-                     records: list[list[MetricRecord]], notes: list[str]) -> None:  # fmt: skip
+        def __init__(self, comparison: Comparison) -> None:
             super().__init__()
-            self.rows = rows
-            self.records = records
-            self.notes = notes
+            self.comparison = comparison
 
     def __init__(self, services: Services, runs: Sequence[RunRecord]) -> None:
         super().__init__(id="compare-screen")
         self.services = services
         self.runs = tuple(runs)
-        self.rows: list[RunComparison] = []
+        self.comparison: Comparison | None = None
         self.loading_now = False
 
     def compose(self) -> ComposeResult:
@@ -110,7 +104,7 @@ class CompareScreen(ReportsWorkerFailures, Screen[None]):
         for key, label in (("label", "#"), ("name", "Name"), ("hosts", "Host"),
                            ("state", "State"), ("epochs", "Epochs")):  # fmt: skip
             table.add_column(label, key=key)
-        for column in COLUMNS:
+        for column in COMPARE_COLUMNS:
             table.add_column(column.title, key=column.key)
         table.add_column("Cost", key="cost")
         table.focus()
@@ -124,35 +118,32 @@ class CompareScreen(ReportsWorkerFailures, Screen[None]):
                         exclusive=True, exit_on_error=False)  # fmt: skip
 
     def _load(self) -> None:
-        """Blocking: every run's records and cost."""
-        runs = self.services.runs
-        now = dt.datetime.now(dt.UTC)
-        notes: list[str] = []
-        read: list[tuple[RunRecord, list[MetricRecord], float | None]] = []
-        for run in self.runs:
-            try:
-                records = list(runs.records(run.id))
-            except ConsoleError as exc:  # its row stays, empty; the others are compared
-                records = []
-                notes.append(f"{run.name} ({run.id}): {exc.message}")
-            read.append((run, records, runs.progress(run, (), now).cost_so_far))
-        self.post_message(self.Loaded(compare(read), [r for _, r, _ in read], notes))
+        """Blocking: every run's records, best figures and cost."""
+        comparison = self.services.runs.compare([run.id for run in self.runs])
+        self.post_message(self.Loaded(comparison))
 
     def on_compare_screen_loaded(self, message: Loaded) -> None:
         message.stop()
         self.loading_now = False
-        self.rows = message.rows
-        series = comparison_series(message.records)
+        comparison = self.comparison = message.comparison
+        series = comparison_series([row.evaluations for row in comparison.rows])
         for chart in self.query(RunChart):
             chart.show(series.get(chart.spec.id, ()))
         table = self.query_one("#compare-table", DataTable)
         table.clear()
-        for index, cells in enumerate(table_rows(self.rows)):
+        for index, cells in enumerate(table_rows(comparison)):
             table.add_row(*cells, key=str(index))
         status = self.query_one("#compare-status", Static)
-        status.set_class(bool(message.notes), "error")
-        status.update("  ·  ".join(message.notes) if message.notes else
-                      f"{len(self.rows)} runs read. r reads them again; Esc goes back.")  # fmt: skip
+        status.set_class(bool(comparison.notes), "error")
+        status.update("  ·  ".join(comparison.notes) if comparison.notes else
+                      f"{len(comparison.rows)} runs read. r reads them again; Esc goes back.")  # fmt: skip
+
+    def show_failure(self, failure: Failure) -> None:
+        """Called by the app's failure handler: the reason stays on the screen."""
+        self.loading_now = False
+        status = self.query_one("#compare-status", Static)
+        status.set_class(True, "error")
+        status.update(failure.one_line())
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from console.models import MetricRecord
-from console.runs.derive import current_session, evaluations
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +79,25 @@ CHARTS: tuple[ChartSpec, ...] = (
         Curve("images/s", "train", lambda r: r.images_per_s, "cyan"),
     )),
 )  # fmt: skip
+
+
+def current_session(records: Iterable[MetricRecord]) -> list[MetricRecord]:
+    """The records from the last fresh start on (``console.runs.derive``'s rule: the UI
+    reaches that package only through the services, and the run screen reads its records
+    itself, a few at a time)."""
+    records = list(records)
+    fresh = [i for i, r in enumerate(records) if r.kind == "start" and not r.resumed_from]
+    return records[fresh[-1] :] if fresh else records
+
+
+def evaluations(records: Iterable[MetricRecord]) -> list[MetricRecord]:
+    """The ``eval`` records of the latest evaluation's split, one per epoch, by epoch."""
+    evals = [r for r in records if r.kind == "eval" and r.epoch is not None]
+    if not evals:
+        return []
+    split = evals[-1].split
+    by_epoch = {r.epoch: r for r in evals if r.split == split}
+    return [by_epoch[epoch] for epoch in sorted(by_epoch)]  # type: ignore[type-var]
 
 
 def _points(
@@ -148,10 +166,11 @@ def run_label(index: int) -> str:
 
 
 def comparison_series(
-    runs_records: Sequence[Iterable[MetricRecord]],
+    runs_evaluations: Sequence[Iterable[MetricRecord]],
 ) -> dict[str, tuple[Series, ...]]:
-    """Each compare chart's id -> one curve per run that has a point (x: epoch)."""
-    sessions = [evaluations(current_session(records)) for records in runs_records]
+    """Each compare chart's id -> one curve per run that has a point (x: epoch), from each
+    run's evaluations (``RunComparison.evaluations``)."""
+    sessions = [list(evals) for evals in runs_evaluations]
     charts: dict[str, tuple[Series, ...]] = {}
     for chart in COMPARE_CHARTS:
         value = chart.curves[0].value
