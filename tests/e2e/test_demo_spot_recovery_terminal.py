@@ -3,8 +3,9 @@
 6, t, Enter trains on the demo instance fashion-train (the form's demo defaults watch that
 instance's metadata stand-in, served by the demo endpoint on 127.0.0.1); Enter opens the run;
 once the chart has its first point, i announces a spot interruption there. The trainer saves
-a checkpoint and exits 75, the run reads "interrupted — checkpoint at step N"; R, y relaunch
-it, and the relaunched trainer starts at step N from that checkpoint. The demo folder,
+a checkpoint and exits 75, the run reads "interrupted — checkpoint at step N"; R, Enter (its
+own instance, offered), y relaunch it, and the relaunched trainer starts at step N from that
+checkpoint. The demo folder,
 ledger and the jobs' tmux server are the test's own.
 """
 
@@ -72,6 +73,8 @@ def test_a_spot_notice_from_the_demo_key_is_recovered_from_the_checkpoint(
         shown(tmux_socket, "the interrupted run", INTERRUPTED, within=300)
         interrupted = screen(tmux_socket)
         press(tmux_socket, "R")
+        shown(tmux_socket, "where to relaunch", "Relaunch demo from its checkpoint at step")
+        press(tmux_socket, "Enter")  # on its own instance, offered
         shown(tmux_socket, "the relaunch question", "Relaunch run demo")
         press(tmux_socket, "y")
         shown(tmux_socket, "the relaunch", "Relaunched as run-", within=300)

@@ -314,6 +314,9 @@ async def test_relaunch_of_an_interrupted_run_resumes_from_its_checkpoint(
     async with make_app(settings, services).run_test(size=(160, 50)) as pilot:
         screen = await open_run(pilot)
         await pilot.press("R")
+        hosts = await query_shown(pilot, "#runs-image-input")
+        offered = hosts.value  # the run's own host
+        await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
         await pilot.press("y")
         status = screen.query_one("#run-status")
@@ -322,6 +325,7 @@ async def test_relaunch_of_an_interrupted_run_resumes_from_its_checkpoint(
 
     runs = {run.id: run for run in ledger.read()[0]}
     (second,) = [run for run in runs.values() if run.id != interrupted.id]
+    assert offered == "local"
     assert said == f"Relaunched as {second.id} on local."
     resume = str(run_dir / "last.pt")
     assert (second.continues, second.resumed_from, second.checkpoint_step) == (
@@ -411,6 +415,8 @@ async def test_relaunch_asks_first_and_is_refused_in_read_only(
     async with build_app().run_test(size=(160, 50)) as pilot:
         screen = await open_run(pilot)
         await pilot.press("R")
+        await query_shown(pilot, "#runs-image-input")  # where: the run's own host offered
+        await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
         question = pilot.app.screen
         await pilot.press("escape")
@@ -660,3 +666,45 @@ async def test_a_running_run_shows_its_hosts_gpus_until_it_ends(
                         r"memory 0\.0/45\.0G · 30/600W", running), running  # fmt: skip
     assert stopped  # the stream ends with the run
     assert "NVIDIA A10G" in ended  # the last look stays on screen
+
+
+@pytest.mark.slow
+async def test_relaunch_on_another_host_copies_the_checkpoint_there_first(
+    tmp_path: Path, moto_settings, make_services, ledger: Ledger, local_host, local_jobs,
+    tmux_socket: str, run_dir: Path, tiny_dataset: Path,
+):  # fmt: skip
+    args = ("--data-root", str(tiny_dataset), "--run-dir", "runs/spot", "--epochs", "2", *TINY)
+    interrupted = ledger.add(finished_record(
+        run_dir, name="spot", state=RunState.INTERRUPTED, exit_code=75, checkpoint_step=7,
+        trainer_args=args, command=("python", "-m", "trainer", "train", *args),
+    ))  # fmt: skip
+    other_home = tmp_path / "other-home"
+    other_home.mkdir()
+    settings = moto_settings.with_overrides(
+        jobs=JobsSettings(tmux_socket=tmux_socket),
+        runs=RunsSettings(ledger=str(ledger.path), cache_dir=str(tmp_path / "cache")),
+    )  # fmt: skip
+    services = make_services(settings)
+    services.hosts.register("local", local_host)
+    services.hosts.register("other", LocalHost(name="other", home=str(other_home)))
+
+    async with make_app(settings, services).run_test(size=(160, 50)) as pilot:
+        screen = await open_run(pilot)
+        await pilot.press("R")
+        hosts = await query_shown(pilot, "#runs-image-input")
+        hosts.value = "other"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        question = str(pilot.app.screen.query_one("#confirm-detail").render())
+        await pilot.press("y")
+        status = screen.query_one("#run-status")
+        await wait_until(pilot, lambda: "Relaunched as " in plain(status), within=120)
+        said = plain(status)
+
+    (second,) = [run for run in ledger.read()[0] if run.id != interrupted.id]
+    copied = other_home / "runs" / "spot" / "last.pt"
+    assert "on other from its checkpoint at step 7" in question
+    assert said == f"Relaunched as {second.id} on other."
+    assert second.hosts == ("other",) and second.continues == interrupted.id
+    assert second.resumed_from == str(copied)
+    assert copied.read_bytes() == (run_dir / "last.pt").read_bytes()

@@ -1,4 +1,5 @@
-"""Ask for the picture to predict on: a path on this machine."""
+"""One line asked of the user on the run screen: the picture to predict on (a path on this
+machine), or the hosts a run is relaunched on."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from console.ui.common.literal import Label
 
 
 class ImagePathPrompt(ModalScreen[str | None]):
-    """Dismisses with the path typed (Enter) or None (Escape)."""
+    """Dismisses with the text typed (Enter) or None (Escape)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="runs.image_cancel")]
     DEFAULT_CSS = """
@@ -20,15 +21,21 @@ class ImagePathPrompt(ModalScreen[str | None]):
     ImagePathPrompt > Vertical { width: 90; max-width: 100%; height: auto; border: round $primary; padding: 1; }
     """
 
-    def __init__(self, question: str, *, default: str = "") -> None:
+    def __init__(self, question: str, *, default: str = "",
+                 placeholder: str = "an image on this machine (~/photo.jpg)",
+                 detail: str = "") -> None:  # fmt: skip
         super().__init__()
         self.question = question
         self.default = default
+        self.placeholder = placeholder
+        self.detail = detail
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.question)
-            yield Input(value=self.default, placeholder="an image on this machine (~/photo.jpg)",
+            if self.detail:
+                yield Label(self.detail, classes="prompt-detail")
+            yield Input(value=self.default, placeholder=self.placeholder,
                         id="runs-image-input")  # fmt: skip
 
     def on_mount(self) -> None:

@@ -516,25 +516,42 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
                         exit_on_error=False)  # fmt: skip
 
     def action_relaunch(self) -> None:
+        """Asks where (the run's own hosts offered; another instance or ssh alias gets the
+        checkpoint copied there first, or reads it from S3), then asks before it starts."""
         run = self.run
         if run.state not in RESUMABLE:
             self.notify(f"{run.name} is {state_text(run)}: only an interrupted run is "
                         "relaunched from its checkpoint.", title="Relaunch", severity="warning")  # fmt: skip
             return
+        if not require_writable(self.app, f"Relaunching {run.name}"):
+            return
+        step = "its latest checkpoint" if run.checkpoint_step is None else (
+            f"its checkpoint at step {run.checkpoint_step}")  # fmt: skip
+        self.app.push_screen(
+            ImagePathPrompt(
+                f"Relaunch {run.name} from {step} on:", default=", ".join(run.hosts),
+                placeholder="hosts: an instance, an ssh alias, local (several: one node each)",
+                detail="Another host gets the checkpoint copied to its run folder first.",
+            ),
+            callback=lambda hosts: self._relaunch_on(run, step, hosts),
+        )
+
+    def _relaunch_on(self, run: RunRecord, step: str, typed: str | None) -> None:
+        hosts = tuple(h.strip() for h in (typed or "").replace(",", " ").split() if h.strip())
+        if not hosts:
+            return
         runs = self.services.runs
 
         def relaunch() -> None:
             def start() -> None:
-                started = runs.relaunch(run.id)
+                started = runs.relaunch(run.id, hosts)
                 self.app.call_from_thread(self._relaunched, started)
 
             self.run_worker(start, name="run-relaunch", group="run-actions", thread=True,
                             exit_on_error=False)  # fmt: skip
 
-        step = "its latest checkpoint" if run.checkpoint_step is None else (
-            f"its checkpoint at step {run.checkpoint_step}")  # fmt: skip
         run_destructive(self.app, f"Relaunch run {run.name}", relaunch,
-                        detail=f"Starts it again on {', '.join(run.hosts)} from {step} ({run.id}).")  # fmt: skip
+                        detail=f"Starts it again on {', '.join(hosts)} from {step} ({run.id}).")  # fmt: skip
 
     def _relaunched(self, started: RunRecord) -> None:
         self._say(f"Relaunched as {started.id} on {', '.join(started.hosts)}.")
