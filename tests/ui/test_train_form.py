@@ -295,3 +295,54 @@ async def test_on_80_by_24_the_form_fits_the_terminal_with_hosts_and_train_in_si
     # Train has the focus (Enter starts), yet the first field stays in sight above it
     assert focused is train
     assert shown == {"hosts": True, "train": True, "preview": True}
+
+
+@pytest.mark.slow
+async def test_an_s3_prefix_is_copied_into_the_dataset_folder_before_the_run_starts(
+    build_app, ledger: Ledger, tiny_dataset: Path, local_home: Path, s3
+):
+    s3.create_bucket(Bucket="datasets")
+    files = sorted(p for p in tiny_dataset.rglob("*") if p.is_file())
+    for path in files:
+        s3.put_object(Bucket="datasets", Key=f"deepfashion/{path.relative_to(tiny_dataset)}",
+                      Body=path.read_bytes())  # fmt: skip
+    more = ["--width", "0.125", "--workers", "0", "--threads", "1", "--spot-watch", "off"]
+
+    async with build_app().run_test(size=(160, 50)) as pilot:
+        form = await open_form(pilot)
+        await pilot.pause()
+        form.query_one("#trainform-source").value = "s3"
+        await pilot.pause()
+        fill(form, hosts="local", cwd="~", data="data/df", s3="s3://datasets/deepfashion",
+             epochs="1", batch="4", size="64", more=shlex.join(more), name="from-s3")  # fmt: skip
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: form.started is not None, within=120)
+        started = form.started
+
+    copied = local_home / "data" / "df"
+    # every file of the prefix, byte for byte, in the folder the trainer is given
+    assert sorted(p.relative_to(copied) for p in copied.rglob("*") if p.is_file()) == [
+        p.relative_to(tiny_dataset) for p in files]
+    assert all((copied / p.relative_to(tiny_dataset)).read_bytes() == p.read_bytes()
+               for p in files)  # fmt: skip
+    (prepared,) = started.prepared
+    assert prepared.startswith(f"local: awsconsole cp s3://datasets/deepfashion/ {copied} -r")
+    assert f"({len(files)} copied, 0 already there)" in prepared
+    args = started.run.trainer_args
+    assert args[args.index("--data-root") + 1] == "data/df"
+
+
+async def test_the_s3_source_needs_an_s3_prefix(build_app, ledger: Ledger):
+    async with build_app().run_test(size=(160, 50)) as pilot:
+        form = await open_form(pilot)
+        form.query_one("#trainform-source").value = "s3"
+        fill(form, hosts="local", data="data/df", s3="")
+        await pilot.press("ctrl+s")
+        said_empty = plain(form.query_one("#trainform-error"))
+        fill(form, s3="/not/s3")
+        await pilot.press("ctrl+s")
+        said_wrong = plain(form.query_one("#trainform-error"))
+
+    assert said_empty == "S3 prefix: say which (s3://BUCKET/PREFIX/)."
+    assert said_wrong == "S3 prefix: '/not/s3' is not s3://BUCKET/PREFIX/."
+    assert ledger.read()[0] == []

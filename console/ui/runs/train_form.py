@@ -8,7 +8,10 @@ in the order typed); "all GPUs" runs torchrun with one process per GPU of each n
 The dataset is a folder on the host(s), relative to the working folder or absolute. With
 "synthetic" the form first makes a small synthetic dataset in the benchmark's layout there
 when the folder has none (``python -m trainer synth``, a job of its own on each host, waited
-for), as the demo does. The form stays open until the run has started: a mistake in a field
+for), as the demo does. With "S3 prefix" the prefix's contents are first copied into that
+folder on each host (the transfer engine: S3 to this machine directly, to a host as its
+``aws s3 cp --recursive`` job, followed to its end; files already there are skipped, names
+that would leave the folder refused). The form stays open until the run has started: a mistake in a field
 or a failure of the start is said under it, with everything typed kept. Read-only refuses
 it (and the runs backend would too).
 """
@@ -16,6 +19,7 @@ it (and the runs backend would too).
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 import shlex
 import time
 from collections.abc import Sequence
@@ -30,7 +34,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input
 
 from console.errors import ConsoleError
-from console.models import JobSpec, JobState, RunRecord, TrainDefaults, TrainRequest
+from console.models import (
+    JobSpec,
+    JobState,
+    RunRecord,
+    TrainDefaults,
+    TrainRequest,
+    TransferSpec,
+    TransferState,
+)
 from console.ui.common.failures import Failure, ReportsWorkerFailures
 from console.ui.common.literal import Label, Select, Static
 from console.ui.common.text import assemble, lines
@@ -59,6 +71,7 @@ SYNTH_TIMEOUT_SECONDS = 900.0
 GPU_CHOICES = (("One GPU (python -m trainer train)", "1"),
                ("All GPUs of each node (torchrun)", "all"))  # fmt: skip
 SOURCE_CHOICES = (("A folder on the host, as it is", "folder"),
+                  ("An S3 prefix: copied into that folder on each host first", "s3"),
                   ("Synthetic: made in that folder first when it has none", "synthetic"))  # fmt: skip
 DEFAULT_MASTER_PORT = 29500
 
@@ -71,11 +84,13 @@ class TrainFormError(ConsoleError):
 
 @dataclass(frozen=True, slots=True)
 class TrainPlan:
-    """The form's answer: the request, and ``synth_args`` when the dataset is made first."""
+    """The form's answer: the request, and ``synth_args`` when the dataset is made first or
+    ``s3_source`` (``s3://bucket/prefix/``) when it is copied from S3 first."""
 
     request: TrainRequest
     data_root: str
     synth_args: tuple[str, ...] | None = None
+    s3_source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +174,7 @@ def plan_from_fields(
     master_port: str = "",
     synth_args: Sequence[str] = SYNTH_ARGS,
     env: Sequence[tuple[str, str]] = (),
+    s3_prefix: str = "",
 ) -> TrainPlan:
     """The plan the fields describe (``env``: a re-run's environment, kept as it was and never
     shown: it may hold secrets). Raises TrainFormError naming the field that is wrong."""
@@ -209,7 +225,16 @@ def plan_from_fields(
         cwd=cwd.strip() or "~", master_addr=address, master_port=port, env=tuple(env),
     )  # fmt: skip
     synth = tuple(synth_args) if source == "synthetic" else None
-    return TrainPlan(request, data, synth)
+    s3_source = None
+    if source == "s3":
+        s3_source = s3_prefix.strip()
+        bucket = s3_source[len("s3://"):].split("/", 1)[0] if s3_source.startswith("s3://") else ""
+        if not bucket:
+            raise TrainFormError(f"S3 prefix: {s3_source!r} is not s3://BUCKET/PREFIX/."
+                                 if s3_source else "S3 prefix: say which (s3://BUCKET/PREFIX/).")  # fmt: skip
+        # the prefix's contents go into the folder, as `aws s3 cp --recursive` puts them
+        s3_source = s3_source.rstrip("/") + "/"
+    return TrainPlan(request, data, synth, s3_source)
 
 
 def started_text(started: TrainStarted) -> Text:
@@ -221,6 +246,26 @@ def started_text(started: TrainStarted) -> Text:
         f"Command: {shlex.join(run.command)}",
         f"Run folder: {run.primary.host}:{run.run_dir}",
     )  # fmt: skip
+
+
+def copy_dataset(services: Services, host: str, plan: TrainPlan) -> str:
+    """Blocking: the S3 prefix copied into the dataset folder on ``host`` (recursive; files
+    already there and the same are skipped), waited for, a host <-> S3 copy's job included;
+    what ran, as one line. Raises ConsoleError when the copy fails."""
+    request = plan.request
+    folder = posixpath.join(services.jobs.manager(host).expand(request.cwd or "~"), plan.data_root)
+    destination = folder if host == "local" else f"{host}:{folder}"
+    result = services.files.transfers.run(
+        TransferSpec(plan.s3_source or "", destination, recursive=True), follow_job=True
+    )
+    if result.state is not TransferState.DONE:
+        raise TrainFormError(f"Copying {plan.s3_source} to {destination} ended "
+                             f"{result.state.value}: {result.error or 'no reason given'}",
+                             hint="The transfer queue (Files view) shows it.")  # fmt: skip
+    copied = f"{result.files_copied} copied, {result.files_skipped} already there"
+    if result.refused:
+        copied += f", {len(result.refused)} refused (names that would leave the folder)"
+    return f"{host}: awsconsole cp {plan.s3_source} {destination} -r ({copied})"
 
 
 def make_dataset(services: Services, host: str, python: str, plan: TrainPlan) -> str:
@@ -326,6 +371,8 @@ class TrainFormScreen(ReportsWorkerFailures, ModalScreen[TrainStarted | None]):
                     with Vertical():
                         yield Label("Working folder")
                         yield Input(base.cwd or "~", id="trainform-cwd")
+                yield Label("S3 prefix (the S3 source: its contents go into the dataset folder)")
+                yield Input("", id="trainform-s3", placeholder="s3://bucket/deepfashion/")
                 with Horizontal():
                     for label, key, widget_id in (("Epochs", "--epochs", "epochs"),
                                                   ("Batch size", "--batch-size", "batch"),
@@ -387,7 +434,7 @@ class TrainFormScreen(ReportsWorkerFailures, ModalScreen[TrainStarted | None]):
             amp=self.query_one("#trainform-amp", Checkbox).value, gpus=self._choice("gpus"),
             run_dir=self._value("run-dir"), name=self._value("name"), more=self._value("more"),
             master_addr=self._value("master-addr"), master_port=self._value("master-port"),
-            synth_args=self.synth_args, env=self.base.env,
+            synth_args=self.synth_args, env=self.base.env, s3_prefix=self._value("s3"),
         )  # fmt: skip
 
     def _preview(self) -> None:
@@ -434,12 +481,15 @@ class TrainFormScreen(ReportsWorkerFailures, ModalScreen[TrainStarted | None]):
             self._say(exc.message)
             return
         self.starting = True
-        first = "Making the dataset, then starting" if plan.synth_args is not None else "Starting"
+        first = ("Making the dataset, then starting" if plan.synth_args is not None else
+                 f"Copying {plan.s3_source}, then starting" if plan.s3_source else "Starting")  # fmt: skip
         self._say(f"{first} the training on {', '.join(plan.request.hosts)}…", error=False)
         services = self.services
 
         def start() -> None:
             prepared: list[str] = []
+            if plan.s3_source:
+                prepared = [copy_dataset(services, host, plan) for host in plan.request.hosts]
             if plan.synth_args is not None:
                 python = services.runs.command(plan.request)[0]
                 prepared = [
