@@ -902,6 +902,14 @@ class RunsBackend(Protocol):
         ...
 
     @reads
+    def downloaded(self, location: str) -> list[Checkpoint]:
+        """The copies ``download`` fetched to this machine's cache from the folder
+        ``location`` (``HOST:DIR`` or ``s3://BUCKET/PREFIX/``), newest version first, each
+        with its local path as location; [] for a folder on this machine. Raises
+        CheckpointListError, HostConfigError."""
+        ...
+
+    @reads
     def checkpoints(self, location: str) -> list[Checkpoint]:
         """The checkpoints of ``HOST:RUN_DIR``, ``s3://bucket/prefix`` or a local folder (or
         one checkpoint file named there), from their JSON sidecars (``ls -la DIR; cat

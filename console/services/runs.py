@@ -183,6 +183,29 @@ class HostRuns:
         path = os.path.abspath(os.path.expanduser(place.path))
         return self._folder_checkpoints(LocalHost(), path, None)
 
+    def downloaded(self, location: str) -> list[Checkpoint]:
+        place = parse_location(location.rstrip("/") + "/last.pt", error=CheckpointListError)
+        if place.kind == LocationKind.LOCAL:
+            return []  # on this machine already: listed where it is
+        if place.kind == LocationKind.HOST and isinstance(self._host(str(place.host)), LocalHost):
+            return []
+        # the folder ``download`` puts this folder's versions in (CACHE/…/v-SIZE-MTIME/NAME)
+        root = os.path.join(self._cache_root(), "checkpoints")
+        folder = os.path.dirname(os.path.dirname(ckpts.cache_path(root, place, "0")))
+        try:
+            with os.scandir(folder) as entries:
+                versions = [entry for entry in entries if entry.name.startswith("v-")
+                            and entry.is_dir(follow_symlinks=False)]  # fmt: skip
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise CheckpointListError(f"Cannot read {folder}: {exc.strerror}.") from exc
+        versions.sort(key=lambda entry: entry.stat(follow_symlinks=False).st_mtime, reverse=True)
+        found: list[Checkpoint] = []
+        for entry in versions:
+            found.extend(self._folder_checkpoints(LocalHost(), entry.path, None))
+        return found
+
     def _folder_checkpoints(self, host: Host, path: str, label: str | None) -> list[Checkpoint]:
         folder, wanted = path, None
         if ckpts.is_checkpoint_name(path.rstrip("/").rsplit("/", 1)[-1]):

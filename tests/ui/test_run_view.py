@@ -708,3 +708,33 @@ async def test_relaunch_on_another_host_copies_the_checkpoint_there_first(
     assert second.hosts == ("other",) and second.continues == interrupted.id
     assert second.resumed_from == str(copied)
     assert copied.read_bytes() == (run_dir / "last.pt").read_bytes()
+
+
+async def test_a_checkpoint_fetched_from_s3_is_listed_with_its_copy_here(
+    build_app, ledger: Ledger, run_dir: Path, s3, tmp_path: Path
+):
+    s3.create_bucket(Bucket="ckpt")
+    for name in ("last.pt", "last.pt.json"):
+        s3.put_object(Bucket="ckpt", Key=f"runs/a/{name}", Body=(run_dir / name).read_bytes())
+    ledger.add(finished_record(run_dir, s3_uri="s3://ckpt/runs/a/"))
+    step = json.loads((run_dir / "last.pt.json").read_text())["step"]
+
+    async with build_app().run_test(size=(160, 50)) as pilot:
+        screen = await open_run(pilot)
+        s3_copy = "s3://ckpt/runs/a/last.pt"
+        await wait_until(pilot, lambda: any(c.location == s3_copy for c in screen.checkpoints))
+        before = [c.location for c in screen.checkpoints]
+        table = screen.query_one("#run-checkpoints")
+        table.move_cursor(row=before.index(s3_copy))
+        await pilot.press("d")
+        status = screen.query_one("#run-status")
+        await wait_until(pilot, lambda: "is on this machine" in plain(status), within=60)
+        await wait_until(pilot, lambda: len(screen.checkpoints) == len(before) + 1)
+        rows = {row[-1]: row for row in cell_texts(table)}
+
+    (here,) = [c for c in screen.checkpoints if c.location not in before]
+    cache = tmp_path / "cache"
+    assert Path(here.location).is_relative_to(cache) and here.name == "last.pt"
+    assert Path(here.location).read_bytes() == (run_dir / "last.pt").read_bytes()
+    assert here.step == step  # its sidecar came with it
+    assert rows[here.location][2] == str(step)  # listed with its step, where it is

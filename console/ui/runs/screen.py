@@ -184,6 +184,8 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
         #: an image of the run's dataset on this machine, offered by ``p`` ("" when none is)
         self.suggested_image = ""
         self.loading_now = False
+        #: what the last action said on the status line (kept there over the hint)
+        self._said: str | Text | None = None
         self._timer: Timer | None = None
         #: the run's first host's GPUs, streamed while the run runs (``_watch_gpus``)
         self._gpu_monitor: GpuMonitorHandle | None = None
@@ -270,6 +272,11 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
                 checkpoints.extend(runs.checkpoints(place))
             except ConsoleError as exc:
                 notes.append(f"checkpoints in {place}: {exc.message}")
+        for place in places:  # and the copies fetched here from them (d), newest first
+            try:
+                checkpoints.extend(runs.downloaded(place))
+            except ConsoleError as exc:
+                notes.append(f"copies of {place} here: {exc.message}")
         self.post_message(self.Loaded(run, records, progress, tuple(checkpoints), tuple(notes)))
 
     def _dataset_image(self, run: RunRecord) -> str:
@@ -314,8 +321,12 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
         self._show_metrics()
         self._show_checkpoints()
         status = self.query_one("#run-status", Static)
-        status.set_class(bool(message.notes), "error")
-        status.update("  ·  ".join(message.notes) if message.notes else self._hint())
+        if message.notes:
+            status.set_class(True, "error")
+            status.update("  ·  ".join(message.notes))
+        elif self._said is None:  # what an action said stays until the next one says more
+            status.set_class(False, "error")
+            status.update(self._hint())
         if self.run.finished and self._timer is not None:
             self._timer.stop()  # nothing more will be written: this was the last read
             self._timer = None
@@ -439,6 +450,7 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
         return checkpoint
 
     def _say(self, text: str | Text) -> None:
+        self._said = text
         status = self.query_one("#run-status", Static)
         status.set_class(False, "error")
         status.update(text)
@@ -460,6 +472,8 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
     def _downloaded(self, checkpoint: Checkpoint, path: str) -> None:
         self._say(f"{checkpoint.name} is on this machine: {path}")
         self.notify(f"{checkpoint.name} saved to {path}", title="Checkpoints")
+        if not self.loading_now:
+            self.action_reload()  # the copy joins the list, with its path here
 
     def action_predict(self) -> None:
         checkpoint = self._checkpoint_or_say()
