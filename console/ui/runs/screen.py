@@ -545,7 +545,9 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
             ImagePathPrompt(
                 f"Relaunch {run.name} from {step} on:", default=", ".join(run.hosts),
                 placeholder="hosts: an instance, an ssh alias, local (several: one node each)",
-                detail="Another host gets the checkpoint copied to its run folder first.",
+                detail="Another host gets the checkpoint copied to its run folder first (S3's "
+                       "when the run uploads there). A new instance: launch it with L in "
+                       "Instances, then name it here.",
             ),
             callback=lambda hosts: self._relaunch_on(run, step, hosts),
         )
