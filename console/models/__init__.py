@@ -74,6 +74,7 @@ from console.models.jobs import (
     JobSpec,
     JobState,
     JobStatus,
+    JupyterLink,
     LogChunk,
     LogWindow,
 )
@@ -140,6 +141,7 @@ __all__ = [
     "JobSpec",
     "JobState",
     "JobStatus",
+    "JupyterLink",
     "KeyPairInfo",
     "LaunchRequest",
     "LogChunk",

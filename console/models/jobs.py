@@ -161,3 +161,18 @@ class LogWindow:
     start: int
     end: int
     data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class JupyterLink:
+    """Jupyter on a host, reachable from this machine: the URL with its token (always on
+    127.0.0.1), the server's port there, and how it is reached (``forward``: the ``ssh -N
+    -L`` argv as one line, "" for a server on this machine); ``job_id`` when the console
+    started the server (a job named "jupyter")."""
+
+    target: str
+    url: str
+    server_port: int
+    local_port: int
+    forward: str = ""
+    job_id: str | None = None

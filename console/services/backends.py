@@ -21,6 +21,7 @@ from console.files.mount import Credentials, list_mounts, mount, mount_tools, un
 from console.files.unpack.runner import unpack_on_host
 from console.jobs import directory as job_directory
 from console.jobs import manager as jobs
+from console.jobs.jupyter import JupyterMissingError
 from console.models import (
     CountComparison,
     CountOptions,
@@ -29,6 +30,7 @@ from console.models import (
     Job,
     JobGroup,
     JobSpec,
+    JupyterLink,
     MountEntry,
     MountOptions,
     MountTools,
@@ -40,6 +42,7 @@ from console.models.jobspec import parse_env, template_spec
 from console.models.location import path_on_host
 from console.services import JobManagerBackend, Services, unguarded
 from console.services.guard import guard
+from console.services.jupyter import JupyterLinks
 from console.services.monitoring import HostMonitors
 from console.services.runs import HostRuns
 
@@ -58,6 +61,20 @@ class HostJobs:
 
     def __init__(self, services: Services):
         self._services = services
+        self._jupyter = JupyterLinks(services)
+        services.on_close.append(self._jupyter.close)  # its forwards end with the console
+
+    def jupyter(self, target: str, cancel: threading.Event | None = None) -> JupyterLink:
+        try:
+            return self._jupyter.open(target, cancel)
+        except JupyterMissingError as exc:
+            if self._services.demo is None:
+                raise
+            raise JupyterMissingError(
+                "The demo has no Jupyter: its instances are this machine, and no Jupyter is "
+                f"installed beside the console ({exc.message})",
+                hint="pip install jupyterlab into the console's environment, then j again.",
+            ) from exc
 
     def _guarded(self, manager: jobs.JobManager) -> Any:
         return guard(manager, JobManagerBackend, self._services._read_only_now)

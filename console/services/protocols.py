@@ -36,6 +36,7 @@ from console.models import (
     Job,
     JobGroup,
     JobSpec,
+    JupyterLink,
     KeyPairInfo,
     LaunchRequest,
     LogChunk,
@@ -522,6 +523,15 @@ class JobsBackend(Protocol):
     def manager(self, target: str) -> JobManagerBackend:
         """The jobs of one host ("local", an instance, an ssh alias) on the configured tmux
         socket. Opens no connection. Raises HostConfigError."""
+        ...
+
+    @changes("open Jupyter on {target}")
+    def jupyter(self, target: str, cancel: threading.Event | None = None) -> JupyterLink:
+        """Jupyter on ``target``: the server running there (``jupyter server list --json``),
+        else one started as a job named "jupyter" and waited for; on a host reached over
+        SSH a free local port forwarded to it (``ssh -N -L 127.0.0.1:…``, kept while the
+        console runs). The URL is on 127.0.0.1 with the token. Raises JupyterMissingError
+        (no Jupyter there), JupyterError, JobError, HostError subclasses."""
         ...
 
     @reads

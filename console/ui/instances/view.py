@@ -3,8 +3,8 @@
 Keys (each with a binding id, remappable): ``s`` sorts by the next column (``S`` reverses),
 a click on a header sorts by it, ``/`` filters over every column, ``enter`` opens the detail,
 ``U``/``X``/``B``/``delete`` start, stop, reboot, terminate (asked first, a start with its
-$/hour, typed name for terminate, refused read-only), ``c`` opens a shell and ``j`` a Jupyter port-forward in the
-real terminal, ``L`` opens the launch wizard. While any instance is pending, stopping or
+$/hour, typed name for terminate, refused read-only), ``c`` opens a shell in the real terminal, ``j`` Jupyter (found or started
+there, its port forwarded here, the URL with its token shown), ``L`` opens the launch wizard. While any instance is pending, stopping or
 shutting down, the view reloads every ``TRANSITION_INTERVAL`` seconds until all have settled.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.text import Text
@@ -25,13 +25,14 @@ from textual.widgets import Input
 from console.errors import ConsoleError
 from console.format.instances import dollars, duration, gpu_label, uptime_seconds
 from console.format.launch import start_detail
-from console.models import HourlyPrice, Instance, InstanceState, InstanceTypeInfo
+from console.models import HourlyPrice, Instance, InstanceState, InstanceTypeInfo, JupyterLink
 from console.ui.common.guards import require_writable, run_destructive
 from console.ui.common.literal import DataTable
 from console.ui.common.resource_table import Column, ResourceTable, blank_if_none
 from console.ui.common.view_base import ResourceView
 from console.ui.instances.detail import InstanceDetailScreen
 from console.ui.instances.launch_wizard import LaunchWizardScreen
+from console.ui.jobs.jupyter_link import JupyterLinkScreen
 from console.ui.runs.train_form import TrainFormScreen, TrainStarted, started_text
 
 STATE_STYLES = {
@@ -416,7 +417,27 @@ class InstancesView(ResourceView):
         self._in_terminal("shell")
 
     def action_jupyter(self) -> None:
-        self._in_terminal("jupyter")
+        """Jupyter on the instance: the server running there or one started as a job, its
+        port forwarded here (``services.jobs.jupyter``); the URL with its token in a dialog."""
+        instance = self.selected()
+        if instance is None:
+            return
+        if not require_writable(self.app, "Opening Jupyter (it may start a job)"):
+            return
+        target = instance.name or instance.id
+        jobs = self.services.jobs
+        self.notify(f"Opening Jupyter on {target}…", title="Jupyter")
+
+        def work() -> None:
+            link = jobs.jupyter(instance.id)
+            self.app.call_from_thread(self._jupyter_opened, replace(link, target=target))
+
+        self.run_worker(work, name="instances-jupyter", group="instances-terminal",
+                        thread=True, exit_on_error=False)  # fmt: skip
+
+    def _jupyter_opened(self, link: JupyterLink) -> None:
+        self.last_jupyter = link
+        self.app.push_screen(JupyterLinkScreen(link))
 
     def _in_terminal(self, purpose: str) -> None:
         instance = self.selected()

@@ -1,0 +1,72 @@
+"""``j`` on an instance in ``--demo``: its instances are this machine, so Jupyter starts here
+as a job (the jupyter_server installed beside the console) and the dialog shows its URL on
+127.0.0.1 with the token, which the server answers; read-only refuses it."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+
+import pytest
+
+from console.app import make_app
+from console.settings import JobsSettings, Settings
+from console.startup import build_services
+from console.ui.instances.view import InstancesView
+from console.ui.jobs.jupyter_link import JupyterLinkScreen
+from tests.fixtures.tmux_server import kill_tmux_server
+from tests.ui.conftest import notifications, query_shown, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+
+async def test_j_starts_jupyter_on_a_demo_instance_and_shows_its_url(demo_folder, tmp_path):
+    jobs_socket = f"awsc-jupyter-{uuid.uuid4().hex[:8]}"
+    settings = Settings.load(tmp_path / "none.toml", environ={}).with_overrides(
+        demo=True, demo_dir=str(demo_folder), refresh_interval=0,
+        jobs=JobsSettings(tmux_socket=jobs_socket),
+    )  # fmt: skip
+    services = build_services(settings)
+    app = make_app(settings, services)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            view = await query_shown(pilot, InstancesView, within=90)
+            await wait_until(pilot, lambda: view.table.row_count > 0, within=90)
+            await pilot.press("j")
+            await wait_until(pilot, lambda: isinstance(app.screen, JupyterLinkScreen), within=120)
+            link = app.screen.link
+            shown = str(app.screen.query_one("#jupyter-link").render())
+            await pilot.press("escape")
+            back = isinstance(app.screen.query_one(InstancesView), InstancesView)
+        with urllib.request.urlopen(link.url.replace("/?token=", "/api/status?token="),
+                                    timeout=10) as reply:  # fmt: skip
+            answered = json.loads(reply.read())
+    finally:
+        services.close()
+        kill_tmux_server(jobs_socket)
+
+    assert link.url.startswith("http://127.0.0.1:") and "?token=" in link.url
+    assert shown.splitlines()[0] == link.url  # the URL first, as text
+    assert link.job_id and f"Started as job {link.job_id}" in shown
+    assert "started" in answered and back
+
+
+async def test_j_is_refused_in_read_only(demo_folder, tmp_path):
+    settings = Settings.load(tmp_path / "none.toml", environ={}).with_overrides(
+        demo=True, demo_dir=str(demo_folder), refresh_interval=0, read_only=True,
+    )  # fmt: skip
+    services = build_services(settings)
+    app = make_app(settings, services)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            view = await query_shown(pilot, InstancesView, within=90)
+            await wait_until(pilot, lambda: view.table.row_count > 0, within=90)
+            await pilot.press("j")
+            await wait_until(pilot, lambda: any("read-only" in n.message
+                                                for n in notifications(app)))  # fmt: skip
+            screen = app.screen
+    finally:
+        services.close()
+
+    assert not isinstance(screen, JupyterLinkScreen)
