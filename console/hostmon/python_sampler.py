@@ -33,14 +33,29 @@ def important(mount, fstype):
         return False
     return not any(mount == p or mount.startswith(p + "/") for p in SKIP)
 
+def unescape(field):
+    # /proc/mounts writes space, tab, newline and backslash in a path as \ooo
+    out, i = bytearray(), 0
+    while i < len(field):
+        if field[i:i + 1] == b"\\" and field[i + 1:i + 4].isdigit() and len(field[i + 1:i + 4]) == 3:
+            out.append(int(field[i + 1:i + 4], 8) & 0xFF)
+            i += 4
+        else:
+            out += field[i:i + 1]
+            i += 1
+    return bytes(out)
+
 def mounts():
+    # read as bytes: a mount point is any bytes a user chose (0xff included), not UTF-8;
+    # os.fsdecode keeps such bytes as surrogates that statvfs takes back unchanged
     found = []
-    with open("/proc/mounts") as f:
+    with open("/proc/mounts", "rb") as f:
         for line in f:
             parts = line.split()
             if len(parts) > 2:
-                mount = parts[1].replace("\\040", " ")
-                if important(mount, parts[2]) and mount not in found:
+                mount = os.fsdecode(unescape(parts[1]))
+                fstype = parts[2].decode("ascii", "replace")
+                if important(mount, fstype) and mount not in found:
                     found.append(mount)
     for path in extra:
         path = os.path.expanduser(path)

@@ -89,7 +89,12 @@ def assert_shown_literally(app, *names: str) -> None:
 
 
 async def until_shown(pilot, *names: str) -> None:
-    await wait_until(pilot, lambda: all(visible(name) in drawn(pilot.app)[0] for name in names))
+    try:
+        await wait_until(pilot, lambda: all(visible(name) in drawn(pilot.app)[0] for name in names))
+    except AssertionError as exc:  # say which name is missing, and what the screen shows
+        text = drawn(pilot.app)[0]
+        missing = [visible(name) for name in names if visible(name) not in text]
+        raise AssertionError(f"{exc}; not on the screen: {missing!r}; the screen:\n{text}") from None
     assert_shown_literally(pilot.app, *names)
 
 

@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 
 from console.app import make_app
+from console.ui.common.confirm import ConfirmScreen
 from tests.ui.conftest import wait_until
 
 pytestmark = pytest.mark.timeout(180)
@@ -45,6 +46,13 @@ def test_confirm_dialog_with_typed_name(snap_compare, stable_app):
             detail="The instance and its root volume are deleted.",
             typed_confirmation="fashion-train",
         )
+
+        def asking() -> bool:  # the dialog up, its field focused (the cursor is in the picture)
+            screen = pilot.app.screen
+            return isinstance(screen, ConfirmScreen) and pilot.app.focused is not None and (
+                pilot.app.focused.id == "confirm-typed")
+
+        await wait_until(pilot, asking)
         await pilot.pause()
 
     assert snap_compare(stable_app, run_before=ask, terminal_size=(100, 24))
