@@ -1027,3 +1027,13 @@ class RunsBackend(Protocol):
         one), recorded as a continuation of it. Raises what ``relaunch_request`` and
         ``train`` raise, TransferError."""
         ...
+
+    @changes("relaunch run {reference!r} on the new instance {instance_id}")
+    def relaunch_on_new_instance(
+        self, reference: str, instance_id: str, *, cancel: threading.Event | None = None,
+        timeout: float = 900.0, poll: float = 2.0,
+    ) -> RunRecord:
+        """``relaunch`` on an instance just launched (the launch wizard's): waits until it
+        runs, then retries while its SSH does not answer yet, up to ``timeout`` seconds.
+        Raises RunError (gone, not running in time), what ``relaunch`` raises."""
+        ...

@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -20,7 +21,7 @@ from typing import Any
 
 import platformdirs
 
-from console.errors import ConsoleError, HostError, JobNotFoundError
+from console.errors import ConsoleError, HostError, HostUnreachableError, JobNotFoundError
 from console.hosts.base import Host
 from console.hosts.local import LocalHost
 from console.models import (
@@ -56,6 +57,8 @@ from console.services.bundle import Services, unguarded
 REFRESH_WORKERS = 8
 #: seconds a git question on a host may take
 GIT_TIMEOUT = 15.0
+#: how long a relaunch waits for a new instance to run and answer SSH
+NEW_INSTANCE_SECONDS = 900.0
 _COMMIT = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?\Z")
 #: the instance states in which a host that does not answer is gone for good
 GONE = (InstanceState.TERMINATED, InstanceState.SHUTTING_DOWN, InstanceState.STOPPED,
@@ -547,6 +550,34 @@ class HostRuns:
                            hint="Runs started from the train form's demo defaults watch it.")  # fmt: skip
         demo.announce_interruption(instance)
         return instance
+
+    def relaunch_on_new_instance(
+        self,
+        reference: str,
+        instance_id: str,
+        *,
+        cancel: threading.Event | None = None,
+        timeout: float = NEW_INSTANCE_SECONDS,
+        poll: float = 2.0,
+    ) -> RunRecord:
+        deadline = time.monotonic() + timeout
+        cancel = cancel or threading.Event()
+        while True:  # the instance running first (a fresh one is pending for a while)
+            found = [i for i in self._services.ec2.list_instances() if i.id == instance_id]
+            if not found or found[0].state in (InstanceState.TERMINATED,
+                                                InstanceState.SHUTTING_DOWN):  # fmt: skip
+                raise RunError(f"Instance {instance_id} is gone: nothing to relaunch on.")
+            if found[0].state is InstanceState.RUNNING:
+                break
+            if time.monotonic() > deadline or cancel.wait(poll):
+                raise RunError(f"Instance {instance_id} is still {found[0].state.value} after "
+                               f"{timeout:.0f} s.", hint=f"Relaunch on it later: R, {instance_id}.")  # fmt: skip
+        while True:  # then its SSH: a booting instance refuses connections for a minute or two
+            try:
+                return self.relaunch(reference, (instance_id,))
+            except HostUnreachableError:
+                if time.monotonic() > deadline or cancel.wait(poll):
+                    raise
 
     def relaunch(self, reference: str, hosts: Sequence[str] = ()) -> RunRecord:
         run = self.refresh(reference)

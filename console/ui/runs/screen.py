@@ -60,6 +60,7 @@ from console.ui.common.footer import ConsoleFooter
 from console.ui.common.guards import require_writable, run_destructive
 from console.ui.common.literal import DataTable, Static
 from console.ui.common.text import assemble
+from console.ui.instances.launch_wizard import LaunchWizardScreen
 from console.ui.runs.chart import RunChart
 from console.ui.runs.image_prompt import ImagePathPrompt
 from console.ui.runs.prediction import PredictionScreen
@@ -546,8 +547,8 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
                 f"Relaunch {run.name} from {step} on:", default=", ".join(run.hosts),
                 placeholder="hosts: an instance, an ssh alias, local (several: one node each)",
                 detail="Another host gets the checkpoint copied to its run folder first (S3's "
-                       "when the run uploads there). A new instance: launch it with L in "
-                       "Instances, then name it here.",
+                       "when the run uploads there). new: launch a new instance with the "
+                       "wizard, then relaunch on it once it runs.",
             ),
             callback=lambda hosts: self._relaunch_on(run, step, hosts),
         )
@@ -555,6 +556,10 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
     def _relaunch_on(self, run: RunRecord, step: str, typed: str | None) -> None:
         hosts = tuple(h.strip() for h in (typed or "").replace(",", " ").split() if h.strip())
         if not hosts:
+            return
+        if hosts == ("new",):  # a new instance: the launch wizard first
+            self.app.push_screen(LaunchWizardScreen(self.services),
+                                 callback=lambda launched: self._relaunch_on_new(run, step, launched))  # fmt: skip
             return
         runs = self.services.runs
 
@@ -568,6 +573,26 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
 
         run_destructive(self.app, f"Relaunch run {run.name}", relaunch,
                         detail=f"Starts it again on {', '.join(hosts)} from {step} ({run.id}).")  # fmt: skip
+
+    def _relaunch_on_new(self, run: RunRecord, step: str, instance_id: str | None) -> None:
+        if not instance_id:
+            return
+        runs = self.services.runs
+
+        def relaunch() -> None:
+            self._say(f"Waiting for {instance_id} to run and answer SSH, then relaunching…")
+
+            def start() -> None:
+                cancel = get_current_worker().cancelled_event
+                started = runs.relaunch_on_new_instance(run.id, instance_id, cancel=cancel)
+                self.app.call_from_thread(self._relaunched, started)
+
+            self.run_worker(start, name="run-relaunch", group="run-actions", thread=True,
+                            exit_on_error=False)  # fmt: skip
+
+        run_destructive(self.app, f"Relaunch run {run.name}", relaunch,
+                        detail=f"Starts it again on the new instance {instance_id} from {step} "
+                               f"({run.id}), once it runs.")  # fmt: skip
 
     def _relaunched(self, started: RunRecord) -> None:
         self._say(f"Relaunched as {started.id} on {', '.join(started.hosts)}.")
