@@ -364,6 +364,11 @@ def case_jobs_start(w: World) -> None:
     assert not canary.exists() and w.job_ids() == [] and w.sessions() == []
 
 
+def case_jupyter(w: World) -> None:
+    refused(lambda: w.services.jobs.jupyter("local"), "open Jupyter on local")
+    assert w.job_ids() == [] and w.sessions() == []  # no server was started as a job
+
+
 def case_control_group(w: World) -> None:
     group, members = w.group(("sleep", "600"))
     for action in ("interrupt", "kill"):
@@ -466,6 +471,7 @@ CASES: dict[tuple[str, str], Callable[[World], None]] = {
     ("JobManagerBackend", "forget"): case_manager_forget,
     ("JobManagerBackend", "discard"): case_manager_discard,
     ("JobsBackend", "start"): case_jobs_start,
+    ("JobsBackend", "jupyter"): case_jupyter,
     ("JobsBackend", "control_group"): case_control_group,
     ("JobsBackend", "forget_group"): case_forget_group,
     ("JobsBackend", "rerun_group"): case_rerun_group,

@@ -142,3 +142,24 @@ def test_host_to_s3_runs_as_a_job_on_the_host(s3, aws_endpoint, local_host, loca
     back = engine.run(TransferSpec("s3://data/models/model.pt", "box:~/copy.pt"))
     assert wait_for_job(local_jobs, back.job_id).status.exit_code == 0
     assert local_host.read_range("~/copy.pt") == b"weights" * 1000
+
+
+def test_the_bucket_root_takes_a_file_and_gives_back_every_object(engine, s3, tmp_path):
+    # `cp FILE s3://bucket/` once sent head-object an empty key ("Parameter validation failed")
+    note = tmp_path / "note.txt"
+    note.write_bytes(b"to the bucket's root\n")
+    up = engine.run(TransferSpec(str(note), "s3://data/"))
+    s3.put_object(Bucket="data", Key="deep/er.txt", Body=b"below")
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    down = engine.run(TransferSpec("s3://data/", f"{whole}/", recursive=True))
+    with pytest.raises(TransferError, match="no-such-bucket"):
+        engine.run(TransferSpec(str(note), "s3://no-such-bucket/"))
+
+    assert up.state is TransferState.DONE
+    assert s3.get_object(Bucket="data", Key="note.txt")["Body"].read() == note.read_bytes()
+    assert down.state is TransferState.DONE and down.files_copied == 2
+    # the bucket's root copied into a folder is named by its bucket, as `cp -r src dst/` is
+    copied = sorted(str(p.relative_to(whole)) for p in whole.rglob("*") if p.is_file())
+    assert copied == ["data/deep/er.txt", "data/note.txt"]
+    assert (whole / "data" / "deep" / "er.txt").read_bytes() == b"below"

@@ -55,3 +55,31 @@ async def test_a_g5_instance_shows_the_a10g_recording_labelled_as_one(demo_folde
             assert "NVIDIA A10G" in str(app.screen.query_one("#gpu-models").render())
     finally:
         services.close()
+
+
+async def test_the_demo_gpu_view_opens_on_a_gpu_instance_not_this_machine(demo_folder, tmp_path):
+    settings = Settings.load(tmp_path / "none.toml", environ={}).with_overrides(
+        demo=True, demo_dir=str(demo_folder), refresh_interval=0
+    )
+    services = build_services(settings)
+    app = make_app(settings, services)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await query_shown(pilot, InstancesView, within=90)
+            await pilot.press("4")
+            view = await query_shown(pilot, GpuView, within=90)
+
+            def state() -> str:
+                return str(app.screen.query_one("#gpu-state").render())
+
+            await until(pilot, lambda: "recording of a real NVIDIA" in state(), shown=state)
+            watched = view.instances[view.target]
+            await pilot.press("1")
+            await pilot.press("4")  # back: the demo's pick is not made again over this one
+            await pilot.pause(0.5)
+            again = view.target
+    finally:
+        services.close()
+
+    assert watched.type[:1] in ("g", "p") and view.picked
+    assert again == watched.id

@@ -527,6 +527,8 @@ async def test_re_run_opens_the_train_form_with_the_run_settings_and_a_new_folde
         await pilot.press("R")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, TrainFormScreen))
         form = pilot.app.screen
+        await query_shown(pilot, "#trainform-start")  # the form built to its last button
+        await pilot.pause()
         fields = {key: form.query_one(f"#trainform-{key}").value
                   for key in ("hosts", "cwd", "data", "epochs", "batch", "lr", "size", "name",
                               "more", "run-dir", "gpus", "source", "amp")}  # fmt: skip

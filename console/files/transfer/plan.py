@@ -87,7 +87,8 @@ def plan_copy(
 def _plan_folder(
     source: Endpoint, destination: Endpoint, target, into_folder: bool, refuse: Refuse
 ) -> list[FilePlan]:
-    name = basename(source.path)
+    # a bucket's root (s3://BUCKET/) is named by its bucket, as a folder by its own name
+    name = basename(source.path) if source.path.strip("/") else getattr(source, "bucket", "")
     # a side without folders (S3) takes a trailing "/" alone as "into"
     inside = into_folder and (target is not None or not destination.has_folders)
     if inside:

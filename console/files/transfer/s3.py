@@ -183,6 +183,14 @@ def list_objects(client: Any, bucket: str, prefix: str) -> list[tuple[str, int]]
     return found
 
 
+def check_bucket(client: Any, bucket: str) -> None:
+    """The bucket answers a listing (one key at most). Raises TransferError naming why not."""
+    try:
+        client.list_objects_v2(Bucket=bucket, MaxKeys=1)
+    except (ClientError, BotoCoreError) as exc:
+        raise s3_error(exc, f"Cannot list s3://{bucket}/") from exc
+
+
 def object_size(client: Any, bucket: str, key: str) -> int | None:
     """The object's size, or None when there is no such object."""
     try:

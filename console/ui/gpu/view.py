@@ -127,6 +127,8 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
         self.gpu_settings = services.settings.gpu
         #: what ``services.hosts.host_for`` is asked for: "local", an instance id or an alias
         self.target = LOCAL
+        #: whether the user chose a host in the picker (the demo's first pick is then left alone)
+        self.picked = False
         self.is_active = False
         #: True from choosing a host until the view is left (monitors starting or running)
         self.watching = False
@@ -215,6 +217,8 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
         self.draw()
 
     def on_gpu_host_picker_picked(self, message: GpuHostPicker.Picked) -> None:
+        if message.target != self.target:
+            self.picked = True
         if message.target != self.target or not self.watching:
             self.watch_host(message.target)
 
@@ -310,9 +314,19 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
         if self.last_failure is not None:
             self.last_failure, self.failure_note = None, ""
         self.query_one(GpuHostPicker).set_instances(message.instances)
+        demo_pick = self._demo_gpu_instance(message.instances)
+        if demo_pick is not None:  # the demo's GPUs are its instances' (this machine has none)
+            self.query_one(GpuHostPicker).choose(demo_pick.id)
         if self.detector is not None:
             self.detector.price_per_hour = self.prices.get(self.target)
             self.detector.host = self.host_label
+
+    def _demo_gpu_instance(self, running: list[Instance]) -> Instance | None:
+        """In the demo, before the user picks a host: its first running instance of a GPU
+        family (g…, p…: they replay recorded GPUs), shown instead of this machine."""
+        if self.services.demo is None or self.picked or self.target != LOCAL:
+            return None
+        return next((i for i in running if i.type[:1] in ("g", "p")), None)
 
     # -- drawing (reads snapshots only) ---------------------------------------------------
 

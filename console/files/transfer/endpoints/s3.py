@@ -34,6 +34,10 @@ from console.files.transfer.errors import TransferError
 OBJECT_MODE = 0o644
 
 
+def folder_prefix(path: str) -> str:
+    """The key prefix of the "folder" ``path``: ``a/b`` -> ``a/b/``; the bucket's root -> ""."""
+    return path.rstrip("/") + "/" if path.strip("/") else ""
+
 class S3Endpoint(Endpoint):
     """The key or prefix ``path`` in ``bucket``; ``client_factory()`` gives the boto3 client
     (None: there is no AWS session, and using the endpoint says so)."""
@@ -73,18 +77,22 @@ class S3Endpoint(Endpoint):
 
     def stat(self, path: str) -> Entry | None:
         """``aws s3api head-object`` (a file), else ``aws s3 ls s3://BUCKET/PATH/`` (a
-        "folder": keys below it). Raises TransferError."""
+        "folder": keys below it). The bucket's root (``s3://BUCKET/``) is a folder, empty or
+        not, once the bucket answers. Raises TransferError."""
+        if not path.strip("/"):
+            transfer_s3.check_bucket(self.client, self.bucket)
+            return Entry(EntryKind.FOLDER, 0, 0o755, 0.0)
         size = transfer_s3.object_size(self.client, self.bucket, path)
         if size is not None:
             return Entry(EntryKind.FILE, size, OBJECT_MODE, 0.0)
-        if transfer_s3.list_objects(self.client, self.bucket, path.rstrip("/") + "/"):
+        if transfer_s3.list_objects(self.client, self.bucket, folder_prefix(path)):
             return Entry(EntryKind.FOLDER, 0, 0o755, 0.0)
         return None
 
     def walk(self, root: str, refuse: Refuse) -> list[ListedFile]:
         """``aws s3 ls --recursive s3://BUCKET/ROOT/``, folder markers (keys ending in
         ``/``) left out. Raises TransferError."""
-        prefix = root.rstrip("/") + "/"
+        prefix = folder_prefix(root)
         return [
             ListedFile(key[len(prefix) :], size, OBJECT_MODE, 0.0)
             for key, size in transfer_s3.list_objects(self.client, self.bucket, prefix)
