@@ -38,7 +38,7 @@ def test_the_console_and_cli_calls_share_one_demo_endpoint(
         "env", f"AWSCONSOLE_DEMO_DIR={demo_folder}", f"AWSCONSOLE_CONFIG={config}",
         "TERM=xterm-256color", installed_awsconsole(), "--demo",
     ])  # fmt: skip
-    started = tmux(tmux_socket, "new-session", "-d", "-s", "demo", "-x", "120", "-y", "36",
+    started = tmux(tmux_socket, "new-session", "-d", "-s", "demo", "-x", "80", "-y", "24",
                    command)  # fmt: skip
     assert started.returncode == 0, started.stderr
     upload = tmp_path / "shared-by-cli.txt"

@@ -51,7 +51,7 @@ def test_a_spot_notice_from_the_demo_key_is_recovered_from_the_checkpoint(
         "env", f"AWSCONSOLE_DEMO_DIR={demo_folder}", f"AWSCONSOLE_CONFIG={config}",
         "TERM=xterm-256color", installed_awsconsole(), "--demo",
     ])  # fmt: skip
-    started = tmux(tmux_socket, "new-session", "-d", "-s", "demo", "-x", "120", "-y", "36",
+    started = tmux(tmux_socket, "new-session", "-d", "-s", "demo", "-x", "80", "-y", "24",
                    command)  # fmt: skip
     assert started.returncode == 0, started.stderr
     try:
@@ -77,7 +77,8 @@ def test_a_spot_notice_from_the_demo_key_is_recovered_from_the_checkpoint(
         press(tmux_socket, "Enter")  # on its own instance, offered
         shown(tmux_socket, "the relaunch question", "Relaunch run demo")
         press(tmux_socket, "y")
-        shown(tmux_socket, "the relaunch", "Relaunched as run-", within=300)
+        # (the status corner wraps before the new run's id)
+        shown(tmux_socket, "the relaunch", "Relaunched as", within=300)
         wait_for("the relaunched trainer's start", lambda: len(ledger_runs(ledger)) == 2 and any(
             '"resumed_from": "' in line for line in
             (Path(ledger_runs(ledger)[1]["run_dir"]) / "metrics.jsonl").read_text().splitlines()

@@ -39,14 +39,16 @@ def wait_for(what: str, check: Callable[[], bool], *, within: float = 90.0) -> N
 
 
 @pytest.mark.slow
-def test_demo_shows_the_fleet_and_quits_cleanly(tmux_socket: str, tmp_path: Path):
+def test_demo_shows_the_fleet_and_quits_cleanly(
+    tmux_socket: str, tmp_path: Path, demo_folder: Path
+):  # demo_folder: the endpoint outlives the console by design; the fixture stops it after
     status_file = tmp_path / "exit-status"
     config = tmp_path / "config.toml"
     config.write_text("refresh_interval = 60\n", encoding="utf-8")
     command = shlex.join(
         [
             "env",
-            f"AWSCONSOLE_DEMO_DIR={tmp_path / 'demo'}",
+            f"AWSCONSOLE_DEMO_DIR={demo_folder}",
             f"AWSCONSOLE_CONFIG={config}",
             "TERM=xterm-256color",
             installed_awsconsole(),

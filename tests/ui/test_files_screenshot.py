@@ -23,6 +23,7 @@ from console.settings import Settings
 from console.startup import build_services
 from console.ui.files.count_panel import CountPanel
 from console.ui.files.view import FilesView
+from tests.fixtures.demo_endpoint import stop_demo
 from tests.ui.conftest import query_shown, wait_until
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -54,6 +55,7 @@ async def draw(folder: Path, workdir: Path) -> tuple[Path, object]:
             return folder / "files.svg", panel.last_count
     finally:
         services.close()
+        stop_demo(workdir / "demo")  # its endpoint would otherwise run on until the session ends
 
 
 @pytest.mark.slow

@@ -24,6 +24,7 @@ from console.ui.gpu.device_list import GpuList
 from console.ui.gpu.host_panel import HostPanel
 from console.ui.gpu.host_picker import GpuHostPicker
 from console.ui.gpu.view import GpuView
+from tests.fixtures.demo_endpoint import stop_demo
 from tests.fixtures.nvidia_smi import make_standin
 from tests.ui.conftest import query_shown
 
@@ -68,6 +69,7 @@ async def draw(folder: Path, workdir: Path) -> Path:
             app.save_screenshot("gpu.svg", str(folder))
     finally:
         services.close()
+        stop_demo(workdir / "demo")  # its endpoint would otherwise run on until the session ends
     return folder / "gpu.svg"
 
 

@@ -15,6 +15,7 @@ import pytest
 from console.app import make_app
 from console.ui.account.aws_target import AwsTargetScreen
 from console.ui.main_screen import MainScreen
+from tests.fixtures.demo_endpoint import stop_demo
 from tests.ui.conftest import cell_texts, launch, notifications, query_shown, wait_until
 
 pytestmark = pytest.mark.timeout(120)
@@ -298,6 +299,7 @@ async def test_demo_offers_its_profile_and_switches_region_on_its_endpoint(tmp_p
             assert app.sub_title.startswith(f"demo · {DEMO_REGION}")
     finally:
         services.close()
+        stop_demo(tmp_path / "demo")  # its endpoint would otherwise run until the session ends
 
 
 async def test_a_bucket_being_browsed_is_left_when_the_region_changes(aws_files, aws_endpoint, bare_app):

@@ -133,6 +133,16 @@ class DataTable(_DataTable):
     """Textual's DataTable; a str cell, row label or column label is one line of literal
     text (Textual reads it as markup)."""
 
+    def _update_dimensions(self, new_rows) -> None:  # type: ignore[no-untyped-def]
+        # DataTable widens auto-width columns on its idle pass after rows are added, and
+        # caches drawn lines by its update count, not by column widths: a frame drawn
+        # between add_row and that pass stayed cached at the labels' widths ("acct" for
+        # "acct-bucket", "[bold r" for an archive's name, until the next change of rows).
+        # Every table drops those lines once the widths are known.
+        super()._update_dimensions(new_rows)
+        self._clear_caches()
+        self.refresh()
+
     def add_column(
         self,
         label: Any,

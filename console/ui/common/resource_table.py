@@ -44,15 +44,6 @@ class ResourceTable(DataTable, Generic[Item]):
         self._keys: list[str] = []
         self._cells: list[tuple[str | Text, ...]] = []
 
-    def _update_dimensions(self, new_rows) -> None:  # type: ignore[no-untyped-def]
-        # DataTable widens auto-width columns on its idle pass after rows are added, and
-        # caches drawn lines by its update count, not by column widths: a frame drawn
-        # between add_row and that pass stayed cached at the labels' widths ("acct" for
-        # "acct-bucket" until the next change of rows). Drop those lines once widths are known.
-        super()._update_dimensions(new_rows)
-        self._clear_caches()
-        self.refresh()
-
     def on_mount(self) -> None:
         for column in self.columns_spec:
             self.add_column(column.label, key=column.key, width=column.width)

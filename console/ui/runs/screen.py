@@ -122,9 +122,10 @@ def summary_text(run: RunRecord, progress: RunProgress | None) -> Text:
 def head_text(run: RunRecord) -> Text:
     style = {RunState.RUNNING: "bold green", RunState.FAILED: "bold red",
              RunState.INTERRUPTED: "bold yellow", RunState.LOST: "bold magenta"}.get(run.state, "green")  # fmt: skip
+    # the state right after the name: an 80-column head cuts the end of the line, never it
     return assemble(
-        (run.name, "bold"), "  ", run.id, "  on ", ", ".join(run.hosts), "  ",
-        (state_text(run), style), "  ", f"{run.primary.host}:{run.run_dir}",
+        (run.name, "bold"), "  ", (state_text(run), style), "  ", run.id, "  on ",
+        ", ".join(run.hosts), "  ", f"{run.primary.host}:{run.run_dir}",
     )  # fmt: skip
 
 
