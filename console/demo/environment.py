@@ -28,7 +28,7 @@ from console.demo.metadata import NAME as METADATA_NAME
 from console.demo.metadata import PREFIX as METADATA_PREFIX
 from console.demo.seeding import CHECKPOINT_BUCKET, DATASET_BUCKET, DEMO_CREDENTIALS, FLEET
 from console.demo.state import demo_dir_of, prepare_demo_dir
-from console.errors import ConsoleError, HostConfigError
+from console.errors import ConsoleError, HostConfigError, HostUnreachableError
 from console.hosts.local import LocalHost
 from console.models import Instance
 from console.runs.local_python import console_environment
@@ -217,8 +217,24 @@ def demo_host_factory(
         home = demo.home_for(name)
         recording = recording_for(found.type)
         bin_dir = install_standin(demo.sandbox) if recording is not None else None
-        host = DemoInstanceHost(name, home, bin_dir=bin_dir, recording=recording)
+        host = DemoInstanceHost(
+            name, home, bin_dir=bin_dir, recording=recording, state=state_of(found.id, name)
+        )
         host.env.update(environment)
         return host
+
+    def state_of(instance_id: str, name: str) -> Callable[[], str | None]:
+        """The instance's state now, on the endpoint (None when it is gone)."""
+
+        def state() -> str | None:
+            try:
+                known = list_instances()
+            except ConsoleError as exc:  # the endpoint itself is gone: so is the instance
+                raise HostUnreachableError(
+                    f"{name}: the demo endpoint does not answer ({exc.message})."
+                ) from exc
+            return next((str(i.state) for i in known if i.id == instance_id), None)
+
+        return state
 
     return factory
