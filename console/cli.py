@@ -40,6 +40,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "checkpoints",
     "predict",
     "relaunch",
+    "jupyter",
     "demo",
 )
 #: with --demo, these read the dataset bucket's contents and so wait until it is filled

@@ -13,7 +13,9 @@ import pytest
 from console.app import make_app
 from console.settings import JobsSettings, Settings
 from console.startup import build_services
+from console.ui.gpu.view import GpuView
 from console.ui.instances.view import InstancesView
+from console.ui.jobs.view import JobsView
 from console.ui.jobs.jupyter_link import JupyterLinkScreen
 from tests.fixtures.tmux_server import kill_tmux_server
 from tests.ui.conftest import notifications, query_shown, wait_until
@@ -70,3 +72,50 @@ async def test_j_is_refused_in_read_only(demo_folder, tmp_path):
         services.close()
 
     assert not isinstance(screen, JupyterLinkScreen)
+
+
+async def test_j_in_the_gpu_and_jobs_views_opens_jupyter_on_their_host(demo_folder, tmp_path):
+    """The GPU view's host (a demo GPU instance) first: Jupyter starts there as a job; then
+    that job's row in the Jobs view: ``j`` finds the same server running."""
+    jobs_socket = f"awsc-jupyter-{uuid.uuid4().hex[:8]}"
+    settings = Settings.load(tmp_path / "none.toml", environ={}).with_overrides(
+        demo=True, demo_dir=str(demo_folder), refresh_interval=0,
+        jobs=JobsSettings(tmux_socket=jobs_socket),
+    )  # fmt: skip
+    services = build_services(settings)
+    app = make_app(settings, services)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await query_shown(pilot, InstancesView, within=90)
+            await pilot.press("4")
+            gpu = await query_shown(pilot, GpuView, within=90)
+            await wait_until(pilot, lambda: gpu.target in gpu.instances, within=90)
+            host = gpu.host_label
+            await pilot.press("j")
+            await wait_until(pilot, lambda: isinstance(app.screen, JupyterLinkScreen), within=120)
+            from_gpu = app.screen.link
+            copied = app.clipboard
+            await pilot.press("escape")
+            await pilot.press("3")
+            jobs = await query_shown(pilot, JobsView, within=30)
+
+            def jupyter_row() -> bool:
+                return any(getattr(r, "spec", None) and r.spec.name == "jupyter"
+                           and r.host == host for r in jobs.table.items)  # fmt: skip
+
+            await wait_until(pilot, jupyter_row, within=60)
+            [index] = [i for i, r in enumerate(jobs.table.items) if getattr(r, "spec", None)
+                       and r.spec.name == "jupyter"]  # fmt: skip
+            jobs.table.move_cursor(row=index)
+            await pilot.press("j")
+            await wait_until(pilot, lambda: isinstance(app.screen, JupyterLinkScreen), within=120)
+            from_jobs = app.screen.link
+            shown = str(app.screen.query_one("#jupyter-link").render())
+    finally:
+        services.close()
+        kill_tmux_server(jobs_socket)
+
+    assert from_gpu.target == host and from_gpu.job_id  # started on the GPU view's host
+    assert copied == from_gpu.url  # on the clipboard as the dialog opened (OSC 52)
+    assert from_jobs.url == from_gpu.url and from_jobs.job_id is None  # found, not started
+    assert "It was running already." in shown

@@ -41,6 +41,7 @@ from console.ui.gpu.doctor import DoctorScreen
 from console.ui.gpu.host_panel import HostPanel
 from console.ui.gpu.host_picker import LOCAL, GpuHostPicker
 from console.ui.gpu.processes import GpuProcessTable
+from console.ui.jobs.jupyter_link import open_jupyter
 
 if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
     from console.services import GpuMonitorHandle, HostSamplerHandle, IdleDetecting, Services
@@ -89,6 +90,10 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
             "Stop idle",
             id="gpu.stop_idle",
             tooltip="Stop the instance whose GPUs sit idle (asks first; refused read-only)",
+        ),
+        Binding(
+            "j", "jupyter", "Jupyter", id="gpu.jupyter",
+            tooltip="Jupyter on this host: its URL with the token, the port forwarded",
         ),
         Binding(
             "a",
@@ -387,6 +392,10 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
             f"{len(snapshot.processes)} process{'es' if len(snapshot.processes) != 1 else ''}"
             f" · updated {stamp} · every {self.gpu_settings.interval_ms} ms{source}"
         )
+
+    def action_jupyter(self) -> None:
+        """Jupyter on the host watched here."""
+        open_jupyter(self, self.target, self.host_label)
 
     # -- idle GPUs -------------------------------------------------------------------------
 

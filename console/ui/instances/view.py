@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
@@ -25,14 +25,14 @@ from textual.widgets import Input
 from console.errors import ConsoleError
 from console.format.instances import dollars, duration, gpu_label, uptime_seconds
 from console.format.launch import start_detail
-from console.models import HourlyPrice, Instance, InstanceState, InstanceTypeInfo, JupyterLink
+from console.models import HourlyPrice, Instance, InstanceState, InstanceTypeInfo
 from console.ui.common.guards import require_writable, run_destructive
 from console.ui.common.literal import DataTable
 from console.ui.common.resource_table import Column, ResourceTable, blank_if_none
 from console.ui.common.view_base import ResourceView
 from console.ui.instances.detail import InstanceDetailScreen
 from console.ui.instances.launch_wizard import LaunchWizardScreen
-from console.ui.jobs.jupyter_link import JupyterLinkScreen
+from console.ui.jobs.jupyter_link import open_jupyter
 from console.ui.runs.train_form import TrainFormScreen, TrainStarted, started_text
 
 STATE_STYLES = {
@@ -417,27 +417,10 @@ class InstancesView(ResourceView):
         self._in_terminal("shell")
 
     def action_jupyter(self) -> None:
-        """Jupyter on the instance: the server running there or one started as a job, its
-        port forwarded here (``services.jobs.jupyter``); the URL with its token in a dialog."""
+        """Jupyter on the instance, its URL with the token in a dialog (``open_jupyter``)."""
         instance = self.selected()
-        if instance is None:
-            return
-        if not require_writable(self.app, "Opening Jupyter (it may start a job)"):
-            return
-        target = instance.name or instance.id
-        jobs = self.services.jobs
-        self.notify(f"Opening Jupyter on {target}…", title="Jupyter")
-
-        def work() -> None:
-            link = jobs.jupyter(instance.id)
-            self.app.call_from_thread(self._jupyter_opened, replace(link, target=target))
-
-        self.run_worker(work, name="instances-jupyter", group="instances-terminal",
-                        thread=True, exit_on_error=False)  # fmt: skip
-
-    def _jupyter_opened(self, link: JupyterLink) -> None:
-        self.last_jupyter = link
-        self.app.push_screen(JupyterLinkScreen(link))
+        if instance is not None:
+            open_jupyter(self, instance.id, instance.name or instance.id)
 
     def _in_terminal(self, purpose: str) -> None:
         instance = self.selected()

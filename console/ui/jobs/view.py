@@ -36,6 +36,7 @@ from console.ui.common.resource_table import Column, ResourceTable
 from console.ui.common.text import ansi_line
 from console.ui.common.view_base import ResourceView
 from console.ui.jobs.form import JobFormScreen, JobRequest, fields_of
+from console.ui.jobs.jupyter_link import open_jupyter
 from console.ui.jobs.log_viewer import LogSource, LogViewerScreen
 from console.ui.jobs.node_picker import NodePickerScreen
 
@@ -139,6 +140,10 @@ class JobsView(ResourceView):
             tooltip="Show or hide the nodes of a multi-node group (Enter too)",
         ),
         Binding("a", "attach", "Attach", id="jobs.attach", tooltip="tmux attach (detach returns)"),
+        Binding(
+            "j", "jupyter", "Jupyter", id="jobs.jupyter",
+            tooltip="Jupyter on the job's host: its URL with the token, the port forwarded",
+        ),
         Binding("c", "interrupt", "Ctrl-C", id="jobs.interrupt", tooltip="Send Ctrl-C to the job"),
         Binding("k", "kill", "Kill", id="jobs.kill", tooltip="End the job (asks first)"),
         Binding("R", "rerun", "Re-run", id="jobs.rerun", tooltip="Start the same command again"),
@@ -200,6 +205,14 @@ class JobsView(ResourceView):
         return text
 
     # -- the row under the cursor --------------------------------------------------------
+
+    def action_jupyter(self) -> None:
+        """Jupyter on the selected job's host (a group's: node 0's)."""
+        row = self.selected
+        if row is None:
+            return
+        host = row.members[0].host if isinstance(row, JobGroup) else row.host
+        open_jupyter(self, host, host)
 
     @property
     def selected(self) -> Row | None:
