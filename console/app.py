@@ -1,9 +1,10 @@
 """``make_app(settings, services)``: the one factory for the CLI, Pilot tests and snapshots.
 
 The app owns what is global: the quit and read-only keys, the user's keymap, the header's
-subtitle, the command palette, the AWS profile and region switch (``P``), and the single
-handler that turns a failed worker anywhere into a notification plus an error line in the
-view that ran it. It applies the one focus policy (``console.ui.common.focus``: Escape in a
+subtitle (with "autostop 30m" when ``[idle] autostop_minutes`` is set), the autostopper's
+worker (``console.ui.gpu.autostop``), the command palette, the AWS profile and region switch
+(``P``), and the single handler that turns a failed worker anywhere into a notification
+plus an error line in the view that ran it. It applies the one focus policy (``console.ui.common.focus``: Escape in a
 field leaves it; help, the palette and the view jumps reach every screen) and the one quit
 policy (``console.ui.common.quit``: ``q`` closes a form, and on the main screen asks first
 while work started here is under way). Its notifications and header are literal text (``LiteralApp``): a message
@@ -21,6 +22,7 @@ from textual.command import CommandPalette
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from console.format.autostop import autostop_title
 from console.models import AwsTarget
 from console.settings import Settings
 from console.settings.keymap import cleaned, keymap_problems
@@ -42,11 +44,17 @@ from console.ui.common.palette import ConsoleCommands
 from console.ui.common.quit import close_down_to, close_like_escape, quit_question
 from console.ui.common.text import LiteralApp
 from console.ui.common.view_base import ConsoleView, ResourceView
+from console.ui.gpu.autostop import (
+    AutoStopReported,
+    autostop_wanted,
+    report_notification,
+    start_autostop,
+)
 from console.ui.main_screen import MainScreen
 from console.ui.registry import VIEWS
 
 if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
-    from console.services import Services
+    from console.services import AutoStopHandle, Services
 
 
 class ConsoleApp(LiteralApp, App[None]):
@@ -114,6 +122,9 @@ class ConsoleApp(LiteralApp, App[None]):
         #: the target of the last successful switch (None: still the one it started with)
         self.switched_to: AwsTarget | None = None
         self._asking_to_quit = False
+        #: the autostopper while it runs (``[idle] autostop_minutes``; see
+        #: console.ui.gpu.autostop); None when autostop is off or not started yet
+        self.autostop: AutoStopHandle | None = None
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -131,6 +142,13 @@ class ConsoleApp(LiteralApp, App[None]):
         self.keymap_in_use = cleaned(self.settings.keymap, known)
         self.set_keymap(self.keymap_in_use)
         self.sub_title = self.describe_target()
+        if autostop_wanted(self.services, self.started_read_only):
+            start_autostop(self)
+
+    @property
+    def started_read_only(self) -> bool:
+        """Started with --read-only (or ``read_only = true``): ctrl+l cannot unlock it."""
+        return bool(self.settings.read_only or self.services.settings.read_only)
 
     def describe_target(self) -> str:
         """The header's subtitle: which account and region this is, and the lock state."""
@@ -142,7 +160,15 @@ class ConsoleApp(LiteralApp, App[None]):
             parts.append(s.endpoint_url)
         if self.read_only:
             parts.append("READ-ONLY")
+        autostop = autostop_title(s.idle.autostop_minutes, read_only=self.read_only)
+        if autostop:
+            parts.append(autostop)
         return " · ".join(parts)
+
+    def on_auto_stop_reported(self, message: AutoStopReported) -> None:
+        """The autostopper stopped an instance, or could not: say so, naming it."""
+        text, severity = report_notification(message.report)
+        self.notify(text, title="Autostop", severity=severity, timeout=30)  # type: ignore[arg-type]
 
     def watch_read_only(self) -> None:
         # the services refuse every change themselves, asked at the moment it runs
@@ -268,7 +294,7 @@ class ConsoleApp(LiteralApp, App[None]):
         run_destructive(self, what, action, **options)  # type: ignore[arg-type]
 
     def action_toggle_read_only(self) -> None:
-        if self.read_only and (self.settings.read_only or self.services.settings.read_only):
+        if self.read_only and self.started_read_only:
             self.notify(
                 "Started with --read-only: restart without it to allow changes.",
                 title="Read-only",

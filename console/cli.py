@@ -1,7 +1,7 @@
 """``awsconsole``: the terminal console, or with a subcommand its scriptable twin.
 
     awsconsole [--demo] [--profile P] [--region R] [--endpoint-url URL] [--read-only]
-               [--config PATH] [COMMAND [--json]]
+               [--autostop MINUTES] [--config PATH] [COMMAND [--json]]
 
 Without a command the interactive console starts. Every ``ConsoleError`` ends the program
 with its title, message and hint on stderr and exit status 2, never a traceback.
@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--endpoint-url", help="send every AWS call to this endpoint")
     parser.add_argument("--read-only", action="store_true", help="refuse every destructive action")
     parser.add_argument(
+        "--autostop",
+        metavar="MINUTES",
+        type=float,
+        help="while the console runs, stop a running GPU instance once every GPU of it "
+        "stayed idle this long (0: off; default: [idle] autostop_minutes, 0)",
+    )
+    parser.add_argument(
         "--config",
         metavar="PATH",
         type=Path,
@@ -91,7 +98,7 @@ def load_settings(args: argparse.Namespace) -> Settings:
     """The config file, the environment, then the flags given on the command line."""
     if args.config is not None and not args.config.is_file():
         raise ConfigError(f"The settings file {args.config} does not exist.")
-    settings = Settings.load(args.config)
+    settings = Settings.load(args.config).with_autostop(args.autostop)
     return settings.with_overrides(
         profile=args.profile,
         region=args.region,

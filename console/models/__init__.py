@@ -52,6 +52,11 @@ from console.models.files import (
     UnpackResult,
 )
 from console.models.gpu import (
+    AutoStopDecision,
+    AutoStopPhase,
+    AutoStopReport,
+    AutoStopReportKind,
+    AutoStopStatus,
     DiskUsage,
     DoctorCheck,
     GpuProcess,
@@ -101,6 +106,11 @@ from console.models.runs import (
 )
 
 __all__ = [
+    "AutoStopDecision",
+    "AutoStopPhase",
+    "AutoStopReport",
+    "AutoStopReportKind",
+    "AutoStopStatus",
     "S3FS_TYPE",
     "CountOptions",
     "MountEntry",

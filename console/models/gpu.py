@@ -155,3 +155,70 @@ class IdleStatus:
     warning: IdleWarning | None
     #: True only for the frame on which the warning first appeared (notify once)
     newly_warned: bool
+
+
+class AutoStopPhase(StrEnum):
+    """Where one watched instance stands with the autostopper (``console.gpu.autostop``)."""
+
+    #: watched, no GPU frame yet
+    WAITING = "waiting"
+    #: a GPU at or over the idle threshold in the last frame
+    BUSY = "busy"
+    #: every GPU under the threshold since ``idle_seconds`` ago
+    IDLE = "idle"
+    #: a GPU's utilisation is unknown, or nvidia-smi does not answer: never stopped
+    UNKNOWN = "unknown"
+    #: the host could not be opened (no address, no key, SSH refused)
+    UNREACHABLE = "unreachable"
+    #: idle for the whole period: the stop was sent
+    STOPPING = "stopping"
+    #: the stop failed; not tried again in this idle stretch
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class AutoStopStatus:
+    """One watched instance as the autostopper sees it, for the GPU view."""
+
+    instance_id: str
+    name: str
+    #: how long every GPU must stay idle before the instance is stopped
+    period_seconds: float
+    phase: AutoStopPhase
+    #: length of the current idle stretch (None when not idle)
+    idle_seconds: float | None = None
+    #: GPU frames seen, and the time from the first to the last of them
+    frames: int = 0
+    watched_seconds: float = 0.0
+    #: why, for UNKNOWN, UNREACHABLE and FAILED
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AutoStopDecision:
+    """Stop this instance: every GPU stayed under the threshold for the autostop period."""
+
+    instance_id: str
+    name: str
+    idle_seconds: float
+    period_seconds: float
+    threshold_percent: float
+    gpu_count: int
+    #: the idle stretch's cost at the instance's price (None when the price is unknown)
+    cost_usd: float | None
+
+
+class AutoStopReportKind(StrEnum):
+    STOPPED = "stopped"
+    STOP_FAILED = "stop-failed"
+    LIST_FAILED = "list-failed"
+
+
+@dataclass(frozen=True, slots=True)
+class AutoStopReport:
+    """What the autostopper tells the console: an instance it stopped, a stop that failed
+    (``message``: why), or that the instances could not be listed (once until they can)."""
+
+    kind: AutoStopReportKind
+    decision: AutoStopDecision | None = None
+    message: str = ""

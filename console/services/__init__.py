@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from console.services.bundle import AwsBackends, Services, unguarded
 from console.services.protocols import (
+    AutoStopHandle,
     Ec2Backend,
     FilesBackend,
     GpuMonitorHandle,
@@ -33,6 +34,7 @@ from console.services.protocols import (
 )
 
 __all__ = [
+    "AutoStopHandle",
     "AwsBackends",
     "Ec2Backend",
     "FilesBackend",

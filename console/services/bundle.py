@@ -170,7 +170,7 @@ class Services:
 
     @property
     def monitors(self) -> MonitorsBackend:
-        """GPU and host monitors, idle detectors, the doctor."""
+        """GPU and host monitors, idle detectors, the autostopper, the doctor."""
         return self._feature("monitors", MonitorsBackend)
 
     @property

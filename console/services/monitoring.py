@@ -1,5 +1,5 @@
-"""``MonitorsBackend``: GPU monitors, host samplers, idle detectors and the doctor, on the
-bundle's hosts and settings."""
+"""``MonitorsBackend``: GPU monitors, host samplers, idle detectors, the autostopper and
+the doctor, on the bundle's hosts and settings."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from console.gpu import jobs_by_process_tree, monitor_for
 from console.gpu.idle import IdleDetector
 from console.hostmon import HostSampler
 from console.jobs.manager import JobManager
-from console.models import DoctorCheck, GpuSnapshot
+from console.models import AutoStopReport, DoctorCheck, GpuSnapshot
+from console.services.autostop import RELIST_SECONDS, AutoStopper
 
 
 class HostMonitors:
@@ -50,6 +51,20 @@ class HostMonitors:
 
     def idle_detector(self, host_label: str, price_per_hour: float | None) -> IdleDetector:
         return IdleDetector(host_label, self._services.settings.idle, price_per_hour)
+
+    def autostopper(
+        self,
+        *,
+        cancel: threading.Event,
+        on_report: Callable[[AutoStopReport], None] | None = None,
+        relist_s: float | None = None,
+    ) -> AutoStopper:
+        return AutoStopper(
+            self._services,
+            cancel=cancel,
+            on_report=on_report,
+            relist_s=RELIST_SECONDS if relist_s is None else relist_s,
+        )
 
     def doctor(self, target: str, *, python: str | None = None) -> list[DoctorCheck]:
         return run_doctor(self._host(target), doctor_options(self._services.settings, python))

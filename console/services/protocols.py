@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from console.errors import ConsoleError, UnknownHostKeyError
 from console.models import (
+    AutoStopReport,
+    AutoStopStatus,
     Bucket,
     Checkpoint,
     Comparison,
@@ -775,6 +777,30 @@ class IdleDetecting(Protocol):
     def feed(self, frame: Sequence[GpuSample], now: float) -> IdleStatus: ...
 
 
+class AutoStopHandle(Protocol):
+    """Autostop while the console runs (``console.services.autostop.AutoStopper``): the
+    running GPU instances watched through GPU monitors, each stopped once every GPU stayed
+    idle for ``[idle] autostop_minutes`` (``aws ec2 stop-instances``)."""
+
+    @property
+    def enabled(self) -> bool:
+        """False when ``[idle] autostop_minutes`` is 0 (``run`` then returns at once)."""
+        ...
+
+    def run(self) -> None:
+        """List, watch and stop until the cancellation event given at creation is set
+        (blocks); then every stream is closed. Reports through ``on_report``."""
+        ...
+
+    def status(self, instance_id: str) -> AutoStopStatus | None:
+        """What it knows of ``instance_id`` now (never blocks); None when not watched."""
+        ...
+
+    def close(self) -> None:
+        """Stop it and its streams from another thread."""
+        ...
+
+
 class MonitorsBackend(Protocol):
     """Watching hosts: their GPUs, themselves, idle GPUs, and whether they can train."""
 
@@ -803,6 +829,20 @@ class MonitorsBackend(Protocol):
     @reads
     def idle_detector(self, host_label: str, price_per_hour: float | None) -> IdleDetecting:
         """A detector of idle stretches with the ``[idle]`` settings."""
+        ...
+
+    @reads
+    def autostopper(
+        self,
+        *,
+        cancel: threading.Event,
+        on_report: Callable[[AutoStopReport], None] | None = None,
+        relist_s: float | None = None,
+    ) -> AutoStopHandle:
+        """The autostopper of the ``[idle]`` settings (see ``AutoStopHandle``), listing the
+        instances every ``relist_s`` seconds (default 60). Creating it changes nothing; the
+        stops it sends go through ``ec2.change_state``, refused while read-only like any
+        other, and it decides none while read-only."""
         ...
 
     @reads

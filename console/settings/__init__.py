@@ -107,7 +107,7 @@ class Settings:
     )
     jobs: JobsSettings = section(JobsSettings, "Jobs in tmux on the hosts.")
     gpu: GpuSettings = section(GpuSettings, "The GPU streams.")
-    idle: IdleSettings = section(IdleSettings, "The idle-GPU warning.")
+    idle: IdleSettings = section(IdleSettings, "The idle-GPU warning and autostop.")
     transfer: TransferSettings = section(TransferSettings, "Copies over SSH.")
     instances: InstancesSettings = section(InstancesSettings, "Reaching instances.")
     doctor: DoctorSettings = section(DoctorSettings, "The host doctor.")
@@ -151,6 +151,15 @@ class Settings:
     def with_overrides(self, **overrides: Any) -> Settings:
         """The command line wins: apply the flags the user gave (None means not given)."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def with_autostop(self, minutes: float | None) -> Settings:
+        """``--autostop MINUTES`` over ``[idle] autostop_minutes`` (None: not given; 0: off).
+        Raises ConfigError for a figure the setting refuses, naming the flag."""
+        if minutes is None:
+            return self
+        field = next(f for f in fields(IdleSettings) if f.name == "autostop_minutes")
+        value = _value(field, _Given(minutes, "--autostop", from_text=False))
+        return replace(self, idle=replace(self.idle, autostop_minutes=value))
 
     def with_target(self, *, profile: str | None, region: str | None) -> Settings:
         """The same settings for another AWS profile and region (the in-app switch).

@@ -46,6 +46,10 @@ def positive(value: Any) -> str | None:
     return None if value > 0 else f"must be positive, not {value!r}"
 
 
+def not_negative(value: Any) -> str | None:
+    return None if value >= 0 else f"must not be negative, not {value!r}"
+
+
 def percent(value: Any) -> str | None:
     return None if 0 < value <= 100 else f"must be above 0 and at most 100, not {value!r}"
 

@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from console.settings.schema import between, not_blank, percent, port, positive, setting
+from console.settings.schema import (
+    between,
+    not_blank,
+    not_negative,
+    percent,
+    port,
+    positive,
+    setting,
+)
 
 #: the most SSH streams one big file is split over
 MAX_STREAMS = 16
@@ -57,7 +65,8 @@ class GpuSettings:
 
 @dataclass(frozen=True)
 class IdleSettings:
-    """``[idle]``: when GPUs count as idle and when the console warns about it."""
+    """``[idle]``: when GPUs count as idle, when the console warns about it and, with
+    ``autostop_minutes``, when it stops the instance (``console.gpu.autostop``)."""
 
     threshold_percent: float = setting(
         5.0, "a GPU under this utilisation counts as idle.", check=percent
@@ -68,6 +77,12 @@ class IdleSettings:
     max_gap_seconds: float = setting(
         120.0, "samples further apart restart the idle stretch.", check=positive
     )
+    autostop_minutes: float = setting(
+        0.0,
+        "stop a running GPU instance once every GPU stayed idle this long, minutes, while "
+        "the console runs (0: off, the default; fractions allowed; never read-only).",
+        check=not_negative,
+    )
 
     @property
     def period_s(self) -> float:
@@ -76,6 +91,11 @@ class IdleSettings:
     @property
     def max_gap_s(self) -> float:
         return self.max_gap_seconds
+
+    @property
+    def autostop_s(self) -> float:
+        """The autostop period in seconds; 0 when autostop is off."""
+        return self.autostop_minutes * 60.0
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from console.settings import JobsSettings, Settings
 from console.startup import build_services
 from console.ui.gpu.view import GpuView
 from console.ui.instances.view import InstancesView
-from console.ui.jobs.view import JobsView
 from console.ui.jobs.jupyter_link import JupyterLinkScreen
+from console.ui.jobs.view import JobsView
 from tests.fixtures.tmux_server import kill_tmux_server
 from tests.ui.conftest import notifications, query_shown, wait_until
 

@@ -7,6 +7,11 @@ another host or quitting cancels both workers, which stops the streams on the ho
 
 Each new frame also feeds the idle-GPU detector; its first warning of an idle stretch is a
 notification with the money spent idle, and one key offers to stop the instance.
+
+With ``[idle] autostop_minutes`` set, a line under the state says what the app's autostopper
+(``console.ui.gpu.autostop``, its own nvidia-smi stream per instance) will do with the
+instance shown: "Autostop: stops fashion-train after 30 min idle — idle 12 min now". The
+view only draws the autostopper's status; it decides nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from console.errors import ConsoleError
+from console.format.autostop import autostop_line
 from console.format.gpu import idle_warning_text
 from console.models import (
     GpuSnapshot,
@@ -31,6 +37,7 @@ from console.models import (
     Instance,
     InstanceState,
 )
+from console.services.pricing import hourly_prices
 from console.ui.common.background import Abandoned, call_until_cancelled
 from console.ui.common.failures import Failure, ReportsWorkerFailures
 from console.ui.common.guards import run_destructive
@@ -45,25 +52,6 @@ from console.ui.jobs.jupyter_link import open_jupyter
 
 if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
     from console.services import GpuMonitorHandle, HostSamplerHandle, IdleDetecting, Services
-
-
-def hourly_prices(services: Services, instances: list[Instance]) -> dict[str, float]:
-    """USD per hour by instance id, where known (blocking: call from a worker).
-
-    The EC2 backend prices spot instances at their zone's spot price and on-demand ones from
-    the Pricing API or its shipped table (``services.ec2.hourly_prices``). A price that
-    cannot be read leaves the warning without a cost, never wrong: when the spot price
-    history fails, the on-demand instances are still priced.
-    """
-    try:
-        found = services.ec2.hourly_prices(instances)
-    except ConsoleError:
-        on_demand = [i for i in instances if i.market != "spot"]
-        try:
-            found = services.ec2.hourly_prices(on_demand) if on_demand else {}
-        except ConsoleError:
-            found = {}
-    return {instance_id: price.price_per_hour for instance_id, price in found.items()}
 
 
 class GpuView(ReportsWorkerFailures, ConsoleView):
@@ -119,6 +107,13 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
     GpuView #gpu-idle.warned {
         display: block;
     }
+    GpuView #gpu-autostop {
+        display: none;
+        padding: 0 1;
+    }
+    GpuView #gpu-autostop.on {
+        display: block;
+    }
     """
 
     class InstancesLoaded(Message):
@@ -151,6 +146,8 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
         self.last_failure: Failure | None = None
         #: the state line as drawn
         self.state_text = ""
+        #: the autostop line as drawn ("" when autostop is off or the host is no instance)
+        self.autostop_text = ""
         self._fed_at: float | None = None
         self._generation = 0
         self._timer: Timer | None = None
@@ -165,6 +162,7 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
         yield GpuHostPicker(id="gpu-host-picker")
         yield Static("", id="gpu-state", classes="view-status")
         yield Static("", id="gpu-idle")
+        yield Static("", id="gpu-autostop")
         yield GpuList(id="gpu-list")
         yield GpuProcessTable(id="gpu-processes")
         yield HostPanel(id="gpu-host-panel")
@@ -366,6 +364,7 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
             gpu_list.show(snapshot.gpus, monitor.history if monitor is not None else None)
             processes.show(snapshot.processes, snapshot.gpus)
             self._feed_idle(snapshot)
+        self._draw_autostop()
         sampler = self.sampler
         self.query_one(HostPanel).show(
             self.host_label,
@@ -396,6 +395,29 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
     def action_jupyter(self) -> None:
         """Jupyter on the host watched here."""
         open_jupyter(self, self.target, self.host_label)
+
+    # -- autostop ---------------------------------------------------------------------------
+
+    def describe_autostop(self) -> str:
+        """The autostop line for the host shown: "" when autostop is off or the host is not
+        a running instance of this account (only those are ever stopped)."""
+        minutes = self.services.settings.idle.autostop_minutes
+        instance = self.instances.get(self.target)
+        if minutes <= 0 or instance is None:
+            return ""
+        handle = getattr(self.app, "autostop", None)
+        status = handle.status(instance.id) if handle is not None else None
+        name = instance.name or instance.id
+        return autostop_line(status, name, minutes, read_only=self.services.read_only)
+
+    def _draw_autostop(self) -> None:
+        text = self.describe_autostop()
+        if text == self.autostop_text:
+            return
+        self.autostop_text = text
+        line = self.query_one("#gpu-autostop", Static)
+        line.update(text)
+        line.set_class(bool(text), "on")
 
     # -- idle GPUs -------------------------------------------------------------------------
 
