@@ -275,6 +275,8 @@ def mount(
     """
     options = options or MountOptions()
     bucket, prefix = parse_s3_url(s3_url)
+    if mountpoint == "~" or mountpoint.startswith("~/"):  # the home of the host, not ours
+        mountpoint = host.expand(mountpoint)
     mountpoint = posixpath.normpath(mountpoint)
     if not mountpoint.startswith("/"):
         raise MountpointError(f"The mountpoint {mountpoint!r} must be an absolute path.")

@@ -138,6 +138,18 @@ def test_prefix_and_a_mountpoint_with_spaces(host, s3, aws_endpoint, tmp_path, m
     assert str(point) not in [m.mountpoint for m in list_mounts(host)]
 
 
+def test_a_mountpoint_under_tilde_is_the_host_home_not_ours(host, s3, aws_endpoint, mountpoints):
+    point = Path(host.home()) / "s3"
+    point.mkdir()
+    mountpoints.append(point)
+    entry = mount(host, f"s3://{BUCKET}", "~/s3", CREDS, MountOptions(endpoint_url=aws_endpoint))
+    listed = [m.mountpoint for m in list_mounts(host)]
+    unmount(host, str(point))
+
+    assert entry.mountpoint == str(point)  # the sandbox home, never this process's ~
+    assert str(point) in listed
+
+
 def test_missing_s3fs_gives_the_install_command(host, aws_endpoint, tmp_path, mountpoints):
     point = _mountpoint(tmp_path, mountpoints, "bucket")
     with pytest.raises(MountToolMissingError) as caught:

@@ -270,9 +270,12 @@ def test_the_form_reads_an_s3_url_and_checks_each_field():
     assert (request.options.uid, request.options.umask) == (1000, "002")
     assert request.options.cache_dir is None and request.options.multireq_max is None
     assert request.options.allow_other
+    # the host's home: expanded there when mounting
+    assert mount_request(**{**fields, "mountpoint": "~/s3"}).mountpoint == "~/s3"
     for change, word in (
         ({"bucket": ""}, "bucket"),
         ({"mountpoint": "relative/dir"}, "absolute"),
+        ({"mountpoint": "~other/dir"}, "absolute"),
         ({"mountpoint": ""}, "mount point"),
         ({"uid": "-1"}, "uid"),
         ({"multireq": "0"}, "multireq_max"),

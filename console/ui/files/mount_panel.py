@@ -126,8 +126,11 @@ def mount_request(
     parse_s3_url(url)
     if not mountpoint:
         raise MountpointError("Type the mount point: an empty folder on the host.")
-    if not mountpoint.startswith("/"):
-        raise MountpointError(f"The mount point {mountpoint!r} must be an absolute path.")
+    if not (mountpoint.startswith("/") or mountpoint == "~" or mountpoint.startswith("~/")):
+        raise MountpointError(
+            f"The mount point {mountpoint!r} must be an absolute path or start with ~/ "
+            "(the host's home)."
+        )
     if umask and not re.fullmatch(r"[0-7]{3,4}", umask):
         raise MountError(f"mp_umask is an octal mask such as 0022, not {umask!r}.")
     options = MountOptions(
