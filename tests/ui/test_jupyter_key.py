@@ -94,6 +94,7 @@ async def test_j_in_the_gpu_and_jobs_views_opens_jupyter_on_their_host(demo_fold
             await pilot.press("j")
             await wait_until(pilot, lambda: isinstance(app.screen, JupyterLinkScreen), within=120)
             from_gpu = app.screen.link
+            await wait_until(pilot, lambda: bool(app.clipboard), within=10)  # set on mount
             copied = app.clipboard
             await pilot.press("escape")
             await pilot.press("3")
