@@ -195,7 +195,9 @@ def demo_host_factory(
     endpoint with ``list_instances`` (one launched in another console is found too).
     Anything else raises HostConfigError. Each runs what it starts with the console's
     environment for the trainer (``console.demo.training``): ``python -m trainer`` in a demo
-    job finds the torch installed beside the console."""
+    job finds the torch installed beside the console. An instance's commands also get the
+    demo endpoint's URL and credentials in the ``AWS_*`` variables, as a real instance has
+    its role: ``aws s3 cp`` there reads the demo's buckets."""
     environment = console_environment()
 
     def instance(target: str) -> Instance:
@@ -221,6 +223,10 @@ def demo_host_factory(
             name, home, bin_dir=bin_dir, recording=recording, state=state_of(found.id, name)
         )
         host.env.update(environment)
+        # an instance's role, in the demo: `aws s3 cp` or the trainer's upload on a demo
+        # instance reach the demo endpoint (on 127.0.0.1), never AWS or a metadata service
+        host.env.update(demo.environment())
+        host.env["AWS_EC2_METADATA_DISABLED"] = "true"
         return host
 
     def state_of(instance_id: str, name: str) -> Callable[[], str | None]:

@@ -280,3 +280,20 @@ def test_cli_main_closes_the_demo_it_started(demo_dir, tmp_path, monkeypatch, ca
     names = [b["name"] for b in json.loads(capsys.readouterr().out)]
     assert names == ["checkpoints", "deepfashion-data"]
     assert set(threading.enumerate()) - before == set()
+
+
+def test_a_demo_instance_reads_the_demo_buckets_with_the_aws_cli(demo):
+    """As an instance with its role: ``aws s3 ls`` there lists the demo's dataset bucket on
+    the demo endpoint (an S3 -> instance transfer runs ``aws s3 cp`` there)."""
+    ec2 = DemoEc2Service(demo.session, demo)
+    pool = HostPool(factory=demo_host_factory(demo, ec2.list_instances))
+    try:
+        host = pool.host_for("fashion-train")
+        listed = host.run(["aws", "s3", "ls", "s3://deepfashion-data/"], timeout=120)
+    finally:
+        pool.close_all()
+
+    assert listed.exit_code == 0, listed.stderr
+    assert b"PRE archives/" in listed.stdout and b"PRE img/" in listed.stdout
+    assert host.env["AWS_ENDPOINT_URL"] == demo.endpoint_url  # loopback, never AWS
+    assert host.env["AWS_EC2_METADATA_DISABLED"] == "true"
