@@ -8,6 +8,8 @@ files, each 0600:
 
 - ``job.json``   the record: argv, cwd, name, group, the environment's names (no values);
 - ``env.json``   the environment's values, read by the runner and by a re-run only;
+- ``host_env.json`` (when the host gives its commands variables of its own: a demo
+  instance's PATH and endpoint) those, under env.json's, read by the runner only;
 - ``output.log`` empty, the runner appends to it;
 - ``runner.py``  the runner's source (``console/jobs/runner.py``, sent in the document as
   ``"runner"``), which tmux starts as ``python3 -I -S JOB_DIR/runner.py JOB_DIR``: a process
@@ -99,6 +101,9 @@ def _make(root, job_id, document):
     job_dir = os.path.join(root, job_id)
     os.mkdir(job_dir, FOLDER_MODE)
     _create(os.path.join(job_dir, "env.json"), json.dumps(document["env"]).encode("utf-8"))
+    if document.get("host_env"):
+        _create(os.path.join(job_dir, "host_env.json"),
+                json.dumps(document["host_env"]).encode("utf-8"))  # fmt: skip
     _create(os.path.join(job_dir, "output.log"), b"")
     _create_whole(job_dir, "runner.py", document["runner"].encode("utf-8"))
     # last: a folder without job.json is not listed as a job

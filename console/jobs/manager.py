@@ -188,7 +188,11 @@ class JobManager:
             "tmux_socket": self.tmux_socket,
             "session": job_id,
         }
-        document = {"job": record, "env": dict(spec.env), "runner": _RUNNER_SOURCE}
+        document = {"job": record, "env": dict(spec.env), "runner": _RUNNER_SOURCE,
+                    # the variables the host gives its commands (a demo instance: the
+                    # console's PATH, the demo endpoint's AWS_*): the tmux server has those of
+                    # whichever host started it, so the runner sets them itself
+                    "host_env": dict(getattr(self.host, "env", None) or {})}  # fmt: skip
         made = self.host.run(
             [self.python, "-I", "-S", "-c", _FOLDER_SOURCE, self.jobs_root, job_id],
             stdin=json.dumps(document).encode("utf-8"),

@@ -107,6 +107,16 @@ def _write_exit_code(job_dir, code):
     os.rename(tmp, os.path.join(job_dir, "exit_code"))
 
 
+def _host_env(job_dir):
+    """host_env.json's values: what the host gives every command it starts (a demo
+    instance's PATH and endpoint), whichever client started the tmux server."""
+    try:
+        with open(os.path.join(job_dir, "host_env.json"), encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return {}
+
+
 def _job_env(job_dir, spec):
     """env.json's values; a job.json written before env.json existed held them itself."""
     try:
@@ -132,6 +142,7 @@ def main(job_dir):
         spec = json.load(f)
     home = spec["home"]
     env = dict(os.environ)
+    env.update(_host_env(job_dir))
     env.update(_job_env(job_dir, spec))
     env["HOME"] = home
     # Where the job may leave more state (the trainer writes metrics.jsonl there).

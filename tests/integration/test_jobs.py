@@ -15,6 +15,7 @@ import pytest
 
 from console.errors import ReadOnlyError
 from console.format.jobs import status_word
+from console.hosts.local import LocalHost
 from console.jobs.manager import (
     JobError,
     JobManager,
@@ -369,3 +370,26 @@ def test_a_job_interrupted_the_moment_it_starts_still_records_how_it_ended(local
         jobs.append(job)
     codes = [wait_finished(manager, job.id).status.exit_code for job in jobs]
     assert codes == [128 + signal.SIGINT] * len(jobs)
+
+
+def test_a_job_gets_its_host_variables_whichever_host_started_the_tmux_server(
+    local_jobs, tmux_socket, tmp_path
+):
+    """Two sandbox hosts on one tmux server (the demo's instances): the first starts the
+    server and keeps it up, the second's variables still reach its own job."""
+    release = tmp_path / "release"
+    first = local_jobs.start(JobSpec(command=gated(release), name="holds-the-server"))
+    wait_until(lambda: "started" in Path(local_jobs.get(first.id).log_path).read_text(),
+               "the first job to start")  # fmt: skip
+    script = "import os\nprint(os.environ.get('WHOSE', 'none'), os.environ['GREETING'])\n"
+    other_home = tmp_path / "other"
+    other_home.mkdir()
+    other_host = LocalHost(name="other", home=other_home, env={"WHOSE": "other", "GREETING": "x"})
+    other_jobs = JobManager(other_host, tmux_socket=tmux_socket)
+    second = other_jobs.start(JobSpec(command=(PY, "-c", script), env=(("GREETING", "b"),)))
+    second_done = wait_finished(other_jobs, second.id)
+    release.touch()
+    wait_finished(local_jobs, first.id)
+
+    assert Path(second_done.log_path).read_text() == "other b\n"  # the job's own env wins
+    assert second_done.spec.env == (("GREETING", "b"),)  # the host's are not the job's
