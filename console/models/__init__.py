@@ -67,6 +67,7 @@ from console.models.hosts import (
     CommandResult,
     FileKind,
     FileStat,
+    FolderEntry,
 )
 from console.models.jobs import (
     Job,
@@ -122,6 +123,7 @@ __all__ = [
     "FileCount",
     "FileKind",
     "FileStat",
+    "FolderEntry",
     "GpuProcess",
     "GpuSample",
     "GpuSnapshot",
