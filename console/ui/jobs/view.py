@@ -477,7 +477,8 @@ class JobsView(ResourceView):
         hosts = [*self.managers, *self.extra_targets]
         templates = self.services.settings.templates
         self.app.push_screen(
-            JobFormScreen(hosts=hosts, templates=templates, memory=self.form_memory, **prefill),
+            JobFormScreen(hosts=hosts, templates=templates, memory=self.form_memory,
+                          services=self.services, **prefill),  # fmt: skip
             callback=self._start_requested,
         )
 
