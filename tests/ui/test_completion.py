@@ -96,7 +96,9 @@ def dead_host_config(listener: socket.socket) -> str:
 
 
 def completion_threads(host: str) -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith(f"complete ('folder', '{host}'")]
+    return [
+        t.name for t in threading.enumerate() if t.name.startswith(f"complete ('folder', '{host}'")
+    ]
 
 
 # --- the suggesters on this machine -------------------------------------------------------
@@ -185,7 +187,9 @@ async def test_the_job_form_completes_a_host_from_the_instances_and_takes_it_wit
     launch(ec2, "gpu-trainer", "g5.xlarge")
     launch(ec2, "[bold]tagged", "t3.micro")
     settings = jobs_settings(tmp_path, aws_endpoint, tmux_socket)
-    services = with_hosts(make_services(settings), tmp_path / "none", tmp_path / "known", local_host)
+    services = with_hosts(
+        make_services(settings), tmp_path / "none", tmp_path / "known", local_host
+    )
     (local_home / "experiments").mkdir()
     async with make_app(settings, services).run_test(size=SIZE) as pilot:
         await show_jobs(pilot)
@@ -275,7 +279,6 @@ DEAD_HOST_TIMEOUT = pytest.mark.timeout(90, method="thread")
 
 
 @DEAD_HOST_TIMEOUT
-
 async def test_a_dead_host_gives_no_suggestion_and_holds_one_thread(tmp_path: Path, blackhole):
     services = bare_services(tmp_path, dead_host_config(blackhole))
     try:

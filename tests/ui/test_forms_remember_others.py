@@ -85,7 +85,9 @@ async def test_the_train_form_comes_back_as_last_submitted(train_app, state_fold
         assert form.query_one("#trainform-name", Input).value == "train"  # nothing kept yet
         fill(form, TRAIN_TYPED)
         await pilot.press("ctrl+s")  # refused: the epochs are no number
-        await wait_until(pilot, lambda: "Epochs" in str(form.query_one("#trainform-error").render()))
+        await wait_until(
+            pilot, lambda: "Epochs" in str(form.query_one("#trainform-error").render())
+        )
         assert values_of(form, TRAIN_TYPED) == TRAIN_TYPED  # the form stays, as typed
         await close_form(pilot)
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, MainScreen))
@@ -207,7 +209,6 @@ async def test_the_launch_wizard_comes_back_with_its_last_choices(
                          == "g5.xlarge")  # fmt: skip
         assert values_of(wizard, typed) == typed
         assert isinstance(wizard.query_one("#launch-spot"), Checkbox)
-
 
 
 def test_the_demo_remembers_its_forms_apart_from_an_account():

@@ -353,8 +353,11 @@ class S3Browser(ReportsWorkerFailures, Vertical):
                 self.start_transfer(source, path, recursive=row.is_folder)
 
         self.app.push_screen(
-            S3PathPrompt(f"Download {source} to (a local folder)", default=".",
-                         suggester=PathSuggester(self.services)),
+            S3PathPrompt(
+                f"Download {source} to (a local folder)",
+                default=".",
+                suggester=PathSuggester(self.services),
+            ),
             callback=chosen,
         )
 
@@ -366,8 +369,10 @@ class S3Browser(ReportsWorkerFailures, Vertical):
                 self.start_transfer(path, destination, recursive=True)
 
         self.app.push_screen(
-            S3PathPrompt(f"Upload a local file or folder into {destination}",
-                         suggester=PathSuggester(self.services)),
+            S3PathPrompt(
+                f"Upload a local file or folder into {destination}",
+                suggester=PathSuggester(self.services),
+            ),
             callback=chosen,
         )
 

@@ -13,7 +13,9 @@ Two Textual suggesters, shared by every form that asks for a host or a path:
 
 Every look-up blocks, so none runs on the UI thread: each runs on a daemon thread of its
 own, at most one per key and one per host at a time (a dead host holds one thread, not one
-per key typed), and its answer (or its failure) is kept for a few seconds. A suggestion
+per key typed), and its answer (or its failure) is kept for a few seconds. Not a Textual
+thread worker: one look-up serves every field of the app that asks for the same folder, and
+one hanging on a dead host belongs to no screen and is never waited for. A suggestion
 waits for its look-up at most ``wait_s`` seconds and then gives none; Textual asks for
 suggestions in a worker and drops one that comes for a value no longer typed, so typing
 never waits. A host that could not be reached gives no suggestion for a while. Anything that
@@ -116,8 +118,10 @@ class Lookups:
             now = time.monotonic()
             self._running.pop(key, None)
             self._kept[key] = (now + ttl, future)
-            if host is not None and isinstance(error, HostError) and not isinstance(
-                error, RemoteFileError
+            if (
+                host is not None
+                and isinstance(error, HostError)
+                and not isinstance(error, RemoteFileError)
             ):  # unreachable, refused, unknown: not a folder that is missing
                 self._failed[host] = now + FAILED_HOST_TTL_S
             for old in [k for k, (until, _) in self._kept.items() if until <= now]:
