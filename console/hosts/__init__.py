@@ -73,6 +73,11 @@ class HostPool:
             pool=connections,
         )
 
+    @property
+    def config_path(self) -> str | None:
+        """The ssh config file the SSH hosts read (None: the user's own, ``~/.ssh/config``)."""
+        return self._config_path
+
     def register(self, target: str, host: Host) -> None:
         """Make ``get(target)`` return ``host`` (replacing an earlier one, which is closed)."""
         with self._lock:

@@ -72,6 +72,7 @@ from console.models.hosts import (
     CommandResult,
     FileKind,
     FileStat,
+    FolderEntry,
 )
 from console.models.jobs import (
     Job,
@@ -132,6 +133,7 @@ __all__ = [
     "FileCount",
     "FileKind",
     "FileStat",
+    "FolderEntry",
     "GpuProcess",
     "GpuSample",
     "GpuSnapshot",

@@ -40,3 +40,12 @@ class FileStat:
     size: int
     mtime: float
     mode: int
+
+
+@dataclass(frozen=True, slots=True)
+class FolderEntry:
+    """One name in a folder, for a path field to complete: a folder (a link to one counts)
+    or anything else."""
+
+    name: str
+    is_dir: bool

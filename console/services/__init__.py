@@ -1,7 +1,8 @@
 """The one door from the UI and the CLI to every backend.
 
 ``Services`` (``bundle``) holds the backends of one session: AWS (``ec2``, ``s3``), hosts,
-and what runs on them (``jobs``, ``files``, ``mounts``, ``monitors``, ``runs``). Each is typed by a
+and what runs on them (``jobs``, ``files``, ``mounts``, ``monitors``, ``runs``), and what typed
+fields complete with (``completion``). Each is typed by a
 Protocol of ``protocols`` (what it returns, what it raises, the shell command it stands
 for) and handed out guarded (``guard``): a member that changes something is refused while
 the session is read-only, at the moment it runs, whoever calls it. ``assembly`` builds the
@@ -13,6 +14,7 @@ from __future__ import annotations
 from console.services.bundle import AwsBackends, Services, unguarded
 from console.services.protocols import (
     AutoStopHandle,
+    CompletionBackend,
     Ec2Backend,
     FilesBackend,
     GpuMonitorHandle,
@@ -36,6 +38,7 @@ from console.services.protocols import (
 __all__ = [
     "AutoStopHandle",
     "AwsBackends",
+    "CompletionBackend",
     "Ec2Backend",
     "FilesBackend",
     "GpuMonitorHandle",

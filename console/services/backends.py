@@ -41,6 +41,7 @@ from console.models import (
 from console.models.jobspec import parse_env, template_spec
 from console.models.location import path_on_host
 from console.services import JobManagerBackend, Services, unguarded
+from console.services.completion import HostCompletion
 from console.services.guard import guard
 from console.services.jupyter import JupyterLinks
 from console.services.monitoring import HostMonitors
@@ -48,10 +49,10 @@ from console.services.runs import HostRuns
 
 
 def build(name: str, services: Services) -> Any:
-    """The backend ``name`` ("jobs", "files", "mounts", "monitors", "runs") of ``services``,
-    unguarded."""
+    """The backend ``name`` ("jobs", "files", "mounts", "monitors", "runs", "completion") of
+    ``services``, unguarded."""
     kinds = {"jobs": HostJobs, "files": HostFiles, "mounts": HostMounts, "monitors": HostMonitors,
-             "runs": HostRuns}  # fmt: skip
+             "runs": HostRuns, "completion": HostCompletion}  # fmt: skip
     return kinds[name](services)
 
 

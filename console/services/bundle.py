@@ -21,6 +21,7 @@ from console.hosts.interactive import run_in_terminal
 from console.models import AwsProfile, AwsRegion, AwsTarget, Instance, TrainDefaults
 from console.services.guard import guard, refusal
 from console.services.protocols import (
+    CompletionBackend,
     Ec2Backend,
     FilesBackend,
     HostResolver,
@@ -177,6 +178,11 @@ class Services:
     def runs(self) -> RunsBackend:
         """Training runs: the ledger, launches, metrics, checkpoints, predictions."""
         return self._feature("runs", RunsBackend)
+
+    @property
+    def completion(self) -> CompletionBackend:
+        """What typed fields complete with: host names, the names in a folder on a host."""
+        return self._feature("completion", CompletionBackend)
 
     # -- which account and region ----------------------------------------------------------
 

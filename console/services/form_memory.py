@@ -8,7 +8,9 @@ under a temporary name and renamed, so a crash never leaves half a file.
 
 Remembering is a convenience: a file that cannot be read or written is as good as none and
 never stops a form from opening or a job from starting. A form decides what it hands over:
-the new-job form keeps no environment values (tokens live in the job's env.json only).
+the new-job form keeps no environment values (tokens live in the job's env.json only). The
+train form, the Files panels and the launch wizard keep the demo's values apart from an
+account's (``form_name``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from typing import Any
 
 import platformdirs
 
@@ -23,6 +26,13 @@ FILE_NAME = "forms.json"
 #: no form has more fields than this, nor a field longer than this: a bigger file is not ours
 MAX_FIELDS = 64
 MAX_TEXT = 16 * 1024
+
+
+def form_name(form: str, services: Any) -> str:
+    """The name ``form`` is remembered under with ``services``: the demo's forms apart
+    (``"train (demo)"``), so that its sandboxed hosts and folders never fill in a form of an
+    account, nor an account's those of the demo."""
+    return f"{form} (demo)" if getattr(services, "demo", None) is not None else form
 
 
 def state_folder() -> str:

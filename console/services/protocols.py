@@ -26,6 +26,7 @@ from console.models import (
     CountProgress,
     DoctorCheck,
     FileCount,
+    FolderEntry,
     GpuSample,
     GpuSnapshot,
     HostSample,
@@ -384,6 +385,28 @@ class HostResolver(Protocol):
         checked, after the user compared its fingerprint and said yes (ssh's own question;
         allowed read-only too: it changes what this machine trusts, nothing on AWS or a
         host). Raises HostConfigError."""
+        ...
+
+
+class CompletionBackend(Protocol):
+    """What a typed field completes with (``console.services.completion.HostCompletion``).
+    Both calls block: the UI makes them from its own threads and caches the answers."""
+
+    @reads
+    def host_names(self) -> list[str]:
+        """Every host one can name: "local", the running instances' Name tags and ids
+        (``aws ec2 describe-instances``; none when EC2 cannot be asked), the ``Host`` aliases
+        of the ssh config (``grep -i '^host ' ~/.ssh/config``, patterns skipped, Include
+        followed) and ``[jobs] hosts``; names a target cannot have are left out."""
+        ...
+
+    @reads
+    def list_folder(self, host: str | None, folder: str) -> list[FolderEntry]:
+        """The names in ``folder`` on ``host`` ("local", an instance, an ssh alias; ``~`` and
+        relative paths against its home), links to folders counted as folders (``ls -1pL``:
+        SFTP for an SSH host). ``host`` None is this machine as the console's process sees
+        it (relative to its working folder). Raises HostConfigError, HostError subclasses,
+        ConsoleError (a folder that cannot be listed)."""
         ...
 
 

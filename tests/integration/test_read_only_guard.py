@@ -35,6 +35,7 @@ from console.jobs.manager import JobManager, start_group
 from console.logs.follower import HostLog
 from console.models import JobGroup, JobSpec, JobState, LaunchRequest, MountOptions
 from console.services import (
+    CompletionBackend,
     Ec2Backend,
     FilesBackend,
     JobManagerBackend,
@@ -49,6 +50,7 @@ from console.services import (
     TransferQueue,
 )
 from console.services.backends import HostFiles, HostJobs, HostMounts
+from console.services.completion import HostCompletion
 from console.services.guard import Guarded, declared, effect_of
 from console.services.monitoring import HostMonitors
 from console.services.s3_files import S3Files
@@ -77,10 +79,12 @@ BACKENDS: dict[type, list[type]] = {
     MountsBackend: [HostMounts],
     MonitorsBackend: [HostMonitors],
     LogReader: [HostLog],
+    CompletionBackend: [HostCompletion],
 }
 #: what ``Services`` hands out directly
 BUNDLE = {"ec2": Ec2Backend, "s3": S3Backend, "jobs": JobsBackend, "files": FilesBackend,
-          "mounts": MountsBackend, "monitors": MonitorsBackend}  # fmt: skip
+          "mounts": MountsBackend, "monitors": MonitorsBackend,
+          "completion": CompletionBackend}  # fmt: skip
 
 
 def changes_members() -> set[tuple[str, str]]:

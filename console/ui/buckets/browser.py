@@ -42,6 +42,7 @@ from console.ui.buckets.path_prompt import S3PathPrompt
 from console.ui.buckets.presign import S3PresignScreen
 from console.ui.buckets.preview import S3PreviewScreen
 from console.ui.buckets.rows import S3Row, S3RowStore
+from console.ui.common.completion import PathSuggester
 from console.ui.common.failures import BackendFailed, Failure, ReportsWorkerFailures, describe
 from console.ui.common.literal import Static
 
@@ -352,7 +353,12 @@ class S3Browser(ReportsWorkerFailures, Vertical):
                 self.start_transfer(source, path, recursive=row.is_folder)
 
         self.app.push_screen(
-            S3PathPrompt(f"Download {source} to (a local folder)", default="."), callback=chosen
+            S3PathPrompt(
+                f"Download {source} to (a local folder)",
+                default=".",
+                suggester=PathSuggester(self.services),
+            ),
+            callback=chosen,
         )
 
     def action_upload(self) -> None:
@@ -363,7 +369,11 @@ class S3Browser(ReportsWorkerFailures, Vertical):
                 self.start_transfer(path, destination, recursive=True)
 
         self.app.push_screen(
-            S3PathPrompt(f"Upload a local file or folder into {destination}"), callback=chosen
+            S3PathPrompt(
+                f"Upload a local file or folder into {destination}",
+                suggester=PathSuggester(self.services),
+            ),
+            callback=chosen,
         )
 
     def start_transfer(self, source: str, destination: str, *, recursive: bool) -> None:

@@ -20,6 +20,7 @@ from console.errors import CountError
 from console.format.files import extension_label
 from console.models import CountComparison, CountOptions, CountProgress, FileCount
 from console.models.location import parse_location
+from console.ui.common.completion import PathSuggester
 from console.ui.common.literal import DataTable, Label, Static
 from console.ui.files.backends import counter_for
 from console.ui.files.count_panel import PROGRESS_EVERY
@@ -74,6 +75,8 @@ class ComparePanel(FilesPanel):
     WORKER_GROUP = "files-compare"
     STATUS_ID = "compare-status"
     SUBMIT_INPUTS = LOCATION_INPUTS
+    FORM_NAME = "files-compare"
+    REMEMBERED = (*LOCATION_INPUTS, "compare-recursive", "compare-by-path")
     CANCELLED_TEXT = "Comparison cancelled."
     ON_QUIT = "stops; nothing is compared"
 
@@ -85,17 +88,22 @@ class ComparePanel(FilesPanel):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="files-form"):
             yield Input(
+                self.initial("compare-a"),
                 placeholder="[1] reference",
                 tooltip="The reference: a path, HOST:path or s3://bucket/prefix",
+                suggester=PathSuggester(self.services, locations=True),
                 id="compare-a",
             )
-            yield Input(placeholder="[2] compared location", id="compare-b")
-            yield Input(placeholder="[3] optional third", id="compare-c")
+            for widget_id, placeholder in (("compare-b", "[2] compared location"),
+                                           ("compare-c", "[3] optional third")):  # fmt: skip
+                yield Input(self.initial(widget_id), placeholder=placeholder, id=widget_id,
+                            suggester=PathSuggester(self.services, locations=True))  # fmt: skip
         with Horizontal(classes="files-form"):
             yield Label("recursive (off: the top level, files and folders)")
-            yield Switch(value=True, id="compare-recursive")
+            yield Switch(value=self.initial_switch("compare-recursive", True),
+                         id="compare-recursive")  # fmt: skip
             yield Label("match by path (lists missing files)")
-            yield Switch(value=False, id="compare-by-path")
+            yield Switch(value=self.initial_switch("compare-by-path", False), id="compare-by-path")
         yield self.status_line("Type two or three locations and press Enter.")
         yield Static("", id="compare-summary")
         yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
@@ -105,6 +113,7 @@ class ComparePanel(FilesPanel):
         return [text for text in map(self.value_of, LOCATION_INPUTS) if text]
 
     def start(self) -> None:
+        self.remember_fields()
         locations = self.locations()
         try:
             if len(locations) < 2:

@@ -19,6 +19,7 @@ from console.errors import CountError
 from console.format.files import extension_label, extension_rows, human_bytes
 from console.models import CountOptions, CountProgress, FileCount
 from console.models.location import parse_location
+from console.ui.common.completion import PathSuggester
 from console.ui.common.literal import DataTable, Label, Static
 from console.ui.files.backends import counter_for
 from console.ui.files.panel import FilesPanel
@@ -60,6 +61,8 @@ class CountPanel(FilesPanel):
     WORKER_GROUP = "files-count"
     STATUS_ID = "count-status"
     SUBMIT_INPUTS = ("count-location",)
+    FORM_NAME = "files-count"
+    REMEMBERED = ("count-location", "count-recursive", "count-by-ext")
     ON_QUIT = "stops; what was counted so far is not kept"
 
     def __init__(self, services: Services, **options) -> None:
@@ -74,14 +77,16 @@ class CountPanel(FilesPanel):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="files-form"):
             yield Input(
+                self.initial("count-location"),
                 placeholder="path, HOST:path or s3://bucket/prefix",
                 tooltip="A folder here, HOST:path on a host, or s3://bucket/prefix — Enter counts",
+                suggester=PathSuggester(self.services, locations=True),
                 id="count-location",
             )
             yield Label("recursive")
-            yield Switch(value=True, id="count-recursive")
+            yield Switch(value=self.initial_switch("count-recursive", True), id="count-recursive")
             yield Label("by ext")
-            yield Switch(value=True, id="count-by-ext")
+            yield Switch(value=self.initial_switch("count-by-ext", True), id="count-by-ext")
         yield self.status_line("Type a location and press Enter.")
         yield DataTable(id="count-totals", cursor_type="row", zebra_stripes=True)
         yield DataTable(id="count-extensions", cursor_type="row", zebra_stripes=True)
@@ -99,6 +104,7 @@ class CountPanel(FilesPanel):
 
     def start(self) -> None:
         """Count the typed location (a count already running is cancelled first)."""
+        self.remember_fields()
         text = self.value_of("count-location")
         try:
             location = parse_location(text, error=CountError)

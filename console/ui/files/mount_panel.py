@@ -25,6 +25,7 @@ from textual.widgets import Input, Switch
 from console.errors import MountError, MountpointError
 from console.models import MountEntry, MountOptions, MountTools
 from console.models.location import parse_s3_url
+from console.ui.common.completion import HostSuggester, PathSuggester
 from console.ui.common.guards import require_writable, run_destructive
 from console.ui.common.literal import DataTable, Label, Static
 from console.ui.common.quit import ActiveWork
@@ -179,6 +180,10 @@ class MountPanel(FilesPanel):
     STATUS_ID = "mount-status"
     #: Enter mounts from any field but the host (there it lists the host's mounts)
     SUBMIT_INPUTS = tuple(field[0] for field in (*WHERE_FIELDS[1:], *OPTION_FIELDS))
+    FORM_NAME = "files-mount"
+    #: every field and the switches but mount-s3 (offered only once the host is seen to have it)
+    REMEMBERED = (*(field[0] for field in (*WHERE_FIELDS, *OPTION_FIELDS)),
+                  "mount-allow-other", "mount-mkdir")  # fmt: skip
 
     def __init__(self, services: Services, **options) -> None:
         super().__init__(services, **options)
@@ -196,21 +201,31 @@ class MountPanel(FilesPanel):
         self.changing_mounts = False
 
     def compose(self) -> ComposeResult:
+        # the host completes from the known hosts, the folders from that host's folders
+        on_host = lambda: self.value_of("mount-host") or "local"  # noqa: E731
+        suggesters = {
+            "mount-host": HostSuggester(self.services),
+            "mount-point": PathSuggester(self.services, host=on_host),
+            "mount-use_cache": PathSuggester(self.services, host=on_host),
+        }
         with Horizontal(classes="files-form"):
             for field_id, value, placeholder, tooltip in WHERE_FIELDS:
                 yield Input(
-                    value=value, placeholder=placeholder, tooltip=literal(tooltip), id=field_id
-                )
+                    value=self.initial(field_id, value), placeholder=placeholder,
+                    tooltip=literal(tooltip), id=field_id, suggester=suggesters.get(field_id),
+                )  # fmt: skip
         with Horizontal(classes="files-form mount-options"):
             for field_id, value, placeholder, tooltip in OPTION_FIELDS:
                 yield Label(field_id.removeprefix("mount-"))
                 yield Input(
-                    value=value, placeholder=placeholder, tooltip=literal(tooltip), id=field_id
-                )
+                    value=self.initial(field_id, value), placeholder=placeholder,
+                    tooltip=literal(tooltip), id=field_id, suggester=suggesters.get(field_id),
+                )  # fmt: skip
         with Horizontal(classes="files-form"):
             for label, switch_id, on in SWITCHES:
                 yield Label(label)
-                yield Switch(value=on, id=switch_id, disabled=switch_id == "mount-use-mount-s3")
+                yield Switch(value=self.initial_switch(switch_id, on), id=switch_id,
+                             disabled=switch_id == "mount-use-mount-s3")  # fmt: skip
         yield self.status_line(
             "Fill in bucket and mount point, Enter mounts · Del unmounts the selected mount."
         )
@@ -223,7 +238,7 @@ class MountPanel(FilesPanel):
 
     def on_show(self, event: Show) -> None:
         if self.last_seen is None and not self.running:
-            self.look()
+            self.look(asked=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         # Enter in the other fields mounts: FilesPanel's handler runs too (SUBMIT_INPUTS)
@@ -233,8 +248,11 @@ class MountPanel(FilesPanel):
 
     # -- runs ------------------------------------------------------------------------------------
 
-    def look(self) -> None:
-        """List the typed host's S3 mounts and what it has for mounting."""
+    def look(self, *, asked: bool = True) -> None:
+        """List the typed host's S3 mounts and what it has for mounting (``asked``: by the
+        user, whose fields are then remembered, not on showing the panel)."""
+        if asked:
+            self.remember_fields()
         if self.running:
             return  # a mount or unmount is on its way; it looks at the host when done
         host_name = self.value_of("mount-host") or "local"
@@ -247,6 +265,7 @@ class MountPanel(FilesPanel):
 
     def start(self) -> None:
         """Mount the bucket of the form (refused in read-only mode)."""
+        self.remember_fields()
         if self.running:
             self.notify("Wait for the mount or unmount under way.", title="Mounts")
             return

@@ -1,6 +1,9 @@
 """What every Files panel shares: a form whose Enter starts the work, one status line, and
 numbered runs in a thread worker whose progress and result come back as messages.
 
+A panel's fields are remembered per panel (``FORM_NAME``, ``REMEMBERED``) through
+``console.services.form_memory`` when its work is asked for, and it opens with them.
+
 A panel starts a run with ``begin``: the run before it is cancelled, the new one gets the next
 number, and every message a worker posts carries that number, so whatever a stale run still
 sends is dropped. The worker reports with ``Progressed`` (floods merge while the screen is
@@ -11,13 +14,14 @@ busy) and ends with ``Finished``; the panel draws them in ``show_progress`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input
+from textual.widgets import Input, Switch
 
+from console.services.form_memory import FormMemory, form_name
 from console.ui.common.failures import BackendFailed, Failure, ReportsWorkerFailures
 from console.ui.common.literal import Static
 from console.ui.common.quit import ActiveWork
@@ -46,6 +50,10 @@ class FilesPanel(ReportsWorkerFailures, Vertical):
     CANCELLED_TEXT: ClassVar[str] = "Cancelled."
     #: what quitting does to a run under way (the quit policy says it before quitting)
     ON_QUIT: ClassVar[str] = "stops"
+    #: the name the form's fields are remembered under ("" for none)
+    FORM_NAME: ClassVar[str] = ""
+    #: ids of the fields remembered (Input, Switch, Select) when the panel's work starts
+    REMEMBERED: ClassVar[tuple[str, ...]] = ()
 
     class Progressed(Message):
         """Part of a run's work is done (posted from the worker; floods merge per key)."""
@@ -67,9 +75,15 @@ class FilesPanel(ReportsWorkerFailures, Vertical):
             self.generation = generation
             self.result = result
 
-    def __init__(self, services: Services, **options) -> None:
+    def __init__(
+        self, services: Services, *, memory: FormMemory | None = None, **options: Any
+    ) -> None:
         super().__init__(**options)
         self.services = services
+        self.memory = memory if memory is not None else FormMemory()
+        self.form_name = form_name(self.FORM_NAME, services)
+        #: the fields as the panel was last left (see FORM_NAME); read once, when built
+        self.recalled = self.memory.recall(self.form_name) if self.FORM_NAME else {}
         self.running = False
         self.last_failure: Failure | None = None
         #: the current run in words ("Counting /data"), for the quit question
@@ -94,6 +108,37 @@ class FilesPanel(ReportsWorkerFailures, Vertical):
         if event.input.id in self.SUBMIT_INPUTS:
             event.stop()
             self.start()
+
+    def initial(self, widget_id: str, default: str = "") -> str:
+        """The text field ``widget_id`` opens with: as last left, else ``default``."""
+        return self.recalled.get(widget_id, default)
+
+    def initial_switch(self, widget_id: str, default: bool) -> bool:
+        """Whether the switch ``widget_id`` opens on: as last left, else ``default``."""
+        return {"on": True, "off": False}.get(self.recalled.get(widget_id, ""), default)
+
+    def initial_choice(self, widget_id: str, choices: Iterable[str], default: str) -> str:
+        """The choice ``widget_id`` opens on: as last left when still offered, else ``default``."""
+        kept = self.recalled.get(widget_id, default)
+        return kept if kept in set(choices) else default
+
+    def remember_fields(self) -> None:
+        """Keep the REMEMBERED fields as they are now: the panel opens with them next time
+        (in this run of the console and the next). Called when work is asked for, before
+        what was typed is checked: a refused start loses nothing."""
+        if not self.FORM_NAME:
+            return
+        values: dict[str, str] = {}
+        for widget_id in self.REMEMBERED:
+            widget = self.query_one(f"#{widget_id}")
+            if isinstance(widget, Switch):
+                values[widget_id] = "on" if widget.value else "off"
+            elif isinstance(widget, Input):
+                values[widget_id] = widget.value
+            else:  # a Select
+                values[widget_id] = str(widget.value)  # type: ignore[attr-defined]
+        self.recalled = values
+        self.memory.remember(self.form_name, values)
 
     def value_of(self, input_id: str) -> str:
         """The text of one of the form's inputs, without surrounding blanks."""

@@ -42,6 +42,7 @@ from console.format.files import (
 )
 from console.models import Policy, TransferProgress, TransferResult, TransferSpec, TransferState
 from console.models.files import TransferTotals
+from console.ui.common.completion import PathSuggester
 from console.ui.common.failures import BackendFailed, Failure
 from console.ui.common.guards import require_writable, run_destructive
 from console.ui.common.literal import DataTable, Label, Select, Static
@@ -128,6 +129,9 @@ class TransferPanel(FilesPanel):
     WORKER_GROUP = "files-transfer-submit"
     STATUS_ID = "transfer-status"
     SUBMIT_INPUTS = ("transfer-source", "transfer-destination")
+    FORM_NAME = "files-transfer"
+    REMEMBERED = ("transfer-source", "transfer-destination", "transfer-recursive",
+                  "transfer-policy")  # fmt: skip
 
     class Submitted(Message):
         def __init__(self, handle: Any) -> None:
@@ -147,15 +151,21 @@ class TransferPanel(FilesPanel):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="files-form"):
             yield Input(
+                self.initial("transfer-source"),
                 placeholder="SRC: path, HOST:path, s3://…",
                 tooltip="What to copy: a path here, HOST:path on a host, or s3://bucket/key",
+                suggester=PathSuggester(self.services, locations=True),
                 id="transfer-source",
             )
-            yield Input(placeholder="DST — Enter adds to the queue", id="transfer-destination")
+            yield Input(self.initial("transfer-destination"),
+                        placeholder="DST — Enter adds to the queue", id="transfer-destination",
+                        suggester=PathSuggester(self.services, locations=True))  # fmt: skip
         with Horizontal(classes="files-form"):
             yield Label("folder (recursive)")
-            yield Switch(value=True, id="transfer-recursive")
-            yield Select(POLICIES, value="skip", allow_blank=False, id="transfer-policy")
+            yield Switch(value=self.initial_switch("transfer-recursive", True),
+                         id="transfer-recursive")  # fmt: skip
+            policy = self.initial_choice("transfer-policy", (v for _, v in POLICIES), "skip")
+            yield Select(POLICIES, value=policy, allow_blank=False, id="transfer-policy")
         yield self.status_line("No transfers yet.")
         yield ProgressBar(id="transfer-overall-bar", show_eta=False)
         yield DataTable(id="transfer-queue", cursor_type="row", zebra_stripes=True)
@@ -185,6 +195,7 @@ class TransferPanel(FilesPanel):
 
     def add(self) -> None:
         """Queue SRC → DST (overwriting asks first; nothing is written in read-only mode)."""
+        self.remember_fields()
         source = self.value_of("transfer-source")
         destination = self.value_of("transfer-destination")
         if not source or not destination:

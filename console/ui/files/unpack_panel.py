@@ -19,6 +19,7 @@ from console.errors import UnpackError
 from console.format.files import human_bytes
 from console.models import UnpackFailure, UnpackProgress, UnpackResult
 from console.models.location import parse_location, path_on_host
+from console.ui.common.completion import PathSuggester
 from console.ui.common.guards import require_writable
 from console.ui.common.literal import DataTable
 from console.ui.files.panel import FilesPanel
@@ -65,6 +66,8 @@ class UnpackPanel(FilesPanel):
     WORKER_GROUP = "files-unpack"
     STATUS_ID = "unpack-status"
     SUBMIT_INPUTS = ("unpack-location", "unpack-parallel", "unpack-dest")
+    FORM_NAME = "files-unpack"
+    REMEMBERED = SUBMIT_INPUTS
     CANCELLED_TEXT = "Unpack cancelled: archives already unpacked stay; the rest were not touched."
     #: the unpack is a command streamed from this console (not a tmux job): it ends with it
     ON_QUIT = "stops; archives already unpacked stay, the rest are not touched"
@@ -86,19 +89,25 @@ class UnpackPanel(FilesPanel):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="files-form"):
             yield Input(
+                self.initial("unpack-location"),
                 placeholder="HOST:DIR of archives",
                 tooltip="The folder with the archives, HOST:DIR (local:DIR here) — Enter starts",
+                suggester=PathSuggester(self.services, host="local", locations=True),
                 id="unpack-location",
             )
             yield Input(
+                self.initial("unpack-parallel"),
                 placeholder="workers",
                 tooltip="How many archives at once (empty: one per core of the host)",
                 id="unpack-parallel",
             )
             yield Input(
+                self.initial("unpack-dest"),
                 placeholder="into: same dir",
                 tooltip="Where to unpack on the archives' host: DIR or HOST:DIR of that same "
                 "host (empty: beside the archives)",
+                # a plain path is on the archives' host
+                suggester=PathSuggester(self.services, host=self._archives_host, locations=True),
                 id="unpack-dest",
             )
         yield self.status_line("Type HOST:DIR (local:DIR for this machine) and press Enter.")
@@ -109,7 +118,15 @@ class UnpackPanel(FilesPanel):
         table = self.query_one("#unpack-failures", DataTable)
         table.add_columns("ARCHIVE", "PROBLEM", "ENTRY", "REASON")
 
+    def _archives_host(self) -> str | None:
+        """The host of the archives typed (None while it names none)."""
+        try:
+            return host_and_folder(self.value_of("unpack-location"))[0]
+        except UnpackError:
+            return None
+
     def start(self) -> None:
+        self.remember_fields()
         if self.running:
             self.notify("An unpack is already running: cancel it first.", title="Unpack")
             return

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.suggester import Suggester
 from textual.widgets import Input
 
 from console.models import Instance
@@ -51,8 +52,10 @@ class GpuHostPicker(Horizontal):
             super().__init__()
             self.target = target
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, *, suggester: Suggester | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        #: completes the alias typed (the known hosts)
+        self.suggester = suggester
         self._aliases: list[str] = []
         self._instances: list[Instance] = []
         self._quiet = False
@@ -66,7 +69,8 @@ class GpuHostPicker(Horizontal):
             compact=True,
             id="gpu-host-select",
         )
-        yield Input(placeholder="ssh alias…", compact=True, id="gpu-host-alias")
+        yield Input(placeholder="ssh alias…", compact=True, suggester=self.suggester,
+                    id="gpu-host-alias")  # fmt: skip
 
     @property
     def select(self) -> Select[str]:

@@ -39,6 +39,7 @@ from console.models import (
 )
 from console.services.pricing import hourly_prices
 from console.ui.common.background import Abandoned, call_until_cancelled
+from console.ui.common.completion import HostSuggester
 from console.ui.common.failures import Failure, ReportsWorkerFailures
 from console.ui.common.guards import run_destructive
 from console.ui.common.literal import Static
@@ -159,7 +160,7 @@ class GpuView(ReportsWorkerFailures, ConsoleView):
     # -- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield GpuHostPicker(id="gpu-host-picker")
+        yield GpuHostPicker(suggester=HostSuggester(self.services), id="gpu-host-picker")
         yield Static("", id="gpu-state", classes="view-status")
         yield Static("", id="gpu-idle")
         yield Static("", id="gpu-autostop")

@@ -10,7 +10,8 @@ review page (``LaunchReviewScreen``: type, AMI, key, the SSH rule, storage, $/ho
 and its use, the dry run's answer) gathered without creating anything; confirming there runs
 the steps in a thread worker through the services (which refuse it while the console is
 read-only), ``Back`` returns to the form as typed. Dismisses with the new instance's id (None
-when cancelled).
+when cancelled). The wizard opens with the choices of its last "Review and launch" (see
+REMEMBERED), each list choice once the lists have loaded and only where still offered.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from console.errors import ConsoleError
 from console.format.instances import dollars, gpu_label
 from console.models import HourlyPrice, LaunchRequest
 from console.models.launch import LaunchReview
+from console.services.form_memory import FormMemory, form_name
 from console.ui.common.confirm import ConfirmScreen
 from console.ui.common.failures import ReportsWorkerFailures
 from console.ui.common.footer import ConsoleFooter
@@ -43,6 +45,14 @@ if TYPE_CHECKING:
 NEW_KEY = "__new__"
 IMPORT_PREFIX = "import:"
 DEFAULT_VOLUME_GIB = 100
+DEFAULT_AMI_FILTER = "Deep Learning*"
+#: the name the wizard's choices are remembered under (console.services.form_memory)
+FORM_NAME = "launch"
+#: the choices remembered, by widget id: AMI, type, key pair, SSH range (the security group
+#: made), spot, storage. Not the Name: every launch names a new instance and its new
+#: ``NAME-ssh`` security group.
+REMEMBERED = ("launch-ami-filter", "launch-ami", "launch-ami-id", "launch-type", "launch-key",
+              "launch-key-name", "launch-cidr", "launch-spot", "launch-volume")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -109,33 +119,43 @@ class LaunchWizardScreen(ReportsWorkerFailures, Screen[str | None]):
             self.instance_id = instance_id
             self.notes = notes
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, memory: FormMemory | None = None) -> None:
         super().__init__()
         self.services = services
         self.choices: WizardChoices | None = None
         self.launching = False
+        self.memory = memory if memory is not None else FormMemory()
+        self.form_name = form_name(FORM_NAME, services)
+        #: the choices as the wizard was last left (see REMEMBERED)
+        self.recalled = self.memory.recall(self.form_name)
 
     def compose(self) -> ComposeResult:
+        value = self.recalled.get
         with VerticalScroll(id="launch-form"):
             yield Static("Loading AMIs, instance types and key pairs…", id="launch-status")
             yield Label("AMI name filter (newest first), or an AMI id below")
-            yield Input("Deep Learning*", id="launch-ami-filter")
+            yield Input(value("launch-ami-filter", DEFAULT_AMI_FILTER), id="launch-ami-filter")
             yield Select([], id="launch-ami", prompt="AMI")
-            yield Input(placeholder="ami-… (overrides the list)", id="launch-ami-id")
+            yield Input(value("launch-ami-id", ""), placeholder="ami-… (overrides the list)",
+                        id="launch-ami-id")  # fmt: skip
             yield Label("Instance type")
             yield Select([], id="launch-type", prompt="instance type")
             yield Static("", id="launch-quota")
             yield Label("Key pair")
             yield Select([], id="launch-key", prompt="key pair")
-            yield Input(placeholder="name for a new or imported key pair", id="launch-key-name")
+            yield Input(value("launch-key-name", ""), id="launch-key-name",
+                        placeholder="name for a new or imported key pair")  # fmt: skip
             yield Label(
                 "SSH allowed from (your public address; a new security group; a wider range "
                 "is asked about)"
             )
-            yield Input(placeholder="type your public IP, e.g. 203.0.113.7", id="launch-cidr")
-            yield Checkbox("Spot instance (cheaper, may be interrupted)", id="launch-spot")
+            yield Input(value("launch-cidr", ""), id="launch-cidr",
+                        placeholder="type your public IP, e.g. 203.0.113.7")  # fmt: skip
+            yield Checkbox("Spot instance (cheaper, may be interrupted)", id="launch-spot",
+                           value=value("launch-spot") == "on")  # fmt: skip
             yield Label("Root volume (GiB)")
-            yield Input(str(DEFAULT_VOLUME_GIB), id="launch-volume", type="integer")
+            yield Input(value("launch-volume", str(DEFAULT_VOLUME_GIB)), id="launch-volume",
+                        type="integer")  # fmt: skip
             yield Label("Name")
             yield Input(placeholder="fashion-train", id="launch-name")
             with Horizontal():
@@ -146,7 +166,7 @@ class LaunchWizardScreen(ReportsWorkerFailures, Screen[str | None]):
     # -- loading the choices ------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.load_choices("Deep Learning*")
+        self.load_choices(self.query_one("#launch-ami-filter", Input).value.strip())
 
     def load_choices(self, name_filter: str) -> None:
         # every attribute of a backend is read in the worker: the demo's backends wait
@@ -195,6 +215,15 @@ class LaunchWizardScreen(ReportsWorkerFailures, Screen[str | None]):
         keys.append(("create a new key pair (saved to ~/.ssh/<name>.pem)", NEW_KEY))
         keys += [(f"import {path}", IMPORT_PREFIX + path) for path in choices.public_keys]
         self.query_one("#launch-key", Select).set_options(keys)
+        offered = {
+            "launch-ami": {image.image_id for image in choices.images},
+            "launch-type": {info.name for info, _ in choices.types},
+            "launch-key": {key for _, key in keys},
+        }
+        for select_id, values in offered.items():  # as last chosen, where still offered
+            chosen = self.recalled.get(select_id)
+            if chosen in values:
+                self.query_one(f"#{select_id}", Select).value = chosen
         cidr = self.query_one("#launch-cidr", Input)
         if choices.my_ip and not cidr.value:
             cidr.value = f"{choices.my_ip}/32"
@@ -278,9 +307,25 @@ class LaunchWizardScreen(ReportsWorkerFailures, Screen[str | None]):
             return "Give the instance a Name."
         return None
 
+    def typed(self) -> dict[str, str]:
+        """The remembered choices as they are now (see REMEMBERED)."""
+        values: dict[str, str] = {}
+        for widget_id in REMEMBERED:
+            widget = self.query_one(f"#{widget_id}")
+            if isinstance(widget, Checkbox):
+                values[widget_id] = "on" if widget.value else "off"
+            elif isinstance(widget, Input):
+                values[widget_id] = widget.value
+            elif isinstance(widget, Select) and widget.value is not Select.NULL:
+                values[widget_id] = str(widget.value)
+        return values
+
     def action_launch(self) -> None:
         if self.launching or not require_writable(self.app, "Launching an instance"):
             return
+        # kept even when the form is refused or the launch fails: nothing typed is lost
+        self.recalled = self.typed()
+        self.memory.remember(self.form_name, self.recalled)
         problem = self.form_problem()
         if problem is not None:
             self.set_status(problem, error=True)

@@ -11,7 +11,9 @@ A mistake (unbalanced quote, ``NAME`` without ``=``) is said under the form, whi
 open with everything typed. Templates from the config file (``[templates."NAME"]``) fill the
 form in.
 
-The form opens on Host. What it was last submitted with (host, master address and port,
+Host completes from the known hosts (``console.ui.common.completion``: instances, ssh aliases,
+"local"), the working directory from the folders of the first host typed. The form opens on
+Host. What it was last submitted with (host, master address and port,
 working directory, command, name; never the environment's values) is remembered through
 ``console.services.form_memory`` and fills it in the next time, in this run of the console and
 the next. Re-run opens it filled in from the job: the environment's values are kept without
@@ -23,21 +25,25 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.suggester import SuggestFromList
+from textual.suggester import Suggester, SuggestFromList
 from textual.widgets import Button, Input
 
 from console.errors import ConsoleError
 from console.models import JobSpec
 from console.models.jobspec import parse_env, template_spec
 from console.services.form_memory import FormMemory
+from console.ui.common.completion import HostSuggester, PathSuggester, first_host
 from console.ui.common.literal import Label, Select, Static, TextArea
 from console.ui.common.text import assemble
+
+if TYPE_CHECKING:
+    from console.services import Services
 
 #: torchrun's usual rendezvous port
 DEFAULT_MASTER_PORT = 29500
@@ -175,9 +181,13 @@ class JobFormScreen(ModalScreen[JobRequest | None]):
         kept_env: Sequence[tuple[str, str]] = (),
         memory: FormMemory | None = None,
         error: str = "",
+        services: Services | None = None,
     ) -> None:
         super().__init__()
         self.hosts = list(dict.fromkeys(["local", *hosts]))
+        #: where the Host field completes from (instances, ssh aliases) and the working
+        #: directory from the host's folders; None: the form's own hosts only
+        self.services = services
         self.templates = dict(templates)
         self.memory = memory
         self.kept_env = tuple(kept_env)
@@ -200,9 +210,7 @@ class JobFormScreen(ModalScreen[JobRequest | None]):
                     id="jobform-template",
                 )
             yield Label(f"Host ({', '.join(self.hosts)} or an ssh alias; several: one per node)")
-            yield Input(
-                value("host", "local"), suggester=SuggestFromList(self.hosts), id="jobform-host"
-            )
+            yield Input(value("host", "local"), suggester=self._host_suggester(), id="jobform-host")
             yield Static(nodes_hint(value("host", "local")), id="jobform-nodes")
             with Horizontal(id="jobform-master"):
                 with Vertical():
@@ -214,7 +222,7 @@ class JobFormScreen(ModalScreen[JobRequest | None]):
                         value("master_port", str(DEFAULT_MASTER_PORT)), id="jobform-master-port"
                     )
             yield Label("Working directory")
-            yield Input(value("cwd", "~"), id="jobform-cwd")
+            yield Input(value("cwd", "~"), suggester=self._cwd_suggester(), id="jobform-cwd")
             yield Label("Command (split like a shell would, never run through one)")
             yield Input(
                 value("command", ""),
@@ -239,6 +247,17 @@ class JobFormScreen(ModalScreen[JobRequest | None]):
 
     def on_mount(self) -> None:
         self.query_one("#jobform-host", Input).focus()
+
+    def _host_suggester(self) -> Suggester | None:
+        if self.services is None:
+            return SuggestFromList(self.hosts)
+        return HostSuggester(self.services, several=True, first=self.hosts)
+
+    def _cwd_suggester(self) -> Suggester | None:
+        if self.services is None:
+            return None
+        # the folder is on the (first) host typed above
+        return PathSuggester(self.services, host=lambda: first_host(self._value("jobform-host")))
 
     def _value(self, widget_id: str) -> str:
         return self.query_one(f"#{widget_id}", Input).value

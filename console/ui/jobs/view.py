@@ -490,7 +490,13 @@ class JobsView(ResourceView):
         hosts = [*self.managers, *self.extra_targets]
         templates = self.services.settings.templates
         self.app.push_screen(
-            JobFormScreen(hosts=hosts, templates=templates, memory=self.form_memory, **prefill),
+            JobFormScreen(
+                hosts=hosts,
+                templates=templates,
+                memory=self.form_memory,
+                services=self.services,
+                **prefill,
+            ),
             callback=self._start_requested,
         )
 

@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.suggester import Suggester
 from textual.widgets import Input
 
 from console.ui.common.literal import Label
@@ -23,12 +24,14 @@ class ImagePathPrompt(ModalScreen[str | None]):
 
     def __init__(self, question: str, *, default: str = "",
                  placeholder: str = "an image on this machine (~/photo.jpg)",
-                 detail: str = "") -> None:  # fmt: skip
+                 detail: str = "", suggester: Suggester | None = None) -> None:  # fmt: skip
         super().__init__()
         self.question = question
         self.default = default
         self.placeholder = placeholder
         self.detail = detail
+        #: completes what is typed (a path here, the hosts of a relaunch)
+        self.suggester = suggester
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -36,7 +39,7 @@ class ImagePathPrompt(ModalScreen[str | None]):
             if self.detail:
                 yield Label(self.detail, classes="prompt-detail")
             yield Input(value=self.default, placeholder=self.placeholder,
-                        id="runs-image-input")  # fmt: skip
+                        suggester=self.suggester, id="runs-image-input")  # fmt: skip
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

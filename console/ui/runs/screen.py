@@ -55,6 +55,7 @@ from console.models import (
     RunRecord,
     RunState,
 )
+from console.ui.common.completion import HostSuggester, PathSuggester
 from console.ui.common.failures import Failure, ReportsWorkerFailures
 from console.ui.common.footer import ConsoleFooter
 from console.ui.common.guards import require_writable, run_destructive
@@ -485,6 +486,7 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
             ImagePathPrompt(
                 f"Predict with {checkpoint.name} ({checkpoint.location}) on the image:",
                 default=self.suggested_image,
+                suggester=PathSuggester(self.services),  # a picture on this machine
             ),
             callback=lambda image: self._predict(checkpoint, image),
         )
@@ -550,6 +552,7 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
                 detail="Another host gets the checkpoint copied to its run folder first (S3's "
                        "when the run uploads there). new: launch a new instance with the "
                        "wizard, then relaunch on it once it runs.",
+                suggester=HostSuggester(self.services, several=True, first=("new",)),
             ),
             callback=lambda hosts: self._relaunch_on(run, step, hosts),
         )

@@ -14,6 +14,11 @@ folder on each host (the transfer engine: S3 to this machine directly, to a host
 that would leave the folder refused). The form stays open until the run has started: a mistake in a field
 or a failure of the start is said under it, with everything typed kept. Read-only refuses
 it (and the runs backend would too).
+
+Hosts complete from the known hosts, the two folders from the first host's folders (the
+dataset's relative to the working folder). The form opens as it was last submitted (through
+``console.services.form_memory``; the run folder is new every time, a re-run's environment is
+never kept), a re-run as its run was, and on an instance (``t`` in Instances) on that one.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import posixpath
 import shlex
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -43,6 +48,8 @@ from console.models import (
     TransferSpec,
     TransferState,
 )
+from console.services.form_memory import FormMemory, form_name
+from console.ui.common.completion import HostSuggester, PathSuggester, first_host
 from console.ui.common.failures import Failure, ReportsWorkerFailures
 from console.ui.common.literal import Label, Select, Static
 from console.ui.common.text import assemble, lines
@@ -74,6 +81,14 @@ SOURCE_CHOICES = (("A folder on the host, as it is", "folder"),
                   ("An S3 prefix: copied into that folder on each host first", "s3"),
                   ("Synthetic: made in that folder first when it has none", "synthetic"))  # fmt: skip
 DEFAULT_MASTER_PORT = 29500
+#: the name the form's values are remembered under (console.services.form_memory)
+FORM_NAME = "train"
+#: the fields remembered, by widget id: all but the run folder (each launch gets a new one:
+#: two runs never share metrics) and a re-run's environment (never shown, may hold secrets)
+REMEMBERED = ("hosts", "gpus", "source", "data", "cwd", "s3", "epochs", "batch", "lr", "size",
+              "amp", "name", "more", "master-addr", "master-port")  # fmt: skip
+#: the remembered fields that are choices, with what each may be
+CHOICES = {"gpus": ("1", "all"), "source": ("folder", "s3", "synthetic"), "amp": ("on", "off")}
 
 
 class TrainFormError(ConsoleError):
@@ -146,6 +161,31 @@ def launch_hint(hosts_text: str, gpus: str) -> str:
         return f"1 node: {hosts[0]}, {per_node}"
     ranks = ", ".join(f"rank {rank} {host}" for rank, host in enumerate(hosts))
     return f"{len(hosts)} nodes (torchrun): {ranks}; {per_node} on each"
+
+
+def fields_of_request(request: TrainRequest, *, synthetic: bool = False) -> dict[str, str]:
+    """The form's fields (by the keys of REMEMBERED) as ``request`` fills them in."""
+    args = request.trainer_args
+    option = {key: option_of(args, key) or default for key, default in TRAINER_DEFAULTS.items()}
+    return {
+        "hosts": ", ".join(request.hosts), "gpus": "all" if request.gpus == "all" else "1",
+        "source": "synthetic" if synthetic else "folder",
+        "data": option_of(args, "--data-root") or "", "cwd": request.cwd or "~", "s3": "",
+        "epochs": option["--epochs"], "batch": option["--batch-size"], "lr": option["--lr"],
+        "size": option["--image-size"], "amp": "off" if option["--precision"] == "fp32" else "on",
+        "name": request.name, "more": shlex.join(other_options(args)),
+        "master-addr": request.master_addr, "master-port": str(request.master_port),
+    }  # fmt: skip
+
+
+def remembered(values: dict[str, str]) -> dict[str, str]:
+    """What the form memory recalls, less what the form cannot show (a choice it does not
+    offer, a field it does not have)."""
+    kept = {key: text for key, text in values.items() if key in REMEMBERED}
+    for key, choices in CHOICES.items():
+        if key in kept and kept[key] not in choices:
+            del kept[key]
+    return kept
 
 
 def _positive_int(field: str, text: str) -> str:
@@ -328,9 +368,11 @@ class TrainFormScreen(ReportsWorkerFailures, ModalScreen[TrainStarted | None]):
         hosts: Sequence[str] = (),
         defaults: TrainDefaults | None = None,
         initial: TrainRequest | None = None,
+        memory: FormMemory | None = None,
     ) -> None:
         super().__init__()
         self.services = services
+        self.memory = memory if memory is not None else FormMemory()
         suggested = defaults if defaults is not None else services.train_defaults
         self.synth_args = (
             tuple(suggested.synth_args) if suggested and suggested.synth_args else SYNTH_ARGS
@@ -338,50 +380,58 @@ class TrainFormScreen(ReportsWorkerFailures, ModalScreen[TrainStarted | None]):
         base = initial or (suggested.request if suggested is not None else None)
         if base is None:
             base = TrainRequest(hosts=("local",), trainer_args=())
-        if hosts:
-            base = replace(base, hosts=tuple(hosts))
         self.base = base
         self.synthetic = initial is None and suggested is not None and bool(suggested.synth_args)
+        self.values = fields_of_request(base, synthetic=self.synthetic)
+        self.form_name = form_name(FORM_NAME, services)
+        if initial is None:  # a re-run opens as its run was; anything else as last submitted
+            self.values.update(remembered(self.memory.recall(self.form_name)))
+        if hosts:  # opened on an instance: that one
+            self.values["hosts"] = ", ".join(hosts)
         self.starting = False
         self.started: TrainStarted | None = None
 
     def compose(self) -> ComposeResult:
-        base, args = self.base, self.base.trainer_args
-        name = base.name or "train"
+        value = self.values
+        name = value["name"] or "train"
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        value = {key: option_of(args, key) or default for key, default in TRAINER_DEFAULTS.items()}
+        services = self.services
         with Vertical(id="trainform-dialog"):
             with VerticalScroll(id="trainform-fields"):
                 yield Static(assemble(("Train", "bold"), " — python -m trainer train as a job on "
                                       "each host, recorded in the run ledger."))  # fmt: skip
                 yield Label("Hosts (local, an instance, an ssh alias; several: one node each)")
-                yield Input(", ".join(base.hosts), id="trainform-hosts")
-                yield Static(launch_hint(", ".join(base.hosts), base.gpus), id="trainform-launch")
+                yield Input(value["hosts"], id="trainform-hosts",
+                            suggester=HostSuggester(services, several=True))  # fmt: skip
+                yield Static(launch_hint(value["hosts"], value["gpus"]), id="trainform-launch")
                 yield Label("How to run")
-                yield Select(list(GPU_CHOICES), value="all" if base.gpus == "all" else "1",
-                             allow_blank=False, id="trainform-gpus")  # fmt: skip
+                yield Select(list(GPU_CHOICES), value=value["gpus"], allow_blank=False,
+                             id="trainform-gpus")  # fmt: skip
                 yield Label("Dataset")
-                yield Select(list(SOURCE_CHOICES), value="synthetic" if self.synthetic else "folder",
-                             allow_blank=False, id="trainform-source")  # fmt: skip
+                yield Select(list(SOURCE_CHOICES), value=value["source"], allow_blank=False,
+                             id="trainform-source")  # fmt: skip
+                # both folders are on the first host; the dataset's starts from the working one
+                on_host = lambda: first_host(self._value("hosts"))  # noqa: E731
                 with Horizontal():
                     with Vertical():
                         yield Label("Dataset folder on the host")
-                        yield Input(option_of(args, "--data-root") or "", id="trainform-data",
-                                    placeholder="data/deepfashion")  # fmt: skip
+                        yield Input(value["data"], id="trainform-data",
+                                    placeholder="data/deepfashion",
+                                    suggester=PathSuggester(services, host=on_host,
+                                                            base=lambda: self._value("cwd")))  # fmt: skip
                     with Vertical():
                         yield Label("Working folder")
-                        yield Input(base.cwd or "~", id="trainform-cwd")
+                        yield Input(value["cwd"], id="trainform-cwd",
+                                    suggester=PathSuggester(services, host=on_host))  # fmt: skip
                 yield Label("S3 prefix (the S3 source: its contents go into the dataset folder)")
-                yield Input("", id="trainform-s3", placeholder="s3://bucket/deepfashion/")
+                yield Input(value["s3"], id="trainform-s3", placeholder="s3://bucket/deepfashion/")
                 with Horizontal():
-                    for label, key, widget_id in (("Epochs", "--epochs", "epochs"),
-                                                  ("Batch size", "--batch-size", "batch"),
-                                                  ("Learning rate", "--lr", "lr"),
-                                                  ("Input size", "--image-size", "size")):  # fmt: skip
+                    for label, widget_id in (("Epochs", "epochs"), ("Batch size", "batch"),
+                                             ("Learning rate", "lr"), ("Input size", "size")):  # fmt: skip
                         with Vertical():
                             yield Label(label)
-                            yield Input(value[key], id=f"trainform-{widget_id}")
-                yield Checkbox("Mixed precision (AMP) on GPUs", value=value["--precision"] != "fp32",
+                            yield Input(value[widget_id], id=f"trainform-{widget_id}")
+                yield Checkbox("Mixed precision (AMP) on GPUs", value=value["amp"] == "on",
                                id="trainform-amp")  # fmt: skip
                 with Horizontal():
                     with Vertical():
@@ -392,14 +442,14 @@ class TrainFormScreen(ReportsWorkerFailures, ModalScreen[TrainStarted | None]):
                         yield Label("Name")
                         yield Input(name, id="trainform-name")
                 yield Label("More trainer options (python -m trainer train --help)")
-                yield Input(shlex.join(other_options(args)), id="trainform-more")
+                yield Input(value["more"], id="trainform-more")
                 with Horizontal():
                     with Vertical():
                         yield Label("Master address (multi-node; blank: first host's)")
-                        yield Input(base.master_addr, id="trainform-master-addr")
+                        yield Input(value["master-addr"], id="trainform-master-addr")
                     with Vertical():
                         yield Label("Master port")
-                        yield Input(str(base.master_port), id="trainform-master-port")
+                        yield Input(value["master-port"], id="trainform-master-port")
             # the command, what went wrong and the buttons stay in sight below the fields,
             # which scroll on a small terminal: focus on Train never scrolls Hosts away
             with Vertical(id="trainform-foot"):
@@ -469,9 +519,18 @@ class TrainFormScreen(ReportsWorkerFailures, ModalScreen[TrainStarted | None]):
         said.set_class(not error, "note")
         said.update(text)
 
+    def typed(self) -> dict[str, str]:
+        """The remembered fields as they are now (see REMEMBERED)."""
+        values = {key: self._value(key) for key in REMEMBERED if key not in CHOICES}
+        values["gpus"], values["source"] = self._choice("gpus"), self._choice("source")
+        values["amp"] = "on" if self.query_one("#trainform-amp", Checkbox).value else "off"
+        return values
+
     def action_submit(self) -> None:
         if self.starting:
             return
+        # kept even when refused or failing: what was typed is not lost
+        self.memory.remember(self.form_name, self.typed())
         if getattr(self.app, "read_only", False):
             self._say("Training was refused: the console is read-only.")
             return
