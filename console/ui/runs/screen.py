@@ -217,7 +217,7 @@ class RunScreen(ReportsWorkerFailures, Screen[None]):
         metrics = self.query_one("#run-metrics", DataTable)
         metrics.add_column("Metric", key="metric")
         metrics.add_column("Latest", key="latest")
-        metrics.add_column("At best top-1", key="best")  # the evaluation best.pt keeps
+        metrics.add_column("At best.pt", key="best")  # the evaluation best.pt keeps (best top-1)
         table = self.query_one("#run-checkpoints", DataTable)
         for key, label in (("name", "Checkpoint"), ("kind", "Kind"), ("step", "Step"),
                            ("epoch", "Epoch"), ("top1", "Top-1"), ("top5", "Top-5"),
