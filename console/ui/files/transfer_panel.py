@@ -116,6 +116,14 @@ def refused_text(result: TransferResult) -> Any:
     return lines(*rows)
 
 
+def bytes_cell(progress: TransferProgress) -> str:
+    """Bytes done of the total; a copy run as a job on its host (``aws s3 cp`` there)
+    reports no bytes here, and its row says so instead of "0 B / 0 B"."""
+    if progress.job_id and not progress.bytes_total:
+        return "in job's log"
+    return f"{human_bytes(progress.bytes_done)} / {human_bytes(progress.bytes_total)}"
+
+
 class TransferPanel(FilesPanel):
     DEFAULT_CSS = """
     TransferPanel #transfer-policy { width: 24; }
@@ -336,7 +344,7 @@ class TransferPanel(FilesPanel):
             progress.destination,
             state_cell(progress),
             transfer_bar(progress),
-            f"{human_bytes(progress.bytes_done)} / {human_bytes(progress.bytes_total)}",
+            bytes_cell(progress),
             human_rate(progress.rate) if running else "—",
             human_eta(progress.eta) if running else "—",
         )
