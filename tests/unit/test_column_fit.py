@@ -1,7 +1,8 @@
-"""The one column policy of every list (``fit_columns``)."""
+"""The one column policy of every list (``fit_columns``) and the S3 list's own columns."""
 
 from __future__ import annotations
 
+from console.ui.buckets.object_list import NAME_WIDTH, RowLayout, fit_name, row_layout
 from console.ui.common.resource_table import Column, fit_columns
 
 
@@ -55,3 +56,17 @@ def test_fill_columns_share_what_is_left_by_their_widths():
     layout = dict(fit_columns(columns, {"mark": 6, "found": 30, "fix": 90}, 70))
     assert layout["found"] + layout["fix"] == 70 - 8 - 4
     assert layout["found"] < layout["fix"]
+
+
+def test_the_s3_list_gives_way_class_first_then_the_time_and_then_shortens_names():
+    assert row_layout(160, 20) == RowLayout(NAME_WIDTH, True, True)
+    assert row_layout(160, 70) == RowLayout(70, True, True)
+    assert row_layout(100, 60) == RowLayout(60, True, False)
+    assert row_layout(100, 70) == RowLayout(70, False, False)
+    assert row_layout(80, 62) == RowLayout(62, False, False)
+    narrow = row_layout(40, 62)
+    assert narrow == RowLayout(40 - 13, False, False)
+    name = fit_name("deepfashion_category_and_attribute_prediction_benchmark_v2.txt", 27)
+    assert len(name) == 27 and name.startswith("deepfashion") and name.endswith("v2.txt")
+    assert "…" in name
+    assert fit_name("a.jpg", 8) == "a.jpg   "
