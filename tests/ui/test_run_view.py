@@ -144,8 +144,8 @@ async def test_the_runs_view_lists_the_run_with_its_state_and_best_metrics(
 
     top1 = record.best_metrics["category_top1"]
     assert rows[record.id][:4] == ["tiny", "local", "finished", "1/1"]
-    assert f"top-1 {top1:.1f}%" in rows[record.id][4]
-    assert rows[record.id][5] == ""  # this machine has no price: no cost
+    assert rows[record.id][4] == f"{top1:.1f}%"  # the best top-1
+    assert rows[record.id][7] == ""  # this machine has no price: no cost
     assert rows[interrupted.id][:3] == ["spot", "local", "interrupted — checkpoint at step 5"]
     assert status.startswith("2 runs, 0 running")
 
@@ -289,7 +289,7 @@ async def test_the_cost_shows_when_the_instance_price_is_known(
         screen = await open_run(pilot)
         summary = plain(screen.query_one("#run-summary"))
 
-    assert row[5] == "$1.00"  # half an hour at $2.00/h
+    assert row[7] == "$1.00"  # half an hour at $2.00/h (after Top-1, Top-5, Landmark err)
     assert "elapsed 0:30:00" in summary and "$1.00 so far at $2.00/h" in summary
     assert record.price_per_hour == 2.0
 

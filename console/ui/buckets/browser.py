@@ -37,7 +37,7 @@ from console.models import (
     TransferState,
 )
 from console.ui.buckets.activity import S3Activity
-from console.ui.buckets.object_list import HEADER, S3ObjectList
+from console.ui.buckets.object_list import HEADER, S3ObjectList, header_line
 from console.ui.buckets.path_prompt import S3PathPrompt
 from console.ui.buckets.presign import S3PresignScreen
 from console.ui.buckets.preview import S3PreviewScreen
@@ -217,6 +217,10 @@ class S3Browser(ReportsWorkerFailures, Vertical):
         if not self.complete and self.object_list.needs_more():
             self._load_next_page()  # at once: the first screenful must fill without a key
         self._update_path()
+
+    def on_s3object_list_layout_changed(self, message: S3ObjectList.LayoutChanged) -> None:
+        message.stop()
+        self.query_one("#s3-header", Static).update(header_line(message.layout))
 
     def on_s3object_list_near_end(self, message: S3ObjectList.NearEnd) -> None:
         message.stop()

@@ -8,6 +8,9 @@ and large in memory. This widget draws each visible line from an ``S3RowStore`` 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -23,24 +26,93 @@ from console.ui.buckets.rows import S3Row, S3RowStore
 
 #: ask for the next page when fewer than this many rows lie below the visible ones
 LOAD_AHEAD = 50
+#: the name column is at least this wide while there is room (folders line up alike)
 NAME_WIDTH = 48
+#: and never narrower than this: a longer name is shortened in its middle
+MIN_NAME_WIDTH = 16
+SIZE_WIDTH = 10
+MODIFIED_WIDTH = 16
+CLASS_WIDTH = 12
 
 
-def format_row(row: S3Row) -> str:
-    """One line: name, size, modified time (UTC) and storage class in fixed columns. The
+@dataclass(frozen=True)
+class RowLayout:
+    """The columns of the list: the name's width, and whether the modified time and the
+    storage class show (they give way, the class first, before a name is shortened)."""
+
+    name: int = NAME_WIDTH
+    modified: bool = True
+    storage_class: bool = True
+
+    @property
+    def width(self) -> int:
+        """The cells a line takes."""
+        return (
+            2 + self.name + 1 + SIZE_WIDTH
+            + (2 + MODIFIED_WIDTH if self.modified else 0)
+            + (2 + CLASS_WIDTH if self.storage_class else 0)
+        )  # fmt: skip
+
+
+def row_layout(width: int, longest_name: int) -> RowLayout:
+    """The layout of a list ``width`` cells wide whose longest name is ``longest_name``:
+    the name and size always show; the storage class, then the modified time, give way
+    while the name would not fit whole."""
+    for modified, storage_class in ((True, True), (True, False), (False, False)):
+        room = width - RowLayout(0, modified, storage_class).width
+        if room >= longest_name or not modified:
+            break
+    name = min(room, max(longest_name, NAME_WIDTH))
+    return RowLayout(max(name, MIN_NAME_WIDTH), modified, storage_class)
+
+
+def fit_name(name: str, width: int) -> str:
+    """``name`` in ``width`` cells: whole when it fits, else its start and end around "…"
+    (the end keeps the extension)."""
+    if cell_len(name) <= width:
+        return name + " " * (width - cell_len(name))
+    tail = (width - 1) // 2
+    head = width - 1 - tail
+    return set_cell_size(name, head) + "…" + _last_cells(name, tail)
+
+
+def _last_cells(text: str, width: int) -> str:
+    taken = ""
+    for char in reversed(text):
+        if cell_len(char + taken) > width:
+            break
+        taken = char + taken
+    return " " * (width - cell_len(taken)) + taken
+
+
+def format_row(row: S3Row, layout: RowLayout | None = None) -> str:
+    """One line: name, size, modified time (UTC) and storage class in their columns. The
     line is drawn as segments, with no Text in between: the key (anyone's name) has its
     control characters shown as escapes here."""
-    name = visible(row.name)
+    layout = layout or RowLayout()
+    name = fit_name(visible(row.name), layout.name)
     if row.is_folder:
-        return f"▸ {name:<{NAME_WIDTH}} {'':>10}  {'':16}  {'folder'}"
-    modified = row.modified.strftime("%Y-%m-%d %H:%M") if row.modified else ""
-    return (
-        f"  {name:<{NAME_WIDTH}} {human_bytes(row.size):>10}  {modified:16}  "
-        f"{visible(row.storage_class)}"
-    )
+        line = f"▸ {name} {'':>{SIZE_WIDTH}}"
+        if layout.modified:
+            line += f"  {'':{MODIFIED_WIDTH}}"
+        return line + ("  folder" if layout.storage_class else "")
+    line = f"  {name} {human_bytes(row.size):>{SIZE_WIDTH}}"
+    if layout.modified:
+        modified = row.modified.strftime("%Y-%m-%d %H:%M") if row.modified else ""
+        line += f"  {modified:{MODIFIED_WIDTH}}"
+    return line + (f"  {visible(row.storage_class)}" if layout.storage_class else "")
 
 
-HEADER = f"  {'Name':<{NAME_WIDTH}} {'Size':>10}  {'Modified (UTC)':16}  Class"
+def header_line(layout: RowLayout | None = None) -> str:
+    """The column headings over the rows of ``layout``."""
+    layout = layout or RowLayout()
+    line = f"  {'Name':<{layout.name}} {'Size':>{SIZE_WIDTH}}"
+    if layout.modified:
+        line += f"  {'Modified (UTC)':{MODIFIED_WIDTH}}"
+    return line + ("  Class" if layout.storage_class else "")
+
+
+HEADER = header_line()
 
 
 class S3ObjectList(ScrollView, can_focus=True):
@@ -64,25 +136,57 @@ class S3ObjectList(ScrollView, can_focus=True):
     class NearEnd(Message):
         """The view is within LOAD_AHEAD rows of the last loaded one: load more."""
 
+    class LayoutChanged(Message):
+        """The columns changed (the width, or a longer name): the heading follows."""
+
+        def __init__(self, layout: RowLayout) -> None:
+            super().__init__()
+            self.layout = layout
+
     def __init__(self, store: S3RowStore | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.store = store or S3RowStore("", "")
+        self.layout_now = RowLayout()
+        #: the longest name among the first ``_measured`` rows of the store
+        self._longest = 0
+        self._measured = 0
 
     # -- content --
 
     def show_store(self, store: S3RowStore) -> None:
         """Show another listing from its top."""
         self.store = store
+        self._longest = self._measured = 0
         self.cursor = 0
         self.scroll_to(y=0, animate=False)
         self.rows_changed()
 
     def rows_changed(self) -> None:
-        """The store grew or its filter changed: resize and redraw."""
-        self.virtual_size = Size(NAME_WIDTH + 48, len(self.store))
+        """The store grew or its filter changed: lay out, resize and redraw."""
+        self._fit()
         if self.cursor >= len(self.store):
             self.cursor = max(0, len(self.store) - 1)
         self.refresh()
+
+    def _fit(self) -> None:
+        """The columns for the present width and names (only rows not yet measured are)."""
+        total = len(self.store)
+        if total < self._measured:  # a filter: measure again what is listed
+            self._longest = self._measured = 0
+        for index in range(self._measured, total):
+            self._longest = max(self._longest, cell_len(visible(self.store.row(index).name)))
+        self._measured = total
+        width = self.size.width
+        if total > self.size.height:  # the vertical scrollbar takes its share
+            width -= self.styles.scrollbar_size_vertical
+        layout = row_layout(width, self._longest)
+        self.virtual_size = Size(layout.width, total)
+        if layout != self.layout_now:
+            self.layout_now = layout
+            self.post_message(self.LayoutChanged(layout))
+
+    def on_resize(self) -> None:
+        self._fit()
 
     @property
     def current(self) -> S3Row | None:
@@ -96,7 +200,7 @@ class S3ObjectList(ScrollView, can_focus=True):
         width = self.size.width
         if position >= len(self.store):
             return Strip.blank(width)
-        text = format_row(self.store.row(position))[:width].ljust(width)
+        text = set_cell_size(format_row(self.store.row(position), self.layout_now), width)
         selected = position == self.cursor and self.has_focus
         style = Style(reverse=True) if position == self.cursor else Style()
         if selected:

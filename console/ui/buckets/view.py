@@ -22,8 +22,8 @@ def created_cell(bucket: Bucket) -> str:
 
 BUCKET_COLUMNS: tuple[Column[Bucket], ...] = (
     Column("name", "Name", lambda b: b.name),
-    Column("created", "Created", created_cell),
-    Column("region", "Region", lambda b: blank_if_none(b.region)),
+    Column("created", "Created", created_cell, give_way=1),
+    Column("region", "Region", lambda b: blank_if_none(b.region), give_way=2),
 )
 
 

@@ -1,7 +1,9 @@
 """Is this host ready to train? The checks of ``awsconsole doctor HOST`` in a panel.
 
 The checks run in a thread worker (importing torch on a host takes a while); each row is a
-pass/fail mark, the check, what was found and how to fix a failure.
+pass/fail mark, the check, what was found and how to fix a failure. What was found and the
+fix share the width the mark and the check leave, and wrap onto more lines: a fix is read
+whole at any width, never cut at the dialog's edge.
 """
 
 from __future__ import annotations
@@ -20,13 +22,24 @@ from textual.worker import get_current_worker
 from console.models import DoctorCheck
 from console.ui.common.background import Abandoned, call_until_cancelled
 from console.ui.common.failures import Failure, ReportsWorkerFailures
-from console.ui.common.literal import DataTable, Label
+from console.ui.common.literal import Label
+from console.ui.common.resource_table import Column, ResourceTable
 
 if TYPE_CHECKING:  # the UI reaches backends only through the object it is given
     from console.services import Services
 
 PASS = Text("✓ pass", style="bold green")
 FAIL = Text("✗ FAIL", style="bold red")
+
+#: a row: the check and its place in the list (two checks may share a name)
+Row = tuple[int, DoctorCheck]
+
+DOCTOR_COLUMNS: tuple[Column[Row], ...] = (
+    Column("mark", "", lambda row: PASS if row[1].ok else FAIL),
+    Column("check", "Check", lambda row: row[1].name),
+    Column("found", "Found", lambda row: row[1].found, fill=True, wrap=True),
+    Column("fix", "Fix", lambda row: row[1].hint, fill=True, wrap=True),
+)
 
 
 class DoctorScreen(ReportsWorkerFailures, ModalScreen[None]):
@@ -73,12 +86,9 @@ class DoctorScreen(ReportsWorkerFailures, ModalScreen[None]):
         with Vertical(id="doctor-dialog"):
             yield Label(f"Doctor: is {self.target} ready to train?", id="doctor-title")
             yield Label("", id="doctor-status")
-            yield DataTable(id="doctor-table", cursor_type="row", zebra_stripes=True)
+            yield ResourceTable(DOCTOR_COLUMNS, row_key=lambda row: str(row[0]), id="doctor-table")
 
     def on_mount(self) -> None:
-        table = self.query_one("#doctor-table", DataTable)
-        for key, label in (("mark", ""), ("check", "Check"), ("found", "Found"), ("fix", "Fix")):
-            table.add_column(label, key=key)
         self.action_rerun()
 
     def action_rerun(self) -> None:
@@ -102,10 +112,7 @@ class DoctorScreen(ReportsWorkerFailures, ModalScreen[None]):
 
     def on_doctor_screen_checked(self, message: Checked) -> None:
         self.checks = message.checks
-        table = self.query_one("#doctor-table", DataTable)
-        table.clear()
-        for check in message.checks:
-            table.add_row(PASS if check.ok else FAIL, check.name, check.found, check.hint)
+        self.query_one("#doctor-table", ResourceTable).show(list(enumerate(message.checks)))
         failed = sum(1 for c in message.checks if not c.ok)
         status = self.query_one("#doctor-status", Label)
         status.set_class(bool(failed), "error")

@@ -1,13 +1,15 @@
 """The launch wizard's last page: what the launch will create and cost, before it does.
 
 Type, AMI, key pair, the security group's rule, storage, $/hour, the vCPU quota with what
-is used of it, and the dry run's answer. ``Launch`` (or ``y``) confirms; ``Back`` (or
+is used of it, and the dry run's answer. On a short screen the rows scroll and the verdict
+and the buttons stay in sight. ``Launch`` (or ``y``) confirms; ``Back`` (or
 ``escape``) returns to the form with everything as typed. A dry run that fails leaves only
 ``Back``: EC2 has said the launch would not go through.
 """
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -18,6 +20,9 @@ from console.format.launch import review_rows
 from console.models.launch import LaunchReview
 from console.ui.common.literal import Label
 from console.ui.common.text import assemble
+
+#: the most lines the rows take before they scroll
+ROWS_HEIGHT = 24
 
 
 class LaunchReviewScreen(ModalScreen[bool]):
@@ -74,7 +79,18 @@ class LaunchReviewScreen(ModalScreen[bool]):
                 yield Button("Back", variant="primary", id="launch-review-back")
 
     def on_mount(self) -> None:
+        self._fit_rows(self.app.size.height)
         self.query_one("#launch-review-back").focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_rows(event.size.height)
+
+    def _fit_rows(self, height: int) -> None:
+        """The rows scroll, the verdict and the buttons stay on screen however short it is:
+        of the dialog's 90% of the height, the border and padding take 4 lines, the title,
+        the verdict (wrapped) and the buttons 7."""
+        rows = self.query_one("#launch-review-rows")
+        rows.styles.max_height = max(3, min(ROWS_HEIGHT, height * 9 // 10 - 11))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

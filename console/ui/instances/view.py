@@ -1,6 +1,6 @@
 """EC2 instances: one row per instance with its GPUs, price and cost; sort, filter, actions.
 
-Keys (each with a binding id, remappable): ``s`` sorts by the next column (``S`` reverses),
+Keys (each with a binding id, remappable): ``s`` sorts by the next column shown (``S`` reverses),
 a click on a header sorts by it, ``/`` filters over every column, ``enter`` opens the detail,
 ``U``/``X``/``B``/``delete`` start, stop, reboot, terminate (asked first, a start with its
 $/hour, typed name for terminate, refused read-only), ``c`` opens a shell in the real terminal, ``j`` Jupyter (found or started
@@ -98,20 +98,23 @@ def price_cell(row: InstanceRow) -> str:
 
 
 #: The table, left to right. Add a column here and it appears everywhere the table is shown.
+#: Name, State, GPUs and $/hour always show; the others give way on a narrow screen, the
+#: highest ``give_way`` first (the detail screen, Enter, shows every field).
 INSTANCE_COLUMNS: tuple[Column[InstanceRow], ...] = (
-    Column("id", "ID", lambda r: r.instance.id),
+    Column("id", "ID", lambda r: r.instance.id, give_way=3),
     Column("name", "Name", lambda r: r.instance.name),
-    Column("type", "Type", lambda r: r.instance.type),
+    Column("type", "Type", lambda r: r.instance.type, give_way=2),
     Column("state", "State", state_cell),
-    Column("public_ip", "Public IP", lambda r: blank_if_none(r.instance.public_ip)),
+    Column("public_ip", "Public IP", lambda r: blank_if_none(r.instance.public_ip), give_way=6),
     Column("gpus", "GPUs", lambda r: gpu_label(r.type_info)),
-    Column("market", "Market", lambda r: r.instance.market),
-    Column("az", "AZ", lambda r: blank_if_none(r.instance.availability_zone)),
-    Column("uptime", "Uptime", lambda r: duration(r.uptime)),
+    Column("market", "Market", lambda r: r.instance.market, give_way=7),
+    Column("az", "AZ", lambda r: blank_if_none(r.instance.availability_zone), give_way=8),
+    Column("uptime", "Uptime", lambda r: duration(r.uptime), give_way=5),
     Column("price", "$/hour", price_cell),
-    Column("cost", "Cost", lambda r: dollars(r.cost)),
-    Column("price_source", "Price from", lambda r: "" if r.price is None else r.price.source),
-)
+    Column("cost", "Cost", lambda r: dollars(r.cost), give_way=4),
+    Column("price_source", "Price from", lambda r: "" if r.price is None else r.price.source,
+           give_way=9),
+)  # fmt: skip
 
 #: how each column sorts (numbers as numbers, blanks last); columns not named sort by text
 SORT_KEYS: dict[str, Callable[[InstanceRow], Any]] = {
@@ -253,8 +256,7 @@ class InstancesView(ResourceView):
             label = column.label
             if column.key == self.sort_column:
                 label += " ▼" if self.sort_descending else " ▲"
-            self.table.columns[column.key].label = Text(label)
-        self.table.refresh()
+            self.table.set_label(column.key, label)
 
     def _follow_transitions(self) -> None:
         """Reload soon while an instance is between states; stop once all have settled."""
@@ -273,7 +275,8 @@ class InstancesView(ResourceView):
         self._redraw()
 
     def action_sort_next(self) -> None:
-        keys = [c.key for c in INSTANCE_COLUMNS]
+        # the columns on screen: one that gave way to a narrow screen would sort unseen
+        keys = list(self.table.shown_columns) or [c.key for c in INSTANCE_COLUMNS]
         index = keys.index(self.sort_column) + 1 if self.sort_column in keys else 0
         self.sort_by(keys[index % len(keys)], descending=False)
 

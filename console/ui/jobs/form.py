@@ -162,6 +162,8 @@ class JobFormScreen(ModalScreen[JobRequest | None]):
         width: 90; max-width: 100%; height: auto; max-height: 90%;
         border: thick $primary; background: $surface; padding: 0 2;
     }
+    #jobform-fields { height: 1fr; }
+    #jobform-foot { height: auto; }
     #jobform-dialog Label { margin-top: 1; }
     #jobform-env { height: 5; }
     #jobform-nodes { color: $text-muted; height: auto; }
@@ -198,52 +200,62 @@ class JobFormScreen(ModalScreen[JobRequest | None]):
 
     def compose(self) -> ComposeResult:
         value = self.values.get
-        with VerticalScroll(id="jobform-dialog"):
-            yield Static(
-                assemble(("New job", "bold"), " — runs in tmux on the host; survives the console.")
-            )
-            if self.templates:
-                yield Label("Template")
-                yield Select(
-                    [(name, name) for name in sorted(self.templates)],
-                    prompt="(none)",
-                    id="jobform-template",
-                )
-            yield Label(f"Host ({', '.join(self.hosts)} or an ssh alias; several: one per node)")
-            yield Input(value("host", "local"), suggester=self._host_suggester(), id="jobform-host")
-            yield Static(nodes_hint(value("host", "local")), id="jobform-nodes")
-            with Horizontal(id="jobform-master"):
-                with Vertical():
-                    yield Label("Master address (multi-node; blank: first host's)")
-                    yield Input(value("master_addr", ""), id="jobform-master-addr")
-                with Vertical():
-                    yield Label("Master port")
-                    yield Input(
-                        value("master_port", str(DEFAULT_MASTER_PORT)), id="jobform-master-port"
-                    )
-            yield Label("Working directory")
-            yield Input(value("cwd", "~"), suggester=self._cwd_suggester(), id="jobform-cwd")
-            yield Label("Command (split like a shell would, never run through one)")
-            yield Input(
-                value("command", ""),
-                placeholder="python -m trainer train --epochs 1",
-                id="jobform-command",
-            )
-            yield Label("Environment (one NAME=value per line)")
-            if self.kept_env:
+        with Vertical(id="jobform-dialog"):
+            with VerticalScroll(id="jobform-fields"):
                 yield Static(
-                    "Kept from the job, values not shown: "
-                    + ", ".join(name for name, _ in self.kept_env)
-                    + " (a NAME=value line here replaces one)",
-                    id="jobform-kept-env",
+                    assemble(
+                        ("New job", "bold"), " — runs in tmux on the host; survives the console."
+                    )
                 )
-            yield TextArea("", id="jobform-env")
-            yield Label("Name (a name this host has already gets -2, -3, …)")
-            yield Input(value("name", ""), id="jobform-name")
-            yield Static(self.error, id="jobform-error")
-            with Horizontal(id="jobform-buttons"):
-                yield Button("Start", variant="success", id="jobform-start")
-                yield Button("Cancel", id="jobform-cancel")
+                if self.templates:
+                    yield Label("Template")
+                    yield Select(
+                        [(name, name) for name in sorted(self.templates)],
+                        prompt="(none)",
+                        id="jobform-template",
+                    )
+                yield Label(
+                    f"Host ({', '.join(self.hosts)} or an ssh alias; several: one per node)"
+                )
+                yield Input(
+                    value("host", "local"), suggester=self._host_suggester(), id="jobform-host"
+                )
+                yield Static(nodes_hint(value("host", "local")), id="jobform-nodes")
+                with Horizontal(id="jobform-master"):
+                    with Vertical():
+                        yield Label("Master address (multi-node; blank: first host's)")
+                        yield Input(value("master_addr", ""), id="jobform-master-addr")
+                    with Vertical():
+                        yield Label("Master port")
+                        yield Input(
+                            value("master_port", str(DEFAULT_MASTER_PORT)), id="jobform-master-port"
+                        )
+                yield Label("Working directory")
+                yield Input(value("cwd", "~"), suggester=self._cwd_suggester(), id="jobform-cwd")
+                yield Label("Command (split like a shell would, never run through one)")
+                yield Input(
+                    value("command", ""),
+                    placeholder="python -m trainer train --epochs 1",
+                    id="jobform-command",
+                )
+                yield Label("Environment (one NAME=value per line)")
+                if self.kept_env:
+                    yield Static(
+                        "Kept from the job, values not shown: "
+                        + ", ".join(name for name, _ in self.kept_env)
+                        + " (a NAME=value line here replaces one)",
+                        id="jobform-kept-env",
+                    )
+                yield TextArea("", id="jobform-env")
+                yield Label("Name (a name this host has already gets -2, -3, …)")
+                yield Input(value("name", ""), id="jobform-name")
+            # what went wrong and the buttons stay in sight below the fields, which scroll
+            # on a small terminal
+            with Vertical(id="jobform-foot"):
+                yield Static(self.error, id="jobform-error")
+                with Horizontal(id="jobform-buttons"):
+                    yield Button("Start", variant="success", id="jobform-start")
+                    yield Button("Cancel", id="jobform-cancel")
 
     def on_mount(self) -> None:
         self.query_one("#jobform-host", Input).focus()

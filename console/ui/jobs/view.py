@@ -99,9 +99,10 @@ def job_columns(expanded: Callable[[str], bool] = lambda group: False) -> tuple[
         ),
         Column("host", "Host", host_cell),
         Column("status", "Status", status_cell),
-        Column("started", "Started", started_cell),
-        Column("runtime", "Runtime", runtime_cell),
-        Column("last_line", "Last output", last_line_cell),
+        Column("started", "Started", started_cell, give_way=3),
+        Column("runtime", "Runtime", runtime_cell, give_way=2),
+        # the rest of the width: a long line ends with "…" (the log, l, has it whole)
+        Column("last_line", "Last output", last_line_cell, give_way=1, fill=True),
     )
 
 

@@ -2,7 +2,8 @@
 
 The ledger is read in a thread worker (``services.runs.list``: each running run's job and
 run folder are looked at on its host first); a run whose host could not be asked keeps the
-ledger's last word and is named in the status line. Enter opens the run screen; t opens the
+ledger's last word and is named in the status line. The best evaluation (by top-1) shows
+as Top-1, Top-5 and Landmark err. Enter opens the run screen; t opens the
 train form (``console.ui.runs.train_form``), and the status line then names the run it
 started with the exact command; R opens the same form filled with the run under the cursor
 (hosts, options, GPUs, working folder; a new run folder) to edit and start again. Space
@@ -13,14 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 
-from console.format.runs import money, percent, state_text
+from console.format.runs import error_figure, money, percent, state_text
 from console.models import RunListing, RunRecord, RunState, TrainRequest
 from console.ui.common.guards import require_writable
 from console.ui.common.literal import DataTable
@@ -50,17 +51,12 @@ def epoch_cell(run: RunRecord) -> str:
     return f"{done or 0}/{total}"
 
 
-def best_cell(run: RunRecord) -> str:
-    """Best evaluation (by top-1): top-1 / top-5 category accuracy, landmark error."""
-    best = run.best_metrics
-    if not best:
-        return ""
-    parts = [f"top-1 {percent(best.get('category_top1'))}",
-             f"top-5 {percent(best.get('category_top5'))}"]  # fmt: skip
-    error = best.get("landmark_mean")
-    if error is not None:
-        parts.append(f"lm {error:.4f}")
-    return "  ".join(parts)
+def best_figure(key: str) -> Callable[[RunRecord], str]:
+    """A cell of the best evaluation (by top-1): ``category_top1`` as ``71.2%``,
+    ``landmark_mean`` as ``0.0512``; blank before the first evaluation."""
+    if key == "landmark_mean":
+        return lambda run: error_figure(run.best_metrics.get(key))
+    return lambda run: percent(run.best_metrics.get(key))
 
 
 def run_key(run: RunRecord) -> str:
@@ -105,18 +101,23 @@ class RunsView(ResourceView):
         self.marked: set[str] = set()
 
     def compose_body(self) -> ComposeResult:
+        # name, state, epochs and the best top-1 always show; the others give way on a
+        # narrow screen (highest give_way first), and a long state wraps onto a second line
         columns: tuple[Column[RunRecord], ...] = (
             Column("mark", "", lambda run: "●" if run.id in self.marked else "", width=1),
             Column("name", "Name", lambda run: run.name[:40]),
-            Column("host", "Host", lambda run: ", ".join(run.hosts)[:40]),
+            Column("host", "Host", lambda run: ", ".join(run.hosts)[:40], give_way=3),
             Column("state", "State", lambda run: Text(state_text(run),
-                                                      style=STATE_STYLES.get(run.state, ""))),
+                                                      style=STATE_STYLES.get(run.state, "")),
+                   fill=True, wrap=True, min_width=14),
             Column("epoch", "Epoch", epoch_cell),
-            Column("best", "Best", best_cell),
-            Column("cost", "Cost", lambda run: money(self.costs.get(run.id))),
+            Column("top1", "Top-1", best_figure("category_top1")),
+            Column("top5", "Top-5", best_figure("category_top5"), give_way=2),
+            Column("landmark", "Landmark err", best_figure("landmark_mean"), give_way=4),
+            Column("cost", "Cost", lambda run: money(self.costs.get(run.id)), give_way=5),
             Column("started", "Started",
-                   lambda run: run.started.astimezone().strftime("%Y-%m-%d %H:%M")),
-            Column("id", "Run", lambda run: run.id),
+                   lambda run: run.started.astimezone().strftime("%Y-%m-%d %H:%M"), give_way=6),
+            Column("id", "Run", lambda run: run.id, give_way=7),
         )  # fmt: skip
         yield ResourceTable(columns, row_key=run_key, id="runs-table")
 
