@@ -31,3 +31,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.is_relative_to(UNIT):
             item.add_marker(pytest.mark.fast)
+
+
+@pytest.fixture(autouse=True)
+def state_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """The console's state folder (forms' last values, transfer locks): one of this test's
+    own, for every test, the consoles it starts in tmux or as a subprocess included (they
+    inherit the variable), so no test fills a form in for another nor touches the user's:
+    a train form remembered by another end-to-end test once pointed a demo trainer at that
+    test's metadata stand-in, whose spot notice then stopped it."""
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(folder))
+    return folder / "awsconsole"

@@ -94,15 +94,6 @@ async def query_shown(pilot, selector, *, within: float = 30.0):
     return pilot.app.screen.query_one(selector)
 
 
-@pytest.fixture(autouse=True)
-def state_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """The console's state folder (forms' last values, transfer locks): one of this test's
-    own, so no test fills a form in for another nor touches the user's."""
-    folder = tmp_path_factory.mktemp("state")
-    monkeypatch.setenv("XDG_STATE_HOME", str(folder))
-    return folder / "awsconsole"
-
-
 @dataclass(frozen=True)
 class Raised:
     """One notification as the app raised it."""

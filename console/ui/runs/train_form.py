@@ -385,7 +385,12 @@ class TrainFormScreen(ReportsWorkerFailures, ModalScreen[TrainStarted | None]):
         self.values = fields_of_request(base, synthetic=self.synthetic)
         self.form_name = form_name(FORM_NAME, services)
         if initial is None:  # a re-run opens as its run was; anything else as last submitted
-            self.values.update(remembered(self.memory.recall(self.form_name)))
+            recalled = remembered(self.memory.recall(self.form_name))
+            if getattr(services, "demo", None) is not None:
+                # the demo's options name its endpoint's metadata stand-in, whose port changes
+                # with each endpoint: always this endpoint's, never a remembered one
+                recalled.pop("more", None)
+            self.values.update(recalled)
         if hosts:  # opened on an instance: that one
             self.values["hosts"] = ", ".join(hosts)
         self.starting = False
