@@ -48,6 +48,28 @@ def make_services() -> Iterator:
 
 
 @pytest.fixture
+def demo_console(demo_folder, tmp_path):
+    """``build(**settings) -> (app, services)``: the console as ``awsconsole --demo`` makes
+    it, on this test's own demo folder, no config file and no auto-refresh; its services
+    are closed when the test ends."""
+    from console.app import make_app
+    from console.startup import build_services
+
+    built: list[Services] = []
+
+    def build(**overrides):
+        settings = Settings.load(tmp_path / "none.toml", environ={}).with_overrides(
+            demo=True, demo_dir=str(demo_folder), refresh_interval=0, **overrides)  # fmt: skip
+        services = build_services(settings)
+        built.append(services)
+        return make_app(settings, services), services
+
+    yield build
+    for services in built:
+        services.close()
+
+
+@pytest.fixture
 def moto_settings(aws_endpoint: str) -> Settings:
     return Settings(endpoint_url=aws_endpoint, region="us-east-1", refresh_interval=0)
 

@@ -219,27 +219,20 @@ def test_the_demo_remembers_its_forms_apart_from_an_account():
 
 @pytest.mark.slow
 async def test_the_demo_train_form_keeps_its_endpoints_options_not_remembered_ones(
-    demo_folder: Path, tmp_path: Path
+    demo_console,
 ):
     """The demo's trainer options name its endpoint's metadata stand-in (a port of its own):
     a remembered one, of an endpoint gone since, would send the spot watch elsewhere."""
     from console.services.form_memory import FormMemory
-    from console.settings import Settings
-    from console.startup import build_services
 
     stale = "--spot-watch on --imds-endpoint http://127.0.0.1:9/_awsconsole/imds/fashion-train"
     FormMemory().remember("train (demo)", {"more": stale, "epochs": "7"})
-    settings = Settings.load(tmp_path / "none.toml", environ={}).with_overrides(
-        demo=True, demo_dir=str(demo_folder), refresh_interval=0)  # fmt: skip
-    services = build_services(settings)
-    try:
-        async with make_app(settings, services).run_test(size=SIZE) as pilot:
-            form = await open_train_form(pilot)
-            more = form.query_one("#trainform-more", Input).value
-            epochs = form.query_one("#trainform-epochs", Input).value
-            endpoint = services.settings.endpoint_url
-    finally:
-        services.close()
+    app, services = demo_console()
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_train_form(pilot)
+        more = form.query_one("#trainform-more", Input).value
+        epochs = form.query_one("#trainform-epochs", Input).value
+        endpoint = services.settings.endpoint_url
 
     assert f"--imds-endpoint {endpoint}/_awsconsole/imds/fashion-train" in more
     assert ":9/" not in more

@@ -10,9 +10,7 @@ import uuid
 
 import pytest
 
-from console.app import make_app
-from console.settings import JobsSettings, Settings
-from console.startup import build_services
+from console.settings import JobsSettings
 from console.ui.gpu.view import GpuView
 from console.ui.instances.view import InstancesView
 from console.ui.jobs.jupyter_link import JupyterLinkScreen
@@ -23,14 +21,9 @@ from tests.ui.conftest import notifications, query_shown, wait_until
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
-async def test_j_starts_jupyter_on_a_demo_instance_and_shows_its_url(demo_folder, tmp_path):
+async def test_j_starts_jupyter_on_a_demo_instance_and_shows_its_url(demo_console):
     jobs_socket = f"awsc-jupyter-{uuid.uuid4().hex[:8]}"
-    settings = Settings.load(tmp_path / "none.toml", environ={}).with_overrides(
-        demo=True, demo_dir=str(demo_folder), refresh_interval=0,
-        jobs=JobsSettings(tmux_socket=jobs_socket),
-    )  # fmt: skip
-    services = build_services(settings)
-    app = make_app(settings, services)
+    app, _ = demo_console(jobs=JobsSettings(tmux_socket=jobs_socket))
     try:
         async with app.run_test(size=(160, 45)) as pilot:
             view = await query_shown(pilot, InstancesView, within=90)
@@ -45,7 +38,6 @@ async def test_j_starts_jupyter_on_a_demo_instance_and_shows_its_url(demo_folder
                                     timeout=10) as reply:  # fmt: skip
             answered = json.loads(reply.read())
     finally:
-        services.close()
         kill_tmux_server(jobs_socket)
 
     assert link.url.startswith("http://127.0.0.1:") and "?token=" in link.url
@@ -54,36 +46,24 @@ async def test_j_starts_jupyter_on_a_demo_instance_and_shows_its_url(demo_folder
     assert "started" in answered and back
 
 
-async def test_j_is_refused_in_read_only(demo_folder, tmp_path):
-    settings = Settings.load(tmp_path / "none.toml", environ={}).with_overrides(
-        demo=True, demo_dir=str(demo_folder), refresh_interval=0, read_only=True,
-    )  # fmt: skip
-    services = build_services(settings)
-    app = make_app(settings, services)
-    try:
-        async with app.run_test(size=(160, 45)) as pilot:
-            view = await query_shown(pilot, InstancesView, within=90)
-            await wait_until(pilot, lambda: view.table.row_count > 0, within=90)
-            await pilot.press("j")
-            await wait_until(pilot, lambda: any("read-only" in n.message
-                                                for n in notifications(app)))  # fmt: skip
-            screen = app.screen
-    finally:
-        services.close()
+async def test_j_is_refused_in_read_only(demo_console):
+    app, _ = demo_console(read_only=True)
+    async with app.run_test(size=(160, 45)) as pilot:
+        view = await query_shown(pilot, InstancesView, within=90)
+        await wait_until(pilot, lambda: view.table.row_count > 0, within=90)
+        await pilot.press("j")
+        await wait_until(pilot, lambda: any("read-only" in n.message
+                                            for n in notifications(app)))  # fmt: skip
+        screen = app.screen
 
     assert not isinstance(screen, JupyterLinkScreen)
 
 
-async def test_j_in_the_gpu_and_jobs_views_opens_jupyter_on_their_host(demo_folder, tmp_path):
+async def test_j_in_the_gpu_and_jobs_views_opens_jupyter_on_their_host(demo_console):
     """The GPU view's host (a demo GPU instance) first: Jupyter starts there as a job; then
     that job's row in the Jobs view: ``j`` finds the same server running."""
     jobs_socket = f"awsc-jupyter-{uuid.uuid4().hex[:8]}"
-    settings = Settings.load(tmp_path / "none.toml", environ={}).with_overrides(
-        demo=True, demo_dir=str(demo_folder), refresh_interval=0,
-        jobs=JobsSettings(tmux_socket=jobs_socket),
-    )  # fmt: skip
-    services = build_services(settings)
-    app = make_app(settings, services)
+    app, _ = demo_console(jobs=JobsSettings(tmux_socket=jobs_socket))
     try:
         async with app.run_test(size=(160, 45)) as pilot:
             await query_shown(pilot, InstancesView, within=90)
@@ -113,7 +93,6 @@ async def test_j_in_the_gpu_and_jobs_views_opens_jupyter_on_their_host(demo_fold
             from_jobs = app.screen.link
             shown = str(app.screen.query_one("#jupyter-link").render())
     finally:
-        services.close()
         kill_tmux_server(jobs_socket)
 
     assert from_gpu.target == host and from_gpu.job_id  # started on the GPU view's host
