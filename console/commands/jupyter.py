@@ -18,7 +18,6 @@ import time
 from typing import Any
 
 from console.commands import add_json_flag, print_json
-from console.services.jupyter import listening
 
 #: how often the foreground wait checks that the forward still listens
 CHECK_SECONDS = 5.0
@@ -38,6 +37,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: Any, services: Any) -> int:
+    # loaded here, not with the parser: every other command's start-up would pay for it
+    from console.services.jupyter import listening
+
     link = services.jobs.jupyter(args.host)
     if args.json:
         print_json([{"host": args.host, "url": link.url, "server_port": link.server_port,
