@@ -70,7 +70,8 @@ def _date(match: re.Match[str]) -> str:
 VOLATILE: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (re.compile(r"\bi-[0-9a-f]{1,17}\b"), _same_width("i-<id>")),  # whole, or cut by a dialog
     (re.compile(r"\b(?:127\.0\.0\.1|localhost):\d{2,5}\b"), _same_width("<local:port>")),
-    (re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"), _digits()),
+    # an address with the blanks after it: its length varies, its column's width does not
+    (re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b *"), _same_width("<ip>")),
     (re.compile(r"\b\d{4}-\d\d-\d\d(?:[ T]\d\d:\d\d(?::\d\d)?)?\b"), _date),
     # what a dialog leaves of one: a time of day, a date cut at either end
     (re.compile(r"\b\d\d:\d\d(?::\d\d)?\b"), _same_width("hh:mm:ss")),

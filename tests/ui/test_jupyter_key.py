@@ -31,7 +31,7 @@ async def test_j_starts_jupyter_on_a_demo_instance_and_shows_its_url(demo_consol
             await pilot.press("j")
             await wait_until(pilot, lambda: isinstance(app.screen, JupyterLinkScreen), within=120)
             link = app.screen.link
-            shown = str(app.screen.query_one("#jupyter-link").render())
+            shown = str((await query_shown(pilot, "#jupyter-link")).render())
             await pilot.press("escape")
             back = isinstance(app.screen.query_one(InstancesView), InstancesView)
         with urllib.request.urlopen(link.url.replace("/?token=", "/api/status?token="),
@@ -91,7 +91,7 @@ async def test_j_in_the_gpu_and_jobs_views_opens_jupyter_on_their_host(demo_cons
             await pilot.press("j")
             await wait_until(pilot, lambda: isinstance(app.screen, JupyterLinkScreen), within=120)
             from_jobs = app.screen.link
-            shown = str(app.screen.query_one("#jupyter-link").render())
+            shown = str((await query_shown(pilot, "#jupyter-link")).render())
     finally:
         kill_tmux_server(jobs_socket)
 

@@ -105,7 +105,9 @@ INSTANCE_COLUMNS: tuple[Column[InstanceRow], ...] = (
     Column("name", "Name", lambda r: r.instance.name),
     Column("type", "Type", lambda r: r.instance.type, give_way=2),
     Column("state", "State", state_cell),
-    Column("public_ip", "Public IP", lambda r: blank_if_none(r.instance.public_ip), give_way=6),
+    # 15: the widest IPv4 address; a fixed width keeps the columns still as instances come and go
+    Column("public_ip", "Public IP", lambda r: blank_if_none(r.instance.public_ip), width=15,
+           give_way=6),  # fmt: skip
     Column("gpus", "GPUs", lambda r: gpu_label(r.type_info)),
     Column("market", "Market", lambda r: r.instance.market, give_way=7),
     Column("az", "AZ", lambda r: blank_if_none(r.instance.availability_zone), give_way=8),
