@@ -3,6 +3,7 @@ existing-file policies, killed connections, a full disk, cancel."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import socket
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from console.files.transfer import engine as transfer
+from console.files.transfer.endpoints.base import PART_MARK
 from console.files.transfer.engine import (
     DiskFullError,
     Policy,
@@ -23,6 +25,7 @@ from console.files.transfer.engine import (
     TransferError,
     TransferSpec,
 )
+from console.files.transfer.remote import helper_argv, remote_call
 from console.models import TransferState
 
 ODD_NAMES = ["with space.bin", 'it\'s "quoted".bin', "$(touch pwned).bin", "semi;colon `x`.bin"]
@@ -309,6 +312,23 @@ def test_cancel_leaves_nothing_under_the_final_name(
     with pytest.raises(TransferCancelled):
         engine.run(TransferSpec(str(source), f"testhost:{remote_dir}/"), on_progress, cancel=cancel)
     assert remote_names(host, remote_dir) == []
+
+
+def test_a_stream_starting_after_its_partial_file_was_removed_does_not_create_it(host, remote_dir):
+    # the remote end of a stream may start after a cancel removed the partial file (its ssh
+    # was killed here, but sshd had already started it): it must fail, not leave the file
+    temp = f"{remote_dir}/.big.bin{PART_MARK}late"
+    stream = host.run(helper_argv("python3", "write", temp, 0, "existing"), stdin=b"x" * 4096)
+    assert stream.exit_code == 3
+    assert stream.stdout.decode().startswith(f"error {errno.ENOENT} ")
+    assert remote_names(host, remote_dir) == []
+
+    # the copy makes the partial file once, and the streams then write into it
+    remote_call(host, "python3", "create", temp)
+    stream = host.run(helper_argv("python3", "write", temp, 0, "existing"), stdin=b"x" * 4096)
+    assert stream.exit_code == 0, stream.stdout
+    assert remote_names(host, remote_dir) == [f".big.bin{PART_MARK}late"]
+    assert host.stat(temp).size == 4096
 
 
 def test_queue_pause_resume_and_overall_progress(engine, host, remote_dir, tmp_path):

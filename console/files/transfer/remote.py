@@ -5,8 +5,11 @@ into the script or a shell line. Modes:
 
 - ``read PATH OFFSET LENGTH``: send bytes OFFSET…OFFSET+LENGTH of PATH to stdout, then
   their SHA-256 on stderr (``awsc-sha256 HEX``);
-- ``write PATH OFFSET``: write stdin into PATH from OFFSET (created 0600 if missing, never
-  truncated, never through a link), printing ``ack N`` after every MiB that reached the file (after a dropped
+- ``create PATH``: create PATH (0600, empty) unless it exists; never truncated, never
+  through a link;
+- ``write PATH OFFSET [existing]``: write stdin into PATH from OFFSET (created 0600 if missing,
+  or refused with ENOENT when ``existing`` is given; never truncated, never through a link),
+  printing ``ack N`` after every MiB that reached the file (after a dropped
   connection the sender resumes from the last acknowledged byte), and at the end the
   SHA-256 of what it wrote (``sha256 HEX``);
 - ``hashranges PATH START:LENGTH…``: the SHA-256 of each span, one per line (the spans a
@@ -69,10 +72,15 @@ try:
             offset += len(block)
             left -= len(block)
         sys.stderr.write("awsc-sha256 %s\n" % h.hexdigest())
+    elif mode == "create":
+        # never through a link planted under the (predictable) partial name
+        os.close(os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600))
     elif mode == "write":
         path, offset = sys.argv[2], int(sys.argv[3])
-        # never through a link planted under the (predictable) partial name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        # "existing": a stream that starts after its copy was cancelled and the partial file
+        # removed must not create it again
+        create = 0 if sys.argv[4:] == ["existing"] else os.O_CREAT
+        fd = os.open(path, os.O_WRONLY | create | getattr(os, "O_NOFOLLOW", 0), 0o600)
         h = hashlib.sha256()
         done = acked = 0
         buf = bytearray(1 << 20)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from console.errors import RemoteFileError
 from console.files.transfer.control import Control
 from console.files.transfer.errors import TransferError, disk_full
-from console.files.transfer.remote import helper_argv
+from console.files.transfer.remote import helper_argv, remote_call
 from console.files.transfer.ssh_streams import (
     CHUNK,
     RangeSpec,
@@ -212,7 +212,7 @@ def upload(
 
     def attempt(piece: _Range) -> None:
         start = piece.offset + piece.done
-        argv = ssh_argv(host, helper_argv(python, "write", remote_temp, start))
+        argv = ssh_argv(host, helper_argv(python, "write", remote_temp, start, "existing"))
         process = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
@@ -285,6 +285,9 @@ def upload(
         raise ConnectionError(message or f"ssh exited with status {code}")
 
     try:
+        # the partial file is made once, here; the streams only write into it, so a stream
+        # whose remote end starts after a cancel removed the file cannot leave it behind
+        remote_call(host, python, "create", remote_temp, cancel=control.cancel)
         ranges = resume or split_ranges(size, streams)
         run_ranges(ranges, attempt, control, describe, on_pieces)
         spans.check(host, python, remote_temp, local_path, f"{host.name}:{remote_final}")
