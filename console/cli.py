@@ -56,7 +56,14 @@ EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: the global options that take a value (the scan for the command name skips their values)
+VALUE_OPTIONS = ("--profile", "--region", "--endpoint-url", "--autostop", "--config")
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; given the command line, only the command it names is registered
+    (each command module loads what it runs with: `count DIR` pays for no other command's
+    imports). Help, no command or an unknown one get every command."""
     parser = argparse.ArgumentParser(
         prog="awsconsole",
         description="A keyboard-driven console for training PyTorch models on AWS GPU instances.",
@@ -89,9 +96,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="settings file (default: the platform config dir)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    named = command_named_in(argv) if argv is not None else None
+    for name in (named,) if named is not None else COMMAND_MODULES:
         importlib.import_module(f"console.commands.{name}").register(subparsers)
     return parser
+
+
+def command_named_in(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names: its first word that is not a global option or an
+    option's value (an abbreviated option, as argparse allows, counts with its value).
+    None when there is none, when help or the version is asked for before it, or when the
+    word is no command (argparse then lists them all)."""
+    words = iter(argv)
+    for word in words:
+        if word in ("-h", "--help", "--version", "--"):
+            return None
+        if word.startswith("-"):
+            if "=" not in word and any(option.startswith(word) for option in VALUE_OPTIONS):
+                next(words, None)
+            continue
+        return word if word in COMMAND_MODULES else None
+    return None
 
 
 def load_settings(args: argparse.Namespace) -> Settings:
@@ -109,14 +134,19 @@ def load_settings(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(words).parse_args(words)
     services = None
     try:
         settings = load_settings(args)
         if getattr(args, "uses_settings_only", False):
             # `awsconsole demo …` manages the demo's endpoint the services would connect to
             return run_command(args, settings)
+        backendless = getattr(args, "without_backends", None)
+        services = backendless(args, settings) if backendless is not None else None
+        if services is not None:
+            # e.g. `count DIR` on this machine: no AWS session, no host layer, no bundle
+            return run_command(args, services)
         # the backends load here, for the command that needs them: --help and a parse
         # error answer without boto3, paramiko or moto
         from console.startup import build_services, build_services_in_background

@@ -60,7 +60,37 @@ def register(subparsers: Any) -> None:
         help="with --compare: match files by relative path and list the missing and extra ones",
     )
     add_json_flag(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, without_backends=this_machine_only)
+
+
+class _ThisMachineCounts:
+    """All a count of this machine's paths needs of the services: a counter without hosts
+    or an AWS session (the bundle, boto3 and the host layer are never loaded for it)."""
+
+    def __init__(self) -> None:
+        # the counter loads when a count runs, not with the parser
+        from console.files.count.counter import FileCounter
+
+        self.files = FileCounter()
+
+    def close(self) -> None:
+        """Nothing was opened."""
+
+
+def this_machine_only(args: Any, settings: Any) -> _ThisMachineCounts | None:
+    """Services for a count whose every location is on this machine (outside the demo,
+    whose bucket a script may wait for); None sends the command through the whole bundle,
+    which also reports a location it cannot read."""
+    # loads when a count runs, not with the parser
+    from console.models.location import LocationError, parse_location
+
+    if settings.demo:
+        return None
+    try:
+        kinds = {parse_location(text).kind for text in args.locations}
+    except LocationError:
+        return None
+    return _ThisMachineCounts() if kinds == {"local"} else None
 
 
 def counter_for(services: Any) -> Any:

@@ -4,11 +4,13 @@ transfer (the same words in the queue, the bucket browser and ``awsconsole cp``)
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from console.models import ExtensionCount, FileCount, TransferProgress, TransferState
 from console.models.files import FOLDERS_ROW, TransferTotals
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
@@ -44,6 +46,9 @@ def human_eta(seconds: float | None) -> str:
 def text_bar(done: int, total: int, width: int = 12, *, style: str = "green") -> Text:
     """A progress bar that fits in a table cell: ``██████░░░░░░  50%`` (an empty total is
     nothing done: ``░░░░░░░░░░░░   0%``)."""
+    # rich loads with the screens that draw bars: the CLI's tables never need it
+    from rich.text import Text
+
     fraction = 0.0 if total <= 0 else min(1.0, max(0.0, done / total))
     filled = int(round(fraction * width))
     bar = Text("█" * filled, style=style)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from console.errors import CountError
 from console.files.count.engine import (
@@ -15,9 +16,12 @@ from console.files.count.engine import (
     count_on_host,
     parse_location,
 )
-from console.hosts.base import Host
 from console.models import CountComparison, CountOptions, FileCount
 from console.models.location import Location
+
+if TYPE_CHECKING:
+    # the host layer loads with a host to count on: `count DIR` here never needs it
+    from console.hosts.base import Host
 
 
 class FileCounter:

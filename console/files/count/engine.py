@@ -15,11 +15,10 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from console.errors import CountError, HostError
 from console.files.remote_helpers import count_tree, python_command
-from console.hosts.argv import tool_path
-from console.hosts.base import Host
 from console.models import (
     CountComparison,
     CountOptions,
@@ -31,6 +30,10 @@ from console.models import (
 from console.models.files import FOLDERS_ROW
 from console.models.location import Location
 from console.models.location import parse_location as parse_any_location
+
+if TYPE_CHECKING:
+    # the host layer loads with a host to count on: `count DIR` here never needs it
+    from console.hosts.base import Host
 
 ProgressCallback = Callable[[CountProgress], None]
 
@@ -258,10 +261,18 @@ def find_command(root: str, recursive: bool) -> list[str]:
     ROOT is made absolute or ``./``-prefixed (``tool_path``): ``find`` takes no ``--``
     before its start points, and a root named ``-delete`` would otherwise be its action.
     """
-    argv = ["find", "-H", tool_path(root), "-mindepth", "1"]
+    argv = ["find", "-H", _start_point(root), "-mindepth", "1"]
     if not recursive:
         argv += ["-maxdepth", "1"]
     return argv + ["-printf", "%y\\t%s\\t%P\\0"]
+
+
+def _start_point(root: str) -> str:
+    """``root`` as ``tool_path`` hands it to a tool (absolute or ``./``-prefixed)."""
+    # the host layer loads with a host to count on: `count DIR` here never needs it
+    from console.hosts.argv import tool_path
+
+    return tool_path(root)
 
 
 def _count_with_find(
@@ -277,7 +288,7 @@ def _count_with_find(
     exit_code = ended.exit_code
     if tally.records == 0 and exit_code not in (0, None):
         # nothing listed and a failure: the root itself is missing or unreadable
-        result = host.run(["test", "-d", tool_path(root)])
+        result = host.run(["test", "-d", _start_point(root)])
         reason = "no such directory" if not result.ok else f"find exited {exit_code}"
         raise CountError(f"Cannot count {label}: {reason}.")
     errors = ()
