@@ -26,7 +26,8 @@ from collections.abc import Callable
 from console.errors import RemoteFileError
 from console.files.transfer.control import Control
 from console.files.transfer.errors import TransferError, disk_full
-from console.files.transfer.remote import helper_argv, remote_call
+from console.files.transfer.remote import helper_argv
+from console.files.transfer.retry import HELPER_CALL
 from console.files.transfer.ssh_streams import (
     CHUNK,
     RangeSpec,
@@ -186,6 +187,32 @@ def _disk_full(path: str, message: str) -> bool:
 # --- upload: local file -> host ------------------------------------------------------------
 
 
+def _write_error(error: str, host: Host, remote_final: str, detail: str = "") -> Exception:
+    """The helper's ``ERRNO TEXT`` as the error naming the final name: a full disk (or quota)
+    is a DiskFullError, anything else a RemoteFileError."""
+    number, _, text = error.partition(" ")
+    if number in (str(errno_module.ENOSPC), str(errno_module.EDQUOT)):
+        return disk_full(f"{remote_final} on {host.name}", detail)
+    return RemoteFileError(f"Cannot write {remote_final} on {host.name}: {text}")
+
+
+def _make_partial_file(
+    host: Host, python: str, remote_temp: str, remote_final: str, control: Control
+) -> None:
+    """The helper's ``create`` through the pooled connection (a dropped connection is tried
+    again). Raises DiskFullError, RemoteFileError naming the final name, TransferCancelled,
+    HostUnreachableError."""
+    argv = helper_argv(python, "create", remote_temp)
+    result = HELPER_CALL.call(lambda: host.run(argv, timeout=60), cancel=control.cancel)
+    if result.exit_code == 0:
+        return
+    output = result.stdout.decode("utf-8", "replace").strip()
+    if output.startswith("error "):
+        raise _write_error(output[6:], host, remote_final)
+    detail = output or result.stderr.decode("utf-8", "replace").strip() or result.exit_code
+    raise RemoteFileError(f"Cannot write {remote_final} on {host.name}: {detail}")
+
+
 def upload(
     host: Host,
     local_path: str,
@@ -267,13 +294,10 @@ def upload(
             piece.pending = 0
             piece.done += acked
         if state["error"]:
-            number, _, text = str(state["error"]).partition(" ")
-            if number in (str(errno_module.ENOSPC), str(errno_module.EDQUOT)):
-                raise disk_full(
-                    f"{remote_final} on {host.name}",
-                    f"the copy stopped at byte {piece.offset + piece.done}",
-                )
-            raise RemoteFileError(f"Cannot write {remote_final} on {host.name}: {text}")
+            raise _write_error(
+                str(state["error"]), host, remote_final,
+                f"the copy stopped at byte {piece.offset + piece.done}",
+            )  # fmt: skip
         if piece.finished and state["done"] and code == 0 and acked == sent:
             if state["sha256"] != digest.hexdigest():
                 raise TransferError(
@@ -287,7 +311,7 @@ def upload(
     try:
         # the partial file is made once, here; the streams only write into it, so a stream
         # whose remote end starts after a cancel removed the file cannot leave it behind
-        remote_call(host, python, "create", remote_temp, cancel=control.cancel)
+        _make_partial_file(host, python, remote_temp, remote_final, control)
         ranges = resume or split_ranges(size, streams)
         run_ranges(ranges, attempt, control, describe, on_pieces)
         spans.check(host, python, remote_temp, local_path, f"{host.name}:{remote_final}")
