@@ -11,9 +11,17 @@ test in tests/unit is one) and ``slow`` (long-running; still part of the full su
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# One torch thread in every trainer the suite starts (directly, in a tmux job, through the
+# console): the suite runs more processes than this machine has cores, and torch's default
+# of a thread per core in each of them leaves its threads waiting on one another. Measured
+# on 2 cores beside three busy processes: the demo training end-to-end test took 105 s
+# with the default and 48 s with one thread. Results do not depend on it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 pytest_plugins = [
     "tests.fixtures.demo_endpoint",

@@ -67,14 +67,13 @@ class DemoEndpoint:
     def seed(self, *, release: bool = False) -> None:
         """The fleet now, the dataset on a thread (at once with ``release``)."""
         # seeding needs moto: the endpoint process only
-        from console.demo.seeding import (
-            BucketSeeding,
-            seed_fleet,
-        )
+        from console.demo.seeding import BucketSeeding, put_into_moto, seed_fleet
 
         seed_fleet(self.session)
         self.generation += 1
-        self._seeding = BucketSeeding(self.session, self.demo_dir / ".dataset-cache").start()
+        self._seeding = BucketSeeding(
+            self.session, self.demo_dir / ".dataset-cache", put_in_process=put_into_moto
+        ).start()
         if release:
             self._seeding.release()
 
