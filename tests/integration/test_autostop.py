@@ -13,24 +13,13 @@ from console.hosts import LocalHost
 from console.models import AutoStopPhase, AutoStopReport, AutoStopReportKind
 from console.settings import Settings
 from console.startup import build_services
+from tests.fixtures.moto_server import launch
 from tests.fixtures.nvidia_smi import make_standin
 
 pytestmark = pytest.mark.timeout(180)
 
 IDLE_A10G = "query-gpu_synthetic_2gpu_a10g_idle.txt"
 NO_APPS = "compute-apps_h100-80gb-hbm3_590.48.01_idle_empty.txt"
-
-
-def launch(ec2, name: str, instance_type: str = "g5.xlarge") -> str:
-    image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    reservation = ec2.run_instances(
-        ImageId=image_id,
-        InstanceType=instance_type,
-        MinCount=1,
-        MaxCount=1,
-        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
-    )
-    return reservation["Instances"][0]["InstanceId"]
 
 
 def until(condition, what: str, within: float = 60.0) -> None:
@@ -72,7 +61,7 @@ def standins(folder) -> list:
 
 
 def test_a_failed_stop_is_reported_once_and_not_retried(services, ec2, aws_endpoint, standin_dir):
-    instance_id = launch(ec2, "fashion-train")
+    instance_id = launch(ec2, "fashion-train", "g5.xlarge")
     services.hosts.register(instance_id, LocalHost(name="fashion-train"))
     reports: list[AutoStopReport] = []
     cancel = threading.Event()
@@ -121,7 +110,7 @@ def test_a_failed_stop_is_reported_once_and_not_retried(services, ec2, aws_endpo
 
 
 def test_off_by_default_it_watches_nothing(aws_endpoint, ec2, tmp_path):
-    instance_id = launch(ec2, "fashion-train")
+    instance_id = launch(ec2, "fashion-train", "g5.xlarge")
     settings = Settings.load(tmp_path / "none.toml", environ={}).with_overrides(
         endpoint_url=aws_endpoint, region="us-east-1"
     )

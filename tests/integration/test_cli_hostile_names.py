@@ -20,6 +20,7 @@ import pytest
 from console.cli import main
 from console.format.terminal import visible
 from console.models import JobSpec
+from tests.fixtures.moto_server import launch
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -48,18 +49,6 @@ EC2_NAMES = [
     "a\x9b2Jb\x7f",  # C1 CSI: a screen clear to an 8-bit terminal
     "\u202eevil",
 ]
-
-
-def launch(ec2, name: str) -> str:
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    reply = ec2.run_instances(
-        ImageId=image,
-        InstanceType="t3.micro",
-        MinCount=1,
-        MaxCount=1,
-        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
-    )
-    return reply["Instances"][0]["InstanceId"]
 
 
 @pytest.mark.slow

@@ -285,6 +285,7 @@ def test_cli_main_closes_the_demo_it_started(demo_dir, tmp_path, monkeypatch, ca
 def test_a_demo_instance_reads_the_demo_buckets_with_the_aws_cli(demo):
     """As an instance with its role: ``aws s3 ls`` there lists the demo's dataset bucket on
     the demo endpoint (an S3 -> instance transfer runs ``aws s3 cp`` there)."""
+    demo.wait_until_seeded(timeout=240)  # as any client of the dataset does
     ec2 = DemoEc2Service(demo.session, demo)
     pool = HostPool(factory=demo_host_factory(demo, ec2.list_instances))
     try:

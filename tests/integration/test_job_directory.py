@@ -19,7 +19,7 @@ def test_known_targets_are_local_running_demo_instances_and_extra(aws_endpoint):
     import boto3
 
     from console.startup import build_services
-    from tests.ui.conftest import launch
+    from tests.fixtures.moto_server import launch
 
     ec2 = boto3.client("ec2", endpoint_url=aws_endpoint, region_name="us-east-1")
     launch(ec2, "fashion-train")

@@ -220,6 +220,22 @@ def test_a_changed_source_starts_over_and_its_old_partial_goes(host, remote_dir,
     assert partial_files(remote_dir) == []
 
 
+def test_what_a_dead_connection_left_of_a_journal_write_goes_with_the_copy(
+    host, remote_dir, tmp_path
+):
+    # a journal is written atomically over SFTP (a temporary name, then a rename); a
+    # connection killed mid-write cannot remove the temporary name, ``..NAME…ranges.ID.tmp``
+    left = remote_dir / f"..copy.bin{PART_MARK}0123456789abcdef.ranges.404209468c5e.tmp"
+    left.write_bytes(b"half a journal")
+    source = tmp_path / "big.bin"
+    source.write_bytes(os.urandom(16 * MIB))
+    result = TransferEngine(lambda name: host).run(
+        TransferSpec(str(source), f"testhost:{remote_dir}/copy.bin", streams=2)
+    )
+    assert result.state is TransferState.DONE
+    assert sorted(p.name for p in remote_dir.iterdir()) == ["copy.bin"]
+
+
 def test_an_interrupted_download_keeps_its_partial_and_resumes(host, remote_dir, tmp_path):
     source = remote_dir / "big.bin"
     local = tmp_path / "big.bin"

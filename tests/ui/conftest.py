@@ -74,19 +74,6 @@ def moto_settings(aws_endpoint: str) -> Settings:
     return Settings(endpoint_url=aws_endpoint, region="us-east-1", refresh_interval=0)
 
 
-def launch(ec2, name: str, instance_type: str = "t3.micro") -> str:
-    """Start one instance with a Name tag in moto and return its id."""
-    image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    reservation = ec2.run_instances(
-        ImageId=image_id,
-        InstanceType=instance_type,
-        MinCount=1,
-        MaxCount=1,
-        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
-    )
-    return reservation["Instances"][0]["InstanceId"]
-
-
 async def wait_until(pilot, condition, *, within: float = 30.0) -> None:
     """Let the app run until ``condition()`` holds (a deadline only so a bug cannot hang CI).
 

@@ -11,6 +11,7 @@ from console.models import AutoStopPhase
 from console.settings import Settings
 from console.ui.gpu.view import GpuView
 from console.ui.main_screen import MainScreen
+from tests.fixtures.moto_server import instance_state, launch
 from tests.fixtures.nvidia_smi import RECORDINGS, make_standin
 from tests.ui.conftest import notifications, wait_until
 
@@ -41,24 +42,6 @@ def autostop_settings(tmp_path, aws_endpoint, standin_dir):
     return build
 
 
-def launch(ec2, name: str, instance_type: str = "g5.xlarge") -> str:
-    """A running on-demand instance in moto (priced from the shipped table)."""
-    image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    reservation = ec2.run_instances(
-        ImageId=image_id,
-        InstanceType=instance_type,
-        MinCount=1,
-        MaxCount=1,
-        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
-    )
-    return reservation["Instances"][0]["InstanceId"]
-
-
-def instance_state(ec2, instance_id: str) -> str:
-    reservations = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
-    return reservations[0]["Instances"][0]["State"]["Name"]
-
-
 def replaying(name: str, recording: str) -> LocalHost:
     """This machine as an instance whose nvidia-smi replays ``recording``."""
     return LocalHost(name=name, env={"NVIDIA_SMI_RECORDING": str(RECORDINGS / recording)})
@@ -71,8 +54,8 @@ def autostop_notes(app) -> list:
 async def test_the_idle_instance_is_stopped_and_the_busy_one_left_running(
     ec2, autostop_settings, make_services
 ):
-    idle = launch(ec2, "fashion-train")
-    busy = launch(ec2, "busy-train")
+    idle = launch(ec2, "fashion-train", "g5.xlarge")
+    busy = launch(ec2, "busy-train", "g5.xlarge")
     settings = autostop_settings(SHORT)
     services = make_services(settings)
     services.hosts.register(idle, replaying("fashion-train", IDLE_A10G))
@@ -105,8 +88,8 @@ async def test_the_idle_instance_is_stopped_and_the_busy_one_left_running(
 
 
 async def test_the_gpu_view_says_what_autostop_will_do(ec2, autostop_settings, make_services):
-    idle = launch(ec2, "fashion-train")
-    busy = launch(ec2, "busy-train")
+    idle = launch(ec2, "fashion-train", "g5.xlarge")
+    busy = launch(ec2, "busy-train", "g5.xlarge")
     settings = autostop_settings(30)
     services = make_services(settings)
     services.hosts.register(idle, replaying("fashion-train", IDLE_A10G))
@@ -135,7 +118,7 @@ async def test_the_gpu_view_says_what_autostop_will_do(ec2, autostop_settings, m
 async def test_read_only_never_stops_and_says_autostop_is_off(
     ec2, autostop_settings, make_services
 ):
-    idle = launch(ec2, "fashion-train")
+    idle = launch(ec2, "fashion-train", "g5.xlarge")
     settings = autostop_settings(SHORT, read_only=True)
     services = make_services(settings)
     services.hosts.register(idle, replaying("fashion-train", IDLE_A10G))

@@ -29,7 +29,8 @@ from console.ui.files.count_panel import CountPanel
 from console.ui.jobs.form import JobFormScreen
 from console.ui.runs.train_form import TrainFormScreen
 from console.ui.runs.view import RunsView
-from tests.ui.conftest import launch, query_shown, wait_until
+from tests.fixtures.moto_server import launch
+from tests.ui.conftest import query_shown, wait_until
 from tests.ui.test_files_view import open_files
 from tests.ui.test_jobs_view import jobs_settings, show_jobs
 
@@ -195,6 +196,7 @@ async def test_the_job_form_completes_a_host_from_the_instances_and_takes_it_wit
         await show_jobs(pilot)
         await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, JobFormScreen))
+        await wait_until(pilot, lambda: pilot.app.screen.query_one("#jobform-host"))
         host = pilot.app.screen.query_one("#jobform-host", Input)
         assert pilot.app.focused is host
         host.value = ""

@@ -23,6 +23,7 @@ from console.ui.gpu.host_panel import HostPanel
 from console.ui.gpu.processes import GpuProcessTable
 from console.ui.gpu.view import GpuView
 from console.ui.main_screen import MainScreen
+from tests.fixtures.moto_server import instance_state, launch
 from tests.fixtures.nvidia_smi import RECORDINGS, make_standin
 from tests.fixtures.tmux_server import kill_tmux_server
 from tests.ui.conftest import cell_texts, notifications, wait_until
@@ -338,22 +339,6 @@ async def test_quitting_stops_the_streams(gpu_settings, make_services, standin_d
 IDLE = "[idle]\nperiod_minutes = 0.005\nthreshold_percent = 5\n"  # 0.3 s of idle GPUs
 
 
-def launch(ec2, name: str, instance_type: str = "g5.xlarge", *, spot: bool = True) -> str:
-    """A running instance in moto: spot (its price comes from the spot price history) or
-    on-demand (priced from the shipped table: moto has no Pricing API)."""
-    image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    market = {"InstanceMarketOptions": {"MarketType": "spot"}} if spot else {}
-    reservation = ec2.run_instances(
-        ImageId=image_id,
-        InstanceType=instance_type,
-        MinCount=1,
-        MaxCount=1,
-        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
-        **market,
-    )
-    return reservation["Instances"][0]["InstanceId"]
-
-
 def listed_on_demand_price(region: str, instance_type: str) -> float:
     """The figure of the on-demand table shipped with the console, read from the file."""
     import console.aws.ec2
@@ -374,16 +359,11 @@ def spot_price_of(ec2, instance_id: str) -> float:
     return float(next(p["SpotPrice"] for p in history if p["AvailabilityZone"] == zone))
 
 
-def instance_state(ec2, instance_id: str) -> str:
-    reservations = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
-    return reservations[0]["Instances"][0]["State"]["Name"]
-
-
 async def idle_instance_app(
     ec2, gpu_settings, make_services, *, read_only: bool, spot: bool = True
 ):
     """An app watching a running moto instance that is this machine (as the demo maps it)."""
-    instance_id = launch(ec2, "fashion-train", spot=spot)
+    instance_id = launch(ec2, "fashion-train", "g5.xlarge", spot=spot)
     settings = gpu_settings(query_gpu=IDLE_A10G, idle=IDLE).with_overrides(read_only=read_only)
     services = make_services(settings)
     services.hosts.register(instance_id, LocalHost(name="fashion-train"))

@@ -35,6 +35,7 @@ from console.ui.jobs.log_viewer import LogViewerScreen
 from console.ui.jobs.node_picker import NodePickerScreen
 from console.ui.jobs.view import JobsView
 from console.ui.main_screen import MainScreen
+from tests.fixtures.moto_server import launch
 from tests.fixtures.nvidia_smi import RECORDINGS, make_standin
 from tests.ui.conftest import close_form, notifications, query_shown, wait_until
 from tests.ui.test_jobs_view import app_builder
@@ -101,25 +102,11 @@ async def until_shown(pilot, *names: str) -> None:
 # -- Instances: the table at start-up, the detail screen, the dialogs ------------------------
 
 
-def launch(ec2, name: str, tags: dict[str, str] | None = None) -> str:
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    all_tags = [{"Key": "Name", "Value": name}]
-    all_tags += [{"Key": k, "Value": v} for k, v in (tags or {}).items()]
-    reply = ec2.run_instances(
-        ImageId=image,
-        InstanceType="t3.micro",
-        MinCount=1,
-        MaxCount=1,
-        TagSpecifications=[{"ResourceType": "instance", "Tags": all_tags}],
-    )
-    return reply["Instances"][0]["InstanceId"]
-
-
 @pytest.mark.slow
 async def test_instances_with_markup_names_start_and_show_them(ec2, moto_settings, make_services):
     """A Name tag [/]prod stopped the console at start-up for everyone in the account."""
     tags = {"[bold]team[/]": MARKUP[2], "cost": C1_CSI, "owner": RTL}
-    prod = launch(ec2, "[/]prod", tags)
+    prod = launch(ec2, "[/]prod", tags=tags)
     for name in [*MARKUP[1:], C1_CSI, RTL]:
         launch(ec2, name)
     app = make_app(moto_settings, make_services(moto_settings))

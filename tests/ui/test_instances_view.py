@@ -10,7 +10,8 @@ from console.app import make_app
 from console.aws.ec2.prices import shipped_table
 from console.ui.common.confirm import ConfirmScreen
 from console.ui.instances.detail import InstanceDetailScreen
-from tests.ui.conftest import cell_texts, launch, notifications, wait_until
+from tests.fixtures.moto_server import launch
+from tests.ui.conftest import cell_texts, notifications, wait_until
 
 pytestmark = pytest.mark.timeout(180)
 

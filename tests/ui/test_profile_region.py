@@ -16,7 +16,8 @@ from console.app import make_app
 from console.ui.account.aws_target import AwsTargetScreen
 from console.ui.main_screen import MainScreen
 from tests.fixtures.demo_endpoint import stop_demo
-from tests.ui.conftest import cell_texts, launch, notifications, query_shown, wait_until
+from tests.fixtures.moto_server import launch
+from tests.ui.conftest import cell_texts, notifications, query_shown, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 

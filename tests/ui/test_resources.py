@@ -11,8 +11,8 @@ from moto.server import ThreadedMotoServer
 from console.app import make_app
 from console.errors import EndpointError
 from console.ui.common.failures import BackendFailed
-from tests.fixtures.moto_server import free_port
-from tests.ui.conftest import cell_texts, launch, notifications, wait_until
+from tests.fixtures.moto_server import free_port, launch
+from tests.ui.conftest import cell_texts, notifications, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 

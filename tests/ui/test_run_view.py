@@ -484,6 +484,7 @@ async def test_predict_locally_shows_the_top5_attributes_landmarks_and_drawn_pic
         prediction = screen.prediction
         # the answer opens in its own dialog, over the run
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, PredictionScreen))
+        await wait_until(pilot, lambda: pilot.app.screen.query_one("#prediction-text"))
         text = plain(pilot.app.screen.query_one("#prediction-text"))
         await pilot.press("escape")
         assert pilot.app.screen is screen
@@ -697,6 +698,7 @@ async def test_relaunch_on_another_host_copies_the_checkpoint_there_first(
         hosts.value = "other"
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        await wait_until(pilot, lambda: pilot.app.screen.query_one("#confirm-detail"))
         question = str(pilot.app.screen.query_one("#confirm-detail").render())
         await pilot.press("y")
         status = screen.query_one("#run-status")

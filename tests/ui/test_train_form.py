@@ -27,9 +27,10 @@ from console.ui.runs.prediction import PredictionScreen
 from console.ui.runs.screen import RunScreen
 from console.ui.runs.train_form import TrainFormScreen
 from console.ui.runs.view import RunsView
+from tests.fixtures.moto_server import launch
 from tests.trainer import conftest as trainer_fixtures
 from tests.trainer.conftest import TINY
-from tests.ui.conftest import cell_texts, launch, notifications, query_shown, wait_until
+from tests.ui.conftest import cell_texts, notifications, query_shown, wait_until
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -129,6 +130,8 @@ async def test_the_form_trains_on_this_machine_and_the_run_is_followed_to_a_pred
         prediction = screen.prediction
         # the answer opens in its own dialog, over the run
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, PredictionScreen))
+        # pushed is not yet composed: wait for the dialog's text itself
+        await wait_until(pilot, lambda: pilot.app.screen.query_one("#prediction-text"))
         text = plain(pilot.app.screen.query_one("#prediction-text"))
         await pilot.press("escape")
         assert pilot.app.screen is screen
@@ -267,6 +270,7 @@ async def test_t_on_an_instance_opens_the_form_on_that_instance(build_app, ec2):
         await wait_until(pilot, lambda: table.row_count == 1)
         await pilot.press("t")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, TrainFormScreen))
+        await wait_until(pilot, lambda: pilot.app.screen.query_one("#trainform-hosts"))
         hosts = pilot.app.screen.query_one("#trainform-hosts", Input).value
 
     assert hosts == "gpu-box"

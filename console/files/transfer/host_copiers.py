@@ -228,11 +228,13 @@ def _sftp_get(host: Host, source: str, pending: Pending) -> None:
 def _drop_stale_parts_on_host(host: Host, remote: HostEndpoint, final: str) -> None:
     """Remove what interrupted copies of older versions of the source left next to
     ``final`` on the host (their key differs, so they were never resumed), journals
-    included. Best effort: a failure leaves them for the next copy."""
+    included, and the temporary names of their journals' writes (``..NAME.awsc-part-KEY.
+    ranges.ID.tmp``: a connection that died mid-write could not remove its own). Best
+    effort: a failure leaves them for the next copy."""
     folder, name = remote.split(final)
-    prefix = f".{name}{PART_MARK}"
+    prefixes = (f".{name}{PART_MARK}", f"..{name}{PART_MARK}")
     with contextlib.suppress(ConsoleError, OSError):
-        stale = [entry.path for entry in host.listdir(folder) if entry.name.startswith(prefix)]
+        stale = [entry.path for entry in host.listdir(folder) if entry.name.startswith(prefixes)]
         if stale:
             host.run(["rm", "-f", "--", *stale], timeout=30)
 
