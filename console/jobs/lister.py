@@ -94,6 +94,7 @@ def main(root, wanted):
                 "spec": spec,
                 "exit_code": None if exit_text is None else exit_text.decode("ascii", "replace"),
                 "ended": ended,
+                "runner_ready": os.path.exists(os.path.join(job_dir, "runner.pid")),
                 "log_size": size,
                 "last_line": last,
             }

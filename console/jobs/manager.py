@@ -61,6 +61,9 @@ DEFAULT_TMUX_SOCKET = "awsconsole"
 TMUX_START_TRIES = 3
 #: how long a kill waits for a job's runner to be ready (see JobManager._wait_for_runner)
 RUNNER_READY_SECONDS = 10.0
+#: a job's folder is made before its tmux session: for this long after its start, a job
+#: with neither a session nor a runner yet is starting, not lost
+SESSION_START_GRACE = 60.0
 _RUNNER_SOURCE = (Path(__file__).with_name("runner.py")).read_text(encoding="utf-8")
 _LISTER_SOURCE = (Path(__file__).with_name("lister.py")).read_text(encoding="utf-8")
 _FOLDER_SOURCE = (Path(__file__).with_name("folder.py")).read_text(encoding="utf-8")
@@ -278,6 +281,7 @@ class JobManager:
                         ended=entry["ended"],
                         log_size=entry["log_size"],
                         last_line=entry["last_line"],
+                        runner_ready=entry.get("runner_ready", True),
                     )
                 )
             except (KeyError, TypeError, ValueError):
@@ -294,11 +298,14 @@ class JobManager:
 
     def _job_from(self, record: dict[str, Any], job_dir: str, *, sessions: set[str],
                   exit_text: str | None, ended: float | None, log_size: int,
-                  last_line: str) -> Job:  # fmt: skip
+                  last_line: str, runner_ready: bool = True) -> Job:  # fmt: skip
         session = record.get("session", record["id"])
+        started = dt.datetime.fromisoformat(record["started"])
         if exit_text is not None and exit_text.strip().lstrip("-").isdigit():
             status = JobStatus(JobState.EXITED, int(exit_text.strip()))
-        elif session in sessions:
+        elif session in sessions or (not runner_ready and _just_started(started)):
+            # a listing between the folder and the session (a group's second node, a start
+            # on a slow host) sees a job that is starting: never "lost"
             status = JobStatus(JobState.RUNNING)
         else:
             status = JobStatus(JobState.LOST)
@@ -317,7 +324,7 @@ class JobManager:
             host=self.host.name,
             spec=spec,
             status=status,
-            started=dt.datetime.fromisoformat(record["started"]),
+            started=started,
             ended=dt.datetime.fromtimestamp(ended, dt.UTC) if ended and status.finished else None,
             session=session,
             log_path=f"{job_dir}/output.log",
@@ -712,3 +719,10 @@ def list_all(managers: Sequence[JobManager]) -> tuple[list[Job], dict[str, Conso
                 errors[manager.host.name] = exc
     jobs.sort(key=lambda job: (job.started, job.id))
     return jobs, errors
+
+
+def _just_started(started: dt.datetime) -> bool:
+    """Whether a job started less than SESSION_START_GRACE ago (by this machine's clock,
+    which wrote ``started``)."""
+    age = dt.datetime.now(dt.UTC) - started
+    return age.total_seconds() < SESSION_START_GRACE

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -185,6 +186,9 @@ def test_kill_ends_the_job_and_keeps_its_exit_code(local_jobs):
 def test_a_job_whose_runner_vanished_is_lost(local_jobs):
     job = local_jobs.start(JobSpec(command=("sleep", "600")))
     wait_until(lambda: local_jobs.get(job.id).status.state is JobState.RUNNING, "running")
+    # the runner got going (a job with no runner yet, just started, is still starting)
+    ready = Path(local_jobs.expand(local_jobs.job_dir(job.id))) / "runner.pid"
+    wait_until(ready.exists, "the runner ready")
     panes = tmux(local_jobs.tmux_socket, "list-panes", "-t", f"={job.session}", "-F", "#{pane_pid}")
     os.kill(int(panes.stdout.split()[0]), signal.SIGKILL)
 
@@ -193,6 +197,37 @@ def test_a_job_whose_runner_vanished_is_lost(local_jobs):
     )
     assert status_word(lost.status) == "lost"
     assert lost.status.exit_code is None
+
+
+def test_a_job_between_its_folder_and_its_session_is_starting_not_lost(
+    local_home, tmux_socket, tmp_path
+):
+    # a slow host: its tmux takes two seconds to make a session (a group's second node, a
+    # loaded instance); a listing in between sees the job's folder and no session yet
+    slow = tmp_path / "slow-bin"
+    slow.mkdir()
+    real = subprocess.run(["which", "tmux"], capture_output=True, text=True).stdout.strip()
+    (slow / "tmux").write_text(
+        f'#!/bin/sh\ncase " $* " in *" new-session "*) sleep 2;; esac\nexec {real} "$@"\n'
+    )
+    (slow / "tmux").chmod(0o755)
+    host = LocalHost(name="local", home=str(local_home),
+                     env={"PATH": f"{slow}{os.pathsep}{os.environ['PATH']}"})  # fmt: skip
+    jobs = JobManager(host, tmux_socket=tmux_socket)
+    started: list = []
+    starting = threading.Thread(
+        target=lambda: started.append(jobs.start(JobSpec(command=("true",), name="slow"))))
+    starting.start()
+    try:
+        listed = wait_until(lambda: jobs.list_jobs(), "the job's folder", timeout=10)
+        listed_while_starting = starting.is_alive()
+    finally:
+        starting.join()
+    assert listed_while_starting  # the listing fell in the two seconds
+    assert listed[0].status.state is JobState.RUNNING
+    done = wait_finished(jobs, started[0].id)
+    assert (done.status.state, done.status.exit_code) == (JobState.EXITED, 0)
+    host.close()
 
 
 def test_forget_only_finished_jobs(local_jobs, local_home, tmp_path):
