@@ -96,6 +96,15 @@ async def wait_until(pilot, condition, *, within: float = 30.0) -> None:
         await pilot.pause(0.05)
 
 
+async def click_drawn(pilot, selector: str, *, within: float = 30.0) -> None:
+    """Click ``selector`` once the screen has drawn it: a dialog just pushed may still be
+    without a place on screen, and a click then lands wherever its region was not."""
+    await wait_until(pilot, lambda: pilot.app.screen.query_one(selector).region.area > 0,
+                     within=within)  # fmt: skip
+    await pilot.pause()
+    await pilot.click(selector)
+
+
 async def query_shown(pilot, selector, *, within: float = 30.0):
     """``pilot.app.screen.query_one(selector)`` once it is there (views are built when first
     shown, so right after the key that shows one it may not be yet)."""

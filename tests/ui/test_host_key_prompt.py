@@ -20,7 +20,7 @@ from console.ui.common.host_key import HostKeyScreen
 from console.ui.files.count_panel import CountPanel
 from console.ui.files.view import FilesView
 from tests.fixtures.sshd import write_ssh_config
-from tests.ui.conftest import notifications, query_shown, wait_until
+from tests.ui.conftest import click_drawn, notifications, query_shown, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -100,7 +100,7 @@ async def test_trusting_the_shown_fingerprint_writes_known_hosts_and_the_count_g
         # the count stopped on the key and says so in its own line
         assert panel.last_failure is not None
         assert panel.last_failure.title == "Unknown SSH host key"
-        await pilot.click("#host-key-accept")
+        await click_drawn(pilot, "#host-key-accept")
         await wait_until(pilot, lambda: panel.last_count is not None)
         assert not isinstance(app.screen, HostKeyScreen)
         assert (panel.last_count.files, panel.last_count.dirs) == (3, 0)
@@ -145,7 +145,7 @@ async def test_a_new_file_is_created_private_in_a_private_folder(ssh_home, app_f
         assert not (ssh_home / ".ssh" / "known_hosts").exists()
         await pilot.press("enter")  # the count's field still has focus: ask again
         await wait_until(pilot, lambda: isinstance(app.screen, HostKeyScreen))
-        await pilot.click("#host-key-accept")
+        await click_drawn(pilot, "#host-key-accept")
         await wait_until(pilot, lambda: panel.last_count is not None)
     known_hosts = ssh_home / ".ssh" / "known_hosts"
     assert known_hosts.stat().st_mode & 0o777 == 0o600
