@@ -1,8 +1,9 @@
 """The landmark-attention network of DEEPFASHION.md, layer for layer as the paper's public code
 builds it, for any input side that is a multiple of 32.
 
-VGG16's convolutional stages come from torchvision (``make_layers`` with the "D" layout, no
-download). The stages are split at conv4_3: conv1-conv4 run once, the attention refines conv4_3,
+VGG16's convolutional stages are built here as torchvision's ``make_layers`` builds its "D"
+layout (the same modules at the same indices, so its state dicts load), without importing
+torchvision: that import costs every trainer process a second at start-up. The stages are split at conv4_3: conv1-conv4 run once, the attention refines conv4_3,
 and the *same* conv5 modules then run once on the refined features. The reference code keeps a
 second, unused copy of conv5 inside its VGG extractor (7.08M parameters that never receive a
 gradient); this network has none, and ``trainer.reference`` drops that copy when importing.
@@ -19,15 +20,32 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.models.vgg import cfgs, make_layers
 
 from trainer.errors import ConfigError
 
 NUM_LANDMARKS = 8
+#: VGG16's convolutional layout (configuration "D" of the VGG paper): output channels of each
+#: 3x3 convolution, "M" a 2x2 max-pool
+VGG16_LAYOUT: tuple[int | str, ...] = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M",
+                                       512, 512, 512, "M", 512, 512, 512, "M")  # fmt: skip
 # Index of the max-pool right after conv4_3's ReLU in torchvision's VGG16 "D" feature stack.
 _POOL4_INDEX = 23
 _HEAD_GRID = 7  # the heads see a 7x7 grid, as VGG16's classifier does at 224 px
 _LEAK = 0.2  # LeakyReLU slope on the U-Net's way down
+
+
+def vgg_features(plan: list[int | str]) -> nn.Sequential:
+    """Conv 3x3 (padding 1) + ReLU per number, a 2x2 max-pool per "M", in one Sequential:
+    ``features.N`` indexes as in torchvision's VGG without batch norm."""
+    layers: list[nn.Module] = []
+    channels = 3
+    for step in plan:
+        if step == "M":
+            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+        else:
+            layers += [nn.Conv2d(channels, int(step), kernel_size=3, padding=1), nn.ReLU(inplace=True)]
+            channels = int(step)
+    return nn.Sequential(*layers)
 
 
 def _scaled(channels: int, width: float) -> int:
@@ -121,8 +139,8 @@ class LandmarkAttentionNet(nn.Module):
 
     def __init__(self, num_categories: int, num_attributes: int, width: float = 1.0) -> None:
         super().__init__()
-        plan = [v if v == "M" else _scaled(v, width) for v in cfgs["D"]]
-        features = make_layers(plan)
+        plan = [v if v == "M" else _scaled(v, width) for v in VGG16_LAYOUT]
+        features = vgg_features(plan)
         self.backbone = features[:_POOL4_INDEX]  # conv1_1 … conv4_3 + ReLU, stride 8
         self.conv5 = features[_POOL4_INDEX:]  # pool4, conv5_1 … conv5_3, pool5: run once, after attention
         c4, c5 = _scaled(512, width), _scaled(512, width)

@@ -3,9 +3,13 @@ conv5 computed once, losses."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
+from tests.trainer.conftest import REPO, trainer_env
 from trainer.losses import LossWeights, compute_losses, heatmap_loss, target_heatmaps
 from trainer.model import LandmarkAttentionNet, parameter_report
 
@@ -176,3 +180,21 @@ def test_a_pickled_module_as_backbone_names_what_to_pass_instead(tmp_path):
     message = str(err.value)
     assert "pickled module (torch.nn.modules.container.Sequential)" in message
     assert "state dict" in message and "vgg16-397923af.pth" in message and "\n" not in message
+
+
+def test_the_vgg16_stages_are_torchvisions_module_for_module_without_importing_it():
+    from torchvision.models.vgg import cfgs, make_layers
+
+    from trainer.model import VGG16_LAYOUT, vgg_features
+
+    assert list(VGG16_LAYOUT) == cfgs["D"]
+    ours, theirs = vgg_features(list(VGG16_LAYOUT)), make_layers(cfgs["D"])
+    assert str(ours) == str(theirs)  # the same modules, with the same arguments, in order
+    assert {k: v.shape for k, v in ours.state_dict().items()} == {
+        k: v.shape for k, v in theirs.state_dict().items()
+    }
+    # a trainer process never loads torchvision (a second of start-up for every command)
+    script = "import sys, trainer.train, trainer.predict; print('torchvision' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=REPO, env=trainer_env(), timeout=240)  # fmt: skip
+    assert loaded.stdout.strip() == "False", loaded.stderr
