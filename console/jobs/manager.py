@@ -52,7 +52,7 @@ from console.hosts.base import Host
 from console.hosts.interactive import SshOptions, tmux_attach_argv
 from console.hosts.local import LocalHost
 from console.logs.follower import HostLog
-from console.models import FileKind, Job, JobGroup, JobSpec, JobState, JobStatus
+from console.models import CommandResult, FileKind, Job, JobGroup, JobSpec, JobState, JobStatus
 from console.models.jobspec import check_env
 
 JOBS_ROOT = ".awsconsole/jobs"  # under the host's home
@@ -140,6 +140,16 @@ class JobManager:
     def _tmux(self, *args: str, socket: str | None = None) -> list[str]:
         return [*_TMUX_ENV, "tmux", "-L", socket or self.tmux_socket, *args]
 
+    def _run_tmux(self, argv: list[str]) -> CommandResult:
+        """``argv`` (a tmux command) run on the host, again (TMUX_START_TRIES in all) while
+        tmux answers "server exited unexpectedly": a client that reaches the socket while its
+        server exits (its last session just ended) is turned away with it."""
+        for _ in range(TMUX_START_TRIES):
+            result = self.host.run(argv, timeout=self.timeout)
+            if result.ok or b"server exited unexpectedly" not in result.stderr:
+                break
+        return result
+
     # --- start ---------------------------------------------------------------------------
 
     def start(self, spec: JobSpec) -> Job:
@@ -217,12 +227,7 @@ class JobManager:
             "new-session", "-d", "-s", job_id, "-x", "200", "-y", "50",
             self.python, "-I", "-S", _unambiguous(f"{job_dir}/runner.py"), job_dir,
         )  # fmt: skip
-        for _ in range(TMUX_START_TRIES):
-            result = self.host.run(new_session, timeout=self.timeout)
-            # a client that reaches the socket while its server exits (its last session just
-            # ended) is turned away with this; a new server starts on the next try
-            if result.ok or b"server exited unexpectedly" not in result.stderr:
-                break
+        result = self._run_tmux(new_session)  # a new server starts on a second try
         if not result.ok:
             # Leave nothing behind that would later show as a lost job.
             self.host.run(["rm", "-rf", "--", job_dir], timeout=self.timeout)
@@ -342,10 +347,8 @@ class JobManager:
         No tmux server on the socket means no jobs: {}. Raises JobError when tmux fails
         otherwise (missing on the host), HostError subclasses when the host is unreachable.
         """
-        result = self.host.run(
-            self._tmux("list-panes", "-a", "-F", "#{pane_pid} #{session_name}"),
-            timeout=self.timeout,
-        )
+        # a second try after a server that was exiting finds none: {}
+        result = self._run_tmux(self._tmux("list-panes", "-a", "-F", "#{pane_pid} #{session_name}"))
         if not result.ok:
             stderr = result.stderr.decode("utf-8", "replace").strip()
             # what tmux says when nothing runs on the socket (never started, or killed)

@@ -232,7 +232,7 @@ def test_a_pid_file_of_a_dead_endpoint_is_recovered_from(env, demo_folder):
 
 
 def test_a_pid_file_naming_another_program_is_not_trusted(env, demo_folder):
-    demo_folder.mkdir(mode=0o700)
+    demo_folder.mkdir(mode=0o700, exist_ok=True)
     # a live process that is not an endpoint (this test), on a port nothing serves
     (demo_folder / STATE_FILE).write_text(json.dumps({"pid": os.getpid(), "port": 9}))
     (demo_folder / STATE_FILE).chmod(0o600)
