@@ -314,6 +314,9 @@ class Trainer:
         log.line(f"finished {cfg.epochs} epochs; best {BEST_METRIC} {best:.2f}")
         log.record({"kind": "end", "reason": "finished", "epoch": progress.epoch, "step": progress.global_step,
                     "exit_status": 0, "best": best})
+        # every process reaches the end before any takes the process group down: gloo aborts
+        # a rank whose peer closed first ("terminate called without an active exception")
+        distributed.barrier(self.dist)
         return 0
 
     def _start_watcher(self) -> SpotWatcher | None:
