@@ -56,6 +56,10 @@ class Host(ABC):
     #: set when this host's ``nvidia-smi`` replays a recording instead of asking a GPU (the
     #: demo's instances): what the recording is, for the GPU view to say so
     gpu_recording: str | None = None
+    #: the Python that runs the console's standard-library helpers here (a job's folder,
+    #: runner and lister): ``python3`` from the host's PATH, all that is known of a remote
+    #: machine
+    helper_python: str = "python3"
 
     @abstractmethod
     def run(

@@ -14,7 +14,8 @@ are 0600 (see ``console/jobs/folder.py``, which creates them in one round trip):
 
 The tmux session (named after the job id, on the socket ``-L awsconsole`` unless told
 otherwise) runs ``python3 -I -S JOB_DIR/runner.py JOB_DIR``, a copy of ``console/jobs/runner.py``
-written with the folder (so ``ps`` shows a short line naming the job); the runner reads the
+written with the folder (so ``ps`` shows a short line naming the job; ``python3`` stands for the
+host's ``helper_python``: the console's own interpreter on this machine); the runner reads the
 argv from job.json. So the user's text travels as JSON bytes through the host's file API and is
 handed to ``execvpe`` untouched: it never meets a shell or tmux's command parser. The tmux
 commands themselves are argument lists the host quotes with ``shlex.join``. That one route
@@ -98,14 +99,16 @@ class JobManager:
         host: Host,
         *,
         tmux_socket: str = DEFAULT_TMUX_SOCKET,
-        python: str = "python3",
+        python: str | None = None,
         timeout: float = 30.0,
         jobs_root: str = f"~/{JOBS_ROOT}",
     ):
         self.host = host
         self._jobs_root = jobs_root
         self.tmux_socket = tmux_socket
-        self.python = python
+        #: the interpreter of the job's folder, runner and lister: the host's own helper
+        #: Python unless told otherwise
+        self.python = python or host.helper_python
         self.timeout = timeout
         self._home: str | None = None
 

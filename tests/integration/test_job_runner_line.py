@@ -52,7 +52,7 @@ def assert_short_line_naming(manager: JobManager, job_id: str) -> None:
     # exactly: the interpreter, its two flags, the runner's file and the job's folder (how long
     # the line is depends on where the folder is, not on the runner's source)
     interpreter, *rest = line.split(" ")
-    assert interpreter.rsplit("/", 1)[-1].startswith("python3"), line
+    assert interpreter == manager.python == manager.host.helper_python, line
     assert rest == ["-I", "-S", f"{job_dir}/runner.py", job_dir], line
     assert len(line) < SHORT_LINE + 2 * len(job_dir), line
     assert job_id in line

@@ -79,6 +79,30 @@ def test_job_runs_and_records_its_exit_code(local_jobs, local_home):
     assert done.ended is not None and done.ended >= done.started
 
 
+def test_a_job_here_needs_no_python3_on_the_path(local_home, tmux_socket, tmp_path):
+    """This machine's job helpers (folder, runner, lister) run on the console's own
+    interpreter by its path: a PATH holding tmux and a few tools but no python3 starts, lists
+    and records a job (a version manager's python3 shim is never asked either)."""
+    import shutil
+
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name in ("tmux", "sh", "env", "rm"):
+        (tools / name).symlink_to(shutil.which(name))
+    host = LocalHost(name="local", home=str(local_home), env={"PATH": str(tools)})
+    assert host.run(["sh", "-c", "command -v python3"]).exit_code != 0  # none on this PATH
+    jobs = JobManager(host, tmux_socket=tmux_socket)
+    assert jobs.python == sys.executable
+
+    job = jobs.start(JobSpec(command=("sh", "-c", "echo here; exit 3"), name="no-python3"))
+
+    done = wait_finished(jobs, job.id)
+    assert done.status.exit_code == 3
+    assert b"here\n" in Path(done.log_path).read_bytes()
+    assert [listed.id for listed in jobs.list_jobs()] == [job.id]
+    host.close()
+
+
 def test_status_is_running_until_the_command_ends(local_jobs, tmp_path):
     release = tmp_path / "release"
     job = local_jobs.start(JobSpec(command=gated(release, code=3), name="gated"))
