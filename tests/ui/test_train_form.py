@@ -31,6 +31,7 @@ from tests.fixtures.moto_server import launch
 from tests.trainer import conftest as trainer_fixtures
 from tests.trainer.conftest import TINY
 from tests.ui.conftest import cell_texts, notifications, query_shown, wait_until
+from trainer.index_cache import CACHE_NAME
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -301,12 +302,20 @@ async def test_on_80_by_24_the_form_fits_the_terminal_with_hosts_and_train_in_si
     assert shown == {"hosts": True, "train": True, "preview": True}
 
 
+def dataset_files(folder: Path) -> list[Path]:
+    """The dataset's own files under ``folder``, sorted: not the trainer's index cache, its
+    lock or a build's temporary beside them. The run's shared dataset may hold those of
+    another test's trainer (even one writing them now), and the trainer started on the copy
+    makes its own there."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and CACHE_NAME not in p.name)
+
+
 @pytest.mark.slow
 async def test_an_s3_prefix_is_copied_into_the_dataset_folder_before_the_run_starts(
     build_app, ledger: Ledger, tiny_dataset: Path, local_home: Path, s3
 ):
     s3.create_bucket(Bucket="datasets")
-    files = sorted(p for p in tiny_dataset.rglob("*") if p.is_file())
+    files = dataset_files(tiny_dataset)
     for path in files:
         s3.put_object(Bucket="datasets", Key=f"deepfashion/{path.relative_to(tiny_dataset)}",
                       Body=path.read_bytes())  # fmt: skip
@@ -325,8 +334,9 @@ async def test_an_s3_prefix_is_copied_into_the_dataset_folder_before_the_run_sta
 
     copied = local_home / "data" / "df"
     # every file of the prefix, byte for byte, in the folder the trainer is given
-    assert sorted(p.relative_to(copied) for p in copied.rglob("*") if p.is_file()) == [
-        p.relative_to(tiny_dataset) for p in files]
+    assert [p.relative_to(copied) for p in dataset_files(copied)] == [
+        p.relative_to(tiny_dataset) for p in files
+    ]
     assert all((copied / p.relative_to(tiny_dataset)).read_bytes() == p.read_bytes()
                for p in files)  # fmt: skip
     (prepared,) = started.prepared
