@@ -11,6 +11,7 @@ test in tests/unit is one) and ``slow`` (long-running; still part of the full su
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -22,6 +23,15 @@ import pytest
 # on 2 cores beside three busy processes: the demo training end-to-end test took 105 s
 # with the default and 48 s with one thread. Results do not depend on it.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+# The garbage collector's full passes in a test process are few and far apart. A test process
+# holds a big heap that keeps changing (moto's server with its backends rebuilt on every
+# reset, botocore's models, Textual apps, one per UI test), and with the default thresholds
+# (700, 10, 10) a full pass came every few seconds and walked all of it: measured on seven UI
+# modules in 4 processes, 46 full passes per process took 30 of its 55 CPU-seconds' wall time
+# and the run 140 s; with (5000, 20, 20), 2 passes and 97 s. Garbage is still collected (the
+# young generations often, all of it every ~2M allocations): a process stays near 1 GB.
+gc.set_threshold(5000, 20, 20)
 
 pytest_plugins = [
     "tests.fixtures.demo_endpoint",
