@@ -10,6 +10,7 @@ import errno
 import os
 import threading
 import time
+import types
 import uuid
 from pathlib import Path
 
@@ -181,6 +182,35 @@ def test_stream_close_from_another_thread_ends_a_silent_stream(host):
     assert stream.exit_code is None
     assert _wait_gone(int(pid_path.read_text()))
     stream.close()  # a second close is harmless
+
+
+def test_a_close_landing_just_before_the_ssh_stream_waits_ends_it_quietly(ssh_env, monkeypatch):
+    """The GPU monitor's stream was closed by its stop from another thread between the
+    reader's "stopped?" check and its wait on the channel: the wait met the closed channel's
+    descriptor (EBADF) and the reader's thread died with it. Here the close is made to land
+    exactly there; the stream ends with nothing, as any stopped stream does."""
+    import select as select_module
+
+    from console.hosts.ssh import host as ssh_host
+
+    host = ssh_env.host()
+    stream = host.stream(["sh", "-c", "exec sleep 300"])
+    landed: list[bool] = []
+
+    def close_then_wait(read, write, error, timeout):
+        if landed:
+            return select_module.select(read, write, error, timeout)
+        landed.append(True)
+        # select() takes the channel's descriptor, then waits on it: the stop closes the
+        # channel between the two, as it did on the other thread
+        descriptors = [channel.fileno() for channel in read]
+        stream.close()
+        return select_module.select(descriptors, write, error, timeout)
+
+    monkeypatch.setattr(ssh_host, "select", types.SimpleNamespace(select=close_then_wait))
+
+    assert list(stream) == []
+    assert landed and stream.exit_code is None
 
 
 def test_stream_cancel_works_after_the_command_closed_its_stdout(host):

@@ -653,7 +653,14 @@ class _SshStream(CommandStream):
                 if self._cancel.is_set():
                     self.close()
                     return
-                select.select([channel], [], [], 0.2)
+                try:
+                    select.select([channel], [], [], 0.2)
+                except (OSError, ValueError):
+                    # close() from another thread closed the channel between select taking
+                    # its descriptor and waiting on it (EBADF): the stop ends the stream
+                    if self._stopped:
+                        return
+                    raise
                 self._take_stderr()
                 if channel.recv_ready():
                     try:
