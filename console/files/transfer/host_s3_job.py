@@ -134,7 +134,9 @@ class S3ToHostJob(HostS3Job):
             if excludes is None:
                 return None
             for rel in excludes:
-                argv += ["--exclude", glob_literal(rel)]
+                # one argument, "--exclude=PATTERN": a pattern starting with "-" given
+                # apart would be read by the aws CLI as an option of its own
+                argv.append(f"--exclude={glob_literal(rel)}")
         elif self.into or self.destination.is_folder(self.destination.path):
             check_own_name(self.source, basename(self.source.path))
         return argv
